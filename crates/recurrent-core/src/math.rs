@@ -1,0 +1,322 @@
+//! Element-wise functions the recurrent cells need: `exp`, `sigmoid`, `tanh`, on one `f32`,
+//! on an [`F32x4`], and in place over slices.
+//!
+//! Each function is written once, generic over a private lane trait implemented by `f32` and
+//! [`F32x4`], so the scalar and SIMD versions perform the same IEEE operations in the same
+//! order and agree bit for bit (tested). None uses the platform libm: wasm has none worth
+//! the name, and results must not depend on the engine.
+//!
+//! Error bounds below are measured by `tests/math.rs` against `f64` over a dense grid
+//! (step 2^-10 over [-30, 30], plus every 1/64 over the whole exponent range of the
+//! function); "ulp" is the spacing of `f32` at the exact result.
+
+use crate::simd::{F32x4, I32x4, LANES};
+
+/// Above this, `exp` overflows: clamping here keeps the exponent arithmetic in range while
+/// still producing `+inf` (`e^88.8 > f32::MAX`).
+const EXP_HI: f32 = 88.8;
+/// Below this, `e^x` is under half the smallest subnormal and rounds to 0.
+const EXP_LO: f32 = -104.0;
+const LOG2E: f32 = core::f32::consts::LOG2_E;
+/// ln 2 split in two (Cody-Waite): `LN2_HI` has 9 significant bits, so `n * LN2_HI` is
+/// exact for |n| <= 2^15 and `x - n * LN2_HI` loses nothing without a fused multiply-add.
+const LN2_HI: f32 = 0.693_359_4;
+const LN2_LO: f32 = -2.121_944_4e-4;
+/// Minimax polynomial for `(e^r - 1 - r) / r^2` on |r| <= ln2 / 2 (Cephes `expf`).
+const EXP_P: [f32; 6] = [
+    1.987_569_1e-4,
+    1.398_199_9e-3,
+    8.333_452e-3,
+    4.166_579_6e-2,
+    1.666_666_5e-1,
+    5.000_000_1e-1,
+];
+/// Below this |x| `tanh` uses its odd polynomial; above, `e^(-2|x|) <= 0.29` keeps the
+/// rational form free of cancellation.
+const TANH_SMALL: f32 = 0.625;
+/// Minimax polynomial for `(tanh(x) - x) / x^3` in `z = x^2`, |x| < 0.625 (Cephes `tanhf`).
+const TANH_P: [f32; 5] = [
+    -5.704_988_7e-3,
+    2.063_908_9e-2,
+    -5.373_971_6e-2,
+    1.333_144_2e-1,
+    -3.333_328_2e-1,
+];
+
+/// The operations the activations are written in: implemented by `f32` and [`F32x4`] with
+/// identical semantics (min/max as wasm `pmin`/`pmax`: NaN in `self` propagates).
+trait Lane: Copy {
+    fn splat(x: f32) -> Self;
+    fn add(self, o: Self) -> Self;
+    fn sub(self, o: Self) -> Self;
+    fn mul(self, o: Self) -> Self;
+    fn div(self, o: Self) -> Self;
+    fn min(self, o: Self) -> Self;
+    fn max(self, o: Self) -> Self;
+    fn abs(self) -> Self;
+    fn neg(self) -> Self;
+    fn copysign(self, sign: Self) -> Self;
+    fn round_ties_even(self) -> Self;
+    /// `self * 2^n` for an integral `n` in [-150, 128], with a single rounding even when
+    /// the result is subnormal: scales by `2^(n>>1)` (exact) and then by `2^(n - n>>1)`.
+    fn scale_pow2(self, n: Self) -> Self;
+    /// `if self >= o { t } else { f }` (false for NaN).
+    fn ge_select(self, o: Self, t: Self, f: Self) -> Self;
+    /// `if self < o { t } else { f }` (false for NaN).
+    fn lt_select(self, o: Self, t: Self, f: Self) -> Self;
+}
+
+/// `2^n` for an integer `n` in the normal exponent range, built from its bits.
+#[inline(always)]
+fn pow2_bits(n: i32) -> f32 {
+    f32::from_bits(((n + 127) << 23) as u32)
+}
+
+impl Lane for f32 {
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        x
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self + o
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self - o
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        self * o
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        self / o
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        if o < self {
+            o
+        } else {
+            self
+        }
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        if self < o {
+            o
+        } else {
+            self
+        }
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        f32::abs(self)
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        -self
+    }
+    #[inline(always)]
+    fn copysign(self, sign: Self) -> Self {
+        f32::copysign(self, sign)
+    }
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        f32::round_ties_even(self)
+    }
+    #[inline(always)]
+    fn scale_pow2(self, n: Self) -> Self {
+        let n = n as i32;
+        let half = n >> 1;
+        self * pow2_bits(half) * pow2_bits(n - half)
+    }
+    #[inline(always)]
+    fn ge_select(self, o: Self, t: Self, f: Self) -> Self {
+        if self >= o {
+            t
+        } else {
+            f
+        }
+    }
+    #[inline(always)]
+    fn lt_select(self, o: Self, t: Self, f: Self) -> Self {
+        if self < o {
+            t
+        } else {
+            f
+        }
+    }
+}
+
+impl Lane for F32x4 {
+    #[inline(always)]
+    fn splat(x: f32) -> Self {
+        F32x4::splat(x)
+    }
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        F32x4::add(self, o)
+    }
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        F32x4::sub(self, o)
+    }
+    #[inline(always)]
+    fn mul(self, o: Self) -> Self {
+        F32x4::mul(self, o)
+    }
+    #[inline(always)]
+    fn div(self, o: Self) -> Self {
+        F32x4::div(self, o)
+    }
+    #[inline(always)]
+    fn min(self, o: Self) -> Self {
+        F32x4::min(self, o)
+    }
+    #[inline(always)]
+    fn max(self, o: Self) -> Self {
+        F32x4::max(self, o)
+    }
+    #[inline(always)]
+    fn abs(self) -> Self {
+        F32x4::abs(self)
+    }
+    #[inline(always)]
+    fn neg(self) -> Self {
+        F32x4::neg(self)
+    }
+    #[inline(always)]
+    fn copysign(self, sign: Self) -> Self {
+        F32x4::copysign(self, sign)
+    }
+    #[inline(always)]
+    fn round_ties_even(self) -> Self {
+        F32x4::round_ties_even(self)
+    }
+    #[inline(always)]
+    fn scale_pow2(self, n: Self) -> Self {
+        let n = n.to_i32_sat();
+        let half = n.shr(1);
+        let pow2 = |e: I32x4| e.add(I32x4::splat(127)).shl(23).to_bits_f32();
+        self.mul(pow2(half)).mul(pow2(n.sub(half)))
+    }
+    #[inline(always)]
+    fn ge_select(self, o: Self, t: Self, f: Self) -> Self {
+        self.ge(o).select(t, f)
+    }
+    #[inline(always)]
+    fn lt_select(self, o: Self, t: Self, f: Self) -> Self {
+        self.lt(o).select(t, f)
+    }
+}
+
+/// Horner's scheme in `x` over `coeffs`, highest degree first, no fused multiply-add.
+#[inline(always)]
+fn horner<T: Lane>(x: T, coeffs: &[f32]) -> T {
+    let mut acc = T::splat(coeffs[0]);
+    for &c in &coeffs[1..] {
+        acc = acc.mul(x).add(T::splat(c));
+    }
+    acc
+}
+
+#[inline(always)]
+fn exp_impl<T: Lane>(x: T) -> T {
+    // `x` first in max/min so a NaN stays NaN.
+    let x = x.max(T::splat(EXP_LO)).min(T::splat(EXP_HI));
+    let n = x.mul(T::splat(LOG2E)).round_ties_even();
+    let r = x.sub(n.mul(T::splat(LN2_HI))).sub(n.mul(T::splat(LN2_LO)));
+    let y = horner(r, &EXP_P).mul(r.mul(r)).add(r).add(T::splat(1.0));
+    y.scale_pow2(n)
+}
+
+#[inline(always)]
+fn sigmoid_impl<T: Lane>(x: T) -> T {
+    // e^(-|x|) is in (0, 1], so neither branch can overflow: 1/(1+e) for x >= 0 and
+    // e/(1+e) for x < 0 are the same function without the inf/inf of the naive form.
+    let e = exp_impl(x.abs().neg());
+    let one = T::splat(1.0);
+    x.ge_select(T::splat(0.0), one, e).div(one.add(e))
+}
+
+#[inline(always)]
+fn tanh_impl<T: Lane>(x: T) -> T {
+    let ax = x.abs();
+    let z = x.mul(x);
+    // Odd polynomial on x itself: exactly odd because every step is sign-symmetric.
+    let small = horner(z, &TANH_P).mul(z).mul(x).add(x);
+    // (1 - e)/(1 + e) with e = e^(-2|x|) in (0, 0.29]: no cancellation, and e -> 0 gives
+    // exactly 1 for large |x| (also for +-inf); the sign is restored bitwise, so odd too.
+    let e = exp_impl(ax.mul(T::splat(-2.0)));
+    let one = T::splat(1.0);
+    let large = one.sub(e).div(one.add(e)).copysign(x);
+    ax.lt_select(T::splat(TANH_SMALL), small, large)
+}
+
+/// `e^x` in `f32`. Max error 1 ulp (measured, normal results); subnormal results rounded
+/// once; `+inf` above ~88.72, `0` below ~-103.97, NaN for NaN.
+#[inline]
+pub fn exp(x: f32) -> f32 {
+    exp_impl(x)
+}
+
+/// [`exp`] on each lane, bit-identical to it.
+#[inline]
+pub fn exp4(x: F32x4) -> F32x4 {
+    exp_impl(x)
+}
+
+/// The logistic function `1 / (1 + e^-x)`. Max error 2 ulp (measured); always in [0, 1]
+/// (exactly 1 for x >= 17.4, 0 below about -104), NaN for NaN.
+#[inline]
+pub fn sigmoid(x: f32) -> f32 {
+    sigmoid_impl(x)
+}
+
+/// [`sigmoid`] on each lane, bit-identical to it.
+#[inline]
+pub fn sigmoid4(x: F32x4) -> F32x4 {
+    sigmoid_impl(x)
+}
+
+/// Hyperbolic tangent. Max error 2 ulp (measured); always in [-1, 1] (exactly +-1 for
+/// |x| >= 9.1), exactly odd (`tanh(-x) == -tanh(x)` bit for bit), NaN for NaN.
+#[inline]
+pub fn tanh(x: f32) -> f32 {
+    tanh_impl(x)
+}
+
+/// [`tanh`] on each lane, bit-identical to it.
+#[inline]
+pub fn tanh4(x: F32x4) -> F32x4 {
+    tanh_impl(x)
+}
+
+/// Applies `f4` to whole 4-lane chunks and `f` to the tail; both give the same bits, so
+/// where the chunk boundaries fall does not matter.
+#[inline(always)]
+fn map_inplace(xs: &mut [f32], f4: impl Fn(F32x4) -> F32x4, f: impl Fn(f32) -> f32) {
+    let mut chunks = xs.chunks_exact_mut(LANES);
+    for c in &mut chunks {
+        f4(F32x4::load(c)).store(c);
+    }
+    for x in chunks.into_remainder() {
+        *x = f(*x);
+    }
+}
+
+/// `x <- e^x` for every element (see [`exp`]).
+pub fn exp_inplace(xs: &mut [f32]) {
+    map_inplace(xs, exp4, exp);
+}
+
+/// `x <- sigmoid(x)` for every element (see [`sigmoid`]).
+pub fn sigmoid_inplace(xs: &mut [f32]) {
+    map_inplace(xs, sigmoid4, sigmoid);
+}
+
+/// `x <- tanh(x)` for every element (see [`tanh`]).
+pub fn tanh_inplace(xs: &mut [f32]) {
+    map_inplace(xs, tanh4, tanh);
+}

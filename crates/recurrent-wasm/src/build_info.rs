@@ -1,0 +1,15 @@
+//! What this build was compiled with, so the loader and tests can check what is running.
+
+use wasm_bindgen::prelude::*;
+
+/// `true` when the module was compiled with SIMD128 kernels.
+#[wasm_bindgen]
+pub fn build_simd() -> bool {
+    cfg!(target_feature = "simd128")
+}
+
+/// `true` for the threaded build (shared memory, atomics, worker pool).
+#[wasm_bindgen]
+pub fn build_threads() -> bool {
+    cfg!(target_feature = "atomics")
+}

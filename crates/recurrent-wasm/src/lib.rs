@@ -1,0 +1,13 @@
+//! wasm-bindgen exports over recurrent-core: handles, argument checks, errors. No maths.
+//!
+//! Every export validates its arguments and returns `Result<_, JsError>`; the message starts
+//! with a bracketed kind (`[InvalidArgument]`, `[StaleHandle]`, `[OutOfMemory]`) that the
+//! TypeScript side turns into a typed `Error` subclass. Nothing reachable from bad arguments
+//! panics: a panic would trap and leave the instance unusable.
+
+mod abi_error;
+mod buffers;
+mod build_info;
+mod gemm;
+mod registry;
+mod threads;

@@ -1,0 +1,67 @@
+/**
+ * The functions both wasm builds export (through their wasm-bindgen glue). The two glue
+ * modules have the same shape; the loader picks one and the rest of the package sees only
+ * this interface.
+ */
+export interface WasmExports {
+  buffer_alloc(len: number): number;
+  buffer_free(handle: number): void;
+  buffer_ptr(handle: number): number;
+  buffer_len(handle: number): number;
+  buffer_live_count(): number;
+  build_simd(): boolean;
+  build_threads(): boolean;
+  gemm(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, aOffset: number, lda: number, b: number, bOffset: number, ldb: number,
+    beta: number, c: number, cOffset: number, ldc: number,
+  ): void;
+  gemm_reference(
+    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
+    a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
+  ): void;
+  pool_worker_main(): void;
+  pool_shutdown(): void;
+  pool_reset(): void;
+  pool_workers(): number;
+  pool_set_threads(threads: number): void;
+  pool_threads(): number;
+}
+
+/** What the loader keeps of an instantiated build. */
+export interface WasmInstance {
+  readonly exports: WasmExports;
+  readonly memory: WebAssembly.Memory;
+  readonly module: WebAssembly.Module;
+  readonly build: BuildKind;
+}
+
+/** The two builds: `simd` (one thread, plain memory) and `threads` (shared memory, pool). */
+export type BuildKind = 'simd' | 'threads';
+
+/** The part of a wasm-bindgen glue module the loader uses. */
+export interface Glue extends WasmExports {
+  initSync(options: {
+    module: WebAssembly.Module;
+    memory?: WebAssembly.Memory;
+    thread_stack_size?: number;
+  }): { memory: WebAssembly.Memory };
+  /** Frees the calling worker thread's stack and TLS (threaded build only). */
+  __wbindgen_thread_destroy?: () => void;
+}
+
+/** Imports the glue of `build`; literal paths so bundlers can see and ship both. */
+export async function importGlue(build: BuildKind): Promise<Glue> {
+  const glue: unknown =
+    build === 'threads'
+      ? await import('../../wasm/threads/recurrent_wasm.js')
+      : await import('../../wasm/simd/recurrent_wasm.js');
+  return glue as Glue;
+}
+
+/** URL of the `.wasm` file of `build`, next to its glue. */
+export function wasmUrl(build: BuildKind): URL {
+  return build === 'threads'
+    ? new URL('../../wasm/threads/recurrent_wasm_bg.wasm', import.meta.url)
+    : new URL('../../wasm/simd/recurrent_wasm_bg.wasm', import.meta.url);
+}

@@ -1,0 +1,143 @@
+/**
+ * `init()`: picks a build, loads it, starts the pool, once. A small state machine, as in
+ * onnxruntime-web's wasm factory: concurrent calls share one promise; a failed init leaves
+ * the state idle (so it can be retried) and says what to do.
+ */
+import { InitError } from '../errors.js';
+import { type BuildKind, importGlue } from './bindings.js';
+import { Engine } from './engine.js';
+import { hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
+import { startPoolWorkers } from './pool.js';
+import { compileBuild } from './wasm-bytes.js';
+
+/** Options of {@link init}. */
+export interface InitOptions {
+  /**
+   * Threads for the kernels, the caller's included. `1` loads the single-threaded build;
+   * a number above 1 loads the threaded build with that many threads (an error where
+   * threads are unavailable); `'auto'` uses every logical processor when threads are
+   * available and otherwise falls back to one thread with a warning. Default `'auto'`.
+   */
+  threads?: number | 'auto';
+  /**
+   * Folder URL that holds the `simd/` and `threads/` wasm folders, for bundlers that move
+   * them. Default: next to the package's own files.
+   */
+  wasmBaseUrl?: string | URL;
+}
+
+type State =
+  | { kind: 'idle' }
+  | { kind: 'loading'; promise: Promise<Engine>; key: string }
+  | { kind: 'ready'; engine: Engine; key: string };
+
+let state: State = { kind: 'idle' };
+let warnedNoThreads = false;
+
+/**
+ * Loads the engine. Safe to call many times: later calls return the same engine, and calls
+ * made while it loads share the same promise. Call {@link dispose} before asking for a
+ * different thread count.
+ */
+export async function init(options: InitOptions = {}): Promise<Engine> {
+  const threads = options.threads ?? 'auto';
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new InitError(`init: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
+  }
+  const key = JSON.stringify({ threads, base: options.wasmBaseUrl?.toString() ?? null });
+  if (state.kind === 'ready' || state.kind === 'loading') {
+    if (state.key !== key) {
+      throw new InitError(
+        `init: the engine is already ${state.kind === 'ready' ? 'loaded' : 'loading'} with other options ` +
+          `(${state.key}); call dispose() first to load it with ${key}`,
+      );
+    }
+    return state.kind === 'ready' ? state.engine : state.promise;
+  }
+  const promise = load(threads, options.wasmBaseUrl);
+  state = { kind: 'loading', promise, key };
+  try {
+    const engine = await promise;
+    state = { kind: 'ready', engine, key };
+    return engine;
+  } catch (e) {
+    state = { kind: 'idle' };
+    throw e;
+  }
+}
+
+/** The loaded engine; throws {@link InitError} if {@link init} has not completed. */
+export function engine(): Engine {
+  if (state.kind !== 'ready') {
+    throw new InitError(
+      state.kind === 'loading'
+        ? 'the engine is still loading: await init() before using recurrent'
+        : 'the engine is not loaded: call `await init()` from recurrent first',
+    );
+  }
+  return state.engine;
+}
+
+/** The loaded engine, or `undefined`. */
+export function engineIfReady(): Engine | undefined {
+  return state.kind === 'ready' ? state.engine : undefined;
+}
+
+/**
+ * Stops the pool workers and forgets the engine, so a Node script's event loop is free and
+ * {@link init} may load again with other options. Objects created before stay invalid.
+ */
+export async function dispose(): Promise<void> {
+  const current = state;
+  state = { kind: 'idle' };
+  if (current.kind === 'loading') await current.promise.then((e) => e.stopWorkers(), () => undefined);
+  if (current.kind === 'ready') await current.engine.stopWorkers();
+}
+
+async function load(threads: number | 'auto', base: string | URL | undefined): Promise<Engine> {
+  if (!hasSimd()) {
+    throw new InitError(
+      'this runtime has no WebAssembly SIMD128 support, which recurrent requires ' +
+        '(Node >= 16.4, Chrome/Edge >= 91, Firefox >= 89, Safari >= 16.4)',
+    );
+  }
+  const wanted = threads === 'auto' ? await hardwareThreads() : threads;
+  let build: BuildKind = wanted > 1 ? 'threads' : 'simd';
+  if (build === 'threads' && !hasThreads()) {
+    const why = isNode()
+      ? 'this Node.js has no SharedArrayBuffer or wasm threads'
+      : 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin ' +
+        'and Cross-Origin-Embedder-Policy: require-corp), so SharedArrayBuffer is unavailable';
+    if (threads !== 'auto') throw new InitError(`init: ${threads} threads requested but ${why}`);
+    if (!warnedNoThreads) {
+      warnedNoThreads = true;
+      console.warn(`recurrent: using the single-threaded build because ${why}`);
+    }
+    build = 'simd';
+  }
+  const module = await compileBuild(build, base);
+  const glue = await importGlue(build);
+  let memory: WebAssembly.Memory;
+  try {
+    memory = glue.initSync({ module }).memory;
+  } catch (e) {
+    throw new InitError(`could not instantiate the ${build} build: ${(e as Error).message}`, { cause: e });
+  }
+  const workerCount = build === 'threads' ? wanted - 1 : 0;
+  const workers = await startPoolWorkers(workerCount, { module, memory, build });
+  const engine = new Engine(build, glue, memory, module, workers);
+  await waitForRegistration(engine, workerCount);
+  engine.setThreads(wanted);
+  return engine;
+}
+
+/** Workers report ready just before they enter the pool; wait until all have entered. */
+async function waitForRegistration(engine: Engine, workers: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (engine.wasm.pool_workers() < workers) {
+    if (Date.now() > deadline) {
+      throw new InitError(`only ${engine.wasm.pool_workers()} of ${workers} pool workers entered the pool`);
+    }
+    await new Promise((r) => setTimeout(r, 1));
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Starts the pool workers of the threaded build: each instantiates the same module on the
+ * same shared memory (wasm-bindgen gives it its own stack and TLS) and parks inside wasm in
+ * `pool_worker_main`. In Node they are `worker_threads`, unref'd so a script exits by itself;
+ * in browsers, module Workers.
+ */
+import { InitError } from '../errors.js';
+import type { BuildKind } from './bindings.js';
+import { isNode } from './features.js';
+
+/** Message a pool worker receives to start. */
+export interface PoolStartMessage {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  build: BuildKind;
+}
+
+/** A started pool worker, as the loader keeps it. */
+export interface PoolWorkerHandle {
+  /**
+   * Resolves when the worker has left the pool and ended (call after `pool_shutdown`); a
+   * worker that has not ended within a second is terminated.
+   */
+  stopped(): Promise<void>;
+}
+
+const STOP_GRACE_MS = 1000;
+
+const START_TIMEOUT_MS = 30_000;
+
+/** Starts `count` workers and resolves when each has instantiated the module. */
+export async function startPoolWorkers(count: number, start: PoolStartMessage): Promise<PoolWorkerHandle[]> {
+  const spawn = isNode() ? spawnNode : spawnBrowser;
+  const workers: PoolWorkerHandle[] = [];
+  try {
+    for (let i = 0; i < count; i++) workers.push(await spawn(start));
+  } catch (e) {
+    await Promise.all(workers.map((w) => w.stopped()));
+    throw e;
+  }
+  return workers;
+}
+
+interface Endpoint {
+  postMessage(message: unknown): void;
+  on?(event: string, listener: (value: unknown) => void): void;
+  addEventListener?(event: string, listener: (value: unknown) => void): void;
+}
+
+function whenReady(target: Endpoint, describe: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new InitError(`${describe} did not start within ${START_TIMEOUT_MS / 1000} s`)),
+      START_TIMEOUT_MS,
+    );
+    const onMessage = (m: unknown) => {
+      const data = (m as { data?: unknown })?.data ?? m;
+      const msg = data as { ready?: boolean; error?: string };
+      clearTimeout(timer);
+      if (msg.ready) resolve();
+      else reject(new InitError(`${describe} failed to start: ${msg.error ?? 'unknown error'}`));
+    };
+    const onError = (e: unknown) => {
+      clearTimeout(timer);
+      const err = (e as { message?: string; error?: { message?: string } }) ?? {};
+      reject(new InitError(`${describe} failed to start: ${err.error?.message ?? err.message ?? String(e)}`));
+    };
+    if (target.on) {
+      target.on('message', onMessage);
+      target.on('error', onError);
+    } else if (target.addEventListener) {
+      target.addEventListener('message', onMessage);
+      target.addEventListener('error', onError);
+    }
+  });
+}
+
+async function spawnNode(start: PoolStartMessage): Promise<PoolWorkerHandle> {
+  const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
+  const worker = new Worker(new URL('./pool-worker-node.js', import.meta.url), { workerData: start });
+  const ready = whenReady(worker as unknown as Endpoint, 'a pool worker (worker_threads)');
+  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+  await ready;
+  // Parked workers must not keep the process alive: a script that used threads exits by itself.
+  worker.unref();
+  return {
+    stopped: async () => {
+      const timer = setTimeout(() => void worker.terminate(), STOP_GRACE_MS);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+async function spawnBrowser(start: PoolStartMessage): Promise<PoolWorkerHandle> {
+  const worker = new Worker(new URL('./pool-worker-browser.js', import.meta.url), { type: 'module' });
+  const ready = whenReady(worker as unknown as Endpoint, 'a pool worker (Web Worker)');
+  const exited = new Promise<void>((resolve) =>
+    worker.addEventListener('message', (e: MessageEvent<{ exited?: boolean }>) => {
+      if (e.data?.exited) resolve();
+    }),
+  );
+  worker.postMessage(start);
+  await ready;
+  return {
+    stopped: async () => {
+      await Promise.race([exited, new Promise((r) => setTimeout(r, STOP_GRACE_MS))]);
+      worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,19 @@
+/**
+ * recurrent: recurrent neural networks for JavaScript and TypeScript, computed by a Rust core
+ * compiled to WebAssembly with SIMD and threads.
+ *
+ * Start with `await init()`; everything else needs the engine it loads.
+ */
+export { init, dispose, engine, type InitOptions } from './engine/loader.js';
+export type { Engine } from './engine/engine.js';
+export type { BuildKind } from './engine/bindings.js';
+export { hasSimd, hasThreads } from './engine/features.js';
+export {
+  RecurrentError,
+  InvalidArgumentError,
+  DisposedError,
+  OutOfMemoryError,
+  InitError,
+} from './errors.js';
+export { Float32Buffer } from './tensor/buffer.js';
+export { gemm, type GemmOptions } from './linalg.js';

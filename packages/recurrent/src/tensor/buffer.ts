@@ -1,0 +1,74 @@
+/**
+ * `Float32Buffer`: floats that live in wasm linear memory, so kernels read them without a
+ * copy. Reading and writing from JS copies, unless you take a {@link Float32Buffer.view}.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import { engine as currentEngine } from '../engine/loader.js';
+import { Owned } from './owned.js';
+
+export class Float32Buffer extends Owned {
+  /** @internal */ readonly handle: number;
+  /** Number of floats. */
+  readonly length: number;
+  /** @internal */ readonly engine: Engine;
+  readonly #ptr: number;
+
+  /** A zero-filled buffer of `length` floats in the loaded engine's memory. */
+  constructor(length: number) {
+    super('Float32Buffer');
+    if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) {
+      throw new InvalidArgumentError(`Float32Buffer: argument \`length\` expected an integer >= 0, got ${String(length)}`);
+    }
+    const engine = currentEngine();
+    const handle = engine.call((w) => w.buffer_alloc(length));
+    this.engine = engine;
+    this.handle = handle;
+    this.length = length;
+    this.#ptr = engine.wasm.buffer_ptr(handle);
+    this.track(() => engine.wasm.buffer_free(handle));
+  }
+
+  /** A buffer holding a copy of `data`. */
+  static from(data: ArrayLike<number>): Float32Buffer {
+    const buffer = new Float32Buffer(data.length);
+    buffer.write(data);
+    return buffer;
+  }
+
+  /**
+   * A view of the floats in wasm memory, without a copy. It is valid until the next call
+   * that may allocate in wasm (memory growth detaches it) and until `dispose()`; take a new
+   * one rather than keeping it.
+   */
+  view(): Float32Array {
+    this.live();
+    return this.engine.f32View(this.#ptr, this.length);
+  }
+
+  /** A copy of the contents. */
+  read(): Float32Array {
+    return this.view().slice();
+  }
+
+  /** Copies `data` into the buffer starting at element `offset`. */
+  write(data: ArrayLike<number>, offset = 0): void {
+    this.live();
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.length) {
+      throw new InvalidArgumentError(
+        `Float32Buffer.write: expected offset + data.length <= ${this.length}, got offset ${offset} and ${data.length} values`,
+      );
+    }
+    this.view().set(data, offset);
+  }
+
+  /** @internal The handle, checked to be live. */
+  liveHandle(): number {
+    this.live();
+    return this.handle;
+  }
+
+  protected free(): void {
+    this.engine.wasm.buffer_free(this.handle);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The ownership contract for objects that hold wasm memory: `dispose()` frees now and makes
+ * the object unusable (a {@link DisposedError} afterwards); `[Symbol.dispose]` lets `using`
+ * do it; a FinalizationRegistry frees what was forgotten, as a safety net only.
+ */
+import { DisposedError } from '../errors.js';
+
+const finalizer = new FinalizationRegistry<() => void>((free) => {
+  try {
+    free();
+  } catch {
+    // The engine may be gone already; nothing left to free then.
+  }
+});
+
+export abstract class Owned {
+  #disposed = false;
+
+  /** @param what names the object in "used after dispose" errors. */
+  protected constructor(private readonly what: string) {}
+
+  /** Registers `free` to run if this object is garbage-collected without `dispose()`. */
+  protected track(free: () => void): void {
+    finalizer.register(this, free, this);
+  }
+
+  /** Frees the object's wasm memory. Idempotent. */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    finalizer.unregister(this);
+    this.free();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+
+  /** Whether {@link Owned.dispose} was called. */
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+
+  /** Throws {@link DisposedError} if disposed. */
+  protected live(): void {
+    if (this.#disposed) throw new DisposedError(`this ${this.what} was disposed and cannot be used`);
+  }
+
+  protected abstract free(): void;
+}

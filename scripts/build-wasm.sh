@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the two wasm modules from the same sources and generates their wasm-bindgen glue:
+#   packages/recurrent/wasm/simd/      SIMD128, single thread, plain memory: runs anywhere
+#   packages/recurrent/wasm/threads/   SIMD128 + atomics + shared memory: worker pool
+# cargo and wasm-bindgen are called directly rather than through wasm-pack: wasm-pack looks
+# for a prebuilt wasm32 std in the sysroot (there is none here; std is built from source with
+# -Zbuild-std) and would try to download one.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+ensure_wasm_toolchain
+ensure_wasm_bindgen
+
+OUT="$ROOT/packages/recurrent/wasm"
+# 4 GiB: the most wasm32 can address; memory grows on demand, this is only the ceiling.
+MAX_MEMORY=4294967296
+
+build_one() {
+  local name="$1" features="$2" extra="$3"
+  local target_dir="$ROOT/target/wasm-$name"
+  local wasm="$target_dir/wasm32-unknown-unknown/release/recurrent_wasm.wasm"
+  log "cargo build ($name: $features)"
+  (cd "$ROOT" && PATH="$(dirname "$WASM_RUSTC"):$PATH" RUSTC="$WASM_RUSTC" RUSTC_BOOTSTRAP=1 \
+    RUSTFLAGS="-C target-feature=$features $extra" \
+    "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown \
+      -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p recurrent-wasm)
+  if [ -f "$OUT/$name/recurrent_wasm_bg.wasm" ] && [ "$OUT/$name/recurrent_wasm_bg.wasm" -nt "$wasm" ]; then
+    return
+  fi
+  log "wasm-bindgen ($name)"
+  mkdir -p "$OUT/$name"
+  "$WASM_BINDGEN" --target web --out-dir "$OUT/$name" "$wasm"
+  if [ "${RECURRENT_WASM_OPT:-0}" = 1 ]; then
+    (cd "$ROOT" && pnpm exec wasm-opt -O3 --enable-simd --enable-threads --enable-bulk-memory \
+      --enable-mutable-globals --enable-nontrapping-float-to-int --enable-sign-ext \
+      "$OUT/$name/recurrent_wasm_bg.wasm" -o "$OUT/$name/recurrent_wasm_bg.wasm")
+  fi
+}
+
+build_one simd "+simd128" ""
+# The linker only makes memory shared and imported, and exports the TLS hooks wasm-bindgen's
+# thread support calls per thread, when asked to.
+THREAD_LINK="-C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=$MAX_MEMORY"
+for sym in __wasm_init_tls __tls_size __tls_align __tls_base; do
+  THREAD_LINK="$THREAD_LINK -C link-arg=--export=$sym"
+done
+build_one threads "+simd128,+atomics,+bulk-memory,+mutable-globals" "$THREAD_LINK"
+for name in simd threads; do
+  log "$name: $(stat -c %s "$OUT/$name/recurrent_wasm_bg.wasm") bytes"
+done
