@@ -1,0 +1,83 @@
+/** Command line of `run.ts`. */
+import { parseArgs } from 'node:util';
+
+import { DEFAULT_TIMING, QUICK_TIMING, type TimingOptions } from './stats.js';
+
+export interface Args {
+  /** `workload` or `workload/case-substring` patterns; empty runs everything. */
+  filters: string[];
+  threads: number[];
+  timing: TimingOptions;
+  out: string;
+  list: boolean;
+  help: boolean;
+}
+
+export const USAGE = `usage: pnpm bench [-- options] [filter...]
+
+  filter / --filter F   run workloads whose name contains F; "gemm/1024" also keeps only
+                        cases whose id contains "1024" (repeatable, or comma-separated)
+  --threads 1,2         thread counts for ours (1 = SIMD build, n>1 = threaded build); default 1,2
+  --budget SECONDS      time box of one measurement (warm-up excluded); default 2
+  --quick               short time boxes, fewer samples: a smoke run, noisier figures
+  --out PATH            rows JSON; default results/latest.json (env beside it, *-env.json)
+  --list                list workloads and cases, run nothing
+  --help`;
+
+export function parse(argv: string[]): Args {
+  const { values, positionals } = parseArgs({
+    // `pnpm bench -- --quick` passes the `--` through; options after it are still options.
+    args: argv.filter((a) => a !== '--'),
+    allowPositionals: true,
+    options: {
+      filter: { type: 'string', multiple: true },
+      threads: { type: 'string' },
+      budget: { type: 'string' },
+      quick: { type: 'boolean' },
+      out: { type: 'string' },
+      list: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const filters = [...(values.filter ?? []), ...positionals]
+    .flatMap((f) => f.split(','))
+    .map((f) => f.trim())
+    .filter((f) => f.length > 0);
+  const threads = (values.threads ?? '1,2').split(',').map((s) => Number(s.trim()));
+  if (threads.some((t) => !Number.isInteger(t) || t < 1 || t > 64)) {
+    throw new Error(`--threads expected integers in [1, 64], got ${values.threads ?? ''}`);
+  }
+  // 1 thread is always measured: it is the base of every multi-thread ratio.
+  const threadList = [...new Set([1, ...threads])].sort((a, b) => a - b);
+  const timing = { ...(values.quick ? QUICK_TIMING : DEFAULT_TIMING) };
+  if (values.budget !== undefined) {
+    const s = Number(values.budget);
+    if (!(s > 0)) throw new Error(`--budget expected seconds > 0, got ${values.budget}`);
+    timing.budgetMs = s * 1000;
+    timing.minTimeMs = Math.min(timing.minTimeMs, timing.budgetMs / 4);
+  }
+  return {
+    filters,
+    threads: threadList,
+    timing,
+    out: values.out ?? new URL('../results/latest.json', import.meta.url).pathname,
+    list: values.list ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** The workload part and the case part of the filters that select workload `name`. */
+export function selection(name: string, filters: string[]): { run: boolean; cases: string[] } {
+  if (filters.length === 0) return { run: true, cases: [] };
+  let run = false;
+  const cases: string[] = [];
+  for (const f of filters) {
+    const slash = f.indexOf('/');
+    const wpart = slash < 0 ? f : f.slice(0, slash);
+    if (!name.includes(wpart)) continue;
+    if (slash < 0) return { run: true, cases: [] };
+    run = true;
+    cases.push(f.slice(slash + 1));
+  }
+  return { run, cases };
+}

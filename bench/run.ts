@@ -1,0 +1,139 @@
+/**
+ * Bench runner: for each selected workload, runs every engine configuration (ours at each
+ * thread count, each peer) in its own child process, one after another, then prints one
+ * table of ratios and writes `results/latest.json`. See README.md.
+ */
+import { fork } from 'node:child_process';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+import { parse, selection, USAGE } from './lib/args.js';
+import type { ChildJob, ChildMessage } from './lib/ipc.js';
+import { formatTable, toRow, writeJson } from './lib/report.js';
+import type { Measurement, PrintedRow, SubjectInfo, SubjectSpec } from './lib/types.js';
+import { WORKLOADS } from './workloads/index.js';
+
+const CHILD = fileURLToPath(new URL('./lib/child.ts', import.meta.url));
+const CHILD_TIMEOUT_MS = 10 * 60_000;
+
+interface ChildOutcome {
+  info?: SubjectInfo;
+  measurements: Measurement[];
+  error?: string;
+}
+
+/** Runs one subject of one workload in a child process (same Node flags, so tsx too). */
+function runChild(job: ChildJob): Promise<ChildOutcome> {
+  return new Promise((resolve) => {
+    const child = fork(CHILD, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    let outcome: ChildOutcome | undefined;
+    const timer = setTimeout(() => {
+      outcome ??= { measurements: [], error: `timed out after ${CHILD_TIMEOUT_MS / 1000} s` };
+      child.kill('SIGKILL');
+    }, CHILD_TIMEOUT_MS);
+    child.on('message', (m: ChildMessage) => {
+      outcome = m.type === 'result' ? { info: m.info, measurements: m.measurements } : { measurements: [], error: m.message };
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      resolve(outcome ?? { measurements: [], error: `child exited with ${signal ?? `code ${String(code)}`} and no result` });
+    });
+  });
+}
+
+function geomean(xs: number[]): number {
+  return Math.exp(xs.reduce((s, x) => s + Math.log(x), 0) / xs.length);
+}
+
+/** One line per (workload, threads, peer): the geometric mean of the ratios. */
+function summary(rows: PrintedRow[]): string[] {
+  const groups = new Map<string, number[]>();
+  for (const r of rows) {
+    if (r.ratio === null || !(r.ratio > 0)) continue;
+    const key = `${r.workload}: ours ${r.threads}T${r.variant.endsWith('+copy') ? ' +copy' : ''} vs ${r.peer}`;
+    groups.set(key, [...(groups.get(key) ?? []), r.ratio]);
+  }
+  return [...groups].map(([k, v]) => `  ${k}: geomean ${geomean(v).toFixed(2)}x over ${v.length}`);
+}
+
+async function main(): Promise<void> {
+  const args = parse(process.argv.slice(2));
+  if (args.help) {
+    console.log(USAGE);
+    return;
+  }
+  if (args.list) {
+    for (const w of WORKLOADS) {
+      console.log(`${w.name}: ${w.title}`);
+      for (const c of w.caseIds()) console.log(`  ${c}`);
+    }
+    return;
+  }
+  const selected = WORKLOADS.map((w) => ({ w, sel: selection(w.name, args.filters) })).filter((x) => x.sel.run);
+  if (selected.length === 0) throw new Error(`no workload matches ${args.filters.join(', ')}; try --list`);
+
+  const started = Date.now();
+  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+  console.log(
+    `recurrent bench: node ${process.version}, ${cpu}, ${os.availableParallelism()} logical cpus; ` +
+      `time box ${args.timing.budgetMs / 1000} s per measurement, ours at ${args.threads.join(',')} thread(s)`,
+  );
+
+  const rows: PrintedRow[] = [];
+  const notes: string[] = [];
+  const subjects: Record<string, SubjectInfo> = {};
+  const measurements: Measurement[] = [];
+  for (const { w, sel } of selected) {
+    console.error(`\n${w.title}`);
+    const ms: Measurement[] = [];
+    for (const spec of w.subjects(args.threads)) {
+      const t0 = Date.now();
+      console.error(`- ${spec.id} (child process)`);
+      const r = await runChild({ workload: w.name, subject: spec, timing: args.timing, caseFilter: sel.cases });
+      if (r.error) notes.push(`${w.name} ${spec.id}: ${r.error}`);
+      if (r.info) subjects[spec.id] = r.info;
+      if (r.info?.['note']) notes.push(`${spec.id}: ${String(r.info['note'])}`);
+      if (r.info?.['warning']) notes.push(`${spec.id}: ${String(r.info['warning'])}`);
+      console.error(`  ${spec.id} done in ${((Date.now() - t0) / 1000).toFixed(1)} s${r.error ? ` with error: ${r.error}` : ''}`);
+      ms.push(...r.measurements);
+    }
+    const out = w.rows(ms, args.threads);
+    rows.push(...out.rows);
+    notes.push(...out.notes);
+    measurements.push(...ms);
+  }
+
+  console.log('\nEngines:');
+  for (const [id, info] of Object.entries(subjects)) {
+    console.log(`  ${id.padEnd(10)} ${Object.entries(info).map(([k, v]) => `${k}=${String(v)}`).join(' ')}`);
+  }
+  console.log(`\nResults (ratio > 1: ours better; figures vary ±20% on a shared machine):\n`);
+  console.log(formatTable(rows));
+  console.log('\nSummary:');
+  for (const line of summary(rows)) console.log(line);
+  if (notes.length > 0) {
+    console.log('\nNotes:');
+    for (const n of notes) console.log(`  ${n}`);
+  }
+
+  const envPath = args.out.replace(/\.json$/, '') + '-env.json';
+  await writeJson(args.out, rows.map(toRow));
+  await writeJson(envPath, {
+    date: new Date().toISOString(),
+    durationS: (Date.now() - started) / 1000,
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+    cpu,
+    logicalCpus: os.availableParallelism(),
+    args: { filters: args.filters, threads: args.threads, timing: args.timing },
+    subjects,
+    notes,
+    measurements,
+  });
+  console.log(`\nWrote ${args.out} and ${envPath} in ${((Date.now() - started) / 1000).toFixed(0)} s total.`);
+}
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exitCode = 1;
+});

@@ -1,0 +1,11 @@
+/** Every workload the runner knows, in report order. Add a file, then add it here. */
+import type { Workload } from '../lib/types.js';
+import { gemmWorkload } from './gemm.js';
+
+export const WORKLOADS: readonly Workload[] = [gemmWorkload];
+
+export function workload(name: string): Workload {
+  const w = WORKLOADS.find((x) => x.name === name);
+  if (!w) throw new Error(`unknown workload ${name}; known: ${WORKLOADS.map((x) => x.name).join(', ')}`);
+  return w;
+}
