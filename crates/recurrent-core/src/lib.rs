@@ -17,6 +17,7 @@ pub mod error;
 pub mod gemm;
 pub mod math;
 pub mod parallel;
+pub mod rnn;
 pub mod simd;
 
 pub use error::CoreError;

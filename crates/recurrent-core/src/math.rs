@@ -6,9 +6,11 @@
 //! order and agree bit for bit (tested). None uses the platform libm: wasm has none worth
 //! the name, and results must not depend on the engine.
 //!
-//! Error bounds below are measured by `tests/math.rs` against `f64` over a dense grid
-//! (step 2^-10 over [-30, 30], plus every 1/64 over the whole exponent range of the
-//! function); "ulp" is the spacing of `f32` at the exact result.
+//! Error bounds below are measured by `tests/math.rs` against `f64`: every 7th `f32` with
+//! |x| < 104 (about 300 million inputs, the ignored `scan_dense_bits` test), and in every
+//! run a grid of step 2^-10 over [-30, 30] plus the tails and extremes. "ulp" is the spacing
+//! of `f32` at the exact result; results below `f32::MIN_POSITIVE` are excluded from the
+//! ulp measure (they are within one subnormal spacing).
 
 use crate::simd::{F32x4, I32x4, LANES};
 
@@ -244,8 +246,9 @@ fn sigmoid_impl<T: Lane>(x: T) -> T {
 fn tanh_impl<T: Lane>(x: T) -> T {
     let ax = x.abs();
     let z = x.mul(x);
-    // Odd polynomial on x itself: exactly odd because every step is sign-symmetric.
-    let small = horner(z, &TANH_P).mul(z).mul(x).add(x);
+    // Odd polynomial evaluated on |x| and signed afterwards, so tanh(-0) = -0 and the
+    // function is exactly odd.
+    let small = horner(z, &TANH_P).mul(z).mul(ax).add(ax).copysign(x);
     // (1 - e)/(1 + e) with e = e^(-2|x|) in (0, 0.29]: no cancellation, and e -> 0 gives
     // exactly 1 for large |x| (also for +-inf); the sign is restored bitwise, so odd too.
     let e = exp_impl(ax.mul(T::splat(-2.0)));
@@ -254,8 +257,8 @@ fn tanh_impl<T: Lane>(x: T) -> T {
     ax.lt_select(T::splat(TANH_SMALL), small, large)
 }
 
-/// `e^x` in `f32`. Max error 1 ulp (measured, normal results); subnormal results rounded
-/// once; `+inf` above ~88.72, `0` below ~-103.97, NaN for NaN.
+/// `e^x`. Max error 0.98 ulp (measured; relative 1.2e-7). `+inf` from 88.7229, subnormal
+/// results rounded once, `0` from -103.9721 down, `+inf`/`0` for `+-inf`, NaN for NaN.
 #[inline]
 pub fn exp(x: f32) -> f32 {
     exp_impl(x)
@@ -267,8 +270,9 @@ pub fn exp4(x: F32x4) -> F32x4 {
     exp_impl(x)
 }
 
-/// The logistic function `1 / (1 + e^-x)`. Max error 2 ulp (measured); always in [0, 1]
-/// (exactly 1 for x >= 17.4, 0 below about -104), NaN for NaN.
+/// The logistic function `1 / (1 + e^-x)`. Max error 2.4 ulp (measured; relative 1.7e-7,
+/// absolute 6e-8). Always in [0, 1]: exactly 1 from 16.6356, 0 from -103.98 down (never
+/// NaN or Inf for non-NaN input); NaN for NaN.
 #[inline]
 pub fn sigmoid(x: f32) -> f32 {
     sigmoid_impl(x)
@@ -280,8 +284,9 @@ pub fn sigmoid4(x: F32x4) -> F32x4 {
     sigmoid_impl(x)
 }
 
-/// Hyperbolic tangent. Max error 2 ulp (measured); always in [-1, 1] (exactly +-1 for
-/// |x| >= 9.1), exactly odd (`tanh(-x) == -tanh(x)` bit for bit), NaN for NaN.
+/// Hyperbolic tangent. Max error 1.5 ulp (measured; relative 1.3e-7). Always in [-1, 1]:
+/// exactly +-1 from |x| = 8.6644, `tanh(x) = x` for tiny x; exactly odd
+/// (`tanh(-x) == -tanh(x)` bit for bit, `tanh(-0) = -0`); NaN for NaN.
 #[inline]
 pub fn tanh(x: f32) -> f32 {
     tanh_impl(x)

@@ -195,6 +195,22 @@ mod imp {
             f32x4_extract_lane::<0>(t) + f32x4_extract_lane::<1>(t)
         }
 
+        /// Transposes a 4 x 4 block given as four rows: lane `j` of output `i` is lane `i`
+        /// of input `j`. (Four unpack-style shuffles and four 64-bit moves on x64.)
+        #[inline(always)]
+        pub fn transpose4(r: [Self; 4]) -> [Self; 4] {
+            let t0 = i32x4_shuffle::<0, 4, 1, 5>(r[0].0, r[1].0);
+            let t1 = i32x4_shuffle::<2, 6, 3, 7>(r[0].0, r[1].0);
+            let t2 = i32x4_shuffle::<0, 4, 1, 5>(r[2].0, r[3].0);
+            let t3 = i32x4_shuffle::<2, 6, 3, 7>(r[2].0, r[3].0);
+            [
+                Self(i32x4_shuffle::<0, 1, 4, 5>(t0, t2)),
+                Self(i32x4_shuffle::<2, 3, 6, 7>(t0, t2)),
+                Self(i32x4_shuffle::<0, 1, 4, 5>(t1, t3)),
+                Self(i32x4_shuffle::<2, 3, 6, 7>(t1, t3)),
+            ]
+        }
+
         /// Lane-wise `self < o` (false if either is NaN).
         #[inline(always)]
         pub fn lt(self, o: Self) -> Mask4 {
@@ -438,6 +454,13 @@ mod imp {
         pub fn hsum(self) -> f32 {
             let a = self.0;
             (a[0] + a[2]) + (a[1] + a[3])
+        }
+
+        /// Transposes a 4 x 4 block given as four rows: lane `j` of output `i` is lane `i`
+        /// of input `j`.
+        #[inline(always)]
+        pub fn transpose4(r: [Self; 4]) -> [Self; 4] {
+            core::array::from_fn(|i| Self(core::array::from_fn(|j| r[j].0[i])))
         }
 
         /// Lane-wise `self < o` (false if either is NaN).

@@ -23,12 +23,3 @@ pub fn abi_error(kind: Kind, message: impl AsRef<str>) -> JsError {
 pub fn from_core(e: CoreError) -> JsError {
     abi_error(Kind::InvalidArgument, e.to_string())
 }
-
-/// Fails with `InvalidArgument` naming `op` and `arg` when `ok` is false.
-pub fn ensure(ok: bool, op: &str, arg: &str, expected: &str, got: impl std::fmt::Display) -> Result<(), JsError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(abi_error(Kind::InvalidArgument, format!("{op}: argument `{arg}` expected {expected}, got {got}")))
-    }
-}

@@ -10,4 +10,6 @@ mod buffers;
 mod build_info;
 mod gemm;
 mod registry;
+mod rnn;
+mod taken;
 mod threads;

@@ -17,3 +17,17 @@ export {
 } from './errors.js';
 export { Float32Buffer } from './tensor/buffer.js';
 export { gemm, type GemmOptions } from './linalg.js';
+export {
+  RecurrentStack,
+  CELL_KINDS,
+  gateCount,
+  hasCellState,
+  type CellKind,
+  type RecurrentStackOptions,
+  type ParameterInfo,
+  type SequenceLayout,
+  type StackForwardOptions,
+  type StackForwardResult,
+  type StackBackwardOptions,
+  type StackBackwardResult,
+} from './core/stack.js';

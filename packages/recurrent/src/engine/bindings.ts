@@ -20,6 +20,20 @@ export interface WasmExports {
     transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
     a: number, lda: number, b: number, ldb: number, beta: number, c: number, ldc: number,
   ): void;
+  rnn_create(kind: string, inputSize: number, hiddenSize: number, layers: number, bidirectional: boolean): number;
+  rnn_free(handle: number): void;
+  rnn_param_len(handle: number): number;
+  rnn_params_ptr(handle: number): number;
+  rnn_grads_ptr(handle: number): number;
+  rnn_zero_grads(handle: number): void;
+  rnn_param_table(handle: number): string;
+  rnn_tape_floats(handle: number): number;
+  rnn_forward(
+    handle: number, train: boolean, batchMajor: boolean, seqLen: number, batch: number, x: number,
+    lengths: Uint32Array, h0: number, c0: number, y: number, hN: number, cN: number,
+  ): void;
+  rnn_backward(handle: number, gy: number, ghn: number, gcn: number, gx: number, gh0: number, gc0: number): void;
+  rnn_step(handle: number, batch: number, x: number, h: number, c: number, y: number): void;
   pool_worker_main(): void;
   pool_shutdown(): void;
   pool_reset(): void;

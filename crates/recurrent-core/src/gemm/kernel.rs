@@ -1,0 +1,111 @@
+//! The register-blocked micro-kernel of the packed path and its write-back into C.
+//!
+//! Written once over [`F32x4`]: on wasm it is v128 code, natively the scalar twin with the
+//! same operation order, so native tests check the arithmetic the wasm build runs.
+//!
+//! Shape `MR x NR` = 4 x 8: 8 accumulators + 2 B vectors + 1 broadcast A = 11 live v128,
+//! inside the 16 xmm registers V8 maps them to on x64 (no spills), with 16 multiply/add
+//! per 6 loads per k step.
+
+use crate::simd::{F32x4, LANES};
+
+/// Rows of the register tile (one broadcast of packed A per row per k step).
+pub const MR: usize = 4;
+/// Columns of the register tile (`NV` vectors of packed B per k step).
+pub const NR: usize = 8;
+const NV: usize = NR / LANES;
+
+/// The accumulators of one register tile, row by row.
+pub type Acc = [[F32x4; NV]; MR];
+
+/// `acc = sum over p < kc of a[p] (outer) b[p]`, p increasing, each step `acc + a*b`.
+///
+/// # Safety
+/// `a` must point to `kc * MR` readable floats (packed A: MR per k step) and `b` to
+/// `kc * NR` (packed B: NR per k step).
+#[inline(always)]
+pub unsafe fn micro_kernel(kc: usize, a: *const f32, b: *const f32) -> Acc {
+    let mut acc = [[F32x4::zero(); NV]; MR];
+    let (mut a, mut b) = (a, b);
+    for _ in 0..kc {
+        let mut bv = [F32x4::zero(); NV];
+        for (v, bv) in bv.iter_mut().enumerate() {
+            // SAFETY: `v * LANES + 4 <= NR` floats of this k step's B row are readable.
+            *bv = unsafe { F32x4::load_ptr(b.add(v * LANES)) };
+        }
+        for (r, acc) in acc.iter_mut().enumerate() {
+            // SAFETY: `r < MR` floats of this k step's A column are readable.
+            let av = unsafe { F32x4::splat_ptr(a.add(r)) };
+            for v in 0..NV {
+                acc[v] = av.mul_add(bv[v], acc[v]);
+            }
+        }
+        // wrapping_add: after the last step the pointers may leave the panel unused.
+        a = a.wrapping_add(MR);
+        b = b.wrapping_add(NR);
+    }
+    acc
+}
+
+/// Stores `alpha * x + beta * c` (or `alpha * x`, C unread, when `beta == 0`) to 4
+/// consecutive elements of C: the one write-back formula of every path.
+///
+/// # Safety
+/// `c..c+4` must be readable and writable by this caller alone.
+#[inline(always)]
+pub unsafe fn put4(c: *mut f32, x: F32x4, alpha: f32, beta: f32) {
+    let out = if beta == 0.0 {
+        F32x4::splat(alpha).mul(x)
+    } else {
+        // SAFETY: the caller guarantees c..c+4 is readable.
+        F32x4::splat(alpha).mul(x).add(F32x4::splat(beta).mul(unsafe { F32x4::load_ptr(c) }))
+    };
+    // SAFETY: the caller guarantees c..c+4 is writable.
+    unsafe { out.store_ptr(c) };
+}
+
+/// [`put4`] for one element, with the same operations as one lane.
+///
+/// # Safety
+/// `c` must be readable and writable by this caller alone.
+#[inline(always)]
+pub unsafe fn put1(c: *mut f32, x: f32, alpha: f32, beta: f32) {
+    // SAFETY: the caller guarantees `c` is readable and writable.
+    unsafe { *c = if beta == 0.0 { alpha * x } else { alpha * x + beta * *c } };
+}
+
+/// Writes a register tile into C with [`put4`] / [`put1`], the `rows x cols` top-left part.
+///
+/// # Safety
+/// `c` must point to a `rows x cols` block with row stride `ldc`, readable and writable by
+/// this caller alone; `rows <= MR`, `cols <= NR`.
+#[inline(always)]
+pub unsafe fn write_back(
+    acc: &Acc,
+    rows: usize,
+    cols: usize,
+    alpha: f32,
+    beta: f32,
+    c: *mut f32,
+    ldc: usize,
+) {
+    if rows == MR && cols == NR {
+        for (r, acc) in acc.iter().enumerate() {
+            for (v, &x) in acc.iter().enumerate() {
+                // SAFETY: the full MR x NR block is inside C's tile (checked just above).
+                unsafe { put4(c.add(r * ldc + v * LANES), x, alpha, beta) };
+            }
+        }
+        return;
+    }
+    for (r, acc) in acc.iter().enumerate().take(rows) {
+        let mut row = [0.0f32; NR];
+        for (v, x) in acc.iter().enumerate() {
+            x.store(&mut row[v * LANES..]);
+        }
+        for (j, &x) in row.iter().enumerate().take(cols) {
+            // SAFETY: r < rows and j < cols: inside C's tile.
+            unsafe { put1(c.add(r * ldc + j), x, alpha, beta) };
+        }
+    }
+}

@@ -1,0 +1,204 @@
+//! The two pieces every forward is made of, shared by the sequence drivers and the streaming
+//! step so that they compute the same bits: the input projection of a run of steps, and one
+//! step of one direction (recurrent GEMM + fused element-wise pass).
+
+use super::cells::{self, CellInfo, FwdRow, Recurrence};
+use super::kind::CellKind;
+use super::params::DirParams;
+use super::rows::{for_row_tiles, RowsMut};
+use crate::error::CoreResult;
+use crate::gemm::{sgemm, Transpose};
+use crate::parallel::Parallel;
+
+/// `dst[r, :] = W_ih x[r] + b_ih` for the `rows` time-major rows of `x` (`[rows, I]`): the
+/// bias is written first and the GEMM accumulates onto it (beta = 1), which folds `b_ih` in
+/// without another pass. `dst` is `[rows, G*H]`.
+///
+/// Every caller projects time-major rows in one GEMM, so that for a given row count regime
+/// the same GEMM path runs (see `stream` for the one exception).
+pub(crate) fn project(
+    pool: &dyn Parallel,
+    x: &[f32],
+    rows: usize,
+    p: &DirParams<'_>,
+    dst: &mut [f32],
+) -> CoreResult<()> {
+    let gh = p.b_ih.len();
+    let input = p.w_ih.len() / gh;
+    let dst = &mut dst[..rows * gh];
+    for row in dst.chunks_exact_mut(gh) {
+        row.copy_from_slice(p.b_ih);
+    }
+    // x [rows, I] . W_ih^T [I, G*H] -> dst [rows, G*H]
+    sgemm(
+        pool,
+        Transpose::No,
+        Transpose::Yes,
+        rows,
+        gh,
+        input,
+        1.0,
+        x,
+        input,
+        p.w_ih,
+        input,
+        1.0,
+        dst,
+        gh,
+    )
+}
+
+/// One step's buffers, `B` rows each, contiguous.
+#[derive(Debug)]
+pub(crate) struct StepBufs<'a> {
+    /// `[B, G*H]` in: input projections; out: activations (zero on masked rows).
+    pub gates: &'a mut [f32],
+    /// `[B, G*H]` scratch for the recurrent products.
+    pub rec: &'a mut [f32],
+    /// `[B, extra*H]` the cell's kept vectors (zero on masked rows).
+    pub extra: &'a mut [f32],
+    /// `[B, H]` in: `h_{t-1}`; out: `h_t` (unchanged on masked rows).
+    pub h: &'a mut [f32],
+    /// `[B, H]` likewise for `c`; empty without cell state.
+    pub c: &'a mut [f32],
+}
+
+/// Advances one direction by one step for the rows where `valid(b)`; the other rows keep
+/// their state (the padded steps of variable-length batches). The element-wise passes are
+/// cut by batch rows (`rows`) when the step is large enough.
+pub(crate) fn advance(
+    pool: &dyn Parallel,
+    kind: CellKind,
+    cell: &CellInfo,
+    hidden: usize,
+    batch: usize,
+    p: &DirParams<'_>,
+    io: StepBufs<'_>,
+    valid: &(dyn Fn(usize) -> bool + Sync),
+) -> CoreResult<()> {
+    let h = hidden;
+    let gh = cell.gates * h;
+    let eh = cell.extra * h;
+    let (gates, rec, extra, hs, cs) = (io.gates, io.rec, io.extra, io.h, io.c);
+    match cell.recurrence {
+        // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H].
+        Recurrence::Full | Recurrence::ResetAfter => sgemm(
+            pool,
+            Transpose::No,
+            Transpose::Yes,
+            batch,
+            gh,
+            h,
+            1.0,
+            hs,
+            h,
+            p.w_hh,
+            h,
+            0.0,
+            rec,
+            gh,
+        )?,
+        Recurrence::ResetBefore => {
+            // h_{t-1} [B, H] . W_hh[0:2H]^T [H, 2H] -> rec[:, 0:2H] (r and z blocks).
+            let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
+            sgemm(
+                pool,
+                Transpose::No,
+                Transpose::Yes,
+                batch,
+                2 * h,
+                h,
+                1.0,
+                hs,
+                h,
+                w_rz,
+                h,
+                0.0,
+                rec,
+                gh,
+            )?;
+            // r * h_{t-1} -> extra [B, H].
+            let (g, r, hp) = (&*gates, &*rec, &*hs);
+            let rh_rows = RowsMut::new(extra, eh);
+            for_row_tiles(pool, batch, gh, &|rows| {
+                // SAFETY: tiles own disjoint row ranges of `extra`, which outlives the pass.
+                let rh = unsafe { rh_rows.rows(rows.clone()) };
+                for (rh, b) in rh.chunks_exact_mut(eh).zip(rows) {
+                    if valid(b) {
+                        cells::reset_gate_row(
+                            h,
+                            &g[b * gh..],
+                            &r[b * gh..],
+                            p.b_hh,
+                            &hp[b * h..],
+                            rh,
+                        );
+                    } else {
+                        rh.fill(0.0);
+                    }
+                }
+            });
+            // (r*h) [B, H] . W_hn^T [H, H] -> rec[:, 2H:3H].
+            sgemm(
+                pool,
+                Transpose::No,
+                Transpose::Yes,
+                batch,
+                h,
+                h,
+                1.0,
+                extra,
+                eh,
+                w_n,
+                h,
+                0.0,
+                &mut rec[2 * h..],
+                gh,
+            )?;
+        }
+    }
+    let has_c = cell.has_c;
+    let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));
+    let (h_rows, c_rows) = (
+        RowsMut::new(hs, h),
+        RowsMut::new(cs, if has_c { h } else { 0 }),
+    );
+    let rec = &*rec;
+    for_row_tiles(pool, batch, gh, &|rows| {
+        // SAFETY: tiles own disjoint row ranges of these buffers, which outlive the pass.
+        let (g, e, hs, cs) = unsafe {
+            let r = rows.clone();
+            (
+                g_rows.rows(r.clone()),
+                e_rows.rows(r.clone()),
+                h_rows.rows(r.clone()),
+                c_rows.rows(r),
+            )
+        };
+        for (k, b) in rows.enumerate() {
+            let g = &mut g[k * gh..(k + 1) * gh];
+            let e = &mut e[k * eh..(k + 1) * eh];
+            if !valid(b) {
+                g.fill(0.0);
+                e.fill(0.0);
+                continue;
+            }
+            let c: &mut [f32] = if has_c {
+                &mut cs[k * h..(k + 1) * h]
+            } else {
+                &mut []
+            };
+            let row = FwdRow {
+                gates: g,
+                rec: &rec[b * gh..(b + 1) * gh],
+                b_hh: p.b_hh,
+                peep: p.peep,
+                h: &mut hs[k * h..(k + 1) * h],
+                c,
+                extra: e,
+            };
+            cells::forward_row(kind, h, row);
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! The element-wise bodies of the cells: one step forward and one step backward for one batch
+//! row, dispatched on [`CellKind`]. The drivers own everything else (GEMMs, masks, the tape).
+//!
+//! Each cell declares what the drivers must do around it ([`CellInfo`]): its gate count, whether
+//! it has a cell state, how many `[H]` vectors per row it keeps for backward (`extra`), and how
+//! its recurrent GEMM is shaped ([`Recurrence`]).
+
+mod gru;
+mod lstm;
+mod rnn;
+
+use super::kind::CellKind;
+
+/// How the recurrent product `W_hh h_{t-1}` enters a cell, which decides the drivers' GEMMs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Recurrence {
+    /// One GEMM `h_{t-1} W_hh^T` for all gate blocks, and `dh_{t-1} += dG W_hh` back.
+    Full,
+    /// GRU with the reset after the matmul: one GEMM forward, but the n-block's recurrent part
+    /// `W_hn h + b_hn` is kept in `extra`, and in backward its gradient (`dn * r`) differs from
+    /// the input side's, so backward replaces `extra` with it and the drivers use it for the
+    /// n-rows of `W_hh` and `b_hh`.
+    ResetAfter,
+    /// GRU with the reset before the matmul: the n-block multiplies `r * h_{t-1}`, which needs
+    /// `r` first. Forward: GEMM for the r,z blocks, [`reset_gate_row`] writes `r * h` into
+    /// `extra`, a second GEMM `(r*h) W_hn^T` fills the n-block, then [`forward_row`].
+    /// Backward: [`backward_row`] leaves the r block, a GEMM gives `d(r*h) = dn W_hn`, then
+    /// [`reset_before_backward_row`] finishes `dr` and `dh_{t-1}`.
+    ResetBefore,
+}
+
+/// What the drivers need to know about a cell.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CellInfo {
+    /// Gate blocks G.
+    pub gates: usize,
+    /// Whether there is a cell state `c`.
+    pub has_c: bool,
+    /// `[H]` vectors per row kept for backward beside the activations (0 or 1).
+    pub extra: usize,
+    /// Shape of the recurrent GEMM.
+    pub recurrence: Recurrence,
+    /// Whether `peep` holds `p_i, p_f, p_o` (their gradients are column sums in `grads`).
+    pub peephole: bool,
+}
+
+pub(crate) fn info(kind: CellKind) -> CellInfo {
+    let recurrence = match kind {
+        CellKind::Gru => Recurrence::ResetAfter,
+        CellKind::GruResetBefore => Recurrence::ResetBefore,
+        _ => Recurrence::Full,
+    };
+    let extra = match kind {
+        CellKind::RnnTanh | CellKind::RnnRelu | CellKind::RnnResidual => 0,
+        // GRU: `W_hn h + b_hn` (after) or `r * h` (before); LSTM family: `c_t`.
+        _ => 1,
+    };
+    CellInfo {
+        gates: kind.gates(),
+        has_c: kind.has_cell_state(),
+        extra,
+        recurrence,
+        peephole: kind.peepholes() == 3,
+    }
+}
+
+/// One row of a forward step. Every slice is exactly as long as stated.
+#[derive(Debug)]
+pub(crate) struct FwdRow<'a> {
+    /// `[G*H]` in: input projection `W_ih x_t + b_ih`; out: gate activations.
+    pub gates: &'a mut [f32],
+    /// `[G*H]` recurrent product without bias: `W_hh h_{t-1}` (reset-before: n-block
+    /// `W_hn (r * h_{t-1})`).
+    pub rec: &'a [f32],
+    /// `[G*H]`.
+    pub b_hh: &'a [f32],
+    /// `[3H]` peepholes `p_i, p_f, p_o`, or empty.
+    pub peep: &'a [f32],
+    /// `[H]` in: `h_{t-1}`; out: `h_t`.
+    pub h: &'a mut [f32],
+    /// `[H]` in: `c_{t-1}`; out: `c_t`; empty without cell state.
+    pub c: &'a mut [f32],
+    /// `[extra*H]` what backward needs besides the activations (reset-before: already holds
+    /// `r * h_{t-1}` from [`reset_gate_row`]).
+    pub extra: &'a mut [f32],
+}
+
+/// One row of a backward step.
+#[derive(Debug)]
+pub(crate) struct BwdRow<'a> {
+    /// `[G*H]` in: the activations of the forward step; out: the gradients of the gate
+    /// pre-activations on the input side (`d(W_ih x + b_ih)`).
+    pub gates: &'a mut [f32],
+    /// `[extra*H]` in: what forward kept; out (reset-after only): `d(W_hn h + b_hn)`.
+    pub extra: &'a mut [f32],
+    /// `[3H]` peepholes or empty.
+    pub peep: &'a [f32],
+    /// `[H]` `h_{t-1}`.
+    pub h_prev: &'a [f32],
+    /// `[H]` `c_{t-1}`, empty without cell state.
+    pub c_prev: &'a [f32],
+    /// `[H]` gradient reaching `h_t` through this step's output.
+    pub dy: &'a [f32],
+    /// `[H]` in: gradient reaching `h_t` from step t+1 (or `h_n`); out: the part of the
+    /// gradient of `h_{t-1}` that does not go through `W_hh` (the drivers add `dG W_hh`).
+    pub dh: &'a mut [f32],
+    /// `[H]` in: gradient of `c_t`; out: gradient of `c_{t-1}`; empty without cell state.
+    pub dc: &'a mut [f32],
+}
+
+/// The fused element-wise forward of one row.
+#[inline]
+pub(crate) fn forward_row(kind: CellKind, h: usize, row: FwdRow<'_>) {
+    match kind {
+        CellKind::RnnTanh => rnn::forward(rnn::Act::Tanh, h, row),
+        CellKind::RnnRelu => rnn::forward(rnn::Act::Relu, h, row),
+        CellKind::RnnResidual => rnn::forward(rnn::Act::Residual, h, row),
+        CellKind::Gru => gru::forward_after(h, row),
+        CellKind::GruResetBefore => gru::forward_before(h, row),
+        CellKind::Lstm => lstm::forward(lstm::Variant::Standard, h, row),
+        CellKind::LstmPeephole => lstm::forward(lstm::Variant::Peephole, h, row),
+        CellKind::LstmCifg => lstm::forward(lstm::Variant::Cifg, h, row),
+        CellKind::LstmNoForget => lstm::forward(lstm::Variant::NoForget, h, row),
+    }
+}
+
+/// The fused element-wise backward of one row (for reset-before, its first part).
+#[inline]
+pub(crate) fn backward_row(kind: CellKind, h: usize, row: BwdRow<'_>) {
+    match kind {
+        CellKind::RnnTanh => rnn::backward(rnn::Act::Tanh, h, row),
+        CellKind::RnnRelu => rnn::backward(rnn::Act::Relu, h, row),
+        CellKind::RnnResidual => rnn::backward(rnn::Act::Residual, h, row),
+        CellKind::Gru => gru::backward_after(h, row),
+        CellKind::GruResetBefore => gru::backward_before(h, row),
+        CellKind::Lstm => lstm::backward(lstm::Variant::Standard, h, row),
+        CellKind::LstmPeephole => lstm::backward(lstm::Variant::Peephole, h, row),
+        CellKind::LstmCifg => lstm::backward(lstm::Variant::Cifg, h, row),
+        CellKind::LstmNoForget => lstm::backward(lstm::Variant::NoForget, h, row),
+    }
+}
+
+pub(crate) use gru::{reset_before_backward_row, reset_gate_row};

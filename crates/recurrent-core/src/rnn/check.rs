@@ -1,0 +1,124 @@
+//! Argument checks shared by the drivers: exact slice lengths and optional tensors.
+
+use crate::error::{CoreError, CoreResult};
+
+/// Fails unless `len == need`: a sequence or state tensor of the wrong size is a shape bug on
+/// the caller's side, so a longer slice is refused too.
+pub(crate) fn exact(
+    op: &'static str,
+    arg: &'static str,
+    len: usize,
+    need: usize,
+) -> CoreResult<()> {
+    if len != need {
+        return Err(CoreError::new(
+            op,
+            arg,
+            format!("exactly {need} elements"),
+            format!("{len}"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks an optional tensor: when `allowed`, a given one must have `need` elements; when not
+/// (e.g. `c0` for a cell without cell state) it must be absent.
+pub(crate) fn optional(
+    op: &'static str,
+    arg: &'static str,
+    len: Option<usize>,
+    need: usize,
+    allowed: bool,
+) -> CoreResult<()> {
+    match (len, allowed) {
+        (None, _) => Ok(()),
+        (Some(len), true) => exact(op, arg, len, need),
+        (Some(len), false) => Err(CoreError::new(
+            op,
+            arg,
+            "absent (this cell has no cell state)",
+            format!("{len} elements"),
+        )),
+    }
+}
+
+/// Checks a tensor that must be given exactly when `required` (the `c` outputs of cells with
+/// a cell state) and absent otherwise.
+pub(crate) fn required_iff(
+    op: &'static str,
+    arg: &'static str,
+    len: Option<usize>,
+    need: usize,
+    required: bool,
+) -> CoreResult<()> {
+    match (len, required) {
+        (None, true) => Err(CoreError::new(
+            op,
+            arg,
+            format!("{need} elements (this cell has a cell state)"),
+            "none",
+        )),
+        _ => optional(op, arg, len, need, required),
+    }
+}
+
+/// Fails unless `1 <= v <= max`.
+pub(crate) fn in_range(
+    op: &'static str,
+    arg: &'static str,
+    v: usize,
+    max: usize,
+) -> CoreResult<()> {
+    if v == 0 || v > max {
+        return Err(CoreError::new(
+            op,
+            arg,
+            format!("between 1 and {max}"),
+            v.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks variable lengths: `B` entries, each at most `T` (0 is allowed: the sequence is
+/// empty, its outputs are zero and its final state is its initial state).
+pub(crate) fn lengths(
+    op: &'static str,
+    lengths: Option<&[u32]>,
+    batch: usize,
+    seq_len: usize,
+) -> CoreResult<()> {
+    let Some(lengths) = lengths else {
+        return Ok(());
+    };
+    exact(op, "lengths", lengths.len(), batch)?;
+    if let Some((b, &l)) = lengths
+        .iter()
+        .enumerate()
+        .find(|(_, &l)| u64::from(l) > seq_len as u64)
+    {
+        return Err(CoreError::new(
+            op,
+            "lengths",
+            format!("every length at most seq_len = {seq_len}"),
+            format!("lengths[{b}] = {l}"),
+        ));
+    }
+    Ok(())
+}
+
+/// `n` zeros, or an error instead of the abort of a failed allocation (a size that passed the
+/// overflow checks can still be more memory than there is).
+pub(crate) fn zeros<T: Copy + Default>(op: &'static str, n: usize) -> CoreResult<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        CoreError::new(
+            op,
+            "size",
+            "an allocation that succeeds",
+            format!("{n} elements"),
+        )
+    })?;
+    v.resize(n, T::default());
+    Ok(v)
+}

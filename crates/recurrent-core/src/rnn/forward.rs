@@ -1,0 +1,475 @@
+//! The forward driver: all layers and both directions over a whole sequence in one call,
+//! for training (recording a [`Tape`]) or inference (chunked projections, no record).
+//!
+//! Per layer l and direction d (shapes with `R = T*B` rows, `GH = G*H`):
+//! 1. input projections `[R, I_l] . W_ih^T -> [R, GH]` (+ `b_ih`), one GEMM (inference: one
+//!    per chunk of steps);
+//! 2. per step, in the direction's order, `advance`: `h_{t-1} [B, H] . W_hh^T -> [B, GH]` and
+//!    the fused element-wise pass, writing `h_t` into `[B, H]` state rows;
+//! 3. the state rows go to the layer's output `[R, D*H]`, columns `d*H..(d+1)*H`, zero on
+//!    padded steps; the last layer's output is `y`, in the caller's layout.
+//!
+//! The running state is kept in `h_n`/`c_n` themselves: on padded steps it is left alone, so
+//! at the end they hold each sequence's state after its own last step.
+
+use super::advance::{advance, project, StepBufs};
+use super::cells::{self, CellInfo};
+use super::check;
+use super::kind::CellKind;
+use super::params::{DirOffsets, DirParams};
+use super::seq::{step_at, Layout, Mask, SeqMut, SeqRef, SeqShape};
+use super::spec::{product, StackSpec};
+use super::tape::{DirTape, InferScratch, Tape, TapeState};
+use crate::error::CoreResult;
+use crate::parallel::Parallel;
+
+/// The inputs of a forward over a sequence.
+#[derive(Debug, Clone, Copy)]
+pub struct SeqInput<'a> {
+    /// Layout of `x`, and of the outputs `y`.
+    pub layout: Layout,
+    /// Number of steps T (at least 1).
+    pub seq_len: usize,
+    /// Number of sequences B (at least 1).
+    pub batch: usize,
+    /// `[T, B, I]` or `[B, T, I]`. Values at padded steps are ignored.
+    pub x: &'a [f32],
+    /// `B` valid lengths, each at most T (`pack_padded_sequence` semantics; 0 is allowed and
+    /// means an empty sequence: zero outputs, final state = initial state); `None`: all T.
+    pub lengths: Option<&'a [u32]>,
+    /// `[L*D, B, H]` initial states; `None`: zeros.
+    pub h0: Option<&'a [f32]>,
+    /// `[L*D, B, H]` initial cells (LSTM family only); `None`: zeros.
+    pub c0: Option<&'a [f32]>,
+}
+
+/// The outputs of a forward, all overwritten.
+#[derive(Debug)]
+pub struct SeqOutput<'a> {
+    /// `[T, B, D*H]` or `[B, T, D*H]` (the input's layout): the last layer's states, forward
+    /// direction first; zero at padded steps.
+    pub y: &'a mut [f32],
+    /// `[L*D, B, H]` final states.
+    pub h_n: &'a mut [f32],
+    /// `[L*D, B, H]` final cells: required for the LSTM family, `None` otherwise.
+    pub c_n: Option<&'a mut [f32]>,
+}
+
+/// Forward for training: computes `y`, `h_n`, `c_n` and records into `tape` what
+/// [`super::backward`] needs. The tape must have been made for `spec` with at least this
+/// sequence length and batch. Bit-identical to [`forward_infer`].
+pub fn forward_train(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: SeqOutput<'_>,
+    tape: &mut Tape,
+) -> CoreResult<()> {
+    const OP: &str = "rnn::forward_train";
+    check_forward(OP, spec, params, input, &output)?;
+    tape.check_fits(OP, spec, input.seq_len, input.batch)?;
+    tape.state = TapeState::Empty;
+    record_input(tape, spec, input);
+    run(pool, spec, params, input, output, Store::Train(tape))?;
+    tape.state = TapeState::Recorded;
+    Ok(())
+}
+
+/// Forward for inference: computes `y`, `h_n`, `c_n` with `scratch` (no record).
+pub fn forward_infer(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: SeqOutput<'_>,
+    scratch: &mut InferScratch,
+) -> CoreResult<()> {
+    const OP: &str = "rnn::forward_infer";
+    check_forward(OP, spec, params, input, &output)?;
+    scratch.check_fits(OP, spec, input.seq_len, input.batch)?;
+    run(pool, spec, params, input, output, Store::Infer(scratch))
+}
+
+/// Validates every argument of a forward before anything is written.
+fn check_forward(
+    op: &'static str,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: &SeqOutput<'_>,
+) -> CoreResult<()> {
+    check::exact(op, "params", params.len(), spec.param_len()?)?;
+    check::in_range(op, "seq_len", input.seq_len, usize::MAX)?;
+    check::in_range(op, "batch", input.batch, usize::MAX)?;
+    let (t, b) = (input.seq_len, input.batch);
+    let has_c = spec.kind.has_cell_state();
+    let states = product(op, "batch", &[spec.state_count(), b, spec.hidden_size])?;
+    check::exact(
+        op,
+        "x",
+        input.x.len(),
+        product(op, "x", &[t, b, spec.input_size])?,
+    )?;
+    check::lengths(op, input.lengths, b, t)?;
+    check::optional(op, "h0", input.h0.map(<[f32]>::len), states, true)?;
+    check::optional(op, "c0", input.c0.map(<[f32]>::len), states, has_c)?;
+    let y_len = product(op, "y", &[t, b, spec.output_size()])?;
+    check::exact(op, "y", output.y.len(), y_len)?;
+    check::exact(op, "h_n", output.h_n.len(), states)?;
+    check::required_iff(
+        op,
+        "c_n",
+        output.c_n.as_ref().map(|c| c.len()),
+        states,
+        has_c,
+    )
+}
+
+/// Copies layer 0's input into the tape, time-major, zero at padded steps; notes lengths.
+fn record_input(tape: &mut Tape, spec: &StackSpec, input: &SeqInput<'_>) {
+    let (t_len, batch, i) = (input.seq_len, input.batch, spec.input_size);
+    let shape = SeqShape {
+        layout: input.layout,
+        seq_len: t_len,
+        batch,
+    };
+    let src = SeqRef {
+        data: input.x,
+        shape,
+        width: i,
+    };
+    let mask = Mask {
+        lengths: input.lengths,
+    };
+    for t in 0..t_len {
+        for b in 0..batch {
+            let dst = &mut tape.x[(t * batch + b) * i..(t * batch + b + 1) * i];
+            if mask.valid(t, b) {
+                dst.copy_from_slice(src.at(t, b, 0, i));
+            } else {
+                dst.fill(0.0);
+            }
+        }
+    }
+    tape.seq_len = t_len;
+    tape.batch = batch;
+    tape.layout = input.layout;
+    tape.has_lengths = input.lengths.is_some();
+    if let Some(lengths) = input.lengths {
+        tape.lengths[..batch].copy_from_slice(lengths);
+    }
+}
+
+enum Store<'a> {
+    Train(&'a mut Tape),
+    Infer(&'a mut InferScratch),
+}
+
+/// What every direction of a call shares.
+struct Ctx<'a> {
+    kind: CellKind,
+    cell: CellInfo,
+    hidden: usize,
+    seq_len: usize,
+    batch: usize,
+    mask: Mask<'a>,
+}
+
+/// What one layer reads and writes.
+struct LayerIo<'a> {
+    /// The layer's input `[R, I_l]`.
+    src: SeqRef<'a>,
+    /// The layer's output `[R, D*H]`.
+    sink: SeqMut<'a>,
+    /// `[B, GH]` recurrent products of one step.
+    rec: &'a mut [f32],
+    store: LayerStore<'a>,
+}
+
+/// Where a layer's directions keep projections and kept vectors.
+enum LayerStore<'a> {
+    /// One record per direction, the whole sequence each.
+    Train(&'a mut [DirTape]),
+    /// One scratch that the directions use one after the other: a chunk of `chunk` steps of
+    /// projections `[chunk*B, GH]`, gathered input `[chunk*B, I]`, one step of kept vectors.
+    Infer {
+        proj: &'a mut [f32],
+        xin: &'a mut [f32],
+        extra: &'a mut [f32],
+        chunk: usize,
+    },
+}
+
+fn run(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: SeqOutput<'_>,
+    mut store: Store<'_>,
+) -> CoreResult<()> {
+    let (t_len, batch, h) = (input.seq_len, input.batch, spec.hidden_size);
+    let ctx = Ctx {
+        kind: spec.kind,
+        cell: cells::info(spec.kind),
+        hidden: h,
+        seq_len: t_len,
+        batch,
+        mask: Mask {
+            lengths: input.lengths,
+        },
+    };
+    let SeqOutput { y, h_n, mut c_n } = output;
+    init_state(h_n, input.h0);
+    if let Some(c_n) = c_n.as_deref_mut() {
+        init_state(c_n, input.c0);
+    }
+    let dirs = spec.directions();
+    let user = SeqShape {
+        layout: input.layout,
+        seq_len: t_len,
+        batch,
+    };
+    for l in 0..spec.num_layers {
+        let mut io = layer_io(&mut store, spec, l, user, input.x, &mut *y);
+        for d in 0..dirs {
+            let p = DirOffsets::new(spec, l, d).view(params);
+            let state = (l * dirs + d) * batch * h..(l * dirs + d + 1) * batch * h;
+            let hs = &mut h_n[state.clone()];
+            let cs: &mut [f32] = match c_n.as_deref_mut() {
+                Some(c) => &mut c[state],
+                None => &mut [],
+            };
+            run_direction(pool, &ctx, d, &p, &mut io, hs, cs)?;
+        }
+    }
+    Ok(())
+}
+
+/// Layer l's input (the caller's `x` or the layer below's output) and output (an internal
+/// time-major buffer, or the caller's `y` for the last layer).
+fn layer_io<'a>(
+    store: &'a mut Store<'_>,
+    spec: &StackSpec,
+    l: usize,
+    user: SeqShape,
+    x: &'a [f32],
+    y: &'a mut [f32],
+) -> LayerIo<'a> {
+    let inner = SeqShape {
+        layout: Layout::TimeMajor,
+        ..user
+    };
+    let rows = user.seq_len * user.batch;
+    let (dh, i) = (spec.output_size(), spec.input_size);
+    let last = l + 1 == spec.num_layers;
+    let out = |buf: &'a mut [f32]| SeqMut {
+        data: &mut buf[..rows * dh],
+        shape: inner,
+        width: dh,
+    };
+    let (src, sink, rec, store) = match store {
+        Store::Train(tape) => {
+            let Tape {
+                x: tape_x,
+                dirs,
+                outs,
+                rec,
+                ..
+            } = &mut **tape;
+            let (below, above) = outs.split_at_mut(l);
+            let src = match below.last() {
+                Some(prev) => SeqRef {
+                    data: &prev[..rows * dh],
+                    shape: inner,
+                    width: dh,
+                },
+                None => SeqRef {
+                    data: &tape_x[..rows * i],
+                    shape: inner,
+                    width: i,
+                },
+            };
+            let sink = if last {
+                None
+            } else {
+                above.first_mut().map(|b| out(b))
+            };
+            let store =
+                LayerStore::Train(&mut dirs[l * spec.directions()..(l + 1) * spec.directions()]);
+            (src, sink, rec, store)
+        }
+        Store::Infer(s) => {
+            let InferScratch {
+                chunk,
+                proj,
+                rec,
+                extra,
+                xin,
+                layers,
+                ..
+            } = &mut **s;
+            // Layer l writes buffer l % 2 and reads the other one.
+            let [even, odd] = layers;
+            let (prev, next) = if l % 2 == 0 {
+                (&*odd, even)
+            } else {
+                (&*even, odd)
+            };
+            let src = match l {
+                0 => SeqRef {
+                    data: x,
+                    shape: user,
+                    width: i,
+                },
+                _ => SeqRef {
+                    data: &prev[..rows * dh],
+                    shape: inner,
+                    width: dh,
+                },
+            };
+            let sink = if last { None } else { Some(out(next)) };
+            (
+                src,
+                sink,
+                rec,
+                LayerStore::Infer {
+                    proj,
+                    xin,
+                    extra,
+                    chunk: *chunk,
+                },
+            )
+        }
+    };
+    let sink = sink.unwrap_or(SeqMut {
+        data: y,
+        shape: user,
+        width: dh,
+    });
+    LayerIo {
+        src,
+        sink,
+        rec,
+        store,
+    }
+}
+
+fn init_state(state: &mut [f32], init: Option<&[f32]>) {
+    match init {
+        Some(v) => state.copy_from_slice(v),
+        None => state.fill(0.0),
+    }
+}
+
+/// One layer/direction over the whole sequence: projections, then the steps in the
+/// direction's order, each followed by writing its states to the layer output.
+fn run_direction(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    dir: usize,
+    p: &DirParams<'_>,
+    io: &mut LayerIo<'_>,
+    hs: &mut [f32],
+    cs: &mut [f32],
+) -> CoreResult<()> {
+    let (t_len, batch, h) = (ctx.seq_len, ctx.batch, ctx.hidden);
+    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
+    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
+    let rec = &mut io.rec[..bgh];
+    let (src, sink) = (&io.src, &mut io.sink);
+    let step = |t: usize,
+                gates: &mut [f32],
+                rec: &mut [f32],
+                extra: &mut [f32],
+                hs: &mut [f32],
+                cs: &mut [f32]| {
+        let bufs = StepBufs {
+            gates,
+            rec,
+            extra,
+            h: hs,
+            c: cs,
+        };
+        advance(pool, ctx.kind, &ctx.cell, h, batch, p, bufs, &|b| {
+            ctx.mask.valid(t, b)
+        })
+    };
+    match &mut io.store {
+        LayerStore::Train(records) => {
+            let tape = &mut records[dir];
+            let act = &mut tape.act[..t_len * bgh];
+            // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
+            project(
+                pool,
+                &src.data[..t_len * batch * src.width],
+                t_len * batch,
+                p,
+                act,
+            )?;
+            for k in 0..t_len {
+                let t = step_at(dir, t_len, k);
+                // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
+                tape.hprev[t * bh..(t + 1) * bh].copy_from_slice(hs);
+                if ctx.cell.has_c {
+                    tape.cprev[t * bh..(t + 1) * bh].copy_from_slice(cs);
+                }
+                let gates = &mut act[t * bgh..(t + 1) * bgh];
+                let extra = &mut tape.extra[t * beh..(t + 1) * beh];
+                step(t, gates, &mut *rec, extra, &mut *hs, &mut *cs)?;
+                emit(ctx, sink, t, dir, hs);
+            }
+        }
+        LayerStore::Infer {
+            proj,
+            xin,
+            extra,
+            chunk,
+        } => {
+            let chunk = (*chunk).min(t_len);
+            let chunks = t_len.div_ceil(chunk);
+            let w = src.width;
+            for k in 0..chunks {
+                let t0 = step_at(dir, chunks, k) * chunk;
+                let t1 = (t0 + chunk).min(t_len);
+                // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered
+                // into time-major rows first, so both layouts run the same GEMM.
+                let x: &[f32] = match src.shape.layout {
+                    Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
+                    Layout::BatchMajor => {
+                        for t in t0..t1 {
+                            for b in 0..batch {
+                                let r = ((t - t0) * batch + b) * w;
+                                xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
+                            }
+                        }
+                        &xin[..(t1 - t0) * batch * w]
+                    }
+                };
+                project(pool, x, (t1 - t0) * batch, p, proj)?;
+                for k in 0..t1 - t0 {
+                    let t = t0 + step_at(dir, t1 - t0, k);
+                    let gates = &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh];
+                    step(t, gates, &mut *rec, &mut extra[..beh], &mut *hs, &mut *cs)?;
+                    emit(ctx, sink, t, dir, hs);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Writes the state rows of step t into the layer output's columns of direction `dir`:
+/// `out[t, b, dir*H..(dir+1)*H] = h_t[b]`, or 0 on padded steps.
+fn emit(ctx: &Ctx<'_>, sink: &mut SeqMut<'_>, t: usize, dir: usize, hs: &[f32]) {
+    let h = ctx.hidden;
+    for b in 0..ctx.batch {
+        let dst = sink.at(t, b, dir * h, h);
+        if ctx.mask.valid(t, b) {
+            dst.copy_from_slice(&hs[b * h..(b + 1) * h]);
+        } else {
+            dst.fill(0.0);
+        }
+    }
+}

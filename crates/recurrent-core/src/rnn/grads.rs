@@ -1,0 +1,110 @@
+//! Weight gradients of one layer/direction, deferred until after its time loop so that they
+//! are a few big GEMMs over all `R = T*B` rows instead of `T` small ones (the cuDNN recipe).
+//! All of them accumulate (`+=`) into the gradient buffer.
+
+use super::cells::{CellInfo, Recurrence};
+use super::params::DirParamsMut;
+use super::tape::DirTape;
+use crate::error::CoreResult;
+use crate::gemm::{sgemm, Transpose};
+use crate::parallel::Parallel;
+
+/// `dW += A^T [m, R] . B [R, n]`: A stored `[R, m]` with leading dimension `lda`.
+fn at_b(
+    pool: &dyn Parallel,
+    rows: usize,
+    m: usize,
+    n: usize,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    dw: &mut [f32],
+) -> CoreResult<()> {
+    sgemm(
+        pool,
+        Transpose::Yes,
+        Transpose::No,
+        m,
+        n,
+        rows,
+        1.0,
+        a,
+        lda,
+        b,
+        n,
+        1.0,
+        dw,
+        n,
+    )
+}
+
+/// `out[j] += sum_r m[r, j]` over the first `out.len()` columns of `m` (rows `ld` apart), in
+/// row order: a fixed order, so the same bits for any thread count.
+fn column_sums(m: &[f32], ld: usize, rows: usize, out: &mut [f32]) {
+    for r in 0..rows {
+        let row = &m[r * ld..r * ld + out.len()];
+        for (o, v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+}
+
+/// Accumulates the gradients of `W_ih`, `W_hh`, `b_ih`, `b_hh` (and the peepholes) of one
+/// layer/direction from its record after backward (`act` holds `dG`, see `backward`), with
+/// `x` the layer's input `[R, input]`.
+pub(crate) fn accumulate(
+    pool: &dyn Parallel,
+    cell: &CellInfo,
+    h: usize,
+    rows: usize,
+    record: &DirTape,
+    x: &[f32],
+    input: usize,
+    g: DirParamsMut<'_>,
+) -> CoreResult<()> {
+    let gh = cell.gates * h;
+    let act = &record.act[..rows * gh];
+    let extra = &record.extra[..rows * cell.extra * h];
+    let hprev = &record.hprev[..rows * h];
+    // dW_ih [GH, I] += dG^T [GH, R] . X [R, I];  db_ih += column sums of dG.
+    at_b(pool, rows, gh, input, act, gh, x, g.w_ih)?;
+    column_sums(act, gh, rows, g.b_ih);
+    match cell.recurrence {
+        // dW_hh [GH, H] += dG^T [GH, R] . H_prev [R, H];  db_hh likewise.
+        Recurrence::Full => {
+            at_b(pool, rows, gh, h, act, gh, hprev, g.w_hh)?;
+            column_sums(act, gh, rows, g.b_hh);
+        }
+        // r, z rows as above; n rows from d(W_hn h + b_hn) = dn * r, kept in `extra`.
+        Recurrence::ResetAfter => {
+            let (w_rz, w_n) = g.w_hh.split_at_mut(2 * h * h);
+            let (b_rz, b_n) = g.b_hh.split_at_mut(2 * h);
+            at_b(pool, rows, 2 * h, h, act, gh, hprev, w_rz)?;
+            at_b(pool, rows, h, h, extra, h, hprev, w_n)?;
+            column_sums(act, gh, rows, b_rz);
+            column_sums(extra, h, rows, b_n);
+        }
+        // r, z rows as above; the n rows multiplied r * h_{t-1}, kept in `extra`.
+        Recurrence::ResetBefore => {
+            let (w_rz, w_n) = g.w_hh.split_at_mut(2 * h * h);
+            at_b(pool, rows, 2 * h, h, act, gh, hprev, w_rz)?;
+            at_b(pool, rows, h, h, &act[2 * h..], gh, extra, w_n)?;
+            column_sums(act, gh, rows, g.b_hh);
+        }
+    }
+    if cell.peephole {
+        // dp_i += sum dA_i * c_{t-1}, dp_f += sum dA_f * c_{t-1}, dp_o += sum dA_o * c_t.
+        let (pi, rest) = g.peep.split_at_mut(h);
+        let (pf, po) = rest.split_at_mut(h);
+        let cprev = &record.cprev[..rows * h];
+        for r in 0..rows {
+            let (a, cp, c) = (&act[r * gh..(r + 1) * gh], &cprev[r * h..], &extra[r * h..]);
+            for j in 0..h {
+                pi[j] += a[j] * cp[j];
+                pf[j] += a[h + j] * cp[j];
+                po[j] += a[3 * h + j] * c[j];
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,261 @@
+//! Where each parameter tensor of a stack lives in the one flat parameter buffer.
+//!
+//! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
+//! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then for the peephole LSTM
+//! `peephole_i`, `peephole_f`, `peephole_o` `[H]`. Gradients use the same layout.
+
+use super::spec::StackSpec;
+use crate::error::CoreResult;
+
+/// What a parameter tensor is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ParamRole {
+    /// Input-to-hidden weights `[G*H, I_l]`.
+    WeightIh,
+    /// Hidden-to-hidden weights `[G*H, H]`.
+    WeightHh,
+    /// Input-side bias `[G*H]`.
+    BiasIh,
+    /// Hidden-side bias `[G*H]`.
+    BiasHh,
+    /// Peephole from `c_{t-1}` to the input gate `[H]`.
+    PeepholeI,
+    /// Peephole from `c_{t-1}` to the forget gate `[H]`.
+    PeepholeF,
+    /// Peephole from `c_t` to the output gate `[H]`.
+    PeepholeO,
+}
+
+impl ParamRole {
+    fn stem(self) -> &'static str {
+        match self {
+            ParamRole::WeightIh => "weight_ih",
+            ParamRole::WeightHh => "weight_hh",
+            ParamRole::BiasIh => "bias_ih",
+            ParamRole::BiasHh => "bias_hh",
+            ParamRole::PeepholeI => "peephole_i",
+            ParamRole::PeepholeF => "peephole_f",
+            ParamRole::PeepholeO => "peephole_o",
+        }
+    }
+}
+
+/// One tensor of the flat buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamTensor {
+    /// PyTorch name, e.g. `weight_hh_l1_reverse`.
+    pub name: String,
+    /// First element in the flat buffer.
+    pub offset: usize,
+    /// Row-major shape: `[rows, cols]` for weights, `[len]` for vectors.
+    pub shape: Vec<usize>,
+    /// Layer index l.
+    pub layer: usize,
+    /// Direction d: 0 forward, 1 reverse.
+    pub direction: usize,
+    /// What it is.
+    pub role: ParamRole,
+}
+
+impl ParamTensor {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether it has no elements (never, for a valid spec).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Names, offsets and shapes of every parameter tensor of a stack, in storage order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParamLayout {
+    tensors: Vec<ParamTensor>,
+    len: usize,
+}
+
+impl ParamLayout {
+    /// The layout of `spec` (validated first).
+    pub fn new(spec: &StackSpec) -> CoreResult<Self> {
+        let len = spec.param_len()?;
+        let h = spec.hidden_size;
+        let gh = spec.gates() * h;
+        let mut tensors = Vec::new();
+        for l in 0..spec.num_layers {
+            for d in 0..spec.directions() {
+                let o = DirOffsets::new(spec, l, d);
+                let sfx = if d == 1 { "_reverse" } else { "" };
+                let mut push = |role: ParamRole, offset: usize, shape: Vec<usize>| {
+                    let name = format!("{}_l{l}{sfx}", role.stem());
+                    tensors.push(ParamTensor {
+                        name,
+                        offset,
+                        shape,
+                        layer: l,
+                        direction: d,
+                        role,
+                    });
+                };
+                push(ParamRole::WeightIh, o.w_ih, vec![gh, o.input]);
+                push(ParamRole::WeightHh, o.w_hh, vec![gh, h]);
+                push(ParamRole::BiasIh, o.b_ih, vec![gh]);
+                push(ParamRole::BiasHh, o.b_hh, vec![gh]);
+                if spec.kind.peepholes() == 3 {
+                    push(ParamRole::PeepholeI, o.peep, vec![h]);
+                    push(ParamRole::PeepholeF, o.peep + h, vec![h]);
+                    push(ParamRole::PeepholeO, o.peep + 2 * h, vec![h]);
+                }
+            }
+        }
+        Ok(Self { tensors, len })
+    }
+
+    /// Total number of `f32` parameters.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no parameters (never, for a valid spec).
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every tensor, in storage (= PyTorch `param_names`) order.
+    pub fn tensors(&self) -> &[ParamTensor] {
+        &self.tensors
+    }
+
+    /// The tensor with PyTorch name `name`.
+    pub fn get(&self, name: &str) -> Option<&ParamTensor> {
+        self.tensors.iter().find(|t| t.name == name)
+    }
+
+    /// The tensor of `role` in layer `layer`, direction `direction`.
+    pub fn find(&self, layer: usize, direction: usize, role: ParamRole) -> Option<&ParamTensor> {
+        self.tensors
+            .iter()
+            .find(|t| t.layer == layer && t.direction == direction && t.role == role)
+    }
+}
+
+/// Offsets of one layer/direction's tensors, computed arithmetically (no allocation), for the
+/// drivers. Only meaningful for a validated spec, whose total length bounds every sum here.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DirOffsets {
+    pub input: usize,
+    pub w_ih: usize,
+    pub w_hh: usize,
+    pub b_ih: usize,
+    pub b_hh: usize,
+    pub peep: usize,
+    pub end: usize,
+}
+
+impl DirOffsets {
+    pub fn new(spec: &StackSpec, layer: usize, dir: usize) -> Self {
+        let d = spec.directions();
+        let first = spec.dir_block_len(spec.input_size);
+        let start = if layer == 0 {
+            dir * first
+        } else {
+            d * first + ((layer - 1) * d + dir) * spec.dir_block_len(spec.output_size())
+        };
+        let h = spec.hidden_size;
+        let gh = spec.gates() * h;
+        let input = spec.layer_input_size(layer);
+        let w_ih = start;
+        let w_hh = w_ih + gh * input;
+        let b_ih = w_hh + gh * h;
+        let b_hh = b_ih + gh;
+        let peep = b_hh + gh;
+        let end = peep + spec.kind.peepholes() * h;
+        Self {
+            input,
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            peep,
+            end,
+        }
+    }
+
+    /// Read-only views into a buffer of at least `self.end` elements.
+    pub fn view<'a>(&self, p: &'a [f32]) -> DirParams<'a> {
+        DirParams {
+            w_ih: &p[self.w_ih..self.w_hh],
+            w_hh: &p[self.w_hh..self.b_ih],
+            b_ih: &p[self.b_ih..self.b_hh],
+            b_hh: &p[self.b_hh..self.peep],
+            peep: &p[self.peep..self.end],
+        }
+    }
+
+    /// Mutable views into a buffer of at least `self.end` elements (the gradients).
+    pub fn view_mut<'a>(&self, p: &'a mut [f32]) -> DirParamsMut<'a> {
+        let (_, rest) = p.split_at_mut(self.w_ih);
+        let (w_ih, rest) = rest.split_at_mut(self.w_hh - self.w_ih);
+        let (w_hh, rest) = rest.split_at_mut(self.b_ih - self.w_hh);
+        let (b_ih, rest) = rest.split_at_mut(self.b_hh - self.b_ih);
+        let (b_hh, rest) = rest.split_at_mut(self.peep - self.b_hh);
+        let peep = &mut rest[..self.end - self.peep];
+        DirParamsMut {
+            w_ih,
+            w_hh,
+            b_ih,
+            b_hh,
+            peep,
+        }
+    }
+}
+
+/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DirParams<'a> {
+    pub w_ih: &'a [f32],
+    pub w_hh: &'a [f32],
+    pub b_ih: &'a [f32],
+    pub b_hh: &'a [f32],
+    pub peep: &'a [f32],
+}
+
+/// One layer/direction's gradients, same shapes as [`DirParams`].
+#[derive(Debug)]
+pub(crate) struct DirParamsMut<'a> {
+    pub w_ih: &'a mut [f32],
+    pub w_hh: &'a mut [f32],
+    pub b_ih: &'a mut [f32],
+    pub b_hh: &'a mut [f32],
+    pub peep: &'a mut [f32],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rnn::CellKind;
+
+    #[test]
+    fn names_offsets_and_shapes_tile_the_buffer() {
+        let spec = StackSpec {
+            kind: CellKind::LstmPeephole,
+            input_size: 3,
+            hidden_size: 2,
+            num_layers: 2,
+            bidirectional: true,
+        };
+        let layout = ParamLayout::new(&spec).expect("valid spec");
+        let mut next = 0;
+        for t in layout.tensors() {
+            assert_eq!(t.offset, next, "{}", t.name);
+            next += t.len();
+        }
+        assert_eq!(next, layout.len());
+        assert_eq!(layout.tensors().len(), 2 * 2 * 7);
+        let w = layout.get("weight_ih_l1_reverse").expect("present");
+        assert_eq!(w.shape, vec![8, 4]);
+        assert_eq!(layout.tensors()[7].name, "weight_ih_l0_reverse");
+        assert_eq!(layout.tensors()[6].name, "peephole_o_l0");
+    }
+}

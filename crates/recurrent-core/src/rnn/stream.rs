@@ -1,0 +1,134 @@
+//! Streaming: advance a unidirectional stack by one step with carried state, for token-by-token
+//! generation.
+//!
+//! Same bits as the sequence forward? The recurrent GEMM and the element-wise pass are the same
+//! calls (`advance`). The input projection is one GEMM over `B` rows here and over chunks of
+//! steps (more rows) there; `crate::gemm` gives a row the same bits whatever the row count as
+//! long as the same kernel path runs, and it takes the packed path above
+//! `crate::gemm::DIRECT_MAX_M` (4) rows. So with `B > 4` T steps reproduce the forward bit for
+//! bit; with `B <= 4` the projection here takes the direct path (4-lane partial sums over k),
+//! which differs from the forward's packed projection by rounding, about an ulp per step. Not
+//! forced to the packed path on purpose: batch-1 streaming would then pack `W_ih` every step,
+//! which costs about as much as the product.
+
+use super::advance::{advance, project, StepBufs};
+use super::cells;
+use super::check;
+use super::params::DirOffsets;
+use super::spec::{product, StackSpec};
+use crate::error::{CoreError, CoreResult};
+use crate::parallel::Parallel;
+
+/// Preallocated scratch of [`step`] for one stack and one batch size.
+#[derive(Debug)]
+pub struct StepScratch {
+    spec: StackSpec,
+    batch: usize,
+    /// `[B, G*H]` input projections, then activations.
+    gates: Vec<f32>,
+    /// `[B, G*H]` recurrent products.
+    rec: Vec<f32>,
+    /// `[B, extra*H]` the cell's kept vectors (unused after the step).
+    extra: Vec<f32>,
+}
+
+impl StepScratch {
+    /// Scratch for steps of `batch` sequences. A bidirectional stack cannot stream (its
+    /// reverse direction needs the whole sequence) and is refused.
+    pub fn new(spec: &StackSpec, batch: usize) -> CoreResult<Self> {
+        const OP: &str = "StepScratch::new";
+        spec.validate()?;
+        if spec.bidirectional {
+            return Err(CoreError::new(
+                OP,
+                "spec.bidirectional",
+                "false (a reverse direction cannot run step by step)",
+                "true",
+            ));
+        }
+        check::in_range(OP, "batch", batch, usize::MAX)?;
+        let info = cells::info(spec.kind);
+        let gates = product(OP, "batch", &[batch, info.gates, spec.hidden_size])?;
+        let extra = product(OP, "batch", &[batch, info.extra, spec.hidden_size])?;
+        Ok(Self {
+            spec: *spec,
+            batch,
+            gates: check::zeros(OP, gates)?,
+            rec: check::zeros(OP, gates)?,
+            extra: check::zeros(OP, extra)?,
+        })
+    }
+
+    /// The batch size it serves.
+    pub fn batch(&self) -> usize {
+        self.batch
+    }
+
+    /// The stack it serves.
+    pub fn spec(&self) -> &StackSpec {
+        &self.spec
+    }
+}
+
+/// One step of every layer for `B = scratch.batch()` sequences: reads `x [B, I]`, updates the
+/// carried states `h [L, B, H]` and (LSTM family, required) `c [L, B, H]` in place, and writes
+/// the last layer's new state to `y [B, H]`.
+pub fn step(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    x: &[f32],
+    h: &mut [f32],
+    mut c: Option<&mut [f32]>,
+    y: &mut [f32],
+    scratch: &mut StepScratch,
+) -> CoreResult<()> {
+    const OP: &str = "rnn::step";
+    if *spec != scratch.spec {
+        return Err(CoreError::new(
+            OP,
+            "scratch",
+            format!("scratch made for {spec:?}"),
+            format!("scratch made for {:?}", scratch.spec),
+        ));
+    }
+    let batch = scratch.batch;
+    let hidden = spec.hidden_size;
+    let states = product(OP, "h", &[spec.num_layers, batch, hidden])?;
+    check::exact(OP, "params", params.len(), spec.param_len()?)?;
+    check::exact(
+        OP,
+        "x",
+        x.len(),
+        product(OP, "x", &[batch, spec.input_size])?,
+    )?;
+    check::exact(OP, "h", h.len(), states)?;
+    let has_c = spec.kind.has_cell_state();
+    check::required_iff(OP, "c", c.as_ref().map(|c| c.len()), states, has_c)?;
+    check::exact(OP, "y", y.len(), batch * hidden)?;
+    let cell = cells::info(spec.kind);
+    let bh = batch * hidden;
+    for l in 0..spec.num_layers {
+        let p = DirOffsets::new(spec, l, 0).view(params);
+        // Layer l reads layer l-1's new state (already updated this step) and updates its own.
+        let (below, rest) = h.split_at_mut(l * bh);
+        let hs = &mut rest[..bh];
+        // [B, I_l] . W_ih^T -> [B, GH]
+        let src = if l == 0 { x } else { &below[(l - 1) * bh..] };
+        project(pool, src, batch, &p, &mut scratch.gates)?;
+        let cs: &mut [f32] = match c.as_deref_mut() {
+            Some(c) => &mut c[l * bh..(l + 1) * bh],
+            None => &mut [],
+        };
+        let io = StepBufs {
+            gates: &mut scratch.gates,
+            rec: &mut scratch.rec,
+            extra: &mut scratch.extra,
+            h: hs,
+            c: cs,
+        };
+        advance(pool, spec.kind, &cell, hidden, batch, &p, io, &|_| true)?;
+    }
+    y.copy_from_slice(&h[(spec.num_layers - 1) * bh..]);
+    Ok(())
+}

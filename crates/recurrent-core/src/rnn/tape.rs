@@ -1,0 +1,339 @@
+//! Memory of the drivers, sized once from (spec, max seq_len, max batch): the training
+//! [`Tape`] (what BPTT needs) and the inference [`InferScratch`]. Nothing is allocated inside
+//! a call.
+
+use super::cells;
+use super::check;
+use super::seq::Layout;
+use super::spec::{product, StackSpec};
+use crate::error::{CoreError, CoreResult};
+
+/// Where a [`Tape`] is in its life: backward reuses the recorded activations as gradient
+/// storage, so a tape serves one backward per forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TapeState {
+    /// Nothing recorded yet, or the last forward failed half-way.
+    Empty,
+    /// A forward was recorded: backward may run.
+    Recorded,
+    /// Backward ran and overwrote the record.
+    Consumed,
+}
+
+/// What one layer/direction records, `rows = T*B` rows each, time-major.
+#[derive(Debug)]
+pub(crate) struct DirTape {
+    /// `[rows, G*H]`: input projections, then gate activations; after backward the gradients
+    /// of the gate pre-activations.
+    pub act: Vec<f32>,
+    /// `[rows, extra*H]`: the cell's kept vector (see `cells::CellInfo::extra`).
+    pub extra: Vec<f32>,
+    /// `[rows, H]`: `h_{t-1}` of every step.
+    pub hprev: Vec<f32>,
+    /// `[rows, H]`: `c_{t-1}` of every step (empty without cell state).
+    pub cprev: Vec<f32>,
+}
+
+/// Everything backward through time needs from a training forward, plus its scratch.
+///
+/// Size in floats, with `R = T*B`, `E` the cell's kept `[H]` vectors per row (0 or 1) and
+/// `C` = 1 with a cell state, else 0:
+/// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
+/// reset-before GRU ([`Tape::floats`] computes it). A tape built for (T, B) also serves any
+/// smaller sequence length and batch.
+#[derive(Debug)]
+pub struct Tape {
+    pub(crate) spec: StackSpec,
+    pub(crate) max_seq_len: usize,
+    pub(crate) max_batch: usize,
+    /// Shape of the recorded forward.
+    pub(crate) seq_len: usize,
+    pub(crate) batch: usize,
+    pub(crate) layout: Layout,
+    pub(crate) lengths: Vec<u32>,
+    pub(crate) has_lengths: bool,
+    pub(crate) state: TapeState,
+    /// `[R, I]`: layer 0's input, time-major, padded steps zeroed (so non-finite padding
+    /// cannot reach the weight gradients). After backward: `dL/dx`, time-major.
+    pub(crate) x: Vec<f32>,
+    /// `L*D` records, index `l*D + d`.
+    pub(crate) dirs: Vec<DirTape>,
+    /// `L-1` buffers `[R, D*H]`: layer l's output (layer l+1's input). Backward overwrites
+    /// layer l's with the gradient of that output once layer l+1 is done with it.
+    pub(crate) outs: Vec<Vec<f32>>,
+    /// `[B, G*H]` recurrent products of one step.
+    pub(crate) rec: Vec<f32>,
+    /// `[B, H]` gradients carried between steps (h, c) and the reset-before `d(r*h)`.
+    pub(crate) dh: Vec<f32>,
+    pub(crate) dc: Vec<f32>,
+    pub(crate) drh: Vec<f32>,
+}
+
+/// Sizes of one tape's parts, with overflow checks.
+struct TapeSizes {
+    x: usize,
+    act: usize,
+    extra: usize,
+    hidden: usize,
+    cprev: usize,
+    out: usize,
+    rec: usize,
+    row: usize,
+    dc: usize,
+    drh: usize,
+}
+
+impl TapeSizes {
+    fn new(op: &'static str, spec: &StackSpec, seq_len: usize, batch: usize) -> CoreResult<Self> {
+        spec.validate()?;
+        if seq_len == 0 {
+            return Err(CoreError::new(op, "seq_len", "at least 1", "0"));
+        }
+        if batch == 0 {
+            return Err(CoreError::new(op, "batch", "at least 1", "0"));
+        }
+        let info = cells::info(spec.kind);
+        let h = spec.hidden_size;
+        let rows = product(op, "seq_len", &[seq_len, batch])?;
+        let has_c = usize::from(info.has_c);
+        Ok(Self {
+            x: product(op, "seq_len", &[rows, spec.input_size])?,
+            act: product(op, "seq_len", &[rows, info.gates, h])?,
+            extra: product(op, "seq_len", &[rows, info.extra, h])?,
+            hidden: product(op, "seq_len", &[rows, h])?,
+            cprev: product(op, "seq_len", &[rows, has_c, h])?,
+            out: product(op, "seq_len", &[rows, spec.output_size()])?,
+            rec: product(op, "batch", &[batch, info.gates, h])?,
+            row: product(op, "batch", &[batch, h])?,
+            dc: product(op, "batch", &[batch, has_c, h])?,
+            drh: if info.recurrence == cells::Recurrence::ResetBefore {
+                product(op, "batch", &[batch, h])?
+            } else {
+                0
+            },
+        })
+    }
+
+    /// The exact number of floats of a tape, with an overflow check.
+    fn total(&self, op: &'static str, spec: &StackSpec) -> CoreResult<usize> {
+        let per_dir = [self.act, self.extra, self.hidden, self.cprev]
+            .iter()
+            .try_fold(0usize, |a, &v| a.checked_add(v));
+        let dirs = per_dir.and_then(|p| p.checked_mul(spec.state_count()));
+        let outs = self.out.checked_mul(spec.num_layers - 1);
+        let scratch = [self.rec, self.row, self.dc, self.drh]
+            .iter()
+            .try_fold(0usize, |a, &v| a.checked_add(v));
+        [Some(self.x), dirs, outs, scratch]
+            .into_iter()
+            .try_fold(0usize, |a, v| v.and_then(|v| a.checked_add(v)))
+            .and_then(|t| t.checked_mul(std::mem::size_of::<f32>()).map(|_| t))
+            .ok_or_else(|| CoreError::new(op, "seq_len", "a tape that fits in memory", "too large"))
+    }
+}
+
+impl Tape {
+    /// A tape for forwards of up to `max_seq_len` steps and `max_batch` sequences.
+    pub fn new(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<Self> {
+        const OP: &str = "Tape::new";
+        let s = TapeSizes::new(OP, spec, max_seq_len, max_batch)?;
+        s.total(OP, spec)?;
+        let z = |n: usize| check::zeros::<f32>(OP, n);
+        let mut dirs = Vec::with_capacity(spec.state_count());
+        for _ in 0..spec.state_count() {
+            dirs.push(DirTape {
+                act: z(s.act)?,
+                extra: z(s.extra)?,
+                hprev: z(s.hidden)?,
+                cprev: z(s.cprev)?,
+            });
+        }
+        let mut outs = Vec::with_capacity(spec.num_layers - 1);
+        for _ in 1..spec.num_layers {
+            outs.push(z(s.out)?);
+        }
+        Ok(Self {
+            spec: *spec,
+            max_seq_len,
+            max_batch,
+            seq_len: 0,
+            batch: 0,
+            layout: Layout::TimeMajor,
+            lengths: check::zeros(OP, max_batch)?,
+            has_lengths: false,
+            state: TapeState::Empty,
+            x: z(s.x)?,
+            dirs,
+            outs,
+            rec: z(s.rec)?,
+            dh: z(s.row)?,
+            dc: z(s.dc)?,
+            drh: z(s.drh)?,
+        })
+    }
+
+    /// Number of `f32` a tape for (spec, max_seq_len, max_batch) holds, for budgeting.
+    pub fn floats(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<usize> {
+        const OP: &str = "Tape::floats";
+        TapeSizes::new(OP, spec, max_seq_len, max_batch)?.total(OP, spec)
+    }
+
+    /// The stack this tape records.
+    pub fn spec(&self) -> &StackSpec {
+        &self.spec
+    }
+
+    /// Largest sequence length it can record.
+    pub fn max_seq_len(&self) -> usize {
+        self.max_seq_len
+    }
+
+    /// Largest batch it can record.
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    /// Whether a forward is recorded and backward has not consumed it yet.
+    pub fn is_recorded(&self) -> bool {
+        self.state == TapeState::Recorded
+    }
+
+    /// Checks that a forward of this shape fits (used by `forward_train`).
+    pub(crate) fn check_fits(
+        &self,
+        op: &'static str,
+        spec: &StackSpec,
+        seq_len: usize,
+        batch: usize,
+    ) -> CoreResult<()> {
+        if *spec != self.spec {
+            return Err(CoreError::new(
+                op,
+                "tape",
+                format!("a tape made for {spec:?}"),
+                format!("one made for {:?}", self.spec),
+            ));
+        }
+        check::in_range(op, "seq_len", seq_len, self.max_seq_len)?;
+        check::in_range(op, "batch", batch, self.max_batch)
+    }
+}
+
+/// Scratch of an inference forward: no per-step record, only one chunk of input projections
+/// (`[chunk*B, G*H]`, `chunk = min(T, ceil(256 / B))` steps, so the projection GEMM keeps at
+/// least 256 rows) and of gathered batch-major input (`[chunk*B, I]`), one step's recurrent
+/// product and kept vectors, and the outputs of the layers below the last (`[T*B, D*H]`, two
+/// at most, reused alternately).
+#[derive(Debug)]
+pub struct InferScratch {
+    pub(crate) spec: StackSpec,
+    pub(crate) max_seq_len: usize,
+    pub(crate) max_batch: usize,
+    pub(crate) chunk: usize,
+    pub(crate) proj: Vec<f32>,
+    pub(crate) rec: Vec<f32>,
+    pub(crate) extra: Vec<f32>,
+    /// `[chunk*B, I]` a chunk of batch-major input gathered time-major (the layout is chosen
+    /// per call, so it is always there).
+    pub(crate) xin: Vec<f32>,
+    pub(crate) layers: [Vec<f32>; 2],
+}
+
+/// Rows of input projection worth one GEMM: enough to amortise packing the weights.
+const CHUNK_ROWS: usize = 256;
+
+impl InferScratch {
+    /// Scratch for inference forwards of up to `max_seq_len` steps and `max_batch` sequences.
+    pub fn new(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<Self> {
+        const OP: &str = "InferScratch::new";
+        let s = TapeSizes::new(OP, spec, max_seq_len, max_batch)?;
+        let info = cells::info(spec.kind);
+        let h = spec.hidden_size;
+        let chunk = CHUNK_ROWS.div_ceil(max_batch).min(max_seq_len);
+        let proj = product(OP, "batch", &[chunk, s.rec])?;
+        let extra = product(OP, "batch", &[max_batch, info.extra, h])?;
+        let xin = product(OP, "batch", &[chunk, max_batch, spec.input_size])?;
+        let z = |n: usize| check::zeros::<f32>(OP, n);
+        let layer = |needed: bool| z(if needed { s.out } else { 0 });
+        Ok(Self {
+            spec: *spec,
+            max_seq_len,
+            max_batch,
+            chunk,
+            proj: z(proj)?,
+            rec: z(s.rec)?,
+            extra: z(extra)?,
+            xin: z(xin)?,
+            layers: [layer(spec.num_layers >= 2)?, layer(spec.num_layers >= 3)?],
+        })
+    }
+
+    /// The stack this scratch serves.
+    pub fn spec(&self) -> &StackSpec {
+        &self.spec
+    }
+
+    /// The longest sequence it serves.
+    pub fn max_seq_len(&self) -> usize {
+        self.max_seq_len
+    }
+
+    /// The largest batch it serves.
+    pub fn max_batch(&self) -> usize {
+        self.max_batch
+    }
+
+    pub(crate) fn check_fits(
+        &self,
+        op: &'static str,
+        spec: &StackSpec,
+        seq_len: usize,
+        batch: usize,
+    ) -> CoreResult<()> {
+        if *spec != self.spec {
+            return Err(CoreError::new(
+                op,
+                "scratch",
+                format!("scratch made for {spec:?}"),
+                format!("scratch made for {:?}", self.spec),
+            ));
+        }
+        check::in_range(op, "seq_len", seq_len, self.max_seq_len)?;
+        check::in_range(op, "batch", batch, self.max_batch)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rnn::CellKind;
+
+    fn allocated(t: &Tape) -> usize {
+        let dirs: usize = t
+            .dirs
+            .iter()
+            .map(|d| d.act.len() + d.extra.len() + d.hprev.len() + d.cprev.len())
+            .sum();
+        let outs: usize = t.outs.iter().map(Vec::len).sum();
+        t.x.len() + dirs + outs + t.rec.len() + t.dh.len() + t.dc.len() + t.drh.len()
+    }
+
+    #[test]
+    fn floats_is_the_documented_formula_and_what_is_allocated() {
+        let spec = StackSpec {
+            kind: CellKind::Lstm,
+            input_size: 4,
+            hidden_size: 5,
+            num_layers: 2,
+            bidirectional: true,
+        };
+        // R = 6: R*I + L*D*R*(GH + EH + H + CH) + (L-1)*R*D*H + B*(GH + H + CH)
+        let formula = 6 * 4 + 4 * 6 * (20 + 5 + 5 + 5) + 6 * 10 + 2 * (20 + 5 + 5);
+        assert_eq!(Tape::floats(&spec, 3, 2), Ok(formula));
+        for kind in CellKind::ALL {
+            let spec = StackSpec { kind, ..spec };
+            let tape = Tape::new(&spec, 3, 2).expect("tape");
+            assert_eq!(Tape::floats(&spec, 3, 2), Ok(allocated(&tape)), "{kind:?}");
+        }
+    }
+}

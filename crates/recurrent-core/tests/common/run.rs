@@ -1,0 +1,204 @@
+//! Running the crate's f32 stack on a problem given time-major, in either layout.
+
+use super::reference;
+use super::rng::Rng;
+use super::tol::to_f64;
+use recurrent_core::rnn::{
+    backward, forward_train, Layout, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec,
+    Tape,
+};
+use recurrent_core::Parallel;
+
+/// A problem in f32, sequences time-major `[T, B, ..]`.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub spec: StackSpec,
+    pub seq_len: usize,
+    pub batch: usize,
+    pub params: Vec<f32>,
+    pub x: Vec<f32>,
+    pub lengths: Option<Vec<u32>>,
+    pub h0: Option<Vec<f32>>,
+    pub c0: Option<Vec<f32>>,
+    pub gy: Vec<f32>,
+    pub ghn: Option<Vec<f32>>,
+    pub gcn: Option<Vec<f32>>,
+}
+
+/// Everything a forward + backward returns, time-major.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Result {
+    pub y: Vec<f32>,
+    pub hn: Vec<f32>,
+    pub cn: Vec<f32>,
+    pub gparams: Vec<f32>,
+    pub gx: Vec<f32>,
+    pub gh0: Vec<f32>,
+    pub gc0: Vec<f32>,
+}
+
+/// Random problem: parameters uniform in +-1/sqrt(H) like PyTorch's init, inputs normal.
+pub fn generate(
+    rng: &mut Rng,
+    spec: StackSpec,
+    seq_len: usize,
+    batch: usize,
+    varlen: bool,
+    with_h0: bool,
+) -> Problem {
+    let n = spec.param_len().expect("valid spec");
+    let k = 1.0 / (spec.hidden_size as f64).sqrt();
+    let states = spec.state_count() * batch * spec.hidden_size;
+    let has_c = spec.kind.has_cell_state();
+    let params = rng.vec_uniform(n, k);
+    let x = rng.vec_normal(seq_len * batch * spec.input_size, 1.0);
+    let lengths = varlen.then(|| {
+        let mut l: Vec<u32> = (0..batch).map(|_| 1 + rng.below(seq_len) as u32).collect();
+        l[batch / 2] = seq_len as u32;
+        l
+    });
+    let h0 = with_h0.then(|| rng.vec_normal(states, 0.5));
+    let c0 = (with_h0 && has_c).then(|| rng.vec_normal(states, 0.5));
+    let gy = rng.vec_normal(seq_len * batch * spec.output_size(), 1.0);
+    let ghn = Some(rng.vec_normal(states, 1.0));
+    let gcn = has_c.then(|| rng.vec_normal(states, 1.0));
+    Problem {
+        spec,
+        seq_len,
+        batch,
+        params,
+        x,
+        lengths,
+        h0,
+        c0,
+        gy,
+        ghn,
+        gcn,
+    }
+}
+
+/// `[T, B, w]` <-> `[B, T, w]`.
+pub fn transpose_tb(
+    v: &[f32],
+    t_len: usize,
+    batch: usize,
+    w: usize,
+    to_batch_major: bool,
+) -> Vec<f32> {
+    let mut out = vec![0.0; v.len()];
+    for t in 0..t_len {
+        for b in 0..batch {
+            let (tm, bm) = ((t * batch + b) * w, (b * t_len + t) * w);
+            let (src, dst) = if to_batch_major { (tm, bm) } else { (bm, tm) };
+            out[dst..dst + w].copy_from_slice(&v[src..src + w]);
+        }
+    }
+    out
+}
+
+/// Forward (training) + backward with `layout`; results converted back to time-major.
+pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
+    let spec = &pb.spec;
+    let (t, b) = (pb.seq_len, pb.batch);
+    let bm = layout == Layout::BatchMajor;
+    let conv = |v: &[f32], w: usize| {
+        if bm {
+            transpose_tb(v, t, b, w, true)
+        } else {
+            v.to_vec()
+        }
+    };
+    let back = |v: &[f32], w: usize| {
+        if bm {
+            transpose_tb(v, t, b, w, false)
+        } else {
+            v.to_vec()
+        }
+    };
+    let has_c = spec.kind.has_cell_state();
+    let states = spec.state_count() * b * spec.hidden_size;
+    let x = conv(&pb.x, spec.input_size);
+    let gy = conv(&pb.gy, spec.output_size());
+    let mut y = vec![f32::NAN; pb.gy.len()];
+    let mut hn = vec![f32::NAN; states];
+    let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
+    let mut tape = Tape::new(spec, t, b).expect("tape");
+    let input = SeqInput {
+        layout,
+        seq_len: t,
+        batch: b,
+        x: &x,
+        lengths: pb.lengths.as_deref(),
+        h0: pb.h0.as_deref(),
+        c0: pb.c0.as_deref(),
+    };
+    let output = SeqOutput {
+        y: &mut y,
+        h_n: &mut hn,
+        c_n: has_c.then_some(&mut cn[..]),
+    };
+    forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
+    let mut gparams = vec![0.0; pb.params.len()];
+    let mut gx = vec![f32::NAN; pb.x.len()];
+    let mut gh0 = vec![f32::NAN; states];
+    let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
+    let gin = SeqGradInput {
+        gy: &gy,
+        ghn: pb.ghn.as_deref(),
+        gcn: pb.gcn.as_deref(),
+    };
+    let gout = SeqGradOutput {
+        params: &mut gparams,
+        x: Some(&mut gx),
+        h0: Some(&mut gh0),
+        c0: has_c.then_some(&mut gc0[..]),
+    };
+    backward(pool, spec, &pb.params, &mut tape, &gin, gout).expect("backward");
+    Result {
+        y: back(&y, spec.output_size()),
+        hn,
+        cn,
+        gparams,
+        gx: back(&gx, spec.input_size),
+        gh0,
+        gc0,
+    }
+}
+
+/// The same problem for the f64 reference.
+pub fn to_reference(pb: &Problem) -> reference::Problem {
+    let spec = &pb.spec;
+    let states = spec.state_count() * pb.batch * spec.hidden_size;
+    reference::Problem {
+        spec: reference::Spec {
+            kind: spec.kind.name().to_string(),
+            input: spec.input_size,
+            hidden: spec.hidden_size,
+            layers: spec.num_layers,
+            bidirectional: spec.bidirectional,
+        },
+        seq_len: pb.seq_len,
+        batch: pb.batch,
+        params: to_f64(&pb.params),
+        x: to_f64(&pb.x),
+        lengths: pb
+            .lengths
+            .as_ref()
+            .map(|l| l.iter().map(|&v| v as usize).collect()),
+        h0: pb.h0.as_deref().map(to_f64),
+        c0: pb.c0.as_deref().map(to_f64),
+        gy: to_f64(&pb.gy),
+        ghn: pb.ghn.as_deref().map_or(vec![0.0; states], to_f64),
+        gcn: pb.gcn.as_deref().map_or(
+            vec![
+                0.0;
+                if spec.kind.has_cell_state() {
+                    states
+                } else {
+                    0
+                }
+            ],
+            to_f64,
+        ),
+    }
+}

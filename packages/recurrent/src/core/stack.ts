@@ -1,0 +1,326 @@
+/**
+ * `RecurrentStack`: the thin TS face of the core's recurrent layers. One stack is `layers`
+ * layers of one cell kind, one or two directions, with its parameters in PyTorch's names,
+ * shapes and order. `forward` runs the whole stack over a whole sequence in one wasm call;
+ * `backward` runs BPTT over the last training forward in one call; `step` advances a
+ * unidirectional stack by one time step with carried state.
+ *
+ * Gate orders and equations are PyTorch's (see the fixture README): GRU r, z, n with the
+ * reset after the hidden matmul (`gru`) or before it (`gru_reset_before`); LSTM i, f, g, o;
+ * the coupled (`lstm_cifg`) and no-forget LSTMs i, g, o. Sigmoids are logistic, never hard.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import type { Engine } from '../engine/engine.js';
+import { engine as currentEngine } from '../engine/loader.js';
+import { Float32Buffer } from '../tensor/buffer.js';
+import { Owned } from '../tensor/owned.js';
+import { checkFloats, checkInt, checkOneOf } from './validate.js';
+
+/** The equations a stack computes. */
+export type CellKind =
+  | 'rnn_tanh'
+  | 'rnn_relu'
+  | 'rnn_residual'
+  | 'gru'
+  | 'gru_reset_before'
+  | 'lstm'
+  | 'lstm_peephole'
+  | 'lstm_cifg'
+  | 'lstm_no_forget';
+
+export const CELL_KINDS: readonly CellKind[] = [
+  'rnn_tanh', 'rnn_relu', 'rnn_residual', 'gru', 'gru_reset_before', 'lstm', 'lstm_peephole', 'lstm_cifg', 'lstm_no_forget',
+];
+
+/** Whether the kind carries a cell state `c` beside `h` (the LSTM family). */
+export function hasCellState(kind: CellKind): boolean {
+  return kind.startsWith('lstm');
+}
+
+/** Gate blocks per direction: rows of `weight_ih` are `gates * hiddenSize`. */
+export function gateCount(kind: CellKind): number {
+  if (kind.startsWith('rnn')) return 1;
+  if (kind === 'lstm' || kind === 'lstm_peephole') return 4;
+  return 3;
+}
+
+/** Options of {@link RecurrentStack}. */
+export interface RecurrentStackOptions {
+  /** Cell kind. */
+  kind: CellKind;
+  /** Features per step of the input. */
+  inputSize: number;
+  /** Features of the state of each direction. */
+  hiddenSize: number;
+  /** Stacked layers; layer l+1 reads layer l's output. Default `1`. */
+  layers?: number;
+  /** Run a reverse direction too and concatenate both per step. Default `false`. */
+  bidirectional?: boolean;
+}
+
+/** One parameter tensor: PyTorch name, shape, and where it sits in the flat buffer. */
+export interface ParameterInfo {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** Memory order of sequence tensors: `[T, B, F]` (`time-major`) or `[B, T, F]`. */
+export type SequenceLayout = 'time-major' | 'batch-major';
+
+/** Options of {@link RecurrentStack.forward}. */
+export interface StackForwardOptions {
+  /** Steps T. */
+  seqLen: number;
+  /** Sequences B. */
+  batch: number;
+  /** Layout of `x` and `y`. Default `'time-major'`. */
+  layout?: SequenceLayout;
+  /** Valid length of each sequence (B integers in [1, T]); padded outputs are zero. Default: all T. */
+  lengths?: ArrayLike<number>;
+  /** Initial states `[L*D, B, H]`. Default zeros. */
+  h0?: Float32Array;
+  /** Initial cells `[L*D, B, H]` (LSTM family). Default zeros. */
+  c0?: Float32Array;
+  /** Record what {@link RecurrentStack.backward} needs. Default `false`. */
+  training?: boolean;
+}
+
+/** What {@link RecurrentStack.forward} returns (copies). */
+export interface StackForwardResult {
+  /** Last layer's output `[T, B, D*H]` (or batch-major), forward direction first. */
+  y: Float32Array;
+  /** Final states `[L*D, B, H]`. */
+  hN: Float32Array;
+  /** Final cells `[L*D, B, H]` (LSTM family only). */
+  cN?: Float32Array;
+}
+
+/** Options of {@link RecurrentStack.backward}. */
+export interface StackBackwardOptions {
+  /** dL/dy, shaped like `y`. */
+  gy: Float32Array;
+  /** dL/dh_n `[L*D, B, H]`. Default zeros. */
+  ghn?: Float32Array;
+  /** dL/dc_n `[L*D, B, H]` (LSTM family). Default zeros. */
+  gcn?: Float32Array;
+  /** Return dL/dx. Default `true`. */
+  inputGradient?: boolean;
+  /** Return dL/dh0 (and dL/dc0). Default `false`. */
+  stateGradient?: boolean;
+}
+
+/** What {@link RecurrentStack.backward} returns; parameter gradients accumulate in the stack. */
+export interface StackBackwardResult {
+  gx?: Float32Array;
+  gh0?: Float32Array;
+  gc0?: Float32Array;
+}
+
+const OP = 'RecurrentStack';
+
+export class RecurrentStack extends Owned {
+  readonly kind: CellKind;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly layers: number;
+  readonly bidirectional: boolean;
+  /** @internal */ readonly handle: number;
+  /** @internal */ readonly engine: Engine;
+  readonly #params: readonly ParameterInfo[];
+  readonly #byName: ReadonlyMap<string, ParameterInfo>;
+  /** Number of floats in all parameters together. */
+  readonly parameterCount: number;
+  #last: { seqLen: number; batch: number; layout: SequenceLayout } | undefined;
+
+  constructor(options: RecurrentStackOptions) {
+    super('RecurrentStack');
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidArgumentError(`${OP}: argument \`options\` expected an options object`);
+    }
+    this.kind = checkOneOf(OP, 'kind', options.kind, CELL_KINDS);
+    this.inputSize = checkInt(OP, 'inputSize', options.inputSize, 1, 1 << 20);
+    this.hiddenSize = checkInt(OP, 'hiddenSize', options.hiddenSize, 1, 1 << 16);
+    this.layers = checkInt(OP, 'layers', options.layers ?? 1, 1, 64);
+    const bidirectional = options.bidirectional ?? false;
+    if (typeof bidirectional !== 'boolean') {
+      throw new InvalidArgumentError(`${OP}: argument \`bidirectional\` expected a boolean, got ${String(bidirectional)}`);
+    }
+    this.bidirectional = bidirectional;
+    const engine = currentEngine();
+    this.engine = engine;
+    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional));
+    this.handle = handle;
+    this.track(() => engine.wasm.rnn_free(handle));
+    const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
+    this.#params = table.map((t) => Object.freeze({ ...t, size: t.shape.reduce((a, b) => a * b, 1) }));
+    this.#byName = new Map(this.#params.map((p) => [p.name, p]));
+    this.parameterCount = engine.call((w) => w.rnn_param_len(handle));
+  }
+
+  /** Directions: 2 when bidirectional, else 1. */
+  get directions(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  /** Features per step of the output: `directions * hiddenSize`. */
+  get outputSize(): number {
+    return this.directions * this.hiddenSize;
+  }
+
+  /** The parameter tensors in PyTorch's order. */
+  parameters(): readonly ParameterInfo[] {
+    return this.#params;
+  }
+
+  /** A copy of the parameter `name` (e.g. `weight_hh_l0_reverse`). */
+  getParameter(name: string): Float32Array {
+    const p = this.#info(name);
+    return this.paramView().slice(p.offset, p.offset + p.size);
+  }
+
+  /** Overwrites the parameter `name` with `data` (row-major, its exact shape). */
+  setParameter(name: string, data: ArrayLike<number>): void {
+    const p = this.#info(name);
+    const values = checkFloats(`${OP}.setParameter`, name, data, p.size, `[${p.shape.join(', ')}]`);
+    this.paramView().set(values, p.offset);
+  }
+
+  /** A copy of the accumulated gradient of parameter `name`. */
+  getGradient(name: string): Float32Array {
+    const p = this.#info(name);
+    return this.gradView().slice(p.offset, p.offset + p.size);
+  }
+
+  /** Sets every parameter gradient to zero. */
+  zeroGradients(): void {
+    this.live();
+    this.engine.call((w) => w.rnn_zero_grads(this.handle));
+  }
+
+  /** @internal View of all parameters in wasm memory (valid until memory grows). */
+  paramView(): Float32Array {
+    this.live();
+    const ptr = this.engine.call((w) => w.rnn_params_ptr(this.handle));
+    return this.engine.f32View(ptr, this.parameterCount);
+  }
+
+  /** @internal View of all gradients in wasm memory (valid until memory grows). */
+  gradView(): Float32Array {
+    this.live();
+    const ptr = this.engine.call((w) => w.rnn_grads_ptr(this.handle));
+    return this.engine.f32View(ptr, this.parameterCount);
+  }
+
+  #info(name: string): ParameterInfo {
+    this.live();
+    const p = this.#byName.get(name);
+    if (!p) {
+      throw new InvalidArgumentError(`${OP}: no parameter named ${JSON.stringify(name)}; this stack has ${this.#params.map((q) => q.name).join(', ')}`);
+    }
+    return p;
+  }
+
+  /** Shape `[L*D, B, H]` of states, as text, and its size. */
+  #stateShape(batch: number): [string, number] {
+    const n = this.layers * this.directions;
+    return [`[${n}, ${batch}, ${this.hiddenSize}]`, n * batch * this.hiddenSize];
+  }
+
+  /** Runs the stack over a sequence `x` (`[T, B, I]`, or `[B, T, I]` when batch-major). */
+  forward(x: Float32Array, options: StackForwardOptions): StackForwardResult {
+    this.live();
+    const op = `${OP}.forward`;
+    const seqLen = checkInt(op, 'seqLen', options.seqLen, 1);
+    const batch = checkInt(op, 'batch', options.batch, 1);
+    const layout = checkOneOf(op, 'layout', options.layout ?? 'time-major', ['time-major', 'batch-major'] as const);
+    const xShape = layout === 'time-major' ? `[${seqLen}, ${batch}, ${this.inputSize}]` : `[${batch}, ${seqLen}, ${this.inputSize}]`;
+    checkFloats(op, 'x', x, seqLen * batch * this.inputSize, xShape);
+    const lengths = checkLengths(op, options.lengths, batch, seqLen);
+    const [stateShape, stateSize] = this.#stateShape(batch);
+    const hasC = hasCellState(this.kind);
+    if (options.c0 !== undefined && !hasC) {
+      throw new InvalidArgumentError(`${op}: argument \`c0\` is only for the LSTM family, not ${this.kind}`);
+    }
+    const temps: Float32Buffer[] = [];
+    const buf = (data: Float32Array | number): Float32Buffer => {
+      const b = typeof data === 'number' ? new Float32Buffer(data) : Float32Buffer.from(data);
+      temps.push(b);
+      return b;
+    };
+    try {
+      const xb = buf(x);
+      const h0 = options.h0 === undefined ? 0 : buf(checkFloats(op, 'h0', options.h0, stateSize, stateShape)).handle;
+      const c0 = options.c0 === undefined ? 0 : buf(checkFloats(op, 'c0', options.c0, stateSize, stateShape)).handle;
+      const y = buf(seqLen * batch * this.outputSize);
+      const hN = buf(stateSize);
+      const cN = hasC ? buf(stateSize) : undefined;
+      const training = options.training ?? false;
+      this.engine.call((w) =>
+        w.rnn_forward(this.handle, training, layout === 'batch-major', seqLen, batch, xb.handle, lengths, h0, c0, y.handle, hN.handle, cN?.handle ?? 0),
+      );
+      this.#last = training ? { seqLen, batch, layout } : undefined;
+      const result: StackForwardResult = { y: y.read(), hN: hN.read() };
+      if (cN) result.cN = cN.read();
+      return result;
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  /**
+   * BPTT over the last `forward` made with `training: true`. Parameter gradients are
+   * accumulated into the stack (read them with {@link RecurrentStack.getGradient}).
+   */
+  backward(options: StackBackwardOptions): StackBackwardResult {
+    this.live();
+    const op = `${OP}.backward`;
+    const last = this.#last;
+    if (!last) throw new InvalidArgumentError(`${op}: no training forward to go back through; call forward(x, { training: true }) first`);
+    const { seqLen, batch } = last;
+    const ySize = seqLen * batch * this.outputSize;
+    const [stateShape, stateSize] = this.#stateShape(batch);
+    const hasC = hasCellState(this.kind);
+    const gy = checkFloats(op, 'gy', options.gy, ySize, `[${seqLen}, ${batch}, ${this.outputSize}] (as y)`);
+    const temps: Float32Buffer[] = [];
+    const buf = (data: Float32Array | number): Float32Buffer => {
+      const b = typeof data === 'number' ? new Float32Buffer(data) : Float32Buffer.from(data);
+      temps.push(b);
+      return b;
+    };
+    try {
+      const gyb = buf(gy);
+      const ghn = options.ghn === undefined ? 0 : buf(checkFloats(op, 'ghn', options.ghn, stateSize, stateShape)).handle;
+      if (options.gcn !== undefined && !hasC) throw new InvalidArgumentError(`${op}: argument \`gcn\` is only for the LSTM family`);
+      const gcn = options.gcn === undefined ? 0 : buf(checkFloats(op, 'gcn', options.gcn, stateSize, stateShape)).handle;
+      const gx = (options.inputGradient ?? true) ? buf(seqLen * batch * this.inputSize) : undefined;
+      const wantState = options.stateGradient ?? false;
+      const gh0 = wantState ? buf(stateSize) : undefined;
+      const gc0 = wantState && hasC ? buf(stateSize) : undefined;
+      this.engine.call((w) => w.rnn_backward(this.handle, gyb.handle, ghn, gcn, gx?.handle ?? 0, gh0?.handle ?? 0, gc0?.handle ?? 0));
+      this.#last = undefined;
+      const result: StackBackwardResult = {};
+      if (gx) result.gx = gx.read();
+      if (gh0) result.gh0 = gh0.read();
+      if (gc0) result.gc0 = gc0.read();
+      return result;
+    } finally {
+      temps.forEach((t) => t.dispose());
+    }
+  }
+
+  protected free(): void {
+    this.engine.wasm.rnn_free(this.handle);
+  }
+}
+
+function checkLengths(op: string, lengths: ArrayLike<number> | undefined, batch: number, seqLen: number): Uint32Array {
+  if (lengths === undefined) return new Uint32Array(0);
+  if (lengths.length !== batch) {
+    throw new InvalidArgumentError(`${op}: argument \`lengths\` expected ${batch} values (one per sequence), got ${lengths.length}`);
+  }
+  const out = new Uint32Array(batch);
+  for (let b = 0; b < batch; b++) out[b] = checkInt(op, `lengths[${b}]`, lengths[b], 1, seqLen);
+  return out;
+}
