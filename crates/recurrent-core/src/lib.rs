@@ -19,6 +19,7 @@ pub mod math;
 pub mod parallel;
 pub mod rnn;
 pub mod simd;
+pub mod train;
 
 pub use error::CoreError;
 pub use parallel::{Parallel, Sequential};

@@ -12,4 +12,6 @@ mod gemm;
 mod registry;
 mod rnn;
 mod taken;
+mod train;
+mod views;
 mod threads;

@@ -1,0 +1,338 @@
+//! Exports for everything of a training step after the recurrent layers: dense layer,
+//! losses, embeddings, norms, optimisers, dropout. Buffers are handles; each kernel gets
+//! exactly the prefix its shape needs (see `views`).
+
+use std::cell::RefCell;
+
+use recurrent_core::train::{self, DenseGrads, GradWrite, Reduction, XentOptions};
+use wasm_bindgen::prelude::*;
+
+use crate::abi_error::{abi_error, from_core, Kind};
+use crate::buffers::with_buffers;
+use crate::taken::{ensure_distinct, Taken};
+use crate::views::{prefix, prefix_mut, prefix_mut_opt, prefix_opt, size};
+
+fn write_mode(accumulate: bool) -> GradWrite {
+    if accumulate {
+        GradWrite::Accumulate
+    } else {
+        GradWrite::Overwrite
+    }
+}
+
+/// Dense layer + softmax cross-entropy, forward and backward in one call (see
+/// `recurrent_core::train::dense_softmax_xent`). `targets` has `n` class ids; `weights`
+/// (0: none) `n` row weights; `ignore_index` < 0: none. `scratch` holds at least `n*classes`
+/// floats and receives dlogits; `logits_out`, `dw`, `db`, `dx` are 0 when not wanted.
+/// Returns `[loss, loss_sum, weight_sum, rows, correct]`.
+#[wasm_bindgen]
+pub fn dense_xent(
+    n: u32,
+    in_dim: u32,
+    classes: u32,
+    x: u32,
+    w: u32,
+    b: u32,
+    targets: Vec<u32>,
+    weights: u32,
+    ignore_index: i32,
+    reduction_sum: bool,
+    scratch: u32,
+    logits_out: u32,
+    dw: u32,
+    db: u32,
+    dx: u32,
+    dx_accumulate: bool,
+) -> Result<Vec<f64>, JsError> {
+    const OP: &str = "dense_xent";
+    ensure_distinct(
+        OP,
+        &[("scratch", scratch), ("logits_out", logits_out), ("dw", dw), ("db", db), ("dx", dx)],
+        &[("x", x), ("w", w), ("b", b), ("weights", weights)],
+    )?;
+    let (nx, nw, nl) = (size(OP, "x", n, in_dim)?, size(OP, "w", classes, in_dim)?, size(OP, "logits", n, classes)?);
+    let mut scratch = Taken::take(scratch)?;
+    let mut logits_out = Taken::take_opt(logits_out)?;
+    let mut dw = Taken::take_opt(dw)?;
+    let mut db = Taken::take_opt(db)?;
+    let mut dx = Taken::take_opt(dx)?;
+    with_buffers(|reg| {
+        let opts = XentOptions {
+            ignore_index: u32::try_from(ignore_index).ok(),
+            weights: prefix_opt(reg, weights, n as usize, OP, "weights")?,
+            reduction: if reduction_sum { Reduction::Sum } else { Reduction::Mean },
+        };
+        let grads = DenseGrads {
+            dw: prefix_mut_opt(&mut dw, nw, OP, "dw")?,
+            db: prefix_mut_opt(&mut db, classes as usize, OP, "db")?,
+            dx: prefix_mut_opt(&mut dx, nx, OP, "dx")?,
+            dx_write: write_mode(dx_accumulate),
+        };
+        let stats = train::dense_softmax_xent(
+            recurrent_core::default_pool(),
+            n as usize,
+            in_dim as usize,
+            classes as usize,
+            prefix(reg, x, nx, OP, "x")?,
+            prefix(reg, w, nw, OP, "w")?,
+            prefix_opt(reg, b, classes as usize, OP, "b")?,
+            &targets,
+            &opts,
+            prefix_mut(&mut scratch, nl, OP, "scratch")?,
+            prefix_mut_opt(&mut logits_out, nl, OP, "logits_out")?,
+            grads,
+        )
+        .map_err(from_core)?;
+        Ok(vec![stats.loss, stats.loss_sum, stats.weight_sum, stats.rows as f64, stats.correct as f64])
+    })
+}
+
+/// Inference logits `out [n, classes] = x W^T + b`, or log-softmax rows with `log_softmax`.
+#[wasm_bindgen]
+pub fn dense_logits(n: u32, in_dim: u32, classes: u32, x: u32, w: u32, b: u32, out: u32, log_softmax: bool) -> Result<(), JsError> {
+    const OP: &str = "dense_logits";
+    ensure_distinct(OP, &[("out", out)], &[("x", x), ("w", w), ("b", b)])?;
+    let mut out = Taken::take(out)?;
+    with_buffers(|reg| {
+        train::dense_logits(
+            recurrent_core::default_pool(),
+            n as usize,
+            in_dim as usize,
+            classes as usize,
+            prefix(reg, x, size(OP, "x", n, in_dim)?, OP, "x")?,
+            prefix(reg, w, size(OP, "w", classes, in_dim)?, OP, "w")?,
+            prefix_opt(reg, b, classes as usize, OP, "b")?,
+            prefix_mut(&mut out, size(OP, "out", n, classes)?, OP, "out")?,
+            log_softmax,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// Dense forward `y [n, out] = x W^T + b` (b: 0 for none).
+#[wasm_bindgen]
+pub fn dense_forward(n: u32, in_dim: u32, out_dim: u32, x: u32, w: u32, b: u32, y: u32) -> Result<(), JsError> {
+    const OP: &str = "dense_forward";
+    ensure_distinct(OP, &[("y", y)], &[("x", x), ("w", w), ("b", b)])?;
+    let mut y = Taken::take(y)?;
+    with_buffers(|reg| {
+        train::dense_forward(
+            recurrent_core::default_pool(),
+            n as usize,
+            in_dim as usize,
+            out_dim as usize,
+            prefix(reg, x, size(OP, "x", n, in_dim)?, OP, "x")?,
+            prefix(reg, w, size(OP, "w", out_dim, in_dim)?, OP, "w")?,
+            prefix_opt(reg, b, out_dim as usize, OP, "b")?,
+            prefix_mut(&mut y, size(OP, "y", n, out_dim)?, OP, "y")?,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// Dense backward given `dy`: `dw += dy^T x`, `db += colsum(dy)`, `dx = dy W` (or `+=`).
+#[wasm_bindgen]
+pub fn dense_backward(
+    n: u32,
+    in_dim: u32,
+    out_dim: u32,
+    x: u32,
+    w: u32,
+    dy: u32,
+    dw: u32,
+    db: u32,
+    dx: u32,
+    dx_accumulate: bool,
+) -> Result<(), JsError> {
+    const OP: &str = "dense_backward";
+    ensure_distinct(OP, &[("dw", dw), ("db", db), ("dx", dx)], &[("x", x), ("w", w), ("dy", dy)])?;
+    let mut dw = Taken::take_opt(dw)?;
+    let mut db = Taken::take_opt(db)?;
+    let mut dx = Taken::take_opt(dx)?;
+    let (nx, nw) = (size(OP, "x", n, in_dim)?, size(OP, "w", out_dim, in_dim)?);
+    with_buffers(|reg| {
+        let grads = DenseGrads {
+            dw: prefix_mut_opt(&mut dw, nw, OP, "dw")?,
+            db: prefix_mut_opt(&mut db, out_dim as usize, OP, "db")?,
+            dx: prefix_mut_opt(&mut dx, nx, OP, "dx")?,
+            dx_write: write_mode(dx_accumulate),
+        };
+        train::dense_backward(
+            recurrent_core::default_pool(),
+            n as usize,
+            in_dim as usize,
+            out_dim as usize,
+            prefix(reg, x, nx, OP, "x")?,
+            prefix(reg, w, nw, OP, "w")?,
+            prefix(reg, dy, size(OP, "dy", n, out_dim)?, OP, "dy")?,
+            grads,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// Mean squared error over the first `len` elements; `dpred` (0: none) gets its gradient.
+#[wasm_bindgen]
+pub fn mse(len: u32, pred: u32, target: u32, dpred: u32, accumulate: bool) -> Result<f64, JsError> {
+    const OP: &str = "mse";
+    ensure_distinct(OP, &[("dpred", dpred)], &[("pred", pred), ("target", target)])?;
+    let mut dpred = Taken::take_opt(dpred)?;
+    let len = len as usize;
+    with_buffers(|reg| {
+        train::mse(
+            prefix(reg, pred, len, OP, "pred")?,
+            prefix(reg, target, len, OP, "target")?,
+            prefix_mut_opt(&mut dpred, len, OP, "dpred")?,
+            write_mode(accumulate),
+        )
+        .map_err(from_core)
+    })
+}
+
+/// `out [ids.len(), dim] = table[ids]` for a `[vocab, dim]` table.
+#[wasm_bindgen]
+pub fn embedding_forward(vocab: u32, dim: u32, ids: Vec<u32>, table: u32, out: u32) -> Result<(), JsError> {
+    const OP: &str = "embedding_forward";
+    ensure_distinct(OP, &[("out", out)], &[("table", table)])?;
+    let mut out = Taken::take(out)?;
+    let n = u32::try_from(ids.len()).map_err(|_| abi_error(Kind::InvalidArgument, "embedding_forward: too many ids"))?;
+    with_buffers(|reg| {
+        train::embedding_forward(
+            vocab as usize,
+            dim as usize,
+            &ids,
+            prefix(reg, table, size(OP, "table", vocab, dim)?, OP, "table")?,
+            prefix_mut(&mut out, size(OP, "out", n, dim)?, OP, "out")?,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// `dtable[ids[i]] += dout[i]`, in order.
+#[wasm_bindgen]
+pub fn embedding_backward(vocab: u32, dim: u32, ids: Vec<u32>, dout: u32, dtable: u32) -> Result<(), JsError> {
+    const OP: &str = "embedding_backward";
+    ensure_distinct(OP, &[("dtable", dtable)], &[("dout", dout)])?;
+    let mut dtable = Taken::take(dtable)?;
+    let n = u32::try_from(ids.len()).map_err(|_| abi_error(Kind::InvalidArgument, "embedding_backward: too many ids"))?;
+    with_buffers(|reg| {
+        train::embedding_backward(
+            vocab as usize,
+            dim as usize,
+            &ids,
+            prefix(reg, dout, size(OP, "dout", n, dim)?, OP, "dout")?,
+            prefix_mut(&mut dtable, size(OP, "dtable", vocab, dim)?, OP, "dtable")?,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// Sum of squares of a whole buffer, in f64 (for global-norm clipping).
+#[wasm_bindgen]
+pub fn sum_squares(buf: u32) -> Result<f64, JsError> {
+    with_buffers(|reg| Ok(train::sum_squares(reg.get(buf)?)))
+}
+
+/// Whether every element of a buffer is finite.
+#[wasm_bindgen]
+pub fn all_finite(buf: u32) -> Result<bool, JsError> {
+    with_buffers(|reg| Ok(train::all_finite(reg.get(buf)?)))
+}
+
+/// Multiplies a whole buffer by `s`.
+#[wasm_bindgen]
+pub fn scale_buffer(buf: u32, s: f32) -> Result<(), JsError> {
+    let mut buf = Taken::take(buf)?;
+    train::scale(buf.data(), s);
+    Ok(())
+}
+
+/// Plain SGD on a parameter buffer with its gradient buffer (same length).
+#[wasm_bindgen]
+pub fn optim_sgd(params: u32, grads: u32, lr: f64, weight_decay: f64, grad_scale: f32) -> Result<(), JsError> {
+    ensure_distinct("optim_sgd", &[("params", params)], &[("grads", grads)])?;
+    let mut p = Taken::take(params)?;
+    with_buffers(|reg| train::sgd(p.data(), reg.get(grads)?, lr, weight_decay, grad_scale).map_err(from_core))
+}
+
+/// SGD with momentum (PyTorch semantics) with a velocity buffer; `step` counts from 1.
+#[wasm_bindgen]
+pub fn optim_momentum(
+    params: u32,
+    grads: u32,
+    velocity: u32,
+    step: u32,
+    lr: f64,
+    momentum: f64,
+    dampening: f64,
+    nesterov: bool,
+    weight_decay: f64,
+    grad_scale: f32,
+) -> Result<(), JsError> {
+    ensure_distinct("optim_momentum", &[("params", params), ("velocity", velocity)], &[("grads", grads)])?;
+    let mut p = Taken::take(params)?;
+    let mut v = Taken::take(velocity)?;
+    with_buffers(|reg| {
+        let g = reg.get(grads)?;
+        train::sgd_momentum(p.data(), g, v.data(), u64::from(step), lr, momentum, dampening, nesterov, weight_decay, grad_scale)
+            .map_err(from_core)
+    })
+}
+
+/// Adam (`decoupled = false`, L2 weight decay) or AdamW (`decoupled = true`); `step` from 1.
+#[wasm_bindgen]
+pub fn optim_adam(
+    params: u32,
+    grads: u32,
+    m: u32,
+    v: u32,
+    step: u32,
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    weight_decay: f64,
+    grad_scale: f32,
+    decoupled: bool,
+) -> Result<(), JsError> {
+    ensure_distinct("optim_adam", &[("params", params), ("m", m), ("v", v)], &[("grads", grads)])?;
+    let mut p = Taken::take(params)?;
+    let mut mm = Taken::take(m)?;
+    let mut vv = Taken::take(v)?;
+    with_buffers(|reg| {
+        let g = reg.get(grads)?;
+        let f = if decoupled { train::adamw } else { train::adam };
+        f(p.data(), g, mm.data(), vv.data(), u64::from(step), lr, beta1, beta2, eps, weight_decay, grad_scale).map_err(from_core)
+    })
+}
+
+thread_local! {
+    /// The dropout mask of the last call; recomputed from the seed in backward, so it is
+    /// only scratch (kept to avoid an allocation per call).
+    static MASK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Inverted dropout of the first `len` elements: `out = x * keep / (1 - p)` with a mask
+/// drawn from `(seed, index)` alone. Its backward is the same call on the upstream gradient
+/// with the same `p` and seed (the mask is a function of the seed, not of state).
+#[wasm_bindgen]
+pub fn dropout(len: u32, x: u32, out: u32, p: f64, seed_hi: u32, seed_lo: u32) -> Result<(), JsError> {
+    const OP: &str = "dropout";
+    let mut out_t = Taken::take(out)?;
+    let len = len as usize;
+    let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
+    MASK.with_borrow_mut(|mask| {
+        mask.resize(len, 0);
+        if x == out {
+            // In place: the input is the taken-out buffer itself.
+            let data = prefix_mut(&mut out_t, len, OP, "x")?;
+            let copy = data.to_vec();
+            train::dropout_forward(&copy, data, mask, p, seed).map_err(from_core)
+        } else {
+            with_buffers(|reg| {
+                train::dropout_forward(prefix(reg, x, len, OP, "x")?, prefix_mut(&mut out_t, len, OP, "out")?, mask, p, seed)
+                    .map_err(from_core)
+            })
+        }
+    })
+}
