@@ -29,6 +29,11 @@ export class InitError extends RecurrentError {
   override name = 'InitError';
 }
 
+/** A training step produced NaN or infinity in its loss or gradients; parameters were left unchanged. */
+export class NonFiniteError extends RecurrentError {
+  override name = 'NonFiniteError';
+}
+
 /**
  * Turns an error thrown by the wasm boundary (`[Kind] message`) into the matching class.
  * Anything else (a bug, a trap) becomes a plain {@link RecurrentError} that keeps the cause.

@@ -31,3 +31,5 @@ export {
   type StackBackwardOptions,
   type StackBackwardResult,
 } from './core/stack.js';
+export * from './data/index.js';
+export * from './io/index.js';

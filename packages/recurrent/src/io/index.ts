@@ -1,0 +1,19 @@
+/** Reading and writing files: bytes from paths or URLs, and safetensors. */
+export { readBytes, readText, type PathOrUrl } from './files.js';
+export { FormatError } from './format-error.js';
+export {
+  readSafetensors,
+  readSafetensorsHeader,
+  loadSafetensors,
+  writeSafetensors,
+  SAFETENSORS_DTYPES,
+  MAX_HEADER_LENGTH,
+  type SafetensorsDtype,
+  type SafetensorsTensor,
+  type SafetensorsTensorInfo,
+  type SafetensorsHeader,
+  type SafetensorsFile,
+  type ReadSafetensorsOptions,
+  type WritableTensor,
+  type TensorData,
+} from './safetensors.js';
