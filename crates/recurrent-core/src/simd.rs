@@ -37,6 +37,54 @@ mod imp {
     #[derive(Debug, Clone, Copy)]
     pub struct Mask4(v128);
 
+    /// Implements a binary operator lane-wise with one intrinsic.
+    macro_rules! lanewise {
+        ($ty:ident, $tr:ident, $m:ident, $rhs:ty, $f:expr) => {
+            impl core::ops::$tr<$rhs> for $ty {
+                type Output = Self;
+                #[inline(always)]
+                fn $m(self, o: $rhs) -> Self {
+                    $f(self, o)
+                }
+            }
+        };
+    }
+
+    // IEEE single-precision, exactly rounded; integer ops wrap, `>>` is arithmetic.
+    lanewise!(F32x4, Add, add, F32x4, |a: F32x4, b: F32x4| F32x4(
+        f32x4_add(a.0, b.0)
+    ));
+    lanewise!(F32x4, Sub, sub, F32x4, |a: F32x4, b: F32x4| F32x4(
+        f32x4_sub(a.0, b.0)
+    ));
+    lanewise!(F32x4, Mul, mul, F32x4, |a: F32x4, b: F32x4| F32x4(
+        f32x4_mul(a.0, b.0)
+    ));
+    lanewise!(F32x4, Div, div, F32x4, |a: F32x4, b: F32x4| F32x4(
+        f32x4_div(a.0, b.0)
+    ));
+    lanewise!(I32x4, Add, add, I32x4, |a: I32x4, b: I32x4| I32x4(
+        i32x4_add(a.0, b.0)
+    ));
+    lanewise!(I32x4, Sub, sub, I32x4, |a: I32x4, b: I32x4| I32x4(
+        i32x4_sub(a.0, b.0)
+    ));
+    lanewise!(I32x4, Shl, shl, u32, |a: I32x4, n: u32| I32x4(i32x4_shl(
+        a.0, n
+    )));
+    lanewise!(I32x4, Shr, shr, u32, |a: I32x4, n: u32| I32x4(i32x4_shr(
+        a.0, n
+    )));
+
+    impl core::ops::Neg for F32x4 {
+        type Output = Self;
+        /// Flips the sign bit.
+        #[inline(always)]
+        fn neg(self) -> Self {
+            Self(f32x4_neg(self.0))
+        }
+    }
+
     impl F32x4 {
         /// All lanes zero.
         #[inline(always)]
@@ -113,30 +161,6 @@ mod imp {
             Self(unsafe { v128_load32_splat(p.cast::<u32>()) })
         }
 
-        /// Lane-wise `self + o`.
-        #[inline(always)]
-        pub fn add(self, o: Self) -> Self {
-            Self(f32x4_add(self.0, o.0))
-        }
-
-        /// Lane-wise `self - o`.
-        #[inline(always)]
-        pub fn sub(self, o: Self) -> Self {
-            Self(f32x4_sub(self.0, o.0))
-        }
-
-        /// Lane-wise `self * o`.
-        #[inline(always)]
-        pub fn mul(self, o: Self) -> Self {
-            Self(f32x4_mul(self.0, o.0))
-        }
-
-        /// Lane-wise `self / o`.
-        #[inline(always)]
-        pub fn div(self, o: Self) -> Self {
-            Self(f32x4_div(self.0, o.0))
-        }
-
         /// Lane-wise `self * a + b`, NOT fused: base SIMD128 has no FMA, so the product is
         /// rounded before the add.
         #[inline(always)]
@@ -162,12 +186,6 @@ mod imp {
         #[inline(always)]
         pub fn abs(self) -> Self {
             Self(f32x4_abs(self.0))
-        }
-
-        /// Lane-wise negation (flips the sign bit).
-        #[inline(always)]
-        pub fn neg(self) -> Self {
-            Self(f32x4_neg(self.0))
         }
 
         /// Lane-wise magnitude of `self` with the sign bit of `sign`.
@@ -231,30 +249,6 @@ mod imp {
             Self(i32x4_splat(x))
         }
 
-        /// Lane-wise wrapping `self + o`.
-        #[inline(always)]
-        pub fn add(self, o: Self) -> Self {
-            Self(i32x4_add(self.0, o.0))
-        }
-
-        /// Lane-wise wrapping `self - o`.
-        #[inline(always)]
-        pub fn sub(self, o: Self) -> Self {
-            Self(i32x4_sub(self.0, o.0))
-        }
-
-        /// Lane-wise shift left by `n` (taken modulo 32).
-        #[inline(always)]
-        pub fn shl(self, n: u32) -> Self {
-            Self(i32x4_shl(self.0, n))
-        }
-
-        /// Lane-wise arithmetic shift right by `n` (taken modulo 32).
-        #[inline(always)]
-        pub fn shr(self, n: u32) -> Self {
-            Self(i32x4_shr(self.0, n))
-        }
-
         /// The same bits read as `f32` lanes.
         #[inline(always)]
         pub fn to_bits_f32(self) -> F32x4 {
@@ -303,6 +297,66 @@ mod imp {
     #[inline(always)]
     fn cmp(a: [f32; 4], b: [f32; 4], f: impl Fn(f32, f32) -> bool) -> Mask4 {
         Mask4([f(a[0], b[0]), f(a[1], b[1]), f(a[2], b[2]), f(a[3], b[3])])
+    }
+
+    /// Implements a binary operator lane by lane with the scalar operation.
+    macro_rules! lanewise {
+        ($ty:ident, $tr:ident, $m:ident, $rhs:ty, $f:expr) => {
+            impl core::ops::$tr<$rhs> for $ty {
+                type Output = Self;
+                #[inline(always)]
+                fn $m(self, o: $rhs) -> Self {
+                    $f(self, o)
+                }
+            }
+        };
+    }
+
+    // IEEE single-precision, exactly rounded; integer ops wrap, `>>` is arithmetic.
+    lanewise!(F32x4, Add, add, F32x4, |a: F32x4, b: F32x4| zip(
+        a.0,
+        b.0,
+        |x, y| x + y
+    ));
+    lanewise!(F32x4, Sub, sub, F32x4, |a: F32x4, b: F32x4| zip(
+        a.0,
+        b.0,
+        |x, y| x - y
+    ));
+    lanewise!(F32x4, Mul, mul, F32x4, |a: F32x4, b: F32x4| zip(
+        a.0,
+        b.0,
+        |x, y| x * y
+    ));
+    lanewise!(F32x4, Div, div, F32x4, |a: F32x4, b: F32x4| zip(
+        a.0,
+        b.0,
+        |x, y| x / y
+    ));
+    lanewise!(I32x4, Add, add, I32x4, |a: I32x4, b: I32x4| zip_i(
+        a.0,
+        b.0,
+        i32::wrapping_add
+    ));
+    lanewise!(I32x4, Sub, sub, I32x4, |a: I32x4, b: I32x4| zip_i(
+        a.0,
+        b.0,
+        i32::wrapping_sub
+    ));
+    lanewise!(I32x4, Shl, shl, u32, |a: I32x4, n: u32| I32x4(
+        a.0.map(|x| x.wrapping_shl(n))
+    ));
+    lanewise!(I32x4, Shr, shr, u32, |a: I32x4, n: u32| I32x4(
+        a.0.map(|x| x.wrapping_shr(n))
+    ));
+
+    impl core::ops::Neg for F32x4 {
+        type Output = Self;
+        /// Flips the sign bit.
+        #[inline(always)]
+        fn neg(self) -> Self {
+            map(self.0, |x| -x)
+        }
     }
 
     impl F32x4 {
@@ -373,35 +427,11 @@ mod imp {
             Self([unsafe { p.read_unaligned() }; 4])
         }
 
-        /// Lane-wise `self + o`.
-        #[inline(always)]
-        pub fn add(self, o: Self) -> Self {
-            zip(self.0, o.0, |a, b| a + b)
-        }
-
-        /// Lane-wise `self - o`.
-        #[inline(always)]
-        pub fn sub(self, o: Self) -> Self {
-            zip(self.0, o.0, |a, b| a - b)
-        }
-
-        /// Lane-wise `self * o`.
-        #[inline(always)]
-        pub fn mul(self, o: Self) -> Self {
-            zip(self.0, o.0, |a, b| a * b)
-        }
-
-        /// Lane-wise `self / o`.
-        #[inline(always)]
-        pub fn div(self, o: Self) -> Self {
-            zip(self.0, o.0, |a, b| a / b)
-        }
-
         /// Lane-wise `self * a + b`, NOT fused: base SIMD128 has no FMA, so the product is
         /// rounded before the add, here as there.
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
-            self.mul(a).add(b)
+            self * a + b
         }
 
         /// Lane-wise `if o < self { o } else { self }` (wasm `pmin`): a NaN in `self`
@@ -422,12 +452,6 @@ mod imp {
         #[inline(always)]
         pub fn abs(self) -> Self {
             map(self.0, f32::abs)
-        }
-
-        /// Lane-wise negation (flips the sign bit).
-        #[inline(always)]
-        pub fn neg(self) -> Self {
-            map(self.0, |a| -a)
         }
 
         /// Lane-wise magnitude of `self` with the sign bit of `sign`.
@@ -481,34 +505,6 @@ mod imp {
         #[inline(always)]
         pub fn splat(x: i32) -> Self {
             Self([x; 4])
-        }
-
-        /// Lane-wise wrapping `self + o`.
-        #[inline(always)]
-        pub fn add(self, o: Self) -> Self {
-            zip_i(self.0, o.0, i32::wrapping_add)
-        }
-
-        /// Lane-wise wrapping `self - o`.
-        #[inline(always)]
-        pub fn sub(self, o: Self) -> Self {
-            zip_i(self.0, o.0, i32::wrapping_sub)
-        }
-
-        /// Lane-wise shift left by `n` (taken modulo 32).
-        #[inline(always)]
-        pub fn shl(self, n: u32) -> Self {
-            let a = self.0;
-            let f = |x: i32| x.wrapping_shl(n);
-            I32x4([f(a[0]), f(a[1]), f(a[2]), f(a[3])])
-        }
-
-        /// Lane-wise arithmetic shift right by `n` (taken modulo 32).
-        #[inline(always)]
-        pub fn shr(self, n: u32) -> Self {
-            let a = self.0;
-            let f = |x: i32| x.wrapping_shr(n);
-            I32x4([f(a[0]), f(a[1]), f(a[2]), f(a[3])])
         }
 
         /// The same bits read as `f32` lanes.

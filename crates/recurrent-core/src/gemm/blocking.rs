@@ -107,7 +107,12 @@ pub fn packed_grid(m: usize, n: usize, k: usize) -> Grid {
             break;
         }
     }
-    Grid { tm, tn, rows: m.div_ceil(tm), cols: n.div_ceil(tn) }
+    Grid {
+        tm,
+        tn,
+        rows: m.div_ceil(tm),
+        cols: n.div_ceil(tn),
+    }
 }
 
 /// The tile grid of the direct (unpacked) path: whole rows, columns cut in multiples of
@@ -121,7 +126,12 @@ pub fn direct_grid(m: usize, n: usize, k: usize) -> Grid {
         }
         tn = half;
     }
-    Grid { tm: m, tn, rows: 1, cols: n.div_ceil(tn) }
+    Grid {
+        tm: m,
+        tn,
+        rows: 1,
+        cols: n.div_ceil(tn),
+    }
 }
 
 /// The k blocks: `k` cut into `ceil(k / KC)` nearly equal blocks, so a `k` just above `KC`

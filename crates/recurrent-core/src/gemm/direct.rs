@@ -1,10 +1,15 @@
 //! The direct path for few rows (batch-1 and tiny-batch products such as 1 x 256 x 1024):
-//! nothing is packed; registers hold a strip of C while the whole k range streams by.
+//! nothing is packed, B is read once, straight from where it is stored.
 //!
-//! Rows are taken in groups of up to 4 that share every load of B. With op(B) = B (k x n
-//! stored) strips of C rows accumulate rows of B axpy-style, in the reference's order; with
-//! op(B) = B^T (n x k stored, PyTorch's weight layout) each C element is a dot product of
-//! two contiguous rows, 4 lanes of partial sums reduced at the end. Tiles cut the columns.
+//! Rows of op(A) are taken in groups of up to 4 that share every load of B.
+//! - op(B) = B (k x n stored): C accumulates rows of B axpy-style, in the reference's
+//!   order. One row streams 8 rows of B at a time into an L1 accumulator of up to 512
+//!   columns (long contiguous runs the prefetcher follows); 2-4 rows keep a register strip
+//!   of C over the whole k range.
+//! - op(B) = B^T (n x k stored, PyTorch's weight layout): each C element is a dot product
+//!   of two contiguous rows, 4 lanes of partial sums reduced at the end.
+//!
+//! Tiles cut the columns only.
 
 use super::blocking::direct_grid;
 use super::kernel::{put1, put4};
@@ -41,7 +46,8 @@ fn tile(p: &Problem<'_>, a: &[f32], lda: usize, cols: (usize, usize)) {
         let g = (p.m - i).min(4);
         let row = |r: usize| &a[(i + r) * lda..][..p.k];
         // Accumulators per group: M * V vectors for op(B) = B, M * J for op(B) = B^T, kept
-        // at 8-12 so they and the operands fit V8's 16 xmm registers.
+        // at 8-12 so they and the operands fit V8's 16 xmm registers. (One row with
+        // op(B) = B uses `stream`, not V.)
         match g {
             1 => group::<1, 8, 8>(p, [row(0)], i, cols),
             2 => group::<2, 4, 4>(p, [row(0), row(1)], i, cols),
@@ -106,7 +112,7 @@ fn strip<const M: usize, const V: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: us
     let (k, ldb) = (p.k, p.b.ld);
     let a: [&[f32]; M] = core::array::from_fn(|r| &a[r][..k]);
     // Every B read below is at `j + q * ldb + v * 4 + lane` with q < k, v < V.
-    assert!(j + (k - 1) * ldb + V * LANES <= p.b.data.len());
+    assert!(k == 0 || j + (k - 1) * ldb + V * LANES <= p.b.data.len());
     let b = p.b.data[j..].as_ptr();
     let mut acc = [[F32x4::zero(); V]; M];
     for q in 0..k {
@@ -179,7 +185,7 @@ fn column<const M: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usize, j: usize) 
     for (r, a) in a.iter().enumerate() {
         let mut s = 0.0f32;
         for (q, &x) in a[..p.k].iter().enumerate() {
-            s = x * p.b.data[q * p.b.ld + j] + s;
+            s += x * p.b.data[q * p.b.ld + j];
         }
         // SAFETY: element (i + r, j) is in this tile's part of the validated C.
         unsafe { put1(p.c_at(i + r, j), s, p.alpha, p.beta) };
@@ -198,7 +204,8 @@ fn dots<const M: usize, const J: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usi
     let mut q = 0;
     while q < k4 {
         // SAFETY: q + 4 <= k4 <= k == a[r].len().
-        let av: [F32x4; M] = core::array::from_fn(|r| unsafe { F32x4::load_ptr(a[r].as_ptr().add(q)) });
+        let av: [F32x4; M] =
+            core::array::from_fn(|r| unsafe { F32x4::load_ptr(a[r].as_ptr().add(q)) });
         for c in 0..J {
             // SAFETY: q + 4 <= k == b[c].len().
             let bv = unsafe { F32x4::load_ptr(b[c].as_ptr().add(q)) };
@@ -212,7 +219,7 @@ fn dots<const M: usize, const J: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usi
         for c in 0..J {
             let mut s = acc[r][c].hsum();
             for q in k4..k {
-                s = a[r][q] * b[c][q] + s;
+                s += a[r][q] * b[c][q];
             }
             // SAFETY: element (i + r, j + c) is in this tile's part of the validated C.
             unsafe { put1(p.c_at(i + r, j + c), s, p.alpha, p.beta) };

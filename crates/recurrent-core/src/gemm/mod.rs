@@ -75,12 +75,24 @@ fn check_operand(
         return Ok(());
     }
     if ld < cols {
-        return Err(CoreError::new("sgemm", ld_name, format!(">= {cols} (the row width)"), ld.to_string()));
+        return Err(CoreError::new(
+            "sgemm",
+            ld_name,
+            format!(">= {cols} (the row width)"),
+            ld.to_string(),
+        ));
     }
     let need = (rows - 1)
         .checked_mul(ld)
         .and_then(|x| x.checked_add(cols))
-        .ok_or_else(|| CoreError::new("sgemm", name, "a size that fits in memory", format!("{rows} x {cols}, ld {ld}")))?;
+        .ok_or_else(|| {
+            CoreError::new(
+                "sgemm",
+                name,
+                "a size that fits in memory",
+                format!("{rows} x {cols}, ld {ld}"),
+            )
+        })?;
     if len < need {
         return Err(CoreError::new(
             "sgemm",
@@ -118,7 +130,23 @@ pub fn sgemm(
     c: &mut [f32],
     ldc: usize,
 ) -> CoreResult<()> {
-    sgemm_with_path(pool, GemmPath::Auto, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+    sgemm_with_path(
+        pool,
+        GemmPath::Auto,
+        ta,
+        tb,
+        m,
+        n,
+        k,
+        alpha,
+        a,
+        lda,
+        b,
+        ldb,
+        beta,
+        c,
+        ldc,
+    )
 }
 
 /// Which kernel path computes a GEMM.
@@ -158,14 +186,26 @@ pub fn sgemm_with_path(
     if k == 0 {
         for row in c.chunks_mut(ldc).take(m) {
             for x in &mut row[..n] {
-                *x = if beta == 0.0 { alpha * 0.0 } else { alpha * 0.0 + beta * *x };
+                *x = if beta == 0.0 {
+                    alpha * 0.0
+                } else {
+                    alpha * 0.0 + beta * *x
+                };
             }
         }
         return Ok(());
     }
     let problem = Problem {
-        a: Operand { data: a, ld: lda, trans: ta },
-        b: Operand { data: b, ld: ldb, trans: tb },
+        a: Operand {
+            data: a,
+            ld: lda,
+            trans: ta,
+        },
+        b: Operand {
+            data: b,
+            ld: ldb,
+            trans: tb,
+        },
         m,
         n,
         k,

@@ -4,7 +4,8 @@
 //! `[i0, i1)` and depths `[p0, p0 + kc)` becomes panels of `W` rows (`MR` for A, `NR` for
 //! B), each stored depth by depth with `W` consecutive values per depth. Rows past `i1` are
 //! zero-filled, so edge tiles run the same micro-kernel. The four transpose combinations
-//! differ only in which of the two loops below reads contiguously.
+//! differ only in what is contiguous in memory: a panel's rows (read 4 x 4 blocks and
+//! transpose them in registers) or its depths (copy whole vectors).
 
 use super::Transpose;
 use crate::simd::{F32x4, LANES};
@@ -41,7 +42,8 @@ fn pack_panels<const W: usize>(
         let w = W.min(i1 - base);
         match (by_rows, w == W) {
             (true, true) => {
-                let rows: [&[f32]; W] = core::array::from_fn(|r| &data[(base + r) * ld + p0..][..kc]);
+                let rows: [&[f32]; W] =
+                    core::array::from_fn(|r| &data[(base + r) * ld + p0..][..kc]);
                 transpose_rows(&rows, dst);
             }
             (false, true) => {
@@ -57,7 +59,11 @@ fn pack_panels<const W: usize>(
             (true, false) => {
                 for (p, step) in dst.chunks_exact_mut(W).enumerate() {
                     for (r, x) in step.iter_mut().enumerate() {
-                        *x = if r < w { data[(base + r) * ld + p0 + p] } else { 0.0 };
+                        *x = if r < w {
+                            data[(base + r) * ld + p0 + p]
+                        } else {
+                            0.0
+                        };
                     }
                 }
             }

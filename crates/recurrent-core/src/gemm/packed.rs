@@ -24,7 +24,13 @@ enum Panels<'s> {
 impl Panels<'_> {
     /// The panels of `rows` rows (`w` per panel) for the k block at `p0` of depth `kc`;
     /// `pack` fills an own buffer.
-    fn block(&mut self, rows: usize, w: usize, (p0, kc): (usize, usize), pack: impl FnOnce(&mut [f32])) -> &[f32] {
+    fn block(
+        &mut self,
+        rows: usize,
+        w: usize,
+        (p0, kc): (usize, usize),
+        pack: impl FnOnce(&mut [f32]),
+    ) -> &[f32] {
         let len = packed_len(rows, kc, w);
         match self {
             // Blocks before p0 take rows.div_ceil(w) * w floats per depth.
@@ -38,7 +44,14 @@ impl Panels<'_> {
 }
 
 /// Packs every k block of one operand back to back, the layout [`Panels::Shared`] expects.
-fn pack_all(k: usize, kc_max: usize, rows: usize, w: usize, out: &mut [f32], pack: impl Fn((usize, usize), &mut [f32])) {
+fn pack_all(
+    k: usize,
+    kc_max: usize,
+    rows: usize,
+    w: usize,
+    out: &mut [f32],
+    pack: impl Fn((usize, usize), &mut [f32]),
+) {
     let mut p0 = 0;
     while p0 < k {
         let kc = kc_max.min(k - p0);
@@ -57,18 +70,40 @@ pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
     let b_all = packed_len(p.n, p.k, NR);
     if grid.rows == 1 && grid.cols > 1 && a_all <= SHARED_MAX_FLOATS {
         with_shared_scratch(a_all, |shared| {
-            pack_all(p.k, kc_max, p.m, MR, shared, |d, out| pack_a(p.a, (0, p.m), d, out));
+            pack_all(p.k, kc_max, p.m, MR, shared, |d, out| {
+                pack_a(p.a, (0, p.m), d, out)
+            });
             let shared = &*shared;
             pool.run(grid.tiles(), &|t| {
-                with_tile_scratch(b_len, |bbuf| tile(p, &grid, t, kc_max, Panels::Shared(shared), Panels::Own(bbuf)));
+                with_tile_scratch(b_len, |bbuf| {
+                    tile(
+                        p,
+                        &grid,
+                        t,
+                        kc_max,
+                        Panels::Shared(shared),
+                        Panels::Own(bbuf),
+                    )
+                });
             });
         });
     } else if grid.cols == 1 && grid.rows > 1 && b_all <= SHARED_MAX_FLOATS {
         with_shared_scratch(b_all, |shared| {
-            pack_all(p.k, kc_max, p.n, NR, shared, |d, out| pack_b(p.b, (0, p.n), d, out));
+            pack_all(p.k, kc_max, p.n, NR, shared, |d, out| {
+                pack_b(p.b, (0, p.n), d, out)
+            });
             let shared = &*shared;
             pool.run(grid.tiles(), &|t| {
-                with_tile_scratch(a_len, |abuf| tile(p, &grid, t, kc_max, Panels::Own(abuf), Panels::Shared(shared)));
+                with_tile_scratch(a_len, |abuf| {
+                    tile(
+                        p,
+                        &grid,
+                        t,
+                        kc_max,
+                        Panels::Own(abuf),
+                        Panels::Shared(shared),
+                    )
+                });
             });
         });
     } else {
@@ -82,13 +117,24 @@ pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
 }
 
 /// Tile `t`: its rows `[i0, i1)` and columns `[j0, j1)` of C over the whole k range.
-fn tile(p: &Problem<'_>, grid: &Grid, t: usize, kc_max: usize, mut a: Panels<'_>, mut b: Panels<'_>) {
+fn tile(
+    p: &Problem<'_>,
+    grid: &Grid,
+    t: usize,
+    kc_max: usize,
+    mut a: Panels<'_>,
+    mut b: Panels<'_>,
+) {
     let (i0, i1, j0, j1) = grid.tile(t, p.m, p.n);
     let mut p0 = 0;
     while p0 < p.k {
         let kc = kc_max.min(p.k - p0);
-        let bblock = b.block(j1 - j0, NR, (p0, kc), |buf| pack_b(p.b, (j0, j1), (p0, kc), buf));
-        let ablock = a.block(i1 - i0, MR, (p0, kc), |buf| pack_a(p.a, (i0, i1), (p0, kc), buf));
+        let bblock = b.block(j1 - j0, NR, (p0, kc), |buf| {
+            pack_b(p.b, (j0, j1), (p0, kc), buf)
+        });
+        let ablock = a.block(i1 - i0, MR, (p0, kc), |buf| {
+            pack_a(p.a, (i0, i1), (p0, kc), buf)
+        });
         // Later k blocks accumulate onto what the earlier ones wrote.
         let beta = if p0 == 0 { p.beta } else { 1.0 };
         for (jp, bp) in bblock.chunks_exact(NR * kc).enumerate() {

@@ -35,7 +35,11 @@ pub fn sgemm_reference(
                 acc += av * bv;
             }
             let out = &mut c[i * ldc + j];
-            *out = if beta == 0.0 { alpha * acc } else { alpha * acc + beta * *out };
+            *out = if beta == 0.0 {
+                alpha * acc
+            } else {
+                alpha * acc + beta * *out
+            };
         }
     }
 }

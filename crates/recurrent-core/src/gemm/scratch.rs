@@ -20,7 +20,11 @@ thread_local! {
 /// per tile instead, so the buffer kept per thread stays bounded.
 pub const SHARED_MAX_FLOATS: usize = 1 << 20;
 
-fn with<R>(key: &'static LocalKey<Cell<Vec<f32>>>, len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+fn with<R>(
+    key: &'static LocalKey<Cell<Vec<f32>>>,
+    len: usize,
+    f: impl FnOnce(&mut [f32]) -> R,
+) -> R {
     let mut buf = key.try_with(Cell::take).unwrap_or_default();
     let need = len + ALIGN_FLOATS;
     if buf.len() < need {
