@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 
 use recurrent_core::rnn::{
-    self, CellKind, InferScratch, Layout, ParamLayout, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec,
-    StepScratch, Tape,
+    self, CellKind, InferScratch, Layout, ParamLayout, SeqGradDiagnostics, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput,
+    StackSpec, StepScratch, Tape,
 };
 use wasm_bindgen::prelude::*;
 
@@ -13,15 +13,21 @@ use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::with_buffers;
 use crate::registry::Registry;
 use crate::taken::{ensure_distinct, Taken};
+use crate::views::{prefix, prefix_mut, prefix_mut_opt, prefix_opt};
 
 /// A stack of recurrent layers with its parameters, gradients and reusable scratch.
 pub struct Stack {
     spec: StackSpec,
     layout: ParamLayout,
-    /// Flat parameters in PyTorch order; never resized, so its address is stable for views.
-    params: Vec<f32>,
-    /// Gradients, same layout; accumulated by backward, zeroed by `rnn_zero_grads`.
-    grads: Vec<f32>,
+    /// Buffer (in the buffer registry) of the flat parameters in PyTorch order, so optimiser
+    /// and clipping exports treat them like any other parameter buffer.
+    params: u32,
+    /// Buffer of the gradients, same layout; accumulated by backward.
+    grads: u32,
+    /// Number of parameters.
+    len: usize,
+    /// Steps and batch of the last training forward (what backward goes through).
+    recorded: (usize, usize),
     /// What BPTT needs, recorded by a training forward; regrown only when a bigger T x B comes.
     tape: Option<Tape>,
     infer: Option<InferScratch>,
@@ -52,50 +58,45 @@ pub fn rnn_create(kind: &str, input_size: u32, hidden_size: u32, num_layers: u32
     spec.validate().map_err(from_core)?;
     let layout = ParamLayout::new(&spec).map_err(from_core)?;
     let len = layout.len();
-    let params = zeroed(len)?;
-    let grads = zeroed(len)?;
-    STACKS.with_borrow_mut(|r| r.insert(Stack { spec, layout, params, grads, tape: None, infer: None, step: None }))
+    let params = crate::buffers::buffer_alloc(len_u32(len)?)?;
+    let grads = match crate::buffers::buffer_alloc(len_u32(len)?) {
+        Ok(g) => g,
+        Err(e) => {
+            crate::buffers::buffer_free(params)?;
+            return Err(e);
+        }
+    };
+    STACKS.with_borrow_mut(|r| r.insert(Stack { spec, layout, params, grads, len, recorded: (0, 0), tape: None, infer: None, step: None }))
 }
 
-fn zeroed(len: usize) -> Result<Vec<f32>, JsError> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(len)
-        .map_err(|_| abi_error(Kind::OutOfMemory, format!("{len} parameters do not fit in wasm memory")))?;
-    v.resize(len, 0.0);
-    Ok(v)
+fn len_u32(len: usize) -> Result<u32, JsError> {
+    u32::try_from(len).map_err(|_| abi_error(Kind::OutOfMemory, format!("{len} parameters do not fit in wasm memory")))
 }
 
-/// Frees a stack and everything it holds.
+/// Frees a stack, its parameter and gradient buffers and its scratch.
 #[wasm_bindgen]
 pub fn rnn_free(handle: u32) -> Result<(), JsError> {
-    STACKS.with_borrow_mut(|r| r.remove(handle).map(drop))
+    let stack = STACKS.with_borrow_mut(|r| r.remove(handle))?;
+    crate::buffers::buffer_free(stack.params)?;
+    crate::buffers::buffer_free(stack.grads)
 }
 
 /// Number of parameters (and of gradients).
 #[wasm_bindgen]
 pub fn rnn_param_len(handle: u32) -> Result<u32, JsError> {
-    with_stack(handle, |s| Ok(s.params.len() as u32))
+    with_stack(handle, |s| len_u32(s.len))
 }
 
-/// Byte address of the flat parameters.
+/// Handle of the buffer holding the flat parameters (owned by the stack: freed with it).
 #[wasm_bindgen]
-pub fn rnn_params_ptr(handle: u32) -> Result<u32, JsError> {
-    with_stack(handle, |s| Ok(s.params.as_ptr() as usize as u32))
+pub fn rnn_params_buffer(handle: u32) -> Result<u32, JsError> {
+    with_stack(handle, |s| Ok(s.params))
 }
 
-/// Byte address of the flat gradients.
+/// Handle of the buffer holding the flat gradients (owned by the stack: freed with it).
 #[wasm_bindgen]
-pub fn rnn_grads_ptr(handle: u32) -> Result<u32, JsError> {
-    with_stack(handle, |s| Ok(s.grads.as_ptr() as usize as u32))
-}
-
-/// Sets every gradient to zero (before accumulating a batch).
-#[wasm_bindgen]
-pub fn rnn_zero_grads(handle: u32) -> Result<(), JsError> {
-    with_stack(handle, |s| {
-        s.grads.fill(0.0);
-        Ok(())
-    })
+pub fn rnn_grads_buffer(handle: u32) -> Result<u32, JsError> {
+    with_stack(handle, |s| Ok(s.grads))
 }
 
 /// The parameter tensors as JSON: `[{"name", "offset", "shape"}]` in storage order.
@@ -157,34 +158,53 @@ pub fn rnn_forward(
     let mut h_n = Taken::take(h_n)?;
     let mut c_n = Taken::take_opt(c_n)?;
     with_stack(handle, |s| {
+        let sizes = Sizes::of(&s.spec, t, b, OP)?;
         with_buffers(|reg| {
             let input = SeqInput {
                 layout: layout_of(batch_major),
                 seq_len: t,
                 batch: b,
-                x: reg.get(x)?,
+                x: prefix(reg, x, sizes.x, OP, "x")?,
                 lengths: (!lengths.is_empty()).then_some(&lengths[..]),
-                h0: optional(reg, h0)?,
-                c0: optional(reg, c0)?,
+                h0: prefix_opt(reg, h0, sizes.states, OP, "h0")?,
+                c0: prefix_opt(reg, c0, sizes.states, OP, "c0")?,
             };
-            let output = SeqOutput { y: y.data(), h_n: h_n.data(), c_n: c_n.as_mut().map(Taken::data) };
+            let output = SeqOutput {
+                y: prefix_mut(&mut y, sizes.y, OP, "y")?,
+                h_n: prefix_mut(&mut h_n, sizes.states, OP, "h_n")?,
+                c_n: prefix_mut_opt(&mut c_n, sizes.states, OP, "c_n")?,
+            };
+            let params = prefix(reg, s.params, s.len, OP, "params")?;
             let pool = recurrent_core::default_pool();
             if train {
                 let tape = fitting_tape(&mut s.tape, &s.spec, t, b)?;
-                rnn::forward_train(pool, &s.spec, &s.params, &input, output, tape).map_err(from_core)
+                rnn::forward_train(pool, &s.spec, params, &input, output, tape).map_err(from_core)?;
+                s.recorded = (t, b);
+                Ok(())
             } else {
                 let scratch = fitting_scratch(&mut s.infer, &s.spec, t, b)?;
-                rnn::forward_infer(pool, &s.spec, &s.params, &input, output, scratch).map_err(from_core)
+                rnn::forward_infer(pool, &s.spec, params, &input, output, scratch).map_err(from_core)
             }
         })
     })
 }
 
-fn optional<'a>(reg: &'a Registry<Vec<f32>>, handle: u32) -> Result<Option<&'a [f32]>, JsError> {
-    if handle == 0 {
-        Ok(None)
-    } else {
-        reg.get(handle).map(|v| Some(&v[..]))
+/// Element counts of a stack's sequence tensors for T steps of B sequences.
+struct Sizes {
+    x: usize,
+    y: usize,
+    states: usize,
+}
+
+impl Sizes {
+    fn of(spec: &StackSpec, t: usize, b: usize, op: &str) -> Result<Self, JsError> {
+        let too_big = || abi_error(Kind::InvalidArgument, format!("{op}: {t} steps x {b} sequences is too large"));
+        let rows = t.checked_mul(b).ok_or_else(too_big)?;
+        Ok(Self {
+            x: rows.checked_mul(spec.input_size).ok_or_else(too_big)?,
+            y: rows.checked_mul(spec.output_size()).ok_or_else(too_big)?,
+            states: b.checked_mul(spec.state_count() * spec.hidden_size).ok_or_else(too_big)?,
+        })
     }
 }
 
@@ -216,27 +236,71 @@ fn fitting_scratch<'a>(
 
 /// BPTT over the last training forward: `gy` shaped like `y`; `ghn`, `gcn` 0 for zeros.
 /// Parameter gradients are ACCUMULATED into the stack's gradients; `gx`, `gh0`, `gc0` are
-/// overwritten when non-zero.
+/// overwritten when non-zero. `step_norms` (0: not wanted) receives `[L, D, T]`, the L2 norm
+/// over batch and units of `dL/dh_t` per layer, direction and step (core's
+/// `SeqGradDiagnostics` says exactly what).
 #[wasm_bindgen]
-pub fn rnn_backward(handle: u32, gy: u32, ghn: u32, gcn: u32, gx: u32, gh0: u32, gc0: u32) -> Result<(), JsError> {
+pub fn rnn_backward(
+    handle: u32,
+    gy: u32,
+    ghn: u32,
+    gcn: u32,
+    gx: u32,
+    gh0: u32,
+    gc0: u32,
+    step_norms: u32,
+) -> Result<(), JsError> {
     const OP: &str = "rnn_backward";
-    ensure_distinct(OP, &[("gx", gx), ("gh0", gh0), ("gc0", gc0)], &[("gy", gy), ("ghn", ghn), ("gcn", gcn)])?;
+    ensure_distinct(
+        OP,
+        &[
+            ("gx", gx),
+            ("gh0", gh0),
+            ("gc0", gc0),
+            ("step_norms", step_norms),
+        ],
+        &[("gy", gy), ("ghn", ghn), ("gcn", gcn)],
+    )?;
     let mut gx = Taken::take_opt(gx)?;
     let mut gh0 = Taken::take_opt(gh0)?;
     let mut gc0 = Taken::take_opt(gc0)?;
+    let mut norms = Taken::take_opt(step_norms)?;
     with_stack(handle, |s| {
+        let (t, b) = s.recorded;
+        let sizes = Sizes::of(&s.spec, t, b, OP)?;
+        let norms_len = s.spec.state_count() * t;
+        let mut grads = Taken::take(s.grads)?;
         let tape = s.tape.as_mut().ok_or_else(|| {
-            abi_error(Kind::InvalidArgument, "rnn_backward: no training forward was recorded (call forward with train first)")
+            abi_error(
+                Kind::InvalidArgument,
+                "rnn_backward: no training forward was recorded (call forward with train first)",
+            )
         })?;
         with_buffers(|reg| {
-            let input = SeqGradInput { gy: reg.get(gy)?, ghn: optional(reg, ghn)?, gcn: optional(reg, gcn)? };
-            let output = SeqGradOutput {
-                params: &mut s.grads,
-                x: gx.as_mut().map(Taken::data),
-                h0: gh0.as_mut().map(Taken::data),
-                c0: gc0.as_mut().map(Taken::data),
+            let input = SeqGradInput {
+                gy: prefix(reg, gy, sizes.y, OP, "gy")?,
+                ghn: prefix_opt(reg, ghn, sizes.states, OP, "ghn")?,
+                gcn: prefix_opt(reg, gcn, sizes.states, OP, "gcn")?,
             };
-            rnn::backward(recurrent_core::default_pool(), &s.spec, &s.params, tape, &input, output).map_err(from_core)
+            let output = SeqGradOutput {
+                params: prefix_mut(&mut grads, s.len, OP, "grads")?,
+                x: prefix_mut_opt(&mut gx, sizes.x, OP, "gx")?,
+                h0: prefix_mut_opt(&mut gh0, sizes.states, OP, "gh0")?,
+                c0: prefix_mut_opt(&mut gc0, sizes.states, OP, "gc0")?,
+            };
+            let diagnostics = SeqGradDiagnostics {
+                step_norms: prefix_mut_opt(&mut norms, norms_len, OP, "step_norms")?,
+            };
+            rnn::backward_with_diagnostics(
+                recurrent_core::default_pool(),
+                &s.spec,
+                prefix(reg, s.params, s.len, OP, "params")?,
+                tape,
+                &input,
+                output,
+                diagnostics,
+            )
+            .map_err(from_core)
         })
     })
 }
@@ -257,15 +321,16 @@ pub fn rnn_step(handle: u32, batch: u32, x: u32, h: u32, c: u32, y: u32) -> Resu
             s.step = Some(StepScratch::new(&s.spec, b).map_err(from_core)?);
         }
         let scratch = s.step.as_mut().ok_or_else(|| abi_error(Kind::OutOfMemory, "step scratch"))?;
+        let sizes = Sizes::of(&s.spec, 1, b, OP)?;
         with_buffers(|reg| {
             rnn::step(
                 recurrent_core::default_pool(),
                 &s.spec,
-                &s.params,
-                reg.get(x)?,
-                h.data(),
-                c.as_mut().map(Taken::data),
-                y.data(),
+                prefix(reg, s.params, s.len, OP, "params")?,
+                prefix(reg, x, sizes.x, OP, "x")?,
+                prefix_mut(&mut h, sizes.states, OP, "h")?,
+                prefix_mut_opt(&mut c, sizes.states, OP, "c")?,
+                prefix_mut(&mut y, sizes.y, OP, "y")?,
                 scratch,
             )
             .map_err(from_core)

@@ -13,9 +13,13 @@
 //!
 //! Padded steps get `dG = 0`, so they add nothing to any GEMM, and leave the carried gradients
 //! alone (the state passed through them unchanged in forward).
+//!
+//! On request ([`backward_with_diagnostics`]) step 1 also records, before each step goes back
+//! through its cell, the norm of the complete `dL/dh_t` (see [`SeqGradDiagnostics`]).
 
 use super::cells::{self, BwdRow, CellInfo, Recurrence};
 use super::check;
+use super::diagnostics::{carried_norm, SeqGradDiagnostics};
 use super::grads;
 use super::kind::CellKind;
 use super::params::{DirOffsets, DirParams};
@@ -64,8 +68,46 @@ pub fn backward(
     input: &SeqGradInput<'_>,
     output: SeqGradOutput<'_>,
 ) -> CoreResult<()> {
+    backward_with_diagnostics(
+        pool,
+        spec,
+        params,
+        tape,
+        input,
+        output,
+        SeqGradDiagnostics::default(),
+    )
+}
+
+/// [`backward`], also filling the diagnostics asked for in `diagnostics` (e.g. the per-step
+/// gradient norms `[L, D, T]`, see [`SeqGradDiagnostics`]). The gradients are the same bits as
+/// without diagnostics.
+pub fn backward_with_diagnostics(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    tape: &mut Tape,
+    input: &SeqGradInput<'_>,
+    output: SeqGradOutput<'_>,
+    diagnostics: SeqGradDiagnostics<'_>,
+) -> CoreResult<()> {
     const OP: &str = "rnn::backward";
     check_backward(OP, spec, params, tape, input, &output)?;
+    let SeqGradDiagnostics {
+        step_norms: mut norms,
+    } = diagnostics;
+    let norms_len = product(
+        OP,
+        "diagnostics.step_norms",
+        &[spec.num_layers, spec.directions(), tape.seq_len],
+    )?;
+    check::optional(
+        OP,
+        "diagnostics.step_norms",
+        norms.as_ref().map(|n| n.len()),
+        norms_len,
+        true,
+    )?;
     tape.state = TapeState::Consumed;
     let (t_len, batch, h) = (tape.seq_len, tape.batch, spec.hidden_size);
     let (dirs, dh_width, rows) = (spec.directions(), spec.output_size(), t_len * batch);
@@ -137,8 +179,15 @@ pub fn backward(
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
             init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
             init_carry(dc, input.gcn.map(|g| &g[state.clone()]));
+            let mut norms = norms
+                .as_deref_mut()
+                .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
             for k in (0..t_len).rev() {
                 let t = step_at(d, t_len, k);
+                if let Some(norms) = norms.as_deref_mut() {
+                    // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
+                    norms[t] = carried_norm(&ctx.mask, t, h, &dy, d * h, dh);
+                }
                 step_back(pool, &ctx, d, t, &p, record, &dy, dh, dc, drh)?;
             }
             if let Some(g) = gh0.as_deref_mut() {

@@ -24,6 +24,7 @@ mod advance;
 mod backward;
 mod cells;
 mod check;
+mod diagnostics;
 mod forward;
 mod grads;
 mod kind;
@@ -34,7 +35,8 @@ mod spec;
 mod stream;
 mod tape;
 
-pub use backward::{backward, SeqGradInput, SeqGradOutput};
+pub use backward::{backward, backward_with_diagnostics, SeqGradInput, SeqGradOutput};
+pub use diagnostics::SeqGradDiagnostics;
 pub use forward::{forward_infer, forward_train, SeqInput, SeqOutput};
 pub use kind::CellKind;
 pub use params::{ParamLayout, ParamRole, ParamTensor};

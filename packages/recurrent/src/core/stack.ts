@@ -109,13 +109,38 @@ export interface StackBackwardOptions {
   inputGradient?: boolean;
   /** Return dL/dh0 (and dL/dc0). Default `false`. */
   stateGradient?: boolean;
+  /**
+   * Return the per-step gradient norms `stepNorms` `[L, D, T]`: how strongly the loss
+   * reaches each step's state, i.e. whether gradients vanish or explode through time.
+   * Default `false` (then they cost nothing).
+   */
+  stepNorms?: boolean;
 }
+
+/**
+ * Shape of {@link StackBackwardResult.stepNorms}: `[layers, directions, seqLen]`, row-major,
+ * so the norm for layer `l`, direction `d` (0 forward, 1 reverse) and step `t` (natural time
+ * order for both directions) is at `(l * directions + d) * seqLen + t`.
+ */
+export type StepNormsShape = readonly [layers: number, directions: number, seqLen: number];
 
 /** What {@link RecurrentStack.backward} returns; parameter gradients accumulate in the stack. */
 export interface StackBackwardResult {
   gx?: Float32Array;
   gh0?: Float32Array;
   gc0?: Float32Array;
+  /**
+   * With `stepNorms: true`: `[L, D, T]` (see {@link StepNormsShape}), the L2 norm over the
+   * batch and hidden units of dL/dh_t, the total gradient reaching the state h_t of that
+   * layer and direction (through the step's output, and through the next step the direction
+   * processes or dL/dh_n at its last), taken just before BPTT sends it back through the cell
+   * of step t. Only `h` is measured (not the LSTM cell state); padded steps of a
+   * variable-length batch contribute nothing (0 where every sequence is padded). Computed in
+   * f32 like the gradients, summed in f64; identical for any thread count.
+   */
+  stepNorms?: Float32Array;
+  /** `[L, D, T]` of `stepNorms`, when returned. */
+  stepNormsShape?: StepNormsShape;
 }
 
 const OP = 'RecurrentStack';
@@ -132,7 +157,11 @@ export class RecurrentStack extends Owned {
   readonly #byName: ReadonlyMap<string, ParameterInfo>;
   /** Number of floats in all parameters together. */
   readonly parameterCount: number;
-  #last: { seqLen: number; batch: number; layout: SequenceLayout } | undefined;
+  /** @internal All parameters, flat in PyTorch order (owned by the stack). */
+  readonly paramsBuffer: Float32Buffer;
+  /** @internal Their gradients, same layout (owned by the stack). */
+  readonly gradsBuffer: Float32Buffer;
+  #last: { seqLen: number; batch: number } | undefined;
 
   constructor(options: RecurrentStackOptions) {
     super('RecurrentStack');
@@ -157,6 +186,8 @@ export class RecurrentStack extends Owned {
     this.#params = table.map((t) => Object.freeze({ ...t, size: t.shape.reduce((a, b) => a * b, 1) }));
     this.#byName = new Map(this.#params.map((p) => [p.name, p]));
     this.parameterCount = engine.call((w) => w.rnn_param_len(handle));
+    this.paramsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_params_buffer(handle)), this.parameterCount);
+    this.gradsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_grads_buffer(handle)), this.parameterCount);
   }
 
   /** Directions: 2 when bidirectional, else 1. */
@@ -195,22 +226,19 @@ export class RecurrentStack extends Owned {
 
   /** Sets every parameter gradient to zero. */
   zeroGradients(): void {
-    this.live();
-    this.engine.call((w) => w.rnn_zero_grads(this.handle));
+    this.gradView().fill(0);
   }
 
   /** @internal View of all parameters in wasm memory (valid until memory grows). */
   paramView(): Float32Array {
     this.live();
-    const ptr = this.engine.call((w) => w.rnn_params_ptr(this.handle));
-    return this.engine.f32View(ptr, this.parameterCount);
+    return this.paramsBuffer.view();
   }
 
   /** @internal View of all gradients in wasm memory (valid until memory grows). */
   gradView(): Float32Array {
     this.live();
-    const ptr = this.engine.call((w) => w.rnn_grads_ptr(this.handle));
-    return this.engine.f32View(ptr, this.parameterCount);
+    return this.gradsBuffer.view();
   }
 
   #info(name: string): ParameterInfo {
@@ -257,10 +285,7 @@ export class RecurrentStack extends Owned {
       const hN = buf(stateSize);
       const cN = hasC ? buf(stateSize) : undefined;
       const training = options.training ?? false;
-      this.engine.call((w) =>
-        w.rnn_forward(this.handle, training, layout === 'batch-major', seqLen, batch, xb.handle, lengths, h0, c0, y.handle, hN.handle, cN?.handle ?? 0),
-      );
-      this.#last = training ? { seqLen, batch, layout } : undefined;
+      this.#forward(training, layout === 'batch-major', seqLen, batch, xb.handle, lengths, h0, c0, y.handle, hN.handle, cN?.handle ?? 0);
       const result: StackForwardResult = { y: y.read(), hN: hN.read() };
       if (cN) result.cN = cN.read();
       return result;
@@ -298,16 +323,69 @@ export class RecurrentStack extends Owned {
       const wantState = options.stateGradient ?? false;
       const gh0 = wantState ? buf(stateSize) : undefined;
       const gc0 = wantState && hasC ? buf(stateSize) : undefined;
-      this.engine.call((w) => w.rnn_backward(this.handle, gyb.handle, ghn, gcn, gx?.handle ?? 0, gh0?.handle ?? 0, gc0?.handle ?? 0));
-      this.#last = undefined;
+      const wantNorms = options.stepNorms ?? false;
+      if (typeof wantNorms !== 'boolean') {
+        throw new InvalidArgumentError(`${op}: argument \`stepNorms\` expected a boolean, got ${String(wantNorms)}`);
+      }
+      const normsShape: StepNormsShape = [this.layers, this.directions, seqLen];
+      const norms = wantNorms ? buf(this.layers * this.directions * seqLen) : undefined;
+      this.#backward(gyb.handle, ghn, gcn, gx?.handle ?? 0, gh0?.handle ?? 0, gc0?.handle ?? 0, norms?.handle ?? 0);
       const result: StackBackwardResult = {};
       if (gx) result.gx = gx.read();
       if (gh0) result.gh0 = gh0.read();
       if (gc0) result.gc0 = gc0.read();
+      if (norms) {
+        result.stepNorms = norms.read();
+        result.stepNormsShape = normsShape;
+      }
       return result;
     } finally {
       temps.forEach((t) => t.dispose());
     }
+  }
+
+  #forward(
+    training: boolean, batchMajor: boolean, seqLen: number, batch: number, x: number, lengths: Uint32Array,
+    h0: number, c0: number, y: number, hN: number, cN: number,
+  ): void {
+    this.engine.call((w) => w.rnn_forward(this.handle, training, batchMajor, seqLen, batch, x, lengths, h0, c0, y, hN, cN));
+    this.#last = training ? { seqLen, batch } : undefined;
+  }
+
+  #backward(gy: number, ghn: number, gcn: number, gx: number, gh0: number, gc0: number, norms: number): void {
+    this.engine.call((w) => w.rnn_backward(this.handle, gy, ghn, gcn, gx, gh0, gc0, norms));
+    this.#last = undefined;
+  }
+
+  /**
+   * @internal Forward on wasm buffers (time-major); each buffer holds at least what its
+   * shape needs. Used by the model API, which keeps its activations in wasm.
+   */
+  forwardInto(o: {
+    training: boolean; seqLen: number; batch: number; x: Float32Buffer; lengths: Uint32Array;
+    h0?: Float32Buffer | undefined; c0?: Float32Buffer | undefined; y: Float32Buffer; hN: Float32Buffer; cN?: Float32Buffer | undefined;
+  }): void {
+    this.live();
+    this.#forward(
+      o.training, false, o.seqLen, o.batch, o.x.liveHandle(), o.lengths, o.h0?.liveHandle() ?? 0, o.c0?.liveHandle() ?? 0,
+      o.y.liveHandle(), o.hN.liveHandle(), o.cN?.liveHandle() ?? 0,
+    );
+  }
+
+  /** @internal BPTT on wasm buffers over the last training {@link forwardInto}. */
+  backwardInto(o: {
+    gy: Float32Buffer; ghn?: Float32Buffer | undefined; gcn?: Float32Buffer | undefined; gx?: Float32Buffer | undefined;
+    stepNorms?: Float32Buffer | undefined;
+  }): void {
+    this.live();
+    if (!this.#last) throw new InvalidArgumentError(`${OP}.backward: no training forward to go back through`);
+    this.#backward(o.gy.liveHandle(), o.ghn?.liveHandle() ?? 0, o.gcn?.liveHandle() ?? 0, o.gx?.liveHandle() ?? 0, 0, 0, o.stepNorms?.liveHandle() ?? 0);
+  }
+
+  /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place, `y [B, H]`. */
+  stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer): void {
+    this.live();
+    this.engine.call((w) => w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle()));
   }
 
   protected free(): void {

@@ -23,17 +23,45 @@ export interface WasmExports {
   rnn_create(kind: string, inputSize: number, hiddenSize: number, layers: number, bidirectional: boolean): number;
   rnn_free(handle: number): void;
   rnn_param_len(handle: number): number;
-  rnn_params_ptr(handle: number): number;
-  rnn_grads_ptr(handle: number): number;
-  rnn_zero_grads(handle: number): void;
+  rnn_params_buffer(handle: number): number;
+  rnn_grads_buffer(handle: number): number;
   rnn_param_table(handle: number): string;
   rnn_tape_floats(handle: number): number;
   rnn_forward(
     handle: number, train: boolean, batchMajor: boolean, seqLen: number, batch: number, x: number,
     lengths: Uint32Array, h0: number, c0: number, y: number, hN: number, cN: number,
   ): void;
-  rnn_backward(handle: number, gy: number, ghn: number, gcn: number, gx: number, gh0: number, gc0: number): void;
+  rnn_backward(
+    handle: number, gy: number, ghn: number, gcn: number, gx: number, gh0: number, gc0: number, stepNorms: number,
+  ): void;
   rnn_step(handle: number, batch: number, x: number, h: number, c: number, y: number): void;
+  dense_xent(
+    n: number, inDim: number, classes: number, x: number, w: number, b: number, targets: Uint32Array,
+    weights: number, ignoreIndex: number, reductionSum: boolean, scratch: number, logitsOut: number,
+    dw: number, db: number, dx: number, dxAccumulate: boolean,
+  ): Float64Array;
+  dense_logits(n: number, inDim: number, classes: number, x: number, w: number, b: number, out: number, logSoftmax: boolean): void;
+  dense_forward(n: number, inDim: number, outDim: number, x: number, w: number, b: number, y: number): void;
+  dense_backward(
+    n: number, inDim: number, outDim: number, x: number, w: number, dy: number, dw: number, db: number,
+    dx: number, dxAccumulate: boolean,
+  ): void;
+  mse(len: number, pred: number, target: number, dpred: number, accumulate: boolean): number;
+  embedding_forward(vocab: number, dim: number, ids: Uint32Array, table: number, out: number): void;
+  embedding_backward(vocab: number, dim: number, ids: Uint32Array, dout: number, dtable: number): void;
+  sum_squares(buf: number): number;
+  all_finite(buf: number): boolean;
+  scale_buffer(buf: number, s: number): void;
+  optim_sgd(params: number, grads: number, lr: number, weightDecay: number, gradScale: number): void;
+  optim_momentum(
+    params: number, grads: number, velocity: number, step: number, lr: number, momentum: number,
+    dampening: number, nesterov: boolean, weightDecay: number, gradScale: number,
+  ): void;
+  optim_adam(
+    params: number, grads: number, m: number, v: number, step: number, lr: number, beta1: number,
+    beta2: number, eps: number, weightDecay: number, gradScale: number, decoupled: boolean,
+  ): void;
+  dropout(len: number, x: number, out: number, p: number, seedHi: number, seedLo: number): void;
   pool_worker_main(): void;
   pool_shutdown(): void;
   pool_reset(): void;

@@ -14,19 +14,27 @@ export class Float32Buffer extends Owned {
   /** @internal */ readonly engine: Engine;
   readonly #ptr: number;
 
+  readonly #owned: boolean;
+
   /** A zero-filled buffer of `length` floats in the loaded engine's memory. */
-  constructor(length: number) {
+  constructor(length: number, borrow?: { engine: Engine; handle: number }) {
     super('Float32Buffer');
     if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) {
       throw new InvalidArgumentError(`Float32Buffer: argument \`length\` expected an integer >= 0, got ${String(length)}`);
     }
-    const engine = currentEngine();
-    const handle = engine.call((w) => w.buffer_alloc(length));
+    const engine = borrow?.engine ?? currentEngine();
+    const handle = borrow?.handle ?? engine.call((w) => w.buffer_alloc(length));
     this.engine = engine;
     this.handle = handle;
     this.length = length;
-    this.#ptr = engine.wasm.buffer_ptr(handle);
-    this.track(() => engine.wasm.buffer_free(handle));
+    this.#owned = borrow === undefined;
+    this.#ptr = engine.call((w) => w.buffer_ptr(handle));
+    if (this.#owned) this.track(() => engine.wasm.buffer_free(handle));
+  }
+
+  /** @internal A view of a buffer owned by another wasm object (which frees it). */
+  static borrowed(engine: Engine, handle: number, length: number): Float32Buffer {
+    return new Float32Buffer(length, { engine, handle });
   }
 
   /** A buffer holding a copy of `data`. */
@@ -69,6 +77,6 @@ export class Float32Buffer extends Owned {
   }
 
   protected free(): void {
-    this.engine.wasm.buffer_free(this.handle);
+    if (this.#owned) this.engine.wasm.buffer_free(this.handle);
   }
 }

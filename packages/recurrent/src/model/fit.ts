@@ -1,0 +1,203 @@
+/**
+ * `fit`: the training loop. Epochs over batches from a data source, with truncated BPTT
+ * modes, clipping, callbacks with loss, perplexity and tokens/s, and cancellation.
+ */
+import { Random } from '../data/random.js';
+import { InvalidArgumentError, NonFiniteError } from '../errors.js';
+import { checkInt, checkNumber, checkOneOf } from '../core/validate.js';
+import type { LossKind, Model, SequenceBatch, StepResult } from './model.js';
+import { Optimizer, type OptimizerConfig, sgd } from './optimizers.js';
+
+/**
+ * How gradients flow through time:
+ * - `full`: every batch is one sequence from a zero state; BPTT over all its steps.
+ * - `truncated`: consecutive batches continue each other (use sequential partitioning);
+ *   the final state of one batch is the initial state of the next, detached, so gradients
+ *   stop at batch boundaries (d2l's "regular truncation").
+ * - `random`: like `truncated`, but each batch is cut into segments whose lengths are drawn
+ *   around `meanLength` (geometric, at least 1), each a separate step with the state carried
+ *   across: randomized truncation, as in the source notes.
+ */
+export type BpttMode = 'full' | 'truncated' | 'random';
+
+/** Options of {@link fit}. */
+export interface FitOptions {
+  /** Epochs. Default `1`. */
+  epochs?: number;
+  /** Loss. Default `'crossEntropy'`. */
+  loss?: LossKind;
+  /** Optimiser. Default `sgd({ lr: 0.1 })`. */
+  optimizer?: OptimizerConfig;
+  /** Global-norm gradient clipping threshold. Default: none. */
+  clipNorm?: number;
+  /** BPTT mode. Default `'full'`. */
+  bptt?: BpttMode | { mode: BpttMode; meanLength?: number };
+  /** What to do when a step's loss or gradients are not finite: stop with an error, or skip the batch. Default `'stop'`. */
+  onNonFinite?: 'stop' | 'skip';
+  /** Seed of the randomized truncation. Default `0`. */
+  seed?: number;
+  /** Called after every batch. Returning `false` stops training. */
+  onBatchEnd?: (info: BatchInfo) => void | boolean | Promise<void | boolean>;
+  /** Called after every epoch. Returning `false` stops training. */
+  onEpochEnd?: (info: EpochInfo) => void | boolean | Promise<void | boolean>;
+  /** Aborting stops training after the current batch; `fit` then rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Yield to the event loop every this many batches (keeps pages and workers responsive). Default `1`. */
+  yieldEvery?: number;
+}
+
+export interface BatchInfo {
+  epoch: number;
+  batch: number;
+  loss: number;
+  perplexity: number;
+  gradNorm: number;
+  clipped: boolean;
+  tokensPerSecond: number;
+  skipped: boolean;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** Mean loss over the epoch's counted positions. */
+  loss: number;
+  /** exp(loss) for cross-entropy. */
+  perplexity: number;
+  /** Fraction of counted positions predicted right (cross-entropy). */
+  accuracy: number;
+  tokensPerSecond: number;
+  batches: number;
+  skippedBatches: number;
+  seconds: number;
+}
+
+/** What `fit` returns: one entry per epoch. */
+export interface History {
+  epochs: EpochInfo[];
+}
+
+/** Batches for one epoch: an iterable, or a function called at each epoch returning one. */
+export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>);
+
+/** Trains `model` on `data`. */
+export async function fit(model: Model, data: BatchSource, options: FitOptions = {}): Promise<History> {
+  const op = 'fit';
+  const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
+  const loss = checkOneOf(op, 'loss', options.loss ?? 'crossEntropy', ['crossEntropy', 'mse'] as const);
+  const bptt = typeof options.bptt === 'object' ? options.bptt : { mode: options.bptt ?? 'full' };
+  const mode = checkOneOf(op, 'bptt', bptt.mode, ['full', 'truncated', 'random'] as const);
+  const meanLength = mode === 'random' ? checkNumber(op, 'bptt.meanLength', bptt.meanLength ?? 16, 1, 1e6) : 0;
+  const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(op, 'clipNorm', options.clipNorm, 1e-12, Infinity);
+  const onNonFinite = checkOneOf(op, 'onNonFinite', options.onNonFinite ?? 'stop', ['stop', 'skip'] as const);
+  const yieldEvery = checkInt(op, 'yieldEvery', options.yieldEvery ?? 1, 1);
+  if (typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
+    throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches or a function of the epoch returning one`);
+  }
+  const optimizer = new Optimizer(options.optimizer ?? sgd({ lr: 0.1 }), model.groups(), model.engine);
+  const rng = new Random(options.seed ?? 0);
+  const history: History = { epochs: [] };
+  const carry = mode !== 'full';
+  try {
+    model.resetState();
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const started = performance.now();
+      let sum = 0;
+      let count = 0;
+      let correct = 0;
+      let tokens = 0;
+      let batches = 0;
+      let skipped = 0;
+      const source = typeof data === 'function' ? data(epoch) : data;
+      if (carry) model.resetState();
+      for (const batch of source) {
+        options.signal?.throwIfAborted();
+        const t0 = performance.now();
+        const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
+        let last: StepResult | undefined;
+        let skippedNow = false;
+        for (const segment of segments) {
+          try {
+            last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch });
+          } catch (e) {
+            if (!(e instanceof NonFiniteError)) throw e;
+            if (onNonFinite === 'stop') {
+              throw new NonFiniteError(`fit: epoch ${epoch}, batch ${batches}: ${e.message}. Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'`, { cause: e });
+            }
+            skippedNow = true;
+            continue;
+          }
+          sum += last.loss * last.count;
+          count += last.count;
+          correct += last.correct;
+        }
+        const positions = batch.seqLen * batch.batchSize;
+        tokens += positions;
+        batches++;
+        if (skippedNow) skipped++;
+        const seconds = (performance.now() - t0) / 1000;
+        if (options.onBatchEnd) {
+          const info: BatchInfo = {
+            epoch,
+            batch: batches - 1,
+            loss: last?.loss ?? Number.NaN,
+            perplexity: loss === 'crossEntropy' ? Math.exp(last?.loss ?? Number.NaN) : Number.NaN,
+            gradNorm: last?.gradNorm ?? Number.NaN,
+            clipped: (last?.clipScale ?? 1) < 1,
+            tokensPerSecond: positions / Math.max(seconds, 1e-9),
+            skipped: skippedNow,
+          };
+          if ((await options.onBatchEnd(info)) === false) return history;
+        }
+        if (batches % yieldEvery === 0) await new Promise<void>((r) => setTimeout(r, 0));
+      }
+      const seconds = (performance.now() - started) / 1000;
+      const mean = count > 0 ? sum / count : Number.NaN;
+      const info: EpochInfo = {
+        epoch,
+        loss: mean,
+        perplexity: loss === 'crossEntropy' ? Math.exp(mean) : Number.NaN,
+        accuracy: count > 0 ? correct / count : Number.NaN,
+        tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+        batches,
+        skippedBatches: skipped,
+        seconds,
+      };
+      history.epochs.push(info);
+      if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
+    }
+    options.signal?.throwIfAborted();
+    return history;
+  } finally {
+    optimizer.dispose();
+  }
+}
+
+/** Cuts a time-major batch into consecutive segments of random lengths around `mean`. */
+function randomSegments(batch: SequenceBatch, mean: number, rng: Random): SequenceBatch[] {
+  if (batch.lengths !== undefined) {
+    throw new InvalidArgumentError("fit: bptt 'random' does not take variable-length batches");
+  }
+  const out: SequenceBatch[] = [];
+  const B = batch.batchSize;
+  const perStepX = batch.x.length / batch.seqLen;
+  const perStepY = batch.y.length / batch.seqLen;
+  let t = 0;
+  while (t < batch.seqLen) {
+    // Geometric lengths with the given mean: P(stop after each step) = 1 / mean.
+    let len = 1;
+    while (t + len < batch.seqLen && rng.nextFloat() >= 1 / mean) len++;
+    out.push({
+      x: slice(batch.x, t * perStepX, (t + len) * perStepX),
+      y: slice(batch.y, t * perStepY, (t + len) * perStepY),
+      seqLen: len,
+      batchSize: B,
+    });
+    t += len;
+  }
+  return out;
+}
+
+function slice(a: ArrayLike<number>, from: number, to: number): ArrayLike<number> {
+  if (ArrayBuffer.isView(a)) return (a as unknown as Float32Array).subarray(from, to);
+  return Array.prototype.slice.call(a, from, to) as number[];
+}

@@ -1,0 +1,17 @@
+/** The model API: layers, sequential models, training, generation, files. */
+export { embedding, oneHot, rnn, gru, lstm, dense } from './layers.js';
+export type {
+  EmbeddingConfig, OneHotConfig, RnnConfig, GruConfig, LstmConfig, DenseConfig, LayerConfig, RecurrentConfig,
+  RecurrentOutput, LstmVariant,
+} from './layers.js';
+export { Model, sequential } from './model.js';
+export type { SequentialOptions, SequenceBatch, LossKind, StepResult, TrainStepOptions, GradientFlow } from './model.js';
+export { ModelState, type LayerStateArrays } from './state.js';
+export { sgd, adam, adamw, Optimizer } from './optimizers.js';
+export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';
+export { fit } from './fit.js';
+export type { FitOptions, BpttMode, BatchInfo, EpochInfo, History, BatchSource } from './fit.js';
+export { sample, type GenerateOptions } from './generate.js';
+export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
+export { loadTorch } from './torch.js';
+export type { Param } from './param.js';

@@ -1,0 +1,159 @@
+/**
+ * Layer configurations for {@link sequential}: plain objects made by small factories, each
+ * option documented with its default. A model is: an optional input layer (`embedding` or
+ * `oneHot`, for token ids), one or more recurrent layers (`rnn`, `gru`, `lstm`), and an
+ * optional `dense` output layer.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { checkInt, checkNumber, checkOneOf } from '../core/validate.js';
+import type { CellKind } from '../core/stack.js';
+
+/** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
+export interface EmbeddingConfig {
+  readonly type: 'embedding';
+  /** Number of token ids. */
+  readonly vocabSize: number;
+  /** Size of each vector. */
+  readonly dim: number;
+  /** Module name in parameter names (`<name>.weight`). Default `'embedding'`. */
+  readonly name?: string;
+}
+
+/** Token ids to one-hot vectors of size `vocabSize` (no parameters), as in d2l's char models. */
+export interface OneHotConfig {
+  readonly type: 'oneHot';
+  readonly vocabSize: number;
+}
+
+/** What the last recurrent layer hands to the next: every step, or one vector per sequence. */
+export type RecurrentOutput = 'sequence' | 'last' | 'mean';
+
+/** Options shared by `rnn`, `gru` and `lstm`. */
+export interface RecurrentCommon {
+  /** Hidden size H of each direction. */
+  readonly units: number;
+  /** Stacked layers. Default `1`. */
+  readonly layers?: number;
+  /** Add a reverse direction; outputs are concatenated per step. Default `false`. */
+  readonly bidirectional?: boolean;
+  /** Dropout probability between stacked layers while training (PyTorch's `dropout`). Default `0`. */
+  readonly dropout?: number;
+  /**
+   * `'sequence'`: every step's output (language models, tagging); `'last'`: the final state
+   * (forward direction at each sequence's last step, reverse direction at step 0), for
+   * sequence classification; `'mean'`: the mean of the outputs over valid steps. Only the
+   * last recurrent layer may pool. Default `'sequence'`.
+   */
+  readonly output?: RecurrentOutput;
+  /** Module name in parameter names (`<name>.weight_ih_l0`). Default `'rnn'`. */
+  readonly name?: string;
+}
+
+export interface RnnConfig extends RecurrentCommon {
+  readonly type: 'rnn';
+  /** `tanh` or `relu`. Default `'tanh'`. */
+  readonly nonlinearity?: 'tanh' | 'relu';
+  /** Residual form `h_t = h_{t-1} + tanh(...)` (tanh only). Default `false`. */
+  readonly residual?: boolean;
+}
+
+export interface GruConfig extends RecurrentCommon {
+  readonly type: 'gru';
+  /** Reset gate applied after the hidden matmul (PyTorch, cuDNN, Keras) or before it (d2l, the source notes). Default `true`. */
+  readonly resetAfter?: boolean;
+}
+
+/** LSTM variants of the source notes. */
+export type LstmVariant = 'standard' | 'peephole' | 'cifg' | 'noForget';
+
+export interface LstmConfig extends RecurrentCommon {
+  readonly type: 'lstm';
+  /** `'peephole'` (gates see the cell), `'cifg'` (coupled input-forget gate, f = 1 - i), `'noForget'` (c_t = c_{t-1} + i g). Default `'standard'`. */
+  readonly variant?: LstmVariant;
+  /**
+   * Initial forget-gate bias (the notes recommend 1 to 2): sets `bias_ih`'s forget block to
+   * this value and `bias_hh`'s to 0. Default: PyTorch's uniform init, like every other bias.
+   */
+  readonly forgetBias?: number;
+}
+
+/** A fully connected layer on each step's output (PyTorch `nn.Linear`, weight `[units, in]`). */
+export interface DenseConfig {
+  readonly type: 'dense';
+  readonly units: number;
+  /** Module name. Default `'fc'`. */
+  readonly name?: string;
+}
+
+export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
+export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig;
+
+/** An embedding layer. */
+export function embedding(options: Omit<EmbeddingConfig, 'type'>): EmbeddingConfig {
+  checkInt('embedding', 'vocabSize', options.vocabSize, 1);
+  checkInt('embedding', 'dim', options.dim, 1);
+  return { type: 'embedding', ...options };
+}
+
+/** A one-hot input layer. */
+export function oneHot(options: Omit<OneHotConfig, 'type'>): OneHotConfig {
+  checkInt('oneHot', 'vocabSize', options.vocabSize, 1);
+  return { type: 'oneHot', ...options };
+}
+
+function checkCommon(op: string, o: RecurrentCommon): void {
+  checkInt(op, 'units', o.units, 1, 1 << 16);
+  checkInt(op, 'layers', o.layers ?? 1, 1, 64);
+  checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
+  checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
+  if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') {
+    throw new InvalidArgumentError(`${op}: argument \`bidirectional\` expected a boolean, got ${String(o.bidirectional)}`);
+  }
+}
+
+/** A vanilla RNN layer. */
+export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
+  checkCommon('rnn', options);
+  checkOneOf('rnn', 'nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+  if (options.residual && options.nonlinearity === 'relu') {
+    throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
+  }
+  return { type: 'rnn', ...options };
+}
+
+/** A GRU layer. */
+export function gru(options: Omit<GruConfig, 'type'>): GruConfig {
+  checkCommon('gru', options);
+  return { type: 'gru', ...options };
+}
+
+/** An LSTM layer. */
+export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
+  checkCommon('lstm', options);
+  checkOneOf('lstm', 'variant', options.variant ?? 'standard', ['standard', 'peephole', 'cifg', 'noForget'] as const);
+  if (options.forgetBias !== undefined) {
+    checkNumber('lstm', 'forgetBias', options.forgetBias, -100, 100);
+    if (options.variant === 'cifg' || options.variant === 'noForget') {
+      throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
+    }
+  }
+  return { type: 'lstm', ...options };
+}
+
+/** A dense layer. */
+export function dense(options: Omit<DenseConfig, 'type'>): DenseConfig {
+  checkInt('dense', 'units', options.units, 1);
+  return { type: 'dense', ...options };
+}
+
+/** The core cell kind of a recurrent layer configuration. */
+export function cellKindOf(c: RecurrentConfig): CellKind {
+  switch (c.type) {
+    case 'rnn':
+      return c.residual ? 'rnn_residual' : c.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+    case 'gru':
+      return c.resetAfter === false ? 'gru_reset_before' : 'gru';
+    case 'lstm':
+      return ({ standard: 'lstm', peephole: 'lstm_peephole', cifg: 'lstm_cifg', noForget: 'lstm_no_forget' } as const)[c.variant ?? 'standard'];
+  }
+}

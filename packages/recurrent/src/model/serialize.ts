@@ -1,0 +1,113 @@
+/**
+ * Model files: one safetensors file whose tensors are the model's state dict (PyTorch names,
+ * float32) and whose `__metadata__` holds the JSON config (layers, seed, vocabulary,
+ * tokenizer) and a CRC-32 of the tensor bytes. The tensors alone load into PyTorch:
+ *
+ *     from safetensors.torch import load_file
+ *     module.load_state_dict(load_file("model.safetensors"))
+ */
+import { Vocab, type VocabJSON } from '../data/vocab.js';
+import { InvalidArgumentError } from '../errors.js';
+import { FormatError } from '../io/format-error.js';
+import { readBytes, type PathOrUrl } from '../io/files.js';
+import { readSafetensors, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
+import type { LayerConfig } from './layers.js';
+import { Model } from './model.js';
+
+const FORMAT = 'recurrent-model/1';
+
+/** The JSON stored with the tensors. */
+export interface ModelConfigJSON {
+  format: typeof FORMAT;
+  layers: LayerConfig[];
+  seed: number;
+  inputSize: number;
+  tokenizer: 'char' | 'word';
+  vocab: VocabJSON | null;
+}
+
+/** CRC-32 (IEEE) of `bytes`, to catch corrupted files. */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (let i = 0; i < bytes.length; i++) {
+    crc ^= bytes[i]!;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
+  const names = [...tensors.keys()].sort();
+  const total = names.reduce((n, k) => n + tensors.get(k)!.byteLength, 0);
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const k of names) {
+    const t = tensors.get(k)!;
+    out.set(new Uint8Array(t.buffer, t.byteOffset, t.byteLength), at);
+    at += t.byteLength;
+  }
+  return out;
+}
+
+/** The model as a safetensors file (bytes). */
+export function saveModel(model: Model): Uint8Array {
+  const dict = model.stateDict();
+  const config: ModelConfigJSON = {
+    format: FORMAT,
+    layers: [...model.configs],
+    seed: model.seed,
+    inputSize: model.featureSize,
+    tokenizer: model.tokenizer,
+    vocab: model.vocab ? model.vocab.toJSON() : null,
+  };
+  const tensors = new Map<string, WritableTensor>();
+  const shapes = new Map(model.parameters().map((p) => [p.name, p.shape]));
+  for (const [name, data] of dict) tensors.set(name, { dtype: 'F32', shape: shapes.get(name)!, data });
+  return writeSafetensors(tensors, { recurrent: JSON.stringify(config), crc32: String(crc32(tensorBytes(dict))) });
+}
+
+/** Reads a model file written by {@link saveModel} (bytes, or a path/URL to read). */
+export async function loadModel(source: Uint8Array | PathOrUrl): Promise<Model> {
+  const bytes = source instanceof Uint8Array ? source : await readBytes(source);
+  return modelFromBytes(bytes);
+}
+
+/** Synchronous {@link loadModel} from bytes. */
+export function modelFromBytes(bytes: Uint8Array): Model {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('loadModel: expected the bytes of a model file (Uint8Array)');
+  const file = readSafetensors(bytes);
+  const raw = file.metadata['recurrent'];
+  if (raw === undefined) throw new FormatError('model file: no `recurrent` config in the safetensors metadata (is this a plain state dict? use loadTorch for PyTorch folders)');
+  let config: ModelConfigJSON;
+  try {
+    config = JSON.parse(raw, (key, value: unknown) => (key === '__proto__' ? undefined : value)) as ModelConfigJSON;
+  } catch (e) {
+    throw new FormatError(`model file: the config is not valid JSON: ${(e as Error).message}`);
+  }
+  if (typeof config !== 'object' || config === null || config.format !== FORMAT) {
+    throw new FormatError(`model file: expected format ${FORMAT}, got ${JSON.stringify((config as { format?: unknown })?.format)}`);
+  }
+  const dict = new Map<string, Float32Array>();
+  for (const [name, t] of file.tensors) {
+    if (!(t.data instanceof Float32Array)) throw new FormatError(`model file: tensor ${name} is ${t.dtype}, expected F32`);
+    dict.set(name, t.data);
+  }
+  const stored = file.metadata['crc32'];
+  if (stored !== undefined && Number(stored) !== crc32(tensorBytes(dict))) {
+    throw new FormatError('model file: the tensor data does not match its checksum (the file is corrupted)');
+  }
+  if (!Array.isArray(config.layers)) throw new FormatError('model file: config.layers is not an array');
+  const model = new Model(config.layers, {
+    seed: config.seed,
+    inputSize: config.inputSize,
+    tokenizer: config.tokenizer,
+    ...(config.vocab ? { vocab: Vocab.fromJSON(config.vocab) } : {}),
+  });
+  try {
+    model.loadStateDict(dict);
+  } catch (e) {
+    model.dispose();
+    throw new FormatError(`model file: ${(e as Error).message}`, { cause: e });
+  }
+  return model;
+}

@@ -1,0 +1,91 @@
+/**
+ * `ModelState`: the recurrent state of a model for a batch of sequences — per recurrent
+ * layer and stacked layer, `h` (and `c` for the LSTM family) `[D, B, H]` — in wasm memory.
+ * Used for streaming steps, for truncated BPTT between batches, and to give a starting state.
+ */
+import { InvalidArgumentError } from '../errors.js';
+import { Float32Buffer } from '../tensor/buffer.js';
+import { Owned } from '../tensor/owned.js';
+import type { LayerState, RecurrentLayer } from './recurrent-layer.js';
+
+/** A copy of one recurrent layer's state: arrays per stacked layer, each `[D, B, H]`. */
+export interface LayerStateArrays {
+  h: Float32Array[];
+  c: Float32Array[];
+}
+
+export class ModelState extends Owned {
+  /** @internal */ readonly layers: LayerState[];
+  readonly #buffers: Float32Buffer[] = [];
+
+  /** @internal Use `model.zeroState(batch)`. */
+  constructor(
+    /** @internal */ readonly owner: object,
+    private readonly recurrent: readonly RecurrentLayer[],
+    /** Sequences B this state is for. */
+    readonly batchSize: number,
+  ) {
+    super('ModelState');
+    const alloc = (n: number) => {
+      const b = new Float32Buffer(n);
+      this.#buffers.push(b);
+      return b;
+    };
+    this.layers = recurrent.map((r) => r.zeroState(batchSize, alloc));
+  }
+
+  /** @internal Checked access for the model that made it. */
+  use(owner: object, batch: number, what: string): LayerState[] {
+    this.live();
+    if (owner !== this.owner) throw new InvalidArgumentError(`${what}: this state belongs to another model`);
+    if (batch !== this.batchSize) {
+      throw new InvalidArgumentError(`${what}: the state is for ${this.batchSize} sequences, the batch has ${batch}`);
+    }
+    return this.layers;
+  }
+
+  /** Sets every value to zero. */
+  reset(): void {
+    this.live();
+    for (const b of this.#buffers) b.view().fill(0);
+  }
+
+  /** A copy of recurrent layer `index`'s state. */
+  get(index: number): LayerStateArrays {
+    this.live();
+    const l = this.#layer(index);
+    return { h: l.h.map((b) => b.read()), c: l.c.map((b) => b.read()) };
+  }
+
+  /** Overwrites recurrent layer `index`'s state (each array `[D, B, H]`). */
+  set(index: number, value: Partial<LayerStateArrays>): void {
+    this.live();
+    const l = this.#layer(index);
+    const r = this.recurrent[index]!;
+    const size = r.stateSize(this.batchSize);
+    const write = (kind: 'h' | 'c', into: Float32Buffer[], from: Float32Array[] | undefined) => {
+      if (from === undefined) return;
+      if (from.length !== into.length) {
+        throw new InvalidArgumentError(`ModelState.set: \`${kind}\` expected ${into.length} arrays (one per stacked layer), got ${from.length}`);
+      }
+      from.forEach((a, i) => {
+        if (!(a instanceof Float32Array) || a.length !== size) {
+          throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected a Float32Array of [${r.directions}, ${this.batchSize}, ${r.hiddenSize}] (${size} values)`);
+        }
+      });
+      from.forEach((a, i) => into[i]!.write(a));
+    };
+    write('h', l.h, value.h);
+    write('c', l.c, value.c);
+  }
+
+  #layer(index: number): LayerState {
+    const l = this.layers[index];
+    if (!l) throw new InvalidArgumentError(`ModelState: recurrent layer index ${index} out of range [0, ${this.layers.length - 1}]`);
+    return l;
+  }
+
+  protected free(): void {
+    for (const b of this.#buffers) b.dispose();
+  }
+}

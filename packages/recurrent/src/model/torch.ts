@@ -1,0 +1,90 @@
+/**
+ * `loadTorch`: reads a model trained in PyTorch from the interchange folder (`meta.json` +
+ * `model.safetensors`, see the torch-lm fixture README): `nn.Embedding`, `nn.RNN/GRU/LSTM`
+ * with any layers and directions, `nn.Linear`, in that order.
+ */
+import { Vocab } from '../data/vocab.js';
+import { FormatError } from '../io/format-error.js';
+import { readBytes, readText, type PathOrUrl } from '../io/files.js';
+import { readSafetensors } from '../io/safetensors.js';
+import { dense, embedding, gru, type LayerConfig, lstm, rnn } from './layers.js';
+import { Model } from './model.js';
+
+interface TorchModule {
+  type: string;
+  name: string;
+  num_embeddings?: number;
+  embedding_dim?: number;
+  input_size?: number;
+  hidden_size?: number;
+  num_layers?: number;
+  bias?: boolean;
+  bidirectional?: boolean;
+  nonlinearity?: string;
+  in_features?: number;
+  out_features?: number;
+}
+
+function join(base: PathOrUrl, file: string): PathOrUrl {
+  if (base instanceof URL) return new URL(file, base.href.endsWith('/') ? base : `${base.href}/`);
+  return base.endsWith('/') ? `${base}${file}` : `${base}/${file}`;
+}
+
+function layerOf(m: TorchModule): LayerConfig {
+  const need = (v: number | undefined, what: string): number => {
+    if (!Number.isInteger(v) || (v as number) < 1) throw new FormatError(`meta.json: module ${m.name}: \`${what}\` expected a positive integer, got ${String(v)}`);
+    return v as number;
+  };
+  if ((m.type === 'rnn' || m.type === 'gru' || m.type === 'lstm' || m.type === 'linear') && m.bias === false) {
+    throw new FormatError(`meta.json: module ${m.name}: bias=False is not supported`);
+  }
+  const common = { units: need(m.hidden_size, 'hidden_size'), layers: m.num_layers ?? 1, bidirectional: m.bidirectional ?? false, name: m.name };
+  switch (m.type) {
+    case 'embedding':
+      return embedding({ vocabSize: need(m.num_embeddings, 'num_embeddings'), dim: need(m.embedding_dim, 'embedding_dim'), name: m.name });
+    case 'lstm':
+      return lstm(common);
+    case 'gru':
+      return gru(common);
+    case 'rnn':
+      return rnn({ ...common, nonlinearity: m.nonlinearity === 'relu' ? 'relu' : 'tanh' });
+    case 'linear':
+      return dense({ units: need(m.out_features, 'out_features'), name: m.name });
+    default:
+      throw new FormatError(`meta.json: unsupported module type ${JSON.stringify(m.type)} (expected embedding, rnn, gru, lstm, linear)`);
+  }
+}
+
+/** Loads the PyTorch folder at `folder` (path or URL) into a model with its vocabulary. */
+export async function loadTorch(folder: PathOrUrl): Promise<Model> {
+  let meta: { format?: string; architecture?: TorchModule[]; vocab?: string[]; tokenizer?: { level?: string } };
+  try {
+    meta = JSON.parse(await readText(join(folder, 'meta.json')), (k, v: unknown) => (k === '__proto__' ? undefined : v)) as typeof meta;
+  } catch (e) {
+    if (e instanceof SyntaxError) throw new FormatError(`meta.json is not valid JSON: ${e.message}`);
+    throw e;
+  }
+  if (meta.format !== 'pytorch-state-dict/1') throw new FormatError(`meta.json: expected format pytorch-state-dict/1, got ${JSON.stringify(meta.format)}`);
+  if (!Array.isArray(meta.architecture) || meta.architecture.length === 0) throw new FormatError('meta.json: `architecture` expected a non-empty array of modules');
+  const layers = meta.architecture.map(layerOf);
+  const first = meta.architecture[0]!;
+  const file = readSafetensors(await readBytes(join(folder, 'model.safetensors')));
+  const dict = new Map<string, Float32Array>();
+  for (const [name, t] of file.tensors) {
+    if (!(t.data instanceof Float32Array)) throw new FormatError(`model.safetensors: tensor ${name} is ${t.dtype}; float32/16 expected`);
+    dict.set(name, t.data);
+  }
+  const level = meta.tokenizer?.level === 'word' ? 'word' : 'char';
+  const model = new Model(layers, {
+    ...(first.type === 'embedding' ? {} : { inputSize: first.input_size ?? 0 }),
+    tokenizer: level,
+    ...(Array.isArray(meta.vocab) ? { vocab: Vocab.fromJSON(meta.vocab) } : {}),
+  });
+  try {
+    model.loadStateDict(dict);
+  } catch (e) {
+    model.dispose();
+    throw new FormatError(`model.safetensors does not match meta.json: ${(e as Error).message}`, { cause: e });
+  }
+  return model;
+}
