@@ -70,3 +70,15 @@ ensure_node_packages() {
   (cd "$ROOT" && CI=true pnpm install --frozen-lockfile --reporter=silent >&2) \
     || (cd "$ROOT" && CI=true pnpm install --reporter=silent >&2)
 }
+
+# Debian's Chromium for the browser tests (never a browser download).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return
+  if command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+    log "installing Debian's chromium for the browser tests"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+  else
+    die "the browser tests need /usr/bin/chromium (Debian package chromium)"
+  fi
+}
