@@ -23,13 +23,22 @@ impl CoreError {
         expected: impl Into<String>,
         got: impl Into<String>,
     ) -> Self {
-        Self { op, arg, expected: expected.into(), got: got.into() }
+        Self {
+            op,
+            arg,
+            expected: expected.into(),
+            got: got.into(),
+        }
     }
 }
 
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: argument `{}` expected {}, got {}", self.op, self.arg, self.expected, self.got)
+        write!(
+            f,
+            "{}: argument `{}` expected {}, got {}",
+            self.op, self.arg, self.expected, self.got
+        )
     }
 }
 
@@ -41,7 +50,12 @@ pub type CoreResult<T> = Result<T, CoreError>;
 /// Fails unless `len >= need`; used to check slice lengths before any indexing.
 pub fn check_len(op: &'static str, arg: &'static str, len: usize, need: usize) -> CoreResult<()> {
     if len < need {
-        return Err(CoreError::new(op, arg, format!("at least {need} elements"), format!("{len}")));
+        return Err(CoreError::new(
+            op,
+            arg,
+            format!("at least {need} elements"),
+            format!("{len}"),
+        ));
     }
     Ok(())
 }

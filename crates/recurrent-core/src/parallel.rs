@@ -44,7 +44,9 @@ pub struct ScopedThreads {
 impl ScopedThreads {
     /// A runner with `threads` threads (clamped to at least 1).
     pub fn new(threads: usize) -> Self {
-        Self { threads: threads.max(1) }
+        Self {
+            threads: threads.max(1),
+        }
     }
 }
 

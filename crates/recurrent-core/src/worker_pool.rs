@@ -166,7 +166,8 @@ impl Parallel for WorkerPool {
         }
         // SAFETY: erasing the lifetime is sound because this function does not return before
         // every enlisted worker has decremented `pending`, i.e. stopped using the task.
-        let erased: TaskPtr = unsafe { core::mem::transmute::<&(dyn Fn(usize) + Sync), TaskPtr>(task) };
+        let erased: TaskPtr =
+            unsafe { core::mem::transmute::<&(dyn Fn(usize) + Sync), TaskPtr>(task) };
         // SAFETY: no job is in flight (`busy` was false), so no worker reads `task` now.
         unsafe { *SHARED.task.get() = Some(erased) };
         SHARED.tiles.store(tiles, Ordering::Release);

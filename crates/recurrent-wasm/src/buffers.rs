@@ -25,12 +25,20 @@ pub fn buffer_alloc(len: u32) -> Result<u32, JsError> {
     if len > MAX_ELEMENTS {
         return Err(abi_error(
             Kind::OutOfMemory,
-            format!("buffer_alloc: argument `len` expected at most {MAX_ELEMENTS} elements, got {len}"),
+            format!(
+                "buffer_alloc: argument `len` expected at most {MAX_ELEMENTS} elements, got {len}"
+            ),
         ));
     }
     let mut data = Vec::new();
     data.try_reserve_exact(len).map_err(|_| {
-        abi_error(Kind::OutOfMemory, format!("buffer_alloc: {len} f32 ({} bytes) do not fit in wasm memory", len * 4))
+        abi_error(
+            Kind::OutOfMemory,
+            format!(
+                "buffer_alloc: {len} f32 ({} bytes) do not fit in wasm memory",
+                len * 4
+            ),
+        )
     })?;
     data.resize(len, 0.0);
     BUFFERS.with_borrow_mut(|r| r.insert(data))
@@ -62,7 +70,10 @@ pub fn buffer_live_count() -> u32 {
 
 /// Runs `f` with a buffer taken out of the registry, so it can be borrowed mutably while
 /// other buffers are borrowed shared; it is put back afterwards whatever `f` returns.
-pub fn with_taken<R>(handle: u32, f: impl FnOnce(&mut Vec<f32>) -> Result<R, JsError>) -> Result<R, JsError> {
+pub fn with_taken<R>(
+    handle: u32,
+    f: impl FnOnce(&mut Vec<f32>) -> Result<R, JsError>,
+) -> Result<R, JsError> {
     let mut taken = BUFFERS.with_borrow_mut(|r| r.get_mut(handle).map(std::mem::take))?;
     let result = f(&mut taken);
     BUFFERS.with_borrow_mut(|r| {

@@ -11,7 +11,10 @@ fn slice_from(buf: &[f32], offset: u32, what: &str) -> Result<std::ops::Range<us
     if off > buf.len() {
         return Err(abi_error(
             Kind::InvalidArgument,
-            format!("sgemm: argument `{what}` expected at most {} (the buffer length), got {off}", buf.len()),
+            format!(
+                "sgemm: argument `{what}` expected at most {} (the buffer length), got {off}",
+                buf.len()
+            ),
         ));
     }
     Ok(off..buf.len())
@@ -47,7 +50,10 @@ pub fn gemm(
     ldc: u32,
 ) -> Result<(), JsError> {
     if c == a || c == b {
-        return Err(abi_error(Kind::InvalidArgument, "sgemm: argument `c` must be a different buffer from `a` and `b`"));
+        return Err(abi_error(
+            Kind::InvalidArgument,
+            "sgemm: argument `c` must be a different buffer from `a` and `b`",
+        ));
     }
     with_taken(c, |c_buf| {
         let c_range = slice_from(c_buf, c_offset, "c_offset")?;
@@ -95,7 +101,10 @@ pub fn gemm_reference(
     ldc: u32,
 ) -> Result<(), JsError> {
     if c == a || c == b {
-        return Err(abi_error(Kind::InvalidArgument, "sgemm: argument `c` must be a different buffer from `a` and `b`"));
+        return Err(abi_error(
+            Kind::InvalidArgument,
+            "sgemm: argument `c` must be a different buffer from `a` and `b`",
+        ));
     }
     with_taken(c, |c_buf| {
         with_buffers(|reg| {
@@ -103,9 +112,23 @@ pub fn gemm_reference(
             let (ta, tb) = (transpose(trans_a), transpose(trans_b));
             let (m, n, k) = (m as usize, n as usize, k as usize);
             let (lda, ldb, ldc) = (lda as usize, ldb as usize, ldc as usize);
-            recurrent_core::gemm::check_args(ta, tb, m, n, k, a_buf.len(), lda, b_buf.len(), ldb, c_buf.len(), ldc)
-                .map_err(from_core)?;
-            recurrent_core::gemm::sgemm_reference(ta, tb, m, n, k, alpha, a_buf, lda, b_buf, ldb, beta, c_buf, ldc);
+            recurrent_core::gemm::check_args(
+                ta,
+                tb,
+                m,
+                n,
+                k,
+                a_buf.len(),
+                lda,
+                b_buf.len(),
+                ldb,
+                c_buf.len(),
+                ldc,
+            )
+            .map_err(from_core)?;
+            recurrent_core::gemm::sgemm_reference(
+                ta, tb, m, n, k, alpha, a_buf, lda, b_buf, ldb, beta, c_buf, ldc,
+            );
             Ok(())
         })
     })

@@ -12,6 +12,6 @@ mod gemm;
 mod registry;
 mod rnn;
 mod taken;
+mod threads;
 mod train;
 mod views;
-mod threads;

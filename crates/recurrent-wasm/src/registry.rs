@@ -27,7 +27,11 @@ pub struct Registry<T> {
 impl<T> Registry<T> {
     /// An empty registry; `what` names its objects in error messages.
     pub const fn new(what: &'static str) -> Self {
-        Self { what, slots: Vec::new(), free: Vec::new() }
+        Self {
+            what,
+            slots: Vec::new(),
+            free: Vec::new(),
+        }
     }
 
     /// Stores `value` and returns its handle.
@@ -39,10 +43,16 @@ impl<T> Registry<T> {
         }
         let index = self.slots.len() as u32;
         if index > INDEX_MASK {
-            return Err(abi_error(Kind::OutOfMemory, format!("too many live {}s (limit {})", self.what, INDEX_MASK + 1)));
+            return Err(abi_error(
+                Kind::OutOfMemory,
+                format!("too many live {}s (limit {})", self.what, INDEX_MASK + 1),
+            ));
         }
         // Generation starts at 1 so the handle 0 is never valid.
-        self.slots.push(Slot { generation: 1, value: Some(value) });
+        self.slots.push(Slot {
+            generation: 1,
+            value: Some(value),
+        });
         Ok((1 << INDEX_BITS) | index)
     }
 
@@ -53,13 +63,22 @@ impl<T> Registry<T> {
     }
 
     fn stale(&self, handle: u32) -> JsError {
-        abi_error(Kind::StaleHandle, format!("{} handle {handle} is not live (disposed, or never created)", self.what))
+        abi_error(
+            Kind::StaleHandle,
+            format!(
+                "{} handle {handle} is not live (disposed, or never created)",
+                self.what
+            ),
+        )
     }
 
     /// The object behind `handle`.
     pub fn get(&self, handle: u32) -> Result<&T, JsError> {
         match self.slot_of(handle) {
-            Some(i) => self.slots[i].value.as_ref().ok_or_else(|| self.stale(handle)),
+            Some(i) => self.slots[i]
+                .value
+                .as_ref()
+                .ok_or_else(|| self.stale(handle)),
             None => Err(self.stale(handle)),
         }
     }
@@ -79,7 +98,10 @@ impl<T> Registry<T> {
     pub fn remove(&mut self, handle: u32) -> Result<T, JsError> {
         let index = self.slot_of(handle).ok_or_else(|| self.stale(handle))?;
         let slot = &mut self.slots[index];
-        let value = slot.value.take().ok_or_else(|| abi_error(Kind::StaleHandle, "handle is not live"))?;
+        let value = slot
+            .value
+            .take()
+            .ok_or_else(|| abi_error(Kind::StaleHandle, "handle is not live"))?;
         slot.generation = (slot.generation + 1) & GENERATION_MASK;
         if slot.generation == 0 {
             slot.generation = 1;

@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 
 use recurrent_core::rnn::{
-    self, CellKind, InferScratch, Layout, ParamLayout, SeqGradDiagnostics, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput,
-    StackSpec, StepScratch, Tape,
+    self, CellKind, InferScratch, Layout, ParamLayout, SeqGradDiagnostics, SeqGradInput,
+    SeqGradOutput, SeqInput, SeqOutput, StackSpec, StepScratch, Tape,
 };
 use wasm_bindgen::prelude::*;
 
@@ -38,7 +38,10 @@ thread_local! {
     static STACKS: RefCell<Registry<Stack>> = const { RefCell::new(Registry::new("recurrent stack")) };
 }
 
-fn with_stack<R>(handle: u32, f: impl FnOnce(&mut Stack) -> Result<R, JsError>) -> Result<R, JsError> {
+fn with_stack<R>(
+    handle: u32,
+    f: impl FnOnce(&mut Stack) -> Result<R, JsError>,
+) -> Result<R, JsError> {
     STACKS.with_borrow_mut(|r| f(r.get_mut(handle)?))
 }
 
@@ -46,7 +49,13 @@ fn with_stack<R>(handle: u32, f: impl FnOnce(&mut Stack) -> Result<R, JsError>) 
 /// `gru_reset_before`, `lstm`, `lstm_peephole`, `lstm_cifg`, `lstm_no_forget`. Parameters
 /// start at zero (the TS side initialises them).
 #[wasm_bindgen]
-pub fn rnn_create(kind: &str, input_size: u32, hidden_size: u32, num_layers: u32, bidirectional: bool) -> Result<u32, JsError> {
+pub fn rnn_create(
+    kind: &str,
+    input_size: u32,
+    hidden_size: u32,
+    num_layers: u32,
+    bidirectional: bool,
+) -> Result<u32, JsError> {
     let kind = CellKind::from_name(kind).map_err(from_core)?;
     let spec = StackSpec {
         kind,
@@ -66,19 +75,38 @@ pub fn rnn_create(kind: &str, input_size: u32, hidden_size: u32, num_layers: u32
             return Err(e);
         }
     };
-    STACKS.with_borrow_mut(|r| r.insert(Stack { spec, layout, params, grads, len, recorded: (0, 0), tape: None, infer: None, step: None }))
+    STACKS.with_borrow_mut(|r| {
+        r.insert(Stack {
+            spec,
+            layout,
+            params,
+            grads,
+            len,
+            recorded: (0, 0),
+            tape: None,
+            infer: None,
+            step: None,
+        })
+    })
 }
 
 fn len_u32(len: usize) -> Result<u32, JsError> {
-    u32::try_from(len).map_err(|_| abi_error(Kind::OutOfMemory, format!("{len} parameters do not fit in wasm memory")))
+    u32::try_from(len).map_err(|_| {
+        abi_error(
+            Kind::OutOfMemory,
+            format!("{len} parameters do not fit in wasm memory"),
+        )
+    })
 }
 
 /// Frees a stack, its parameter and gradient buffers and its scratch.
 #[wasm_bindgen]
 pub fn rnn_free(handle: u32) -> Result<(), JsError> {
     let stack = STACKS.with_borrow_mut(|r| r.remove(handle))?;
-    crate::buffers::buffer_free(stack.params)?;
-    crate::buffers::buffer_free(stack.grads)
+    // Free both even if the first fails (its handle was freed directly through the ABI).
+    let params = crate::buffers::buffer_free(stack.params);
+    let grads = crate::buffers::buffer_free(stack.grads);
+    params.and(grads)
 }
 
 /// Number of parameters (and of gradients).
@@ -109,7 +137,12 @@ pub fn rnn_param_table(handle: u32) -> Result<String, JsError> {
             .iter()
             .map(|t| {
                 let shape: Vec<String> = t.shape.iter().map(usize::to_string).collect();
-                format!(r#"{{"name":"{}","offset":{},"shape":[{}]}}"#, t.name, t.offset, shape.join(","))
+                format!(
+                    r#"{{"name":"{}","offset":{},"shape":[{}]}}"#,
+                    t.name,
+                    t.offset,
+                    shape.join(",")
+                )
             })
             .collect();
         Ok(format!("[{}]", rows.join(",")))
@@ -120,7 +153,9 @@ pub fn rnn_param_table(handle: u32) -> Result<String, JsError> {
 #[wasm_bindgen]
 pub fn rnn_tape_floats(handle: u32) -> Result<f64, JsError> {
     with_stack(handle, |s| match &s.tape {
-        Some(tape) => Tape::floats(&s.spec, tape.max_seq_len(), tape.max_batch()).map(|n| n as f64).map_err(from_core),
+        Some(tape) => Tape::floats(&s.spec, tape.max_seq_len(), tape.max_batch())
+            .map(|n| n as f64)
+            .map_err(from_core),
         None => Ok(0.0),
     })
 }
@@ -152,7 +187,11 @@ pub fn rnn_forward(
     c_n: u32,
 ) -> Result<(), JsError> {
     const OP: &str = "rnn_forward";
-    ensure_distinct(OP, &[("y", y), ("h_n", h_n), ("c_n", c_n)], &[("x", x), ("h0", h0), ("c0", c0)])?;
+    ensure_distinct(
+        OP,
+        &[("y", y), ("h_n", h_n), ("c_n", c_n)],
+        &[("x", x), ("h0", h0), ("c0", c0)],
+    )?;
     let (t, b) = (seq_len as usize, batch as usize);
     let mut y = Taken::take(y)?;
     let mut h_n = Taken::take(h_n)?;
@@ -178,12 +217,14 @@ pub fn rnn_forward(
             let pool = recurrent_core::default_pool();
             if train {
                 let tape = fitting_tape(&mut s.tape, &s.spec, t, b)?;
-                rnn::forward_train(pool, &s.spec, params, &input, output, tape).map_err(from_core)?;
+                rnn::forward_train(pool, &s.spec, params, &input, output, tape)
+                    .map_err(from_core)?;
                 s.recorded = (t, b);
                 Ok(())
             } else {
                 let scratch = fitting_scratch(&mut s.infer, &s.spec, t, b)?;
-                rnn::forward_infer(pool, &s.spec, params, &input, output, scratch).map_err(from_core)
+                rnn::forward_infer(pool, &s.spec, params, &input, output, scratch)
+                    .map_err(from_core)
             }
         })
     })
@@ -198,25 +239,40 @@ struct Sizes {
 
 impl Sizes {
     fn of(spec: &StackSpec, t: usize, b: usize, op: &str) -> Result<Self, JsError> {
-        let too_big = || abi_error(Kind::InvalidArgument, format!("{op}: {t} steps x {b} sequences is too large"));
+        let too_big = || {
+            abi_error(
+                Kind::InvalidArgument,
+                format!("{op}: {t} steps x {b} sequences is too large"),
+            )
+        };
         let rows = t.checked_mul(b).ok_or_else(too_big)?;
         Ok(Self {
             x: rows.checked_mul(spec.input_size).ok_or_else(too_big)?,
             y: rows.checked_mul(spec.output_size()).ok_or_else(too_big)?,
-            states: b.checked_mul(spec.state_count() * spec.hidden_size).ok_or_else(too_big)?,
+            states: b
+                .checked_mul(spec.state_count() * spec.hidden_size)
+                .ok_or_else(too_big)?,
         })
     }
 }
 
 /// The stack's tape, regrown when this T x B does not fit (validated before allocating).
-fn fitting_tape<'a>(slot: &'a mut Option<Tape>, spec: &StackSpec, t: usize, b: usize) -> Result<&'a mut Tape, JsError> {
-    let fits = slot.as_ref().is_some_and(|tape| tape.max_seq_len() >= t && tape.max_batch() >= b);
+fn fitting_tape<'a>(
+    slot: &'a mut Option<Tape>,
+    spec: &StackSpec,
+    t: usize,
+    b: usize,
+) -> Result<&'a mut Tape, JsError> {
+    let fits = slot
+        .as_ref()
+        .is_some_and(|tape| tape.max_seq_len() >= t && tape.max_batch() >= b);
     if !fits {
         // Drop the old tape first so its memory can be reused for the new one.
         *slot = None;
         *slot = Some(Tape::new(spec, t, b).map_err(from_core)?);
     }
-    slot.as_mut().ok_or_else(|| abi_error(Kind::OutOfMemory, "tape"))
+    slot.as_mut()
+        .ok_or_else(|| abi_error(Kind::OutOfMemory, "tape"))
 }
 
 fn fitting_scratch<'a>(
@@ -225,13 +281,16 @@ fn fitting_scratch<'a>(
     t: usize,
     b: usize,
 ) -> Result<&'a mut InferScratch, JsError> {
-    let fits = slot.as_ref().is_some_and(|s| s.max_seq_len() >= t && s.max_batch() >= b);
+    let fits = slot
+        .as_ref()
+        .is_some_and(|s| s.max_seq_len() >= t && s.max_batch() >= b);
     if !fits {
         // Drop the old scratch first so its memory can be reused.
         *slot = None;
         *slot = Some(InferScratch::new(spec, t, b).map_err(from_core)?);
     }
-    slot.as_mut().ok_or_else(|| abi_error(Kind::OutOfMemory, "scratch"))
+    slot.as_mut()
+        .ok_or_else(|| abi_error(Kind::OutOfMemory, "scratch"))
 }
 
 /// BPTT over the last training forward: `gy` shaped like `y`; `ghn`, `gcn` 0 for zeros.
@@ -316,12 +375,21 @@ pub fn rnn_step(handle: u32, batch: u32, x: u32, h: u32, c: u32, y: u32) -> Resu
     let mut y = Taken::take(y)?;
     with_stack(handle, |s| {
         let b = batch as usize;
+        // Check the buffers against `batch` before sizing the scratch from it, so a wrong
+        // batch is an error and not a big allocation first.
+        let sizes = Sizes::of(&s.spec, 1, b, OP)?;
+        with_buffers(|reg| prefix(reg, x, sizes.x, OP, "x").map(drop))?;
+        prefix_mut(&mut h, sizes.states, OP, "h")?;
+        prefix_mut_opt(&mut c, sizes.states, OP, "c")?;
+        prefix_mut(&mut y, sizes.y, OP, "y")?;
         if s.step.as_ref().is_none_or(|st| st.batch() != b) {
             s.step = None;
             s.step = Some(StepScratch::new(&s.spec, b).map_err(from_core)?);
         }
-        let scratch = s.step.as_mut().ok_or_else(|| abi_error(Kind::OutOfMemory, "step scratch"))?;
-        let sizes = Sizes::of(&s.spec, 1, b, OP)?;
+        let scratch = s
+            .step
+            .as_mut()
+            .ok_or_else(|| abi_error(Kind::OutOfMemory, "step scratch"))?;
         with_buffers(|reg| {
             rnn::step(
                 recurrent_core::default_pool(),

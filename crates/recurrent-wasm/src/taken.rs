@@ -47,12 +47,19 @@ impl Drop for Taken {
 
 /// Fails unless the non-zero handles in `outputs` differ from each other and from `inputs`:
 /// an output that aliases another argument would read as "not live" once taken out.
-pub fn ensure_distinct(op: &str, outputs: &[(&str, u32)], inputs: &[(&str, u32)]) -> Result<(), JsError> {
+pub fn ensure_distinct(
+    op: &str,
+    outputs: &[(&str, u32)],
+    inputs: &[(&str, u32)],
+) -> Result<(), JsError> {
     for (i, &(name, h)) in outputs.iter().enumerate() {
         if h == 0 {
             continue;
         }
-        let clash = outputs[..i].iter().chain(inputs.iter()).find(|&&(_, other)| other == h);
+        let clash = outputs[..i]
+            .iter()
+            .chain(inputs.iter())
+            .find(|&&(_, other)| other == h);
         if let Some((other, _)) = clash {
             return Err(abi_error(
                 Kind::InvalidArgument,

@@ -47,10 +47,20 @@ pub fn dense_xent(
     const OP: &str = "dense_xent";
     ensure_distinct(
         OP,
-        &[("scratch", scratch), ("logits_out", logits_out), ("dw", dw), ("db", db), ("dx", dx)],
+        &[
+            ("scratch", scratch),
+            ("logits_out", logits_out),
+            ("dw", dw),
+            ("db", db),
+            ("dx", dx),
+        ],
         &[("x", x), ("w", w), ("b", b), ("weights", weights)],
     )?;
-    let (nx, nw, nl) = (size(OP, "x", n, in_dim)?, size(OP, "w", classes, in_dim)?, size(OP, "logits", n, classes)?);
+    let (nx, nw, nl) = (
+        size(OP, "x", n, in_dim)?,
+        size(OP, "w", classes, in_dim)?,
+        size(OP, "logits", n, classes)?,
+    );
     let mut scratch = Taken::take(scratch)?;
     let mut logits_out = Taken::take_opt(logits_out)?;
     let mut dw = Taken::take_opt(dw)?;
@@ -60,7 +70,11 @@ pub fn dense_xent(
         let opts = XentOptions {
             ignore_index: u32::try_from(ignore_index).ok(),
             weights: prefix_opt(reg, weights, n as usize, OP, "weights")?,
-            reduction: if reduction_sum { Reduction::Sum } else { Reduction::Mean },
+            reduction: if reduction_sum {
+                Reduction::Sum
+            } else {
+                Reduction::Mean
+            },
         };
         let grads = DenseGrads {
             dw: prefix_mut_opt(&mut dw, nw, OP, "dw")?,
@@ -83,13 +97,28 @@ pub fn dense_xent(
             grads,
         )
         .map_err(from_core)?;
-        Ok(vec![stats.loss, stats.loss_sum, stats.weight_sum, stats.rows as f64, stats.correct as f64])
+        Ok(vec![
+            stats.loss,
+            stats.loss_sum,
+            stats.weight_sum,
+            stats.rows as f64,
+            stats.correct as f64,
+        ])
     })
 }
 
 /// Inference logits `out [n, classes] = x W^T + b`, or log-softmax rows with `log_softmax`.
 #[wasm_bindgen]
-pub fn dense_logits(n: u32, in_dim: u32, classes: u32, x: u32, w: u32, b: u32, out: u32, log_softmax: bool) -> Result<(), JsError> {
+pub fn dense_logits(
+    n: u32,
+    in_dim: u32,
+    classes: u32,
+    x: u32,
+    w: u32,
+    b: u32,
+    out: u32,
+    log_softmax: bool,
+) -> Result<(), JsError> {
     const OP: &str = "dense_logits";
     ensure_distinct(OP, &[("out", out)], &[("x", x), ("w", w), ("b", b)])?;
     let mut out = Taken::take(out)?;
@@ -111,7 +140,15 @@ pub fn dense_logits(n: u32, in_dim: u32, classes: u32, x: u32, w: u32, b: u32, o
 
 /// Dense forward `y [n, out] = x W^T + b` (b: 0 for none).
 #[wasm_bindgen]
-pub fn dense_forward(n: u32, in_dim: u32, out_dim: u32, x: u32, w: u32, b: u32, y: u32) -> Result<(), JsError> {
+pub fn dense_forward(
+    n: u32,
+    in_dim: u32,
+    out_dim: u32,
+    x: u32,
+    w: u32,
+    b: u32,
+    y: u32,
+) -> Result<(), JsError> {
     const OP: &str = "dense_forward";
     ensure_distinct(OP, &[("y", y)], &[("x", x), ("w", w), ("b", b)])?;
     let mut y = Taken::take(y)?;
@@ -145,7 +182,11 @@ pub fn dense_backward(
     dx_accumulate: bool,
 ) -> Result<(), JsError> {
     const OP: &str = "dense_backward";
-    ensure_distinct(OP, &[("dw", dw), ("db", db), ("dx", dx)], &[("x", x), ("w", w), ("dy", dy)])?;
+    ensure_distinct(
+        OP,
+        &[("dw", dw), ("db", db), ("dx", dx)],
+        &[("x", x), ("w", w), ("dy", dy)],
+    )?;
     let mut dw = Taken::take_opt(dw)?;
     let mut db = Taken::take_opt(db)?;
     let mut dx = Taken::take_opt(dx)?;
@@ -175,7 +216,11 @@ pub fn dense_backward(
 #[wasm_bindgen]
 pub fn mse(len: u32, pred: u32, target: u32, dpred: u32, accumulate: bool) -> Result<f64, JsError> {
     const OP: &str = "mse";
-    ensure_distinct(OP, &[("dpred", dpred)], &[("pred", pred), ("target", target)])?;
+    ensure_distinct(
+        OP,
+        &[("dpred", dpred)],
+        &[("pred", pred), ("target", target)],
+    )?;
     let mut dpred = Taken::take_opt(dpred)?;
     let len = len as usize;
     with_buffers(|reg| {
@@ -191,11 +236,18 @@ pub fn mse(len: u32, pred: u32, target: u32, dpred: u32, accumulate: bool) -> Re
 
 /// `out [ids.len(), dim] = table[ids]` for a `[vocab, dim]` table.
 #[wasm_bindgen]
-pub fn embedding_forward(vocab: u32, dim: u32, ids: Vec<u32>, table: u32, out: u32) -> Result<(), JsError> {
+pub fn embedding_forward(
+    vocab: u32,
+    dim: u32,
+    ids: Vec<u32>,
+    table: u32,
+    out: u32,
+) -> Result<(), JsError> {
     const OP: &str = "embedding_forward";
     ensure_distinct(OP, &[("out", out)], &[("table", table)])?;
     let mut out = Taken::take(out)?;
-    let n = u32::try_from(ids.len()).map_err(|_| abi_error(Kind::InvalidArgument, "embedding_forward: too many ids"))?;
+    let n = u32::try_from(ids.len())
+        .map_err(|_| abi_error(Kind::InvalidArgument, "embedding_forward: too many ids"))?;
     with_buffers(|reg| {
         train::embedding_forward(
             vocab as usize,
@@ -210,11 +262,18 @@ pub fn embedding_forward(vocab: u32, dim: u32, ids: Vec<u32>, table: u32, out: u
 
 /// `dtable[ids[i]] += dout[i]`, in order.
 #[wasm_bindgen]
-pub fn embedding_backward(vocab: u32, dim: u32, ids: Vec<u32>, dout: u32, dtable: u32) -> Result<(), JsError> {
+pub fn embedding_backward(
+    vocab: u32,
+    dim: u32,
+    ids: Vec<u32>,
+    dout: u32,
+    dtable: u32,
+) -> Result<(), JsError> {
     const OP: &str = "embedding_backward";
     ensure_distinct(OP, &[("dtable", dtable)], &[("dout", dout)])?;
     let mut dtable = Taken::take(dtable)?;
-    let n = u32::try_from(ids.len()).map_err(|_| abi_error(Kind::InvalidArgument, "embedding_backward: too many ids"))?;
+    let n = u32::try_from(ids.len())
+        .map_err(|_| abi_error(Kind::InvalidArgument, "embedding_backward: too many ids"))?;
     with_buffers(|reg| {
         train::embedding_backward(
             vocab as usize,
@@ -249,10 +308,18 @@ pub fn scale_buffer(buf: u32, s: f32) -> Result<(), JsError> {
 
 /// Plain SGD on a parameter buffer with its gradient buffer (same length).
 #[wasm_bindgen]
-pub fn optim_sgd(params: u32, grads: u32, lr: f64, weight_decay: f64, grad_scale: f32) -> Result<(), JsError> {
+pub fn optim_sgd(
+    params: u32,
+    grads: u32,
+    lr: f64,
+    weight_decay: f64,
+    grad_scale: f32,
+) -> Result<(), JsError> {
     ensure_distinct("optim_sgd", &[("params", params)], &[("grads", grads)])?;
     let mut p = Taken::take(params)?;
-    with_buffers(|reg| train::sgd(p.data(), reg.get(grads)?, lr, weight_decay, grad_scale).map_err(from_core))
+    with_buffers(|reg| {
+        train::sgd(p.data(), reg.get(grads)?, lr, weight_decay, grad_scale).map_err(from_core)
+    })
 }
 
 /// SGD with momentum (PyTorch semantics) with a velocity buffer; `step` counts from 1.
@@ -269,13 +336,28 @@ pub fn optim_momentum(
     weight_decay: f64,
     grad_scale: f32,
 ) -> Result<(), JsError> {
-    ensure_distinct("optim_momentum", &[("params", params), ("velocity", velocity)], &[("grads", grads)])?;
+    ensure_distinct(
+        "optim_momentum",
+        &[("params", params), ("velocity", velocity)],
+        &[("grads", grads)],
+    )?;
     let mut p = Taken::take(params)?;
     let mut v = Taken::take(velocity)?;
     with_buffers(|reg| {
         let g = reg.get(grads)?;
-        train::sgd_momentum(p.data(), g, v.data(), u64::from(step), lr, momentum, dampening, nesterov, weight_decay, grad_scale)
-            .map_err(from_core)
+        train::sgd_momentum(
+            p.data(),
+            g,
+            v.data(),
+            u64::from(step),
+            lr,
+            momentum,
+            dampening,
+            nesterov,
+            weight_decay,
+            grad_scale,
+        )
+        .map_err(from_core)
     })
 }
 
@@ -295,14 +377,31 @@ pub fn optim_adam(
     grad_scale: f32,
     decoupled: bool,
 ) -> Result<(), JsError> {
-    ensure_distinct("optim_adam", &[("params", params), ("m", m), ("v", v)], &[("grads", grads)])?;
+    ensure_distinct(
+        "optim_adam",
+        &[("params", params), ("m", m), ("v", v)],
+        &[("grads", grads)],
+    )?;
     let mut p = Taken::take(params)?;
     let mut mm = Taken::take(m)?;
     let mut vv = Taken::take(v)?;
     with_buffers(|reg| {
         let g = reg.get(grads)?;
         let f = if decoupled { train::adamw } else { train::adam };
-        f(p.data(), g, mm.data(), vv.data(), u64::from(step), lr, beta1, beta2, eps, weight_decay, grad_scale).map_err(from_core)
+        f(
+            p.data(),
+            g,
+            mm.data(),
+            vv.data(),
+            u64::from(step),
+            lr,
+            beta1,
+            beta2,
+            eps,
+            weight_decay,
+            grad_scale,
+        )
+        .map_err(from_core)
     })
 }
 
@@ -316,12 +415,33 @@ thread_local! {
 /// drawn from `(seed, index)` alone. Its backward is the same call on the upstream gradient
 /// with the same `p` and seed (the mask is a function of the seed, not of state).
 #[wasm_bindgen]
-pub fn dropout(len: u32, x: u32, out: u32, p: f64, seed_hi: u32, seed_lo: u32) -> Result<(), JsError> {
+pub fn dropout(
+    len: u32,
+    x: u32,
+    out: u32,
+    p: f64,
+    seed_hi: u32,
+    seed_lo: u32,
+) -> Result<(), JsError> {
     const OP: &str = "dropout";
     let mut out_t = Taken::take(out)?;
     let len = len as usize;
     let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
+    // Check `len` against the buffers and `p` before sizing the mask: a mask sized from an
+    // unchecked `len` could fail to allocate, and that aborts (traps) instead of erroring.
+    prefix_mut(&mut out_t, len, OP, "out")?;
+    if x != out {
+        with_buffers(|reg| prefix(reg, x, len, OP, "x").map(drop))?;
+    }
     MASK.with_borrow_mut(|mask| {
+        if mask.len() < len {
+            mask.try_reserve_exact(len - mask.len()).map_err(|_| {
+                abi_error(
+                    Kind::OutOfMemory,
+                    format!("{OP}: a mask of {len} bytes does not fit in wasm memory"),
+                )
+            })?;
+        }
         mask.resize(len, 0);
         if x == out {
             // In place: the input is the taken-out buffer itself.
@@ -330,8 +450,14 @@ pub fn dropout(len: u32, x: u32, out: u32, p: f64, seed_hi: u32, seed_lo: u32) -
             train::dropout_forward(&copy, data, mask, p, seed).map_err(from_core)
         } else {
             with_buffers(|reg| {
-                train::dropout_forward(prefix(reg, x, len, OP, "x")?, prefix_mut(&mut out_t, len, OP, "out")?, mask, p, seed)
-                    .map_err(from_core)
+                train::dropout_forward(
+                    prefix(reg, x, len, OP, "x")?,
+                    prefix_mut(&mut out_t, len, OP, "out")?,
+                    mask,
+                    p,
+                    seed,
+                )
+                .map_err(from_core)
             })
         }
     })

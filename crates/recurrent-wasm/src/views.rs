@@ -8,9 +8,16 @@ use crate::registry::Registry;
 use crate::taken::Taken;
 
 /// The first `need` elements of buffer `handle`; an error naming `arg` if it is shorter.
-pub fn prefix<'a>(reg: &'a Registry<Vec<f32>>, handle: u32, need: usize, op: &str, arg: &str) -> Result<&'a [f32], JsError> {
+pub fn prefix<'a>(
+    reg: &'a Registry<Vec<f32>>,
+    handle: u32,
+    need: usize,
+    op: &str,
+    arg: &str,
+) -> Result<&'a [f32], JsError> {
     let buf = reg.get(handle)?;
-    buf.get(..need).ok_or_else(|| short(op, arg, need, buf.len()))
+    buf.get(..need)
+        .ok_or_else(|| short(op, arg, need, buf.len()))
 }
 
 /// Like [`prefix`], `None` for handle 0.
@@ -29,9 +36,16 @@ pub fn prefix_opt<'a>(
 }
 
 /// The first `need` elements of a taken-out buffer, mutably.
-pub fn prefix_mut<'a>(t: &'a mut Taken, need: usize, op: &str, arg: &str) -> Result<&'a mut [f32], JsError> {
+pub fn prefix_mut<'a>(
+    t: &'a mut Taken,
+    need: usize,
+    op: &str,
+    arg: &str,
+) -> Result<&'a mut [f32], JsError> {
     let len = t.data().len();
-    t.data().get_mut(..need).ok_or_else(|| short(op, arg, need, len))
+    t.data()
+        .get_mut(..need)
+        .ok_or_else(|| short(op, arg, need, len))
 }
 
 /// Like [`prefix_mut`] for an optional buffer.
@@ -48,12 +62,18 @@ pub fn prefix_mut_opt<'a>(
 }
 
 fn short(op: &str, arg: &str, need: usize, len: usize) -> JsError {
-    abi_error(Kind::InvalidArgument, format!("{op}: argument `{arg}` expected a buffer of at least {need} floats, got {len}"))
+    abi_error(
+        Kind::InvalidArgument,
+        format!("{op}: argument `{arg}` expected a buffer of at least {need} floats, got {len}"),
+    )
 }
 
 /// `a * b` as a size, or an error naming `arg` when it overflows.
 pub fn size(op: &str, arg: &str, a: u32, b: u32) -> Result<usize, JsError> {
-    (a as usize)
-        .checked_mul(b as usize)
-        .ok_or_else(|| abi_error(Kind::InvalidArgument, format!("{op}: argument `{arg}` is too large ({a} x {b})")))
+    (a as usize).checked_mul(b as usize).ok_or_else(|| {
+        abi_error(
+            Kind::InvalidArgument,
+            format!("{op}: argument `{arg}` is too large ({a} x {b})"),
+        )
+    })
 }

@@ -375,11 +375,18 @@ export class RecurrentStack extends Owned {
   /** @internal BPTT on wasm buffers over the last training {@link forwardInto}. */
   backwardInto(o: {
     gy: Float32Buffer; ghn?: Float32Buffer | undefined; gcn?: Float32Buffer | undefined; gx?: Float32Buffer | undefined;
-    stepNorms?: Float32Buffer | undefined;
+    gh0?: Float32Buffer | undefined; gc0?: Float32Buffer | undefined; stepNorms?: Float32Buffer | undefined;
   }): void {
     this.live();
     if (!this.#last) throw new InvalidArgumentError(`${OP}.backward: no training forward to go back through`);
-    this.#backward(o.gy.liveHandle(), o.ghn?.liveHandle() ?? 0, o.gcn?.liveHandle() ?? 0, o.gx?.liveHandle() ?? 0, 0, 0, o.stepNorms?.liveHandle() ?? 0);
+    const h = (b: Float32Buffer | undefined) => b?.liveHandle() ?? 0;
+    this.#backward(h(o.gy), h(o.ghn), h(o.gcn), h(o.gx), h(o.gh0), h(o.gc0), h(o.stepNorms));
+  }
+
+  /** @internal Floats held by the training tape now (it is sized for the longest sequence seen). */
+  get tapeFloats(): number {
+    this.live();
+    return this.engine.call((w) => w.rnn_tape_floats(this.handle));
   }
 
   /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place, `y [B, H]`. */

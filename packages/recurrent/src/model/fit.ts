@@ -42,6 +42,8 @@ export interface FitOptions {
   onEpochEnd?: (info: EpochInfo) => void | boolean | Promise<void | boolean>;
   /** Aborting stops training after the current batch; `fit` then rejects with the signal's reason. */
   signal?: AbortSignal;
+  /** Memory-saving BPTT: keep states every this many steps and recompute the rest (see `TrainStepOptions.checkpointEvery`). Default `0`. */
+  checkpointEvery?: number;
   /** Yield to the event loop every this many batches (keeps pages and workers responsive). Default `1`. */
   yieldEvery?: number;
 }
@@ -117,7 +119,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
         let skippedNow = false;
         for (const segment of segments) {
           try {
-            last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch });
+            last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery: options.checkpointEvery ?? 0 });
           } catch (e) {
             if (!(e instanceof NonFiniteError)) throw e;
             if (onNonFinite === 'stop') {

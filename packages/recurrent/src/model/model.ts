@@ -78,6 +78,13 @@ export interface TrainStepOptions {
   carryState?: boolean;
   /** Start from this state instead (it receives the final state). */
   state?: ModelState;
+  /**
+   * Memory-saving BPTT: keep the recurrent state only every this many steps and recompute
+   * the activations in between during the backward pass (unidirectional layers). The tape
+   * then holds this many steps instead of the whole sequence, for about one extra forward.
+   * Default `0` (keep everything).
+   */
+  checkpointEvery?: number;
   /** Epoch, for the learning-rate schedule. */
   epoch?: number;
 }
@@ -195,6 +202,11 @@ export class Model extends Owned {
     return [...(this.input?.groups ?? []), ...this.recurrent.flatMap((r) => r.groups), ...(this.dense?.groups ?? [])];
   }
 
+  /** Floats held by the recurrent layers' BPTT tapes (for memory reports). */
+  get tapeFloats(): number {
+    return this.recurrent.reduce((n, r) => n + r.tapeFloats, 0);
+  }
+
   /** Total number of trainable floats. */
   get parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
@@ -294,13 +306,14 @@ export class Model extends Owned {
     training: boolean,
     states: LayerState[] | undefined,
     seed: number,
+    checkpointEvery = 0,
   ): Float32Buffer {
     const xBuf = this.ws.get('x', p.rows * this.featureSize);
     if (this.input && p.ids) this.input.forward(p.ids, xBuf);
     else if (p.x) xBuf.write(p.x);
     let h = xBuf;
     this.recurrent.forEach((r, i) => {
-      h = r.forward(this.ws, p.seqLen, p.b, h, p.lengths, states?.[i], training, seed + i * 7919);
+      h = r.forward(this.ws, p.seqLen, p.b, h, p.lengths, states?.[i], training, seed + i * 7919, checkpointEvery);
     });
     return h;
   }
@@ -406,9 +419,10 @@ export class Model extends Owned {
     states: LayerState[] | undefined,
     seed: number,
     flow?: Float32Buffer[][],
+    checkpointEvery = 0,
   ): { loss: number; count: number; correct: number } {
     for (const g of this.groups()) g.grad.view().fill(0);
-    const top = this.#forwardFeatures(p, true, states, seed);
+    const top = this.#forwardFeatures(p, true, states, seed, checkpointEvery);
     const { n, features } = this.#pool(p, top);
     const gFeatures = this.ws.get('gfeatures', n * this.recurrent[this.recurrent.length - 1]!.outputSize);
     const measured = this.#loss(p, loss, n, features, gFeatures);
@@ -442,7 +456,8 @@ export class Model extends Owned {
     // Keep the carried state as it was if this step fails, so a caller can skip the batch.
     const saved = states?.map((s) => ({ h: s.h.map((b) => b.read()), c: s.c.map((b) => b.read()) }));
     const seed = (this.seed * 2654435761 + this.#batches++) >>> 0;
-    const m = this.#forwardBackward(p, options.loss, states, seed);
+    const checkpointEvery = checkInt('trainStep', 'checkpointEvery', options.checkpointEvery ?? 0, 0);
+    const m = this.#forwardBackward(p, options.loss, states, seed, undefined, checkpointEvery);
     let sq = 0;
     for (const g of this.groups()) sq += this.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
     const gradNorm = Math.sqrt(sq);

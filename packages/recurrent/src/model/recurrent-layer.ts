@@ -82,11 +82,16 @@ export class RecurrentLayer {
     return this.directions * batch * this.hiddenSize;
   }
 
+  /** Per stacked layer: the segment plan of the last checkpointed training forward. */
+  #checkpoints: (Checkpoint | undefined)[] = [];
+
   /**
    * Forward over `x [T*B, in]` (time-major). Writes each stacked layer's output to the
    * workspace (`<name>.y<l>`) and returns the top one; `state` (if given) is the initial
    * state and receives the final one. With `training`, records for {@link backward} and
-   * applies dropout between layers with `seed`.
+   * applies dropout between layers with `seed`. With `checkpointEvery = k` (training,
+   * unidirectional layers), only the states at every k-th step are kept and BPTT recomputes
+   * each segment's activations from them: the tape then holds k steps instead of T.
    */
   forward(
     ws: Workspace,
@@ -97,28 +102,25 @@ export class RecurrentLayer {
     state: LayerState | undefined,
     training: boolean,
     seed: number,
+    checkpointEvery = 0,
   ): Float32Buffer {
     const rows = seqLen * batch;
     let input = x;
+    this.#checkpoints = [];
     this.stacks.forEach((stack, l) => {
       const y = ws.get(`${this.name}.y${l}`, rows * this.outputSize);
       const hN = ws.get(`${this.name}.hn${l}`, this.stateSize(batch));
       const cN = this.hasCell ? ws.get(`${this.name}.cn${l}`, this.stateSize(batch)) : undefined;
-      stack.forwardInto({
-        training,
-        seqLen,
-        batch,
-        x: input,
-        lengths,
-        h0: state?.h[l],
-        c0: state?.c[l],
-        y,
-        hN,
-        cN,
-      });
+      const h0 = state?.h[l];
+      const c0 = state?.c[l];
+      if (training && checkpointEvery > 0 && checkpointEvery < seqLen && this.directions === 1) {
+        this.#checkpoints[l] = this.#forwardSegments(ws, l, seqLen, batch, input, lengths, h0, c0, y, hN, cN, checkpointEvery);
+      } else {
+        stack.forwardInto({ training, seqLen, batch, x: input, lengths, h0, c0, y, hN, cN });
+      }
       if (state) {
-        copyPrefix(hN, state.h[l]!, this.stateSize(batch));
-        if (cN) copyPrefix(cN, state.c[l]!, this.stateSize(batch));
+        copyRows(hN, 0, state.h[l]!, 0, this.stateSize(batch));
+        if (cN) copyRows(cN, 0, state.c[l]!, 0, this.stateSize(batch));
       }
       input = y;
       if (training && this.dropout > 0 && l + 1 < this.stacks.length) {
@@ -128,6 +130,61 @@ export class RecurrentLayer {
       }
     });
     return input;
+  }
+
+  /** Inference forward segment by segment, keeping the state at each segment's start. */
+  #forwardSegments(
+    ws: Workspace,
+    l: number,
+    seqLen: number,
+    batch: number,
+    x: Float32Buffer,
+    lengths: Uint32Array,
+    h0: Float32Buffer | undefined,
+    c0: Float32Buffer | undefined,
+    y: Float32Buffer,
+    hN: Float32Buffer,
+    cN: Float32Buffer | undefined,
+    k: number,
+  ): Checkpoint {
+    const stack = this.stacks[l]!;
+    const inSize = l === 0 ? this.inputSize : this.outputSize;
+    const n = this.stateSize(batch);
+    const segments: Segment[] = [];
+    for (let t0 = 0; t0 < seqLen; t0 += k) {
+      const s = segments.length;
+      const h = ws.get(`${this.name}.ck${l}.h${s}`, n);
+      const c = this.hasCell ? ws.get(`${this.name}.ck${l}.c${s}`, n) : undefined;
+      segments.push({ t0, t1: Math.min(seqLen, t0 + k), h, c });
+    }
+    // Segment 0 starts from the given state (or zeros); each later one from the previous end.
+    if (h0) copyRows(h0, 0, segments[0]!.h, 0, n);
+    else segments[0]!.h.view().fill(0, 0, n);
+    if (segments[0]!.c) {
+      if (c0) copyRows(c0, 0, segments[0]!.c, 0, n);
+      else segments[0]!.c.view().fill(0, 0, n);
+    }
+    const segX = ws.get(`${this.name}.seg.x`, k * batch * inSize);
+    const segY = ws.get(`${this.name}.seg.y`, k * batch * this.outputSize);
+    segments.forEach((seg, s) => {
+      const len = seg.t1 - seg.t0;
+      copyRows(x, seg.t0 * batch * inSize, segX, 0, len * batch * inSize);
+      const next = segments[s + 1];
+      stack.forwardInto({
+        training: false,
+        seqLen: len,
+        batch,
+        x: segX,
+        lengths: segmentLengths(lengths, seg.t0, len),
+        h0: seg.h,
+        c0: seg.c,
+        y: segY,
+        hN: next ? next.h : hN,
+        cN: next ? next.c : cN,
+      });
+      copyRows(segY, 0, y, seg.t0 * batch * this.outputSize, len * batch * this.outputSize);
+    });
+    return { segments, x, k, lengths };
   }
 
   /**
@@ -157,15 +214,70 @@ export class RecurrentLayer {
       const wantX = l > 0 || inputGradient;
       const inSize = l === 0 ? this.inputSize : this.outputSize;
       const gx = wantX ? ws.get(`${this.name}.gx${l % 2}`, rows * inSize) : undefined;
-      this.stacks[l]!.backwardInto({
-        gy: upstream,
-        ghn: l === this.stacks.length - 1 ? ghn : undefined,
-        gx,
-        stepNorms: stepNorms?.[l],
-      });
+      const top = l === this.stacks.length - 1 ? ghn : undefined;
+      const checkpoint = this.#checkpoints[l];
+      if (checkpoint) {
+        this.#backwardSegments(ws, l, batch, checkpoint, upstream, top, gx, stepNorms?.[l]);
+      } else {
+        this.stacks[l]!.backwardInto({ gy: upstream, ghn: top, gx, stepNorms: stepNorms?.[l] });
+      }
       if (gx) upstream = gx;
     }
     return inputGradient ? upstream : undefined;
+  }
+
+  /** BPTT over a checkpointed forward: recompute each segment from its saved state, last first. */
+  #backwardSegments(
+    ws: Workspace,
+    l: number,
+    batch: number,
+    ck: Checkpoint,
+    gy: Float32Buffer,
+    ghn: Float32Buffer | undefined,
+    gx: Float32Buffer | undefined,
+    norms: Float32Buffer | undefined,
+  ): void {
+    const stack = this.stacks[l]!;
+    const inSize = l === 0 ? this.inputSize : this.outputSize;
+    const n = this.stateSize(batch);
+    const k = ck.k;
+    const segX = ws.get(`${this.name}.seg.x`, k * batch * inSize);
+    const segY = ws.get(`${this.name}.seg.y`, k * batch * this.outputSize);
+    const segGy = ws.get(`${this.name}.seg.gy`, k * batch * this.outputSize);
+    const segGx = gx ? ws.get(`${this.name}.seg.gx`, k * batch * inSize) : undefined;
+    const segNorms = norms ? ws.get(`${this.name}.seg.norms`, k) : undefined;
+    const hN = ws.get(`${this.name}.seg.hn`, n);
+    const cN = this.hasCell ? ws.get(`${this.name}.seg.cn`, n) : undefined;
+    // dL/d(state at a segment boundary), carried from later segments to earlier ones.
+    const carried = [ws.get(`${this.name}.seg.dh0`, n), ws.get(`${this.name}.seg.dh1`, n)];
+    const carriedC = this.hasCell ? [ws.get(`${this.name}.seg.dc0`, n), ws.get(`${this.name}.seg.dc1`, n)] : undefined;
+    if (ghn) copyRows(ghn, 0, carried[0]!, 0, n);
+    else carried[0]!.view().fill(0, 0, n);
+    carriedC?.[0]!.view().fill(0, 0, n);
+    for (let s = ck.segments.length - 1, flip = 0; s >= 0; s--, flip ^= 1) {
+      const seg = ck.segments[s]!;
+      const len = seg.t1 - seg.t0;
+      copyRows(ck.x, seg.t0 * batch * inSize, segX, 0, len * batch * inSize);
+      const lens = segmentLengths(ck.lengths, seg.t0, len);
+      stack.forwardInto({ training: true, seqLen: len, batch, x: segX, lengths: lens, h0: seg.h, c0: seg.c, y: segY, hN, cN });
+      copyRows(gy, seg.t0 * batch * this.outputSize, segGy, 0, len * batch * this.outputSize);
+      stack.backwardInto({
+        gy: segGy,
+        ghn: carried[flip],
+        gcn: carriedC?.[flip],
+        gx: segGx,
+        gh0: carried[flip ^ 1],
+        gc0: carriedC?.[flip ^ 1],
+        stepNorms: segNorms,
+      });
+      if (gx && segGx) copyRows(segGx, 0, gx, seg.t0 * batch * inSize, len * batch * inSize);
+      if (norms && segNorms) copyRows(segNorms, 0, norms, seg.t0, len);
+    }
+  }
+
+  /** Floats held by the training tapes of this layer's stacks. */
+  get tapeFloats(): number {
+    return this.stacks.reduce((n, s) => n + s.tapeFloats, 0);
   }
 
   /** One streaming step for `batch` rows: `x [B, in]` to `y [B, H]` with `state` updated. */
@@ -193,6 +305,30 @@ export class RecurrentLayer {
   }
 }
 
-function copyPrefix(from: Float32Buffer, to: Float32Buffer, n: number): void {
-  to.view().set(from.view().subarray(0, n));
+/** One segment of a checkpointed forward: steps [t0, t1) and the state it starts from. */
+interface Segment {
+  t0: number;
+  t1: number;
+  h: Float32Buffer;
+  c: Float32Buffer | undefined;
+}
+
+/** What BPTT needs to recompute a checkpointed forward. */
+interface Checkpoint {
+  segments: Segment[];
+  /** The layer's input for all steps (kept by the caller until backward). */
+  x: Float32Buffer;
+  k: number;
+  lengths: Uint32Array;
+}
+
+/** Copies `n` floats from `from[fromAt..]` to `to[toAt..]` (both in wasm memory). */
+function copyRows(from: Float32Buffer, fromAt: number, to: Float32Buffer, toAt: number, n: number): void {
+  to.view().set(from.view().subarray(fromAt, fromAt + n), toAt);
+}
+
+/** Lengths within a segment starting at step `t0` of `len` steps (0 = already ended). */
+function segmentLengths(lengths: Uint32Array, t0: number, len: number): Uint32Array {
+  if (lengths.length === 0) return lengths;
+  return lengths.map((l) => Math.max(0, Math.min(len, l - t0)));
 }

@@ -38,16 +38,17 @@ function layerOf(m: TorchModule): LayerConfig {
   if ((m.type === 'rnn' || m.type === 'gru' || m.type === 'lstm' || m.type === 'linear') && m.bias === false) {
     throw new FormatError(`meta.json: module ${m.name}: bias=False is not supported`);
   }
-  const common = { units: need(m.hidden_size, 'hidden_size'), layers: m.num_layers ?? 1, bidirectional: m.bidirectional ?? false, name: m.name };
+  // Only the recurrent modules have `hidden_size`: build their options when one is met.
+  const common = () => ({ units: need(m.hidden_size, 'hidden_size'), layers: m.num_layers ?? 1, bidirectional: m.bidirectional ?? false, name: m.name });
   switch (m.type) {
     case 'embedding':
       return embedding({ vocabSize: need(m.num_embeddings, 'num_embeddings'), dim: need(m.embedding_dim, 'embedding_dim'), name: m.name });
     case 'lstm':
-      return lstm(common);
+      return lstm(common());
     case 'gru':
-      return gru(common);
+      return gru(common());
     case 'rnn':
-      return rnn({ ...common, nonlinearity: m.nonlinearity === 'relu' ? 'relu' : 'tanh' });
+      return rnn({ ...common(), nonlinearity: m.nonlinearity === 'relu' ? 'relu' : 'tanh' });
     case 'linear':
       return dense({ units: need(m.out_features, 'out_features'), name: m.name });
     default:
