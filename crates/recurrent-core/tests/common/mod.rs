@@ -7,3 +7,4 @@ pub mod reference;
 pub mod rng;
 pub mod run;
 pub mod tol;
+pub mod train_support;
