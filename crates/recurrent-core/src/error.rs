@@ -59,3 +59,17 @@ pub fn check_len(op: &'static str, arg: &'static str, len: usize, need: usize) -
     }
     Ok(())
 }
+
+/// Fails unless `len == need`: a tensor of the wrong size is a shape bug on the caller's
+/// side, so a longer slice is refused too.
+pub fn check_exact(op: &'static str, arg: &'static str, len: usize, need: usize) -> CoreResult<()> {
+    if len != need {
+        return Err(CoreError::new(
+            op,
+            arg,
+            format!("exactly {need} elements"),
+            format!("{len}"),
+        ));
+    }
+    Ok(())
+}

@@ -1,25 +1,7 @@
 //! Argument checks shared by the drivers: exact slice lengths and optional tensors.
 
+pub(crate) use crate::error::check_exact as exact;
 use crate::error::{CoreError, CoreResult};
-
-/// Fails unless `len == need`: a sequence or state tensor of the wrong size is a shape bug on
-/// the caller's side, so a longer slice is refused too.
-pub(crate) fn exact(
-    op: &'static str,
-    arg: &'static str,
-    len: usize,
-    need: usize,
-) -> CoreResult<()> {
-    if len != need {
-        return Err(CoreError::new(
-            op,
-            arg,
-            format!("exactly {need} elements"),
-            format!("{len}"),
-        ));
-    }
-    Ok(())
-}
 
 /// Checks an optional tensor: when `allowed`, a given one must have `need` elements; when not
 /// (e.g. `c0` for a cell without cell state) it must be absent.

@@ -1,6 +1,7 @@
 //! Argument checks shared by the training ops: sizes that must not overflow, exact slice
 //! lengths, finite scalars in a range, ids below a bound.
 
+pub(crate) use crate::error::{check_exact as exact, check_len as at_least};
 use crate::error::{CoreError, CoreResult};
 
 /// `a * b`, or an error naming `arg` if the product does not fit in `usize`.
@@ -20,25 +21,6 @@ pub(crate) fn product(
     })
 }
 
-/// Fails unless `len == need`: a tensor of the wrong size is a shape bug on the caller's
-/// side, so a longer slice is refused too.
-pub(crate) fn exact(
-    op: &'static str,
-    arg: &'static str,
-    len: usize,
-    need: usize,
-) -> CoreResult<()> {
-    if len != need {
-        return Err(CoreError::new(
-            op,
-            arg,
-            format!("exactly {need} elements"),
-            format!("{len}"),
-        ));
-    }
-    Ok(())
-}
-
 /// Checks an optional tensor: when given it must have exactly `need` elements.
 pub(crate) fn optional(
     op: &'static str,
@@ -50,24 +32,6 @@ pub(crate) fn optional(
         Some(len) => exact(op, arg, len, need),
         None => Ok(()),
     }
-}
-
-/// Fails unless `len >= need` (scratch buffers, which may be reused for smaller calls).
-pub(crate) fn at_least(
-    op: &'static str,
-    arg: &'static str,
-    len: usize,
-    need: usize,
-) -> CoreResult<()> {
-    if len < need {
-        return Err(CoreError::new(
-            op,
-            arg,
-            format!("at least {need} elements"),
-            format!("{len}"),
-        ));
-    }
-    Ok(())
 }
 
 /// Fails unless `v >= 1`.

@@ -271,13 +271,7 @@ export class RecurrentStack extends Owned {
     if (options.c0 !== undefined && !hasC) {
       throw new InvalidArgumentError(`${op}: argument \`c0\` is only for the LSTM family, not ${this.kind}`);
     }
-    const temps: Float32Buffer[] = [];
-    const buf = (data: Float32Array | number): Float32Buffer => {
-      const b = typeof data === 'number' ? new Float32Buffer(data) : Float32Buffer.from(data);
-      temps.push(b);
-      return b;
-    };
-    try {
+    return withTemps((buf) => {
       const xb = buf(x);
       const h0 = options.h0 === undefined ? 0 : buf(checkFloats(op, 'h0', options.h0, stateSize, stateShape)).handle;
       const c0 = options.c0 === undefined ? 0 : buf(checkFloats(op, 'c0', options.c0, stateSize, stateShape)).handle;
@@ -289,9 +283,7 @@ export class RecurrentStack extends Owned {
       const result: StackForwardResult = { y: y.read(), hN: hN.read() };
       if (cN) result.cN = cN.read();
       return result;
-    } finally {
-      temps.forEach((t) => t.dispose());
-    }
+    });
   }
 
   /**
@@ -308,13 +300,7 @@ export class RecurrentStack extends Owned {
     const [stateShape, stateSize] = this.#stateShape(batch);
     const hasC = hasCellState(this.kind);
     const gy = checkFloats(op, 'gy', options.gy, ySize, `[${seqLen}, ${batch}, ${this.outputSize}] (as y)`);
-    const temps: Float32Buffer[] = [];
-    const buf = (data: Float32Array | number): Float32Buffer => {
-      const b = typeof data === 'number' ? new Float32Buffer(data) : Float32Buffer.from(data);
-      temps.push(b);
-      return b;
-    };
-    try {
+    return withTemps((buf) => {
       const gyb = buf(gy);
       const ghn = options.ghn === undefined ? 0 : buf(checkFloats(op, 'ghn', options.ghn, stateSize, stateShape)).handle;
       if (options.gcn !== undefined && !hasC) throw new InvalidArgumentError(`${op}: argument \`gcn\` is only for the LSTM family`);
@@ -339,9 +325,7 @@ export class RecurrentStack extends Owned {
         result.stepNormsShape = normsShape;
       }
       return result;
-    } finally {
-      temps.forEach((t) => t.dispose());
-    }
+    });
   }
 
   #forward(
@@ -397,6 +381,20 @@ export class RecurrentStack extends Owned {
 
   protected free(): void {
     this.engine.wasm.rnn_free(this.handle);
+  }
+}
+
+/** Runs `f` with an allocator of temporary wasm buffers, all freed when it returns or throws. */
+function withTemps<T>(f: (buf: (data: Float32Array | number) => Float32Buffer) => T): T {
+  const temps: Float32Buffer[] = [];
+  try {
+    return f((data) => {
+      const b = typeof data === 'number' ? new Float32Buffer(data) : Float32Buffer.from(data);
+      temps.push(b);
+      return b;
+    });
+  } finally {
+    temps.forEach((t) => t.dispose());
   }
 }
 

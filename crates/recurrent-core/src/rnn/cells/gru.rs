@@ -6,53 +6,46 @@
 //! The tape keeps `r, z, n` and one `[H]` vector: `W_hn h + b_hn` (after) or `r * h` (before).
 
 use super::{BwdRow, FwdRow};
-use crate::rnn::act::{sigmoid, tanh};
+use crate::rnn::act::{each_lane, Lanes};
 
-/// Splits a `[3H]` row into its r, z, n blocks.
-fn blocks(v: &mut [f32], h: usize) -> (&mut [f32], &mut [f32], &mut [f32]) {
-    let (r, rest) = v[..3 * h].split_at_mut(h);
-    let (z, n) = rest.split_at_mut(h);
-    (r, z, n)
+pub(super) fn forward_after(h: usize, mut row: FwdRow<'_>) {
+    each_lane!(h, forward_after_at(h, &mut row));
 }
 
-pub(super) fn forward_after(h: usize, row: FwdRow<'_>) {
-    let (gr, gz, gn) = blocks(row.gates, h);
-    let (rr, rz, rn) = (&row.rec[..h], &row.rec[h..2 * h], &row.rec[2 * h..3 * h]);
-    let (br, bz, bn) = (&row.b_hh[..h], &row.b_hh[h..2 * h], &row.b_hh[2 * h..3 * h]);
-    let hn_keep = &mut row.extra[..h];
-    let state = &mut row.h[..h];
-    for j in 0..h {
-        let r = sigmoid(gr[j] + (rr[j] + br[j]));
-        let z = sigmoid(gz[j] + (rz[j] + bz[j]));
-        let hn = rn[j] + bn[j];
-        let n = tanh(gn[j] + r * hn);
-        state[j] = (1.0 - z) * n + z * state[j];
-        gr[j] = r;
-        gz[j] = z;
-        gn[j] = n;
-        hn_keep[j] = hn;
-    }
+#[inline(always)]
+fn forward_after_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
+    let (g, rec, b) = (&mut *row.gates, row.rec, row.b_hh);
+    let one = L::splat(1.0);
+    let r = (L::at(g, j) + (L::at(rec, j) + L::at(b, j))).sigmoid();
+    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::at(b, h + j))).sigmoid();
+    let hn = L::at(rec, 2 * h + j) + L::at(b, 2 * h + j);
+    let n = (L::at(g, 2 * h + j) + r * hn).tanh();
+    ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
+    r.put(g, j);
+    z.put(g, h + j);
+    n.put(g, 2 * h + j);
+    hn.put(row.extra, j);
 }
 
-pub(super) fn backward_after(h: usize, row: BwdRow<'_>) {
-    let (gr, gz, gn) = blocks(row.gates, h);
-    let hn = &mut row.extra[..h];
-    let hp = &row.h_prev[..h];
-    let dy = &row.dy[..h];
-    let dh = &mut row.dh[..h];
-    for j in 0..h {
-        let (r, z, n) = (gr[j], gz[j], gn[j]);
-        let d = dh[j] + dy[j];
-        let dn = d * (1.0 - z) * (1.0 - n * n);
-        let dz = d * (hp[j] - n) * z * (1.0 - z);
-        let dr = dn * hn[j] * r * (1.0 - r);
-        gr[j] = dr;
-        gz[j] = dz;
-        gn[j] = dn;
-        // The recurrent side of the n-block sees dn through r: d(W_hn h + b_hn) = dn * r.
-        hn[j] = dn * r;
-        dh[j] = d * z;
-    }
+pub(super) fn backward_after(h: usize, mut row: BwdRow<'_>) {
+    each_lane!(h, backward_after_at(h, &mut row));
+}
+
+#[inline(always)]
+fn backward_after_at<L: Lanes>(h: usize, row: &mut BwdRow<'_>, j: usize) {
+    let g = &mut *row.gates;
+    let one = L::splat(1.0);
+    let (r, z, n) = (L::at(g, j), L::at(g, h + j), L::at(g, 2 * h + j));
+    let d = L::at(row.dh, j) + L::at(row.dy, j);
+    let dn = d * (one - z) * (one - n * n);
+    let dz = d * (L::at(row.h_prev, j) - n) * z * (one - z);
+    let dr = dn * L::at(row.extra, j) * r * (one - r);
+    dr.put(g, j);
+    dz.put(g, h + j);
+    dn.put(g, 2 * h + j);
+    // The recurrent side of the n-block sees dn through r: d(W_hn h + b_hn) = dn * r.
+    (dn * r).put(row.extra, j);
+    (d * z).put(row.dh, j);
 }
 
 /// Reset-before, first part of forward: `rh = sigma(a_r) * h_{t-1}`, from the r-block of the
@@ -65,51 +58,57 @@ pub(crate) fn reset_gate_row(
     h_prev: &[f32],
     rh: &mut [f32],
 ) {
-    let (gr, rr, br, hp, rh) = (
-        &gates[..h],
-        &rec[..h],
-        &b_hh[..h],
-        &h_prev[..h],
-        &mut rh[..h],
-    );
-    for j in 0..h {
-        rh[j] = sigmoid(gr[j] + (rr[j] + br[j])) * hp[j];
-    }
+    each_lane!(h, reset_gate_at(gates, rec, b_hh, h_prev, &mut *rh));
+}
+
+#[inline(always)]
+fn reset_gate_at<L: Lanes>(
+    gates: &[f32],
+    rec: &[f32],
+    b_hh: &[f32],
+    h_prev: &[f32],
+    rh: &mut [f32],
+    j: usize,
+) {
+    let r = (L::at(gates, j) + (L::at(rec, j) + L::at(b_hh, j))).sigmoid();
+    (r * L::at(h_prev, j)).put(rh, j);
 }
 
 /// Reset-before, second part of forward: `rec`'s n-block is now `W_hn (r * h)`; `r` is
 /// recomputed exactly as in [`reset_gate_row`] (same operations, same bits).
-pub(super) fn forward_before(h: usize, row: FwdRow<'_>) {
-    let (gr, gz, gn) = blocks(row.gates, h);
-    let (rr, rz, rn) = (&row.rec[..h], &row.rec[h..2 * h], &row.rec[2 * h..3 * h]);
-    let (br, bz, bn) = (&row.b_hh[..h], &row.b_hh[h..2 * h], &row.b_hh[2 * h..3 * h]);
-    let state = &mut row.h[..h];
-    for j in 0..h {
-        let r = sigmoid(gr[j] + (rr[j] + br[j]));
-        let z = sigmoid(gz[j] + (rz[j] + bz[j]));
-        let n = tanh(gn[j] + (rn[j] + bn[j]));
-        state[j] = (1.0 - z) * n + z * state[j];
-        gr[j] = r;
-        gz[j] = z;
-        gn[j] = n;
-    }
+pub(super) fn forward_before(h: usize, mut row: FwdRow<'_>) {
+    each_lane!(h, forward_before_at(h, &mut row));
+}
+
+#[inline(always)]
+fn forward_before_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
+    let (g, rec, b) = (&mut *row.gates, row.rec, row.b_hh);
+    let one = L::splat(1.0);
+    let r = (L::at(g, j) + (L::at(rec, j) + L::at(b, j))).sigmoid();
+    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::at(b, h + j))).sigmoid();
+    let n = (L::at(g, 2 * h + j) + (L::at(rec, 2 * h + j) + L::at(b, 2 * h + j))).tanh();
+    ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
+    r.put(g, j);
+    z.put(g, h + j);
+    n.put(g, 2 * h + j);
 }
 
 /// Reset-before, first part of backward: gradients of the z and n pre-activations, and the
 /// direct part `dh * z` of `dh_{t-1}`. The r block keeps `r` for
 /// [`reset_before_backward_row`], which needs `d(r*h) = dn W_hn` first.
-pub(super) fn backward_before(h: usize, row: BwdRow<'_>) {
-    let (_, gz, gn) = blocks(row.gates, h);
-    let hp = &row.h_prev[..h];
-    let dy = &row.dy[..h];
-    let dh = &mut row.dh[..h];
-    for j in 0..h {
-        let (z, n) = (gz[j], gn[j]);
-        let d = dh[j] + dy[j];
-        gn[j] = d * (1.0 - z) * (1.0 - n * n);
-        gz[j] = d * (hp[j] - n) * z * (1.0 - z);
-        dh[j] = d * z;
-    }
+pub(super) fn backward_before(h: usize, mut row: BwdRow<'_>) {
+    each_lane!(h, backward_before_at(h, &mut row));
+}
+
+#[inline(always)]
+fn backward_before_at<L: Lanes>(h: usize, row: &mut BwdRow<'_>, j: usize) {
+    let g = &mut *row.gates;
+    let one = L::splat(1.0);
+    let (z, n) = (L::at(g, h + j), L::at(g, 2 * h + j));
+    let d = L::at(row.dh, j) + L::at(row.dy, j);
+    (d * (one - z) * (one - n * n)).put(g, 2 * h + j);
+    (d * (L::at(row.h_prev, j) - n) * z * (one - z)).put(g, h + j);
+    (d * z).put(row.dh, j);
 }
 
 /// Reset-before, second part of backward, given `drh = d(r * h_{t-1})` `[H]`: replaces the r
@@ -121,10 +120,19 @@ pub(crate) fn reset_before_backward_row(
     drh: &[f32],
     dh: &mut [f32],
 ) {
-    let (gr, hp, drh, dh) = (&mut gates[..h], &h_prev[..h], &drh[..h], &mut dh[..h]);
-    for j in 0..h {
-        let r = gr[j];
-        gr[j] = drh[j] * hp[j] * r * (1.0 - r);
-        dh[j] += drh[j] * r;
-    }
+    each_lane!(h, reset_before_backward_at(&mut *gates, h_prev, drh, &mut *dh));
+}
+
+#[inline(always)]
+fn reset_before_backward_at<L: Lanes>(
+    gates: &mut [f32],
+    h_prev: &[f32],
+    drh: &[f32],
+    dh: &mut [f32],
+    j: usize,
+) {
+    let r = L::at(gates, j);
+    let d = L::at(drh, j);
+    (d * L::at(h_prev, j) * r * (L::splat(1.0) - r)).put(gates, j);
+    (L::at(dh, j) + d * r).put(dh, j);
 }

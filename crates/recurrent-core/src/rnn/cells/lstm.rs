@@ -6,7 +6,7 @@
 //! operation on the same bits, so the same value).
 
 use super::{BwdRow, FwdRow};
-use crate::rnn::act::{sigmoid, tanh};
+use crate::rnn::act::{each_lane, Lanes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Variant {
@@ -24,91 +24,103 @@ fn layout(v: Variant) -> (usize, usize, usize, usize) {
     }
 }
 
-pub(super) fn forward(v: Variant, h: usize, row: FwdRow<'_>) {
-    let (bi, bf, bg, bo) = layout(v);
-    let pre = |blk: usize, j: usize, gates: &[f32]| {
-        let k = blk * h + j;
-        gates[k] + (row.rec[k] + row.b_hh[k])
-    };
-    let gates = row.gates;
-    let (hs, cs, keep) = (&mut row.h[..h], &mut row.c[..h], &mut row.extra[..h]);
-    let peep = row.peep;
-    for j in 0..h {
-        let cp = cs[j];
-        let (i, f, g, c) = match v {
-            Variant::Standard => {
-                let (i, f) = (sigmoid(pre(bi, j, gates)), sigmoid(pre(bf, j, gates)));
-                let g = tanh(pre(bg, j, gates));
-                (i, f, g, f * cp + i * g)
-            }
-            Variant::Peephole => {
-                let i = sigmoid(pre(bi, j, gates) + peep[j] * cp);
-                let f = sigmoid(pre(bf, j, gates) + peep[h + j] * cp);
-                let g = tanh(pre(bg, j, gates));
-                (i, f, g, f * cp + i * g)
-            }
-            Variant::Cifg => {
-                let (i, g) = (sigmoid(pre(bi, j, gates)), tanh(pre(bg, j, gates)));
-                (i, 1.0 - i, g, (1.0 - i) * cp + i * g)
-            }
-            Variant::NoForget => {
-                let (i, g) = (sigmoid(pre(bi, j, gates)), tanh(pre(bg, j, gates)));
-                (i, 1.0, g, cp + i * g)
-            }
-        };
-        let o = match v {
-            // The output gate's peephole sees the new cell.
-            Variant::Peephole => sigmoid(pre(bo, j, gates) + peep[2 * h + j] * c),
-            _ => sigmoid(pre(bo, j, gates)),
-        };
-        gates[bi * h + j] = i;
-        if bf != usize::MAX {
-            gates[bf * h + j] = f;
-        }
-        gates[bg * h + j] = g;
-        gates[bo * h + j] = o;
-        keep[j] = c;
-        cs[j] = c;
-        hs[j] = o * tanh(c);
-    }
+pub(super) fn forward(v: Variant, h: usize, mut row: FwdRow<'_>) {
+    each_lane!(h, forward_at(v, h, &mut row));
 }
 
-pub(super) fn backward(v: Variant, h: usize, row: BwdRow<'_>) {
+/// Units `j..j + L::WIDTH` of [`forward`].
+#[inline(always)]
+fn forward_at<L: Lanes>(v: Variant, h: usize, row: &mut FwdRow<'_>, j: usize) {
     let (bi, bf, bg, bo) = layout(v);
-    let gates = row.gates;
-    let (cs, cp, peep) = (&row.extra[..h], &row.c_prev[..h], row.peep);
-    let (dy, dh, dc) = (&row.dy[..h], &mut row.dh[..h], &mut row.dc[..h]);
-    for j in 0..h {
-        let (i, g, o) = (gates[bi * h + j], gates[bg * h + j], gates[bo * h + j]);
-        let d = dh[j] + dy[j];
-        let tc = tanh(cs[j]);
-        let dao = d * tc * o * (1.0 - o);
-        let mut dct = dc[j] + d * o * (1.0 - tc * tc);
-        if v == Variant::Peephole {
-            dct += dao * peep[2 * h + j];
+    let (rec, b_hh, peep) = (row.rec, row.b_hh, row.peep);
+    let gates = &mut *row.gates;
+    let pre = |blk: usize, gates: &[f32]| {
+        let k = blk * h + j;
+        L::at(gates, k) + (L::at(rec, k) + L::at(b_hh, k))
+    };
+    let one = L::splat(1.0);
+    let cp = L::at(row.c, j);
+    let (i, f, g, c) = match v {
+        Variant::Standard => {
+            let (i, f) = (pre(bi, gates).sigmoid(), pre(bf, gates).sigmoid());
+            let g = pre(bg, gates).tanh();
+            (i, f, g, f * cp + i * g)
         }
-        let dag = dct * i * (1.0 - g * g);
-        let (dai, dcp) = match v {
-            Variant::Standard | Variant::Peephole => {
-                let f = gates[bf * h + j];
-                let dai = dct * g * i * (1.0 - i);
-                let daf = dct * cp[j] * f * (1.0 - f);
-                gates[bf * h + j] = daf;
-                let mut dcp = dct * f;
-                if v == Variant::Peephole {
-                    dcp += dai * peep[j] + daf * peep[h + j];
-                }
-                (dai, dcp)
-            }
-            // c = (1 - i) c_prev + i g: i reaches c through both terms.
-            Variant::Cifg => (dct * (g - cp[j]) * i * (1.0 - i), dct * (1.0 - i)),
-            Variant::NoForget => (dct * g * i * (1.0 - i), dct),
-        };
-        gates[bi * h + j] = dai;
-        gates[bg * h + j] = dag;
-        gates[bo * h + j] = dao;
-        dc[j] = dcp;
-        // h_{t-1} reaches h_t only through the gates, i.e. through W_hh: no direct part.
-        dh[j] = 0.0;
+        Variant::Peephole => {
+            let i = (pre(bi, gates) + L::at(peep, j) * cp).sigmoid();
+            let f = (pre(bf, gates) + L::at(peep, h + j) * cp).sigmoid();
+            let g = pre(bg, gates).tanh();
+            (i, f, g, f * cp + i * g)
+        }
+        Variant::Cifg => {
+            let (i, g) = (pre(bi, gates).sigmoid(), pre(bg, gates).tanh());
+            (i, one - i, g, (one - i) * cp + i * g)
+        }
+        Variant::NoForget => {
+            let (i, g) = (pre(bi, gates).sigmoid(), pre(bg, gates).tanh());
+            (i, one, g, cp + i * g)
+        }
+    };
+    let o = match v {
+        // The output gate's peephole sees the new cell.
+        Variant::Peephole => (pre(bo, gates) + L::at(peep, 2 * h + j) * c).sigmoid(),
+        _ => pre(bo, gates).sigmoid(),
+    };
+    i.put(gates, bi * h + j);
+    if bf != usize::MAX {
+        f.put(gates, bf * h + j);
     }
+    g.put(gates, bg * h + j);
+    o.put(gates, bo * h + j);
+    c.put(row.extra, j);
+    c.put(row.c, j);
+    (o * c.tanh()).put(row.h, j);
+}
+
+pub(super) fn backward(v: Variant, h: usize, mut row: BwdRow<'_>) {
+    each_lane!(h, backward_at(v, h, &mut row));
+}
+
+/// Units `j..j + L::WIDTH` of [`backward`].
+#[inline(always)]
+fn backward_at<L: Lanes>(v: Variant, h: usize, row: &mut BwdRow<'_>, j: usize) {
+    let (bi, bf, bg, bo) = layout(v);
+    let gates = &mut *row.gates;
+    let one = L::splat(1.0);
+    let (i, g, o) = (
+        L::at(gates, bi * h + j),
+        L::at(gates, bg * h + j),
+        L::at(gates, bo * h + j),
+    );
+    let d = L::at(row.dh, j) + L::at(row.dy, j);
+    let tc = L::at(row.extra, j).tanh();
+    let dao = d * tc * o * (one - o);
+    let mut dct = L::at(row.dc, j) + d * o * (one - tc * tc);
+    if v == Variant::Peephole {
+        dct = dct + dao * L::at(row.peep, 2 * h + j);
+    }
+    let dag = dct * i * (one - g * g);
+    let cp = L::at(row.c_prev, j);
+    let (dai, dcp) = match v {
+        Variant::Standard | Variant::Peephole => {
+            let f = L::at(gates, bf * h + j);
+            let dai = dct * g * i * (one - i);
+            let daf = dct * cp * f * (one - f);
+            daf.put(gates, bf * h + j);
+            let mut dcp = dct * f;
+            if v == Variant::Peephole {
+                dcp = dcp + (dai * L::at(row.peep, j) + daf * L::at(row.peep, h + j));
+            }
+            (dai, dcp)
+        }
+        // c = (1 - i) c_prev + i g: i reaches c through both terms.
+        Variant::Cifg => (dct * (g - cp) * i * (one - i), dct * (one - i)),
+        Variant::NoForget => (dct * g * i * (one - i), dct),
+    };
+    dai.put(gates, bi * h + j);
+    dag.put(gates, bg * h + j);
+    dao.put(gates, bo * h + j);
+    dcp.put(row.dc, j);
+    // h_{t-1} reaches h_t only through the gates, i.e. through W_hh: no direct part.
+    L::splat(0.0).put(row.dh, j);
 }

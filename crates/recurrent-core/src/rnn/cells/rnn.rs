@@ -3,7 +3,7 @@
 //! all backward needs (`tanh' = 1 - g^2`, `relu' = [g > 0]`).
 
 use super::{BwdRow, FwdRow};
-use crate::rnn::act::{relu, tanh};
+use crate::rnn::act::{each_lane, Lanes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Act {
@@ -12,46 +12,39 @@ pub(super) enum Act {
     Residual,
 }
 
-pub(super) fn forward(act: Act, h: usize, row: FwdRow<'_>) {
-    let g = &mut row.gates[..h];
-    let rec = &row.rec[..h];
-    let b = &row.b_hh[..h];
-    let state = &mut row.h[..h];
+pub(super) fn forward(act: Act, h: usize, mut row: FwdRow<'_>) {
+    each_lane!(h, forward_at(act, &mut row));
+}
+
+#[inline(always)]
+fn forward_at<L: Lanes>(act: Act, row: &mut FwdRow<'_>, j: usize) {
+    let a = L::at(row.gates, j) + (L::at(row.rec, j) + L::at(row.b_hh, j));
+    let g = match act {
+        Act::Tanh | Act::Residual => a.tanh(),
+        Act::Relu => a.relu(),
+    };
+    g.put(row.gates, j);
     match act {
-        Act::Tanh => {
-            for j in 0..h {
-                g[j] = tanh(g[j] + (rec[j] + b[j]));
-                state[j] = g[j];
-            }
-        }
-        Act::Relu => {
-            for j in 0..h {
-                g[j] = relu(g[j] + (rec[j] + b[j]));
-                state[j] = g[j];
-            }
-        }
-        Act::Residual => {
-            for j in 0..h {
-                g[j] = tanh(g[j] + (rec[j] + b[j]));
-                state[j] += g[j];
-            }
-        }
+        Act::Residual => (L::at(row.h, j) + g).put(row.h, j),
+        _ => g.put(row.h, j),
     }
 }
 
-pub(super) fn backward(act: Act, h: usize, row: BwdRow<'_>) {
-    let g = &mut row.gates[..h];
-    let dy = &row.dy[..h];
-    let dh = &mut row.dh[..h];
-    for j in 0..h {
-        let d = dh[j] + dy[j];
-        let (da, direct) = match act {
-            Act::Tanh => (d * (1.0 - g[j] * g[j]), 0.0),
-            Act::Relu => (if g[j] > 0.0 { d } else { 0.0 }, 0.0),
-            // The identity path of h_{t-1} + tanh(a) passes d straight through.
-            Act::Residual => (d * (1.0 - g[j] * g[j]), d),
-        };
-        g[j] = da;
-        dh[j] = direct;
-    }
+pub(super) fn backward(act: Act, h: usize, mut row: BwdRow<'_>) {
+    each_lane!(h, backward_at(act, &mut row));
+}
+
+#[inline(always)]
+fn backward_at<L: Lanes>(act: Act, row: &mut BwdRow<'_>, j: usize) {
+    let g = L::at(row.gates, j);
+    let d = L::at(row.dh, j) + L::at(row.dy, j);
+    let one = L::splat(1.0);
+    let (da, direct) = match act {
+        Act::Tanh => (d * (one - g * g), L::splat(0.0)),
+        Act::Relu => (d.where_positive(g), L::splat(0.0)),
+        // The identity path of h_{t-1} + tanh(a) passes d straight through.
+        Act::Residual => (d * (one - g * g), d),
+    };
+    da.put(row.gates, j);
+    direct.put(row.dh, j);
 }
