@@ -24,6 +24,12 @@ export interface InitOptions {
    * them. Default: next to the package's own files.
    */
   wasmBaseUrl?: string | URL;
+  /**
+   * What a number of threads above 1 does where threads are unavailable (a page that is not
+   * cross-origin isolated): `'error'` throws {@link InitError}; `'warn'` loads the
+   * single-threaded build with the one console warning `'auto'` gives. Default `'error'`.
+   */
+  noThreads?: 'error' | 'warn';
 }
 
 type State =
@@ -44,7 +50,11 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new InitError(`init: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
   }
-  const key = JSON.stringify({ threads, base: options.wasmBaseUrl?.toString() ?? null });
+  const noThreads = options.noThreads ?? 'error';
+  if (noThreads !== 'error' && noThreads !== 'warn') {
+    throw new InitError(`init: option \`noThreads\` expected 'error' or 'warn', got ${String(noThreads)}`);
+  }
+  const key = JSON.stringify({ threads, base: options.wasmBaseUrl?.toString() ?? null, noThreads });
   if (state.kind === 'ready' || state.kind === 'loading') {
     if (state.key !== key) {
       throw new InitError(
@@ -54,7 +64,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     }
     return state.kind === 'ready' ? state.engine : state.promise;
   }
-  const promise = load(threads, options.wasmBaseUrl);
+  const promise = load(threads, options.wasmBaseUrl, noThreads);
   state = { kind: 'loading', promise, key };
   try {
     const engine = await promise;
@@ -94,7 +104,7 @@ export async function dispose(): Promise<void> {
   if (current.kind === 'ready') await current.engine.stopWorkers();
 }
 
-async function load(threads: number | 'auto', base: string | URL | undefined): Promise<Engine> {
+async function load(threads: number | 'auto', base: string | URL | undefined, noThreads: 'error' | 'warn'): Promise<Engine> {
   if (!hasSimd()) {
     throw new InitError(
       'this runtime has no WebAssembly SIMD128 support, which recurrent requires ' +
@@ -108,7 +118,7 @@ async function load(threads: number | 'auto', base: string | URL | undefined): P
       ? 'this Node.js has no SharedArrayBuffer or wasm threads'
       : 'the page is not cross-origin isolated (serve it with Cross-Origin-Opener-Policy: same-origin ' +
         'and Cross-Origin-Embedder-Policy: require-corp), so SharedArrayBuffer is unavailable';
-    if (threads !== 'auto') throw new InitError(`init: ${threads} threads requested but ${why}`);
+    if (threads !== 'auto' && noThreads === 'error') throw new InitError(`init: ${threads} threads requested but ${why}`);
     if (!warnedNoThreads) {
       warnedNoThreads = true;
       console.warn(`recurrent: using the single-threaded build because ${why}`);

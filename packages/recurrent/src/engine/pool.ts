@@ -26,6 +26,10 @@ export interface PoolWorkerHandle {
 
 const STOP_GRACE_MS = 1000;
 
+// A variable, not a literal: bundlers (Vite) turn `new Worker(new URL('literal', import.meta.url))`
+// into a browser worker chunk, and the Node entry must not become one.
+const NODE_POOL_ENTRY = './pool-worker-node.js';
+
 const START_TIMEOUT_MS = 30_000;
 
 /** Starts `count` workers and resolves when each has instantiated the module. */
@@ -75,9 +79,25 @@ function whenReady(target: Endpoint, describe: string): Promise<void> {
   });
 }
 
+/**
+ * The parent's Node options minus those a worker refuses: `--input-type` (a script run with
+ * `node --input-type=module -e ...`) makes every worker that inherits it fail to start.
+ */
+export function workerExecArgv(): string[] {
+  const p = (globalThis as { process?: { execArgv?: string[] } }).process;
+  const args = p?.execArgv ?? [];
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--input-type') i++;
+    else if (!a.startsWith('--input-type=')) out.push(a);
+  }
+  return out;
+}
+
 async function spawnNode(start: PoolStartMessage): Promise<PoolWorkerHandle> {
   const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
-  const worker = new Worker(new URL('./pool-worker-node.js', import.meta.url), { workerData: start });
+  const worker = new Worker(new URL(NODE_POOL_ENTRY, import.meta.url), { workerData: start, execArgv: workerExecArgv() });
   const ready = whenReady(worker as unknown as Endpoint, 'a pool worker (worker_threads)');
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   await ready;

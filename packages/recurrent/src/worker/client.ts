@@ -1,0 +1,244 @@
+/**
+ * The client of the recurrent worker: {@link spawnWorker} starts a worker (Node
+ * `worker_threads` or a browser module Worker), loads the engine inside it, and returns a
+ * {@link RecurrentWorker} whose methods are the model API as promises.
+ *
+ * As squoosh's worker bridge does: every call goes through one serial queue, so calls run in
+ * the order they were made; a `fit` takes an `AbortSignal` (forwarded as a message the worker
+ * checks between batches, since signals cannot cross); a worker that ends for any reason
+ * rejects every pending and queued call with {@link WorkerExitedError}, so nothing hangs.
+ */
+import * as Comlink from 'comlink';
+
+import { DisposedError, InitError, InvalidArgumentError } from '../errors.js';
+import type { VocabJSON } from '../data/vocab.js';
+import type { LayerConfig } from '../model/layers.js';
+import { registerErrorTransfer, type WorkerExitedError } from './errors.js';
+import type { EngineInfo, WorkerApi, WireSequentialOptions } from './protocol.js';
+import { type Caller, RemoteModel } from './remote-model.js';
+import { startWorker, type WorkerHandle } from './spawn.js';
+import { transferablesOf } from './transfer.js';
+
+registerErrorTransfer(Comlink as unknown as Parameters<typeof registerErrorTransfer>[0]);
+
+/** Options of {@link spawnWorker}. */
+export interface SpawnWorkerOptions {
+  /**
+   * Threads for the kernels inside the worker, its own included: `'auto'` (every logical
+   * processor), `1`, or a number. In a page that is not cross-origin isolated the
+   * single-threaded build runs instead, with one console warning. Default `'auto'`.
+   */
+  threads?: number | 'auto';
+  /** Folder URL holding the `simd/` and `threads/` wasm folders, if a bundler moved them. */
+  wasmBaseUrl?: string | URL;
+  /**
+   * Browsers without a bundler: the URL of comlink's ES module (`comlink/dist/esm/comlink.mjs`)
+   * for the worker, which cannot see the page's import map. Default: resolved from the page's
+   * import map with `import.meta.resolve`.
+   */
+  comlinkUrl?: string | URL;
+  /** How long starting the worker and loading the engine may take. Default 30 000 ms. */
+  timeoutMs?: number;
+}
+
+/** The vocabulary as a remote `sequential` takes it: a `Vocab`, its JSON, or its tokens. */
+export type VocabLike = { toJSON(): VocabJSON } | VocabJSON | readonly string[];
+
+/** Options of a remote {@link RecurrentWorker.sequential}. */
+export interface RemoteSequentialOptions {
+  /** Seed of the parameter initialisation (and of dropout masks). Default `0`. */
+  seed?: number;
+  /** Features per step when there is no input layer. */
+  inputSize?: number;
+  /** A vocabulary to keep with the model. */
+  vocab?: VocabLike;
+  /** How `generate` splits text into tokens. Default `'char'`. */
+  tokenizer?: 'char' | 'word';
+}
+
+/**
+ * Starts a worker that owns its own engine (and, with threads, its own pool), and returns
+ * its client. Rejects with `InitError` if the worker or the engine cannot start.
+ *
+ * ```ts
+ * const remote = await spawnWorker({ threads: 2 });
+ * const model = await remote.sequential([embedding({ vocabSize, dim: 32 }), lstm({ units: 128 }), dense({ units: vocabSize })], { seed: 1, vocab });
+ * await model.fit({ corpus, order: 'sequential', batchSize: 32, seqLen: 35 }, { bptt: 'truncated', signal, onBatchEnd: (b) => console.log(b.loss) });
+ * console.log(await model.generate('time traveller', { length: 50 }));
+ * await remote.dispose();
+ * ```
+ */
+export async function spawnWorker(options: SpawnWorkerOptions = {}): Promise<RecurrentWorker> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
+    throw new InvalidArgumentError(`spawnWorker: option \`timeoutMs\` expected a number > 0, got ${String(options.timeoutMs)}`);
+  }
+  const threads = options.threads ?? 'auto';
+  if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
+    throw new InvalidArgumentError(`spawnWorker: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
+  }
+  const handle = await startWorker({
+    timeoutMs,
+    ...(options.comlinkUrl !== undefined ? { comlinkUrl: new URL(options.comlinkUrl.toString(), baseHref()).href } : {}),
+  });
+  const client = new RecurrentWorker(handle);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new InitError(`spawnWorker: the engine did not load within ${timeoutMs} ms`)), timeoutMs);
+    });
+    const info = await Promise.race([
+      client.call('init', (api) =>
+        api.init({ threads, ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: new URL(options.wasmBaseUrl.toString(), baseHref()).href } : {}) }),
+      ),
+      timeout,
+    ]);
+    client.engine = info;
+    return client;
+  } catch (e) {
+    await client.terminate();
+    throw e;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function baseHref(): string | undefined {
+  return typeof location === 'undefined' ? undefined : location.href;
+}
+
+const noop = () => undefined;
+
+/**
+ * A worker running the engine, and the model API through it. Every method returns a promise
+ * and runs after the calls made before it. Dispose it (`await remote.dispose()`, or
+ * `await using`) to free the worker's memory and end it; an idle worker does not keep a Node
+ * process alive.
+ */
+export class RecurrentWorker implements Caller {
+  /** What was loaded in the worker when it started (see {@link RecurrentWorker.engineInfo}). */
+  engine!: EngineInfo;
+  readonly #handle: WorkerHandle;
+  readonly #api: Comlink.Remote<WorkerApi>;
+  readonly #died: Promise<never>;
+  #exit: WorkerExitedError | undefined;
+  #closing: Promise<void> | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  #pending = 0;
+  #nextCallId = 1;
+
+  /** @internal Use {@link spawnWorker}. */
+  constructor(handle: WorkerHandle) {
+    this.#handle = handle;
+    this.#api = Comlink.wrap<WorkerApi>(handle.endpoint);
+    this.#died = new Promise<never>((_, reject) => {
+      handle.onExit((e) => {
+        this.#exit = e;
+        reject(e);
+      });
+    });
+    this.#died.catch(noop);
+    handle.unref();
+  }
+
+  /** The underlying worker: a Node `worker_threads` Worker or a browser `Worker`. */
+  get worker(): unknown {
+    return this.#handle.worker;
+  }
+
+  /** Whether the worker is running and not disposed. */
+  get alive(): boolean {
+    return this.#exit === undefined && this.#closing === undefined;
+  }
+
+  /** Which build runs in the worker, with how many threads, and its memory now. */
+  engineInfo(): Promise<EngineInfo> {
+    return this.call('engineInfo', (api) => api.engineInfo());
+  }
+
+  /** A model in the worker, from layer configs (as `sequential` in-thread). */
+  async sequential(layers: readonly LayerConfig[], options: RemoteSequentialOptions = {}): Promise<RemoteModel> {
+    const { vocab, ...rest } = options;
+    const wire: WireSequentialOptions = { ...rest, ...(vocab !== undefined ? { vocab: vocabJSON(vocab) } : {}) };
+    const info = await this.call('sequential', (api) => api.sequential([...layers], wire));
+    return new RemoteModel(this, info);
+  }
+
+  /**
+   * A model in the worker from the bytes of a model file (`save()`, `saveModel`). With
+   * `transfer: true` the bytes' buffer is handed over (and detached here) instead of copied.
+   */
+  async loadModel(bytes: Uint8Array, options: { transfer?: boolean } = {}): Promise<RemoteModel> {
+    if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('loadModel: expected the bytes of a model file (Uint8Array)');
+    const arg = options.transfer ? Comlink.transfer(bytes, transferablesOf([bytes])) : bytes;
+    const info = await this.call('loadModel', (api) => api.loadModel(arg));
+    return new RemoteModel(this, info);
+  }
+
+  /**
+   * Frees every model in the worker and the engine (its wasm memory and pool), then ends the
+   * worker. Runs after the calls queued before it; later calls reject with `DisposedError`.
+   */
+  dispose(): Promise<void> {
+    this.#closing ??= (async () => {
+      try {
+        await this.#enqueue('dispose', (api) => api.shutdown());
+      } catch {
+        // The worker is gone already or failed to clean up: ending it frees everything anyway.
+      }
+      await this.#handle.terminate('the recurrent worker was disposed');
+    })();
+    return this.#closing;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.dispose();
+  }
+
+  /**
+   * Ends the worker now, without waiting for running calls: they and every queued call
+   * reject with {@link WorkerExitedError}.
+   */
+  async terminate(): Promise<void> {
+    this.#closing ??= Promise.resolve();
+    await this.#handle.terminate('the recurrent worker was terminated');
+  }
+
+  /** @internal Runs `f` after every call made before, unless the worker is closed or gone. */
+  call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#closing) return Promise.reject(new DisposedError(`${what}: this recurrent worker was disposed or terminated`));
+    if (this.#exit) return Promise.reject(this.#exit);
+    return this.#enqueue(what, f);
+  }
+
+  /** @internal The proxy itself, bypassing the queue (for aborts). */
+  get direct(): Comlink.Remote<WorkerApi> {
+    return this.#api;
+  }
+
+  /** @internal */
+  nextCallId(): number {
+    return this.#nextCallId++;
+  }
+
+  #enqueue<T>(_what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+    if (this.#pending++ === 0) this.#handle.ref();
+    const run = async (): Promise<T> => {
+      if (this.#exit) throw this.#exit;
+      return Promise.race([f(this.#api), this.#died]);
+    };
+    const result = this.#tail.then(run, run);
+    this.#tail = result.then(noop, noop);
+    return result.finally(() => {
+      if (--this.#pending === 0) this.#handle.unref();
+    });
+  }
+}
+
+function vocabJSON(vocab: VocabLike): VocabJSON {
+  if (Array.isArray(vocab)) return { tokens: [...(vocab as readonly string[])] };
+  const v = vocab as { toJSON?: unknown; tokens?: unknown };
+  if (typeof v.toJSON === 'function') return (v as { toJSON(): VocabJSON }).toJSON();
+  if (Array.isArray(v.tokens)) return { tokens: [...(v.tokens as string[])] };
+  throw new InvalidArgumentError('sequential: option `vocab` expected a Vocab, its JSON { tokens } or an array of tokens');
+}

@@ -1,0 +1,9 @@
+/**
+ * `recurrent/worker`: the model API in a worker (Node `worker_threads` or a browser module
+ * Worker), through comlink. The worker owns the engine and its pool of threads; the page or
+ * script talks to it with promises.
+ */
+export { spawnWorker, RecurrentWorker, type SpawnWorkerOptions, type RemoteSequentialOptions, type VocabLike } from './client.js';
+export { RemoteModel, RemoteState, type RemoteFitOptions, type RemotePredictOptions } from './remote-model.js';
+export { WorkerExitedError } from './errors.js';
+export type { EngineInfo, FitData, CorpusData, BatchesData } from './protocol.js';

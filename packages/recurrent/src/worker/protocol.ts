@@ -1,0 +1,174 @@
+/**
+ * What crosses between the client ({@link spawnWorker}) and the worker entry: the worker's
+ * API and the plain-data shapes of its arguments and results. Everything here is
+ * structured-cloneable; functions cross only as `comlink.proxy` arguments of their own.
+ */
+import type { BuildKind } from '../engine/bindings.js';
+import type { BatchOrder } from '../data/batches.js';
+import type { VocabJSON } from '../data/vocab.js';
+import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
+import type { GenerateOptions } from '../model/generate.js';
+import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
+import type { GradientFlow, LossKind, SequenceBatch } from '../model/model.js';
+import type { OptimizerConfig } from '../model/optimizers.js';
+import type { LayerStateArrays } from '../model/state.js';
+
+/** Options of the engine inside the worker (see `init`). */
+export interface WorkerInitOptions {
+  /**
+   * Threads for the kernels inside the worker, its own thread included: `'auto'` (every
+   * logical processor), `1`, or a number. Where threads are unavailable (a page that is not
+   * cross-origin isolated) the single-threaded build runs, with one console warning.
+   * Default `'auto'`.
+   */
+  threads?: number | 'auto';
+  /** Folder URL holding the `simd/` and `threads/` wasm folders (see `init`). */
+  wasmBaseUrl?: string;
+}
+
+/** Which engine runs in the worker. */
+export interface EngineInfo {
+  /** `threads` (shared memory + pool) or `simd` (single-threaded). */
+  build: BuildKind;
+  /** Threads the kernels use, the worker's own included. */
+  threads: number;
+  /** Threads the pool could use (pool workers + 1). */
+  maxThreads: number;
+  /** Whether the kernels were compiled with SIMD128. */
+  simd: boolean;
+  /** Where the worker runs. */
+  runtime: 'node' | 'browser';
+  /** The worker's `crossOriginIsolated` (browsers); `null` in Node. */
+  crossOriginIsolated: boolean | null;
+  /** Bytes of wasm memory the engine holds. */
+  memoryBytes: number;
+}
+
+/**
+ * Batches described by value, drawn inside the worker: d2l's language-model iterators over a
+ * corpus of token ids. For every epoch the worker runs
+ * `sequentialBatches(corpus, { batchSize, seqLen, rng, offset })` (or `randomBatches`) with
+ * one `rng = new Random(seed)` made when `fit` starts, so in-thread
+ * `fit(model, () => sequentialBatches(corpus, { batchSize, seqLen, rng }), options)` gives
+ * the same batches.
+ */
+export interface CorpusData {
+  corpus: Int32Array;
+  /** `'sequential'` (carry state: use with `bptt: 'truncated'`) or `'random'`. */
+  order: BatchOrder;
+  batchSize: number;
+  seqLen: number;
+  /** Seed of the offsets (and shuffles). Default `0`. */
+  seed?: number;
+  /** A fixed offset instead of a drawn one. */
+  offset?: number;
+}
+
+/** Explicit batches, the same every epoch. */
+export interface BatchesData {
+  batches: SequenceBatch[];
+}
+
+/** The data of a remote `fit`. */
+export type FitData = CorpusData | BatchesData;
+
+/** Optimiser configs that cross: the learning rate is a number (a schedule is a function). */
+export type WireOptimizerConfig = OptimizerConfig & { lr?: number };
+
+/** `fit` options that cross as data (callbacks and the signal are handled by the client). */
+export type WireFitOptions = Omit<FitOptions, 'signal' | 'onBatchEnd' | 'onEpochEnd' | 'optimizer'> & {
+  optimizer?: WireOptimizerConfig;
+};
+
+/** Options of a remote `sequential`: the vocabulary crosses as its JSON. */
+export interface WireSequentialOptions {
+  seed?: number;
+  inputSize?: number;
+  vocab?: VocabJSON;
+  tokenizer?: 'char' | 'word';
+}
+
+/** What the client keeps of a model living in the worker. */
+export interface ModelInfo {
+  id: number;
+  configs: LayerConfig[];
+  seed: number;
+  tokenizer: 'char' | 'word';
+  vocab: VocabJSON | null;
+  featureSize: number;
+  outputSize: number;
+  takesTokens: boolean;
+  output: RecurrentOutput;
+  parameterCount: number;
+  /** Every parameter's PyTorch name and shape. */
+  parameters: { name: string; shape: number[] }[];
+}
+
+/** Options of a remote `predict`. */
+export interface WirePredictOptions {
+  seqLen: number;
+  batchSize: number;
+  lengths?: ArrayLike<number>;
+  logSoftmax?: boolean;
+  /** Id of a state made by `zeroState`. */
+  stateId?: number;
+}
+
+/** Options of a remote `evaluate`. */
+export interface WireEvaluateOptions {
+  carryState?: boolean;
+  stateId?: number;
+}
+
+/** A progress callback as the worker sees it (a comlink proxy: calls return promises). */
+export type RemoteCallback<T> = (info: T) => Promise<void | boolean>;
+
+/**
+ * The object the worker exposes. Model and state objects stay in the worker and are named by
+ * ids; results are copies, their buffers transferred.
+ */
+export interface WorkerApi {
+  init(options: WorkerInitOptions): Promise<EngineInfo>;
+  engineInfo(): EngineInfo;
+  sequential(layers: LayerConfig[], options: WireSequentialOptions): ModelInfo;
+  loadModel(bytes: Uint8Array): ModelInfo;
+  save(modelId: number): Uint8Array;
+  fit(
+    modelId: number,
+    data: FitData,
+    options: WireFitOptions,
+    onBatchEnd: RemoteCallback<BatchInfo> | undefined,
+    onEpochEnd: RemoteCallback<EpochInfo> | undefined,
+    callId: number,
+  ): Promise<History>;
+  /** Stops the running `fit` with this call id after its current batch (no-op if none). */
+  abort(callId: number): void;
+  evaluate(modelId: number, batch: SequenceBatch, loss: LossKind, options: WireEvaluateOptions): { loss: number; count: number; correct: number };
+  predict(modelId: number, x: ArrayLike<number>, options: WirePredictOptions): Float32Array;
+  gradientFlow(modelId: number, batch: SequenceBatch, loss: LossKind): GradientFlow[];
+  generate(modelId: number, prefix: string | number[], options: GenerateOptions): string | number[];
+  resetState(modelId: number): void;
+  stateDict(modelId: number): Map<string, Float32Array>;
+  loadStateDict(modelId: number, dict: Map<string, Float32Array>, strict: boolean): void;
+  disposeModel(modelId: number): void;
+  zeroState(modelId: number, batchSize: number): number;
+  step(modelId: number, stateId: number, x: ArrayLike<number>, logSoftmax: boolean): Float32Array;
+  getState(stateId: number, index: number): LayerStateArrays;
+  setState(stateId: number, index: number, value: Partial<LayerStateArrays>): void;
+  zeroStateValues(stateId: number): void;
+  disposeState(stateId: number): void;
+  /** Frees every model and state, stops the pool and forgets the engine. */
+  shutdown(): Promise<void>;
+}
+
+/** The first message a worker posts: started (comlink exposed) or failed. */
+export interface ReadyMessage {
+  recurrentWorker: 'ready' | 'failed';
+  error?: string;
+}
+
+/** The first message a browser worker receives: where comlink is, if a bare import fails. */
+export interface HelloMessage {
+  recurrentWorker: 'hello';
+  comlinkUrl?: string;
+}
