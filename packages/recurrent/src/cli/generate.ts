@@ -1,0 +1,97 @@
+/**
+ * `recurrent generate`: continues a prefix with a trained model. Only the continuation goes to
+ * stdout (followed by a newline), so it can be piped; what was loaded goes to stderr.
+ */
+import { init } from '../engine/loader.js';
+import { Random } from '../data/random.js';
+import { sample, tokenize } from '../model/generate.js';
+import type { Model } from '../model/model.js';
+import { CliError } from './errors.js';
+import { modelSummary } from './format.js';
+import { openModel } from './model-file.js';
+
+export interface GenerateFlags {
+  model: string;
+  prefix: string;
+  length: number;
+  temperature?: number;
+  greedy?: boolean;
+  topK?: number;
+  seed: number;
+  threads: number | 'auto';
+  quiet?: boolean;
+}
+
+/**
+ * The prefix as the model will read it. Tokens outside the vocabulary would be read as
+ * `<unk>`; when lowercasing helps (d2l's preprocessing lowercases) the prefix is lowercased,
+ * and a warning names the tokens still unknown.
+ */
+export function readablePrefix(model: Model, prefix: string, note: (line: string) => void, warn: (line: string) => void): string {
+  const vocab = model.vocab;
+  if (!vocab) throw new CliError('the model has no vocabulary, so it cannot read a text prefix');
+  const unknown = (text: string) => tokenize(model, text).filter((t) => !vocab.has(t));
+  let text = prefix;
+  const lower = prefix.toLowerCase();
+  if (lower !== prefix && unknown(lower).length < unknown(prefix).length) {
+    note(`note: the vocabulary is lowercase; reading the prefix as ${JSON.stringify(lower)}`);
+    text = lower;
+  }
+  const missing = unknown(text);
+  if (missing.length > 0) {
+    const distinct = [...new Set(missing)].slice(0, 8).map((t) => JSON.stringify(t));
+    warn(`warning: ${missing.length} token${missing.length === 1 ? '' : 's'} of the prefix ${missing.length === 1 ? 'is' : 'are'} not in the model's vocabulary and will be read as <unk>: ${distinct.join(', ')}`);
+  }
+  return text;
+}
+
+/**
+ * The model's `generate` loop (prefix fed token by token, then each pick fed back; the same
+ * sampler and seeding), except that `<unk>` is never picked: it stands for no character, and
+ * an undertrained model would otherwise print the literal `<unk>` now and then.
+ */
+export function continuation(model: Model, prefix: string, o: { length: number; temperature: number; topK: number | undefined; seed: number }): string {
+  const vocab = model.vocab!;
+  const ids = vocab.encode(tokenize(model, prefix));
+  const rng = new Random(o.seed);
+  const state = model.zeroState(1);
+  try {
+    let logits: Float32Array = new Float32Array(0);
+    for (const id of ids) logits = model.step([id], state);
+    const out: number[] = [];
+    for (let n = 0; n < o.length; n++) {
+      if (vocab.size > 1) logits[vocab.unkId] = -Infinity;
+      const next = sample(logits, o.temperature, o.topK, rng);
+      out.push(next);
+      if (n + 1 < o.length) logits = model.step([next], state);
+    }
+    return vocab.decode(out).join(model.tokenizer === 'word' ? ' ' : '');
+  } finally {
+    state.dispose();
+  }
+}
+
+export async function generate(f: GenerateFlags): Promise<void> {
+  if (f.prefix.length === 0) throw new CliError('--prefix must not be empty: the model needs at least one token to start from');
+  await init({ threads: f.threads });
+  const { model, kind } = await openModel(f.model);
+  try {
+    if (!model.takesTokens || !model.dense) throw new CliError(`${f.model} is not a language model (it needs a token input layer and a dense output)`);
+    if (model.recurrent.some((r) => r.directions === 2)) throw new CliError(`${f.model} is bidirectional, so it cannot generate text one token at a time`);
+    const note = (line: string) => {
+      if (!f.quiet) process.stderr.write(`${line}\n`);
+    };
+    const prefix = readablePrefix(model, f.prefix, note, (line) => process.stderr.write(`${line}\n`));
+    const mode = f.greedy ? 'greedy' : `temperature ${f.temperature ?? 1}${f.topK ? `, top-k ${f.topK}` : ''}, seed ${f.seed}`;
+    note(`model: ${kind === 'pytorch' ? 'PyTorch folder' : 'checkpoint'} ${f.model}: ${modelSummary(model.configs)}; ${f.length} ${model.tokenizer === 'word' ? 'words' : 'characters'}, ${mode}`);
+    const text = continuation(model, prefix, {
+      length: f.length,
+      temperature: f.greedy ? 0 : (f.temperature ?? 1),
+      topK: f.topK,
+      seed: f.seed,
+    });
+    process.stdout.write(`${text}\n`);
+  } finally {
+    model.dispose();
+  }
+}
