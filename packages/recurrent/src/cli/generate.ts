@@ -3,8 +3,7 @@
  * stdout (followed by a newline), so it can be piped; what was loaded goes to stderr.
  */
 import { init } from '../engine/loader.js';
-import { Random } from '../data/random.js';
-import { sample, tokenize } from '../model/generate.js';
+import { tokenize } from '../model/generate.js';
 import type { Model } from '../model/model.js';
 import { CliError } from './errors.js';
 import { modelSummary } from './format.js';
@@ -45,30 +44,16 @@ export function readablePrefix(model: Model, prefix: string, note: (line: string
   return text;
 }
 
-/**
- * The model's `generate` loop (prefix fed token by token, then each pick fed back; the same
- * sampler and seeding), except that `<unk>` is never picked: it stands for no character, and
- * an undertrained model would otherwise print the literal `<unk>` now and then.
- */
+/** The continuation of `prefix`; `<unk>` is never picked (it stands for no character). */
 export function continuation(model: Model, prefix: string, o: { length: number; temperature: number; topK: number | undefined; seed: number }): string {
   const vocab = model.vocab!;
-  const ids = vocab.encode(tokenize(model, prefix));
-  const rng = new Random(o.seed);
-  const state = model.zeroState(1);
-  try {
-    let logits: Float32Array = new Float32Array(0);
-    for (const id of ids) logits = model.step([id], state);
-    const out: number[] = [];
-    for (let n = 0; n < o.length; n++) {
-      if (vocab.size > 1) logits[vocab.unkId] = -Infinity;
-      const next = sample(logits, o.temperature, o.topK, rng);
-      out.push(next);
-      if (n + 1 < o.length) logits = model.step([next], state);
-    }
-    return vocab.decode(out).join(model.tokenizer === 'word' ? ' ' : '');
-  } finally {
-    state.dispose();
-  }
+  return model.generate(prefix, {
+    length: o.length,
+    temperature: o.temperature,
+    seed: o.seed,
+    ...(o.topK === undefined ? {} : { topK: o.topK }),
+    ...(vocab.size > 1 ? { exclude: [vocab.unkId] } : {}),
+  });
 }
 
 export async function generate(f: GenerateFlags): Promise<void> {

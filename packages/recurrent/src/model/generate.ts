@@ -5,7 +5,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber } from '../core/validate.js';
+import { checkInt, checkNumber, describe } from '../core/validate.js';
 import type { Model } from './model.js';
 
 /** Options of {@link generate}. */
@@ -20,6 +20,8 @@ export interface GenerateOptions {
   seed?: number;
   /** Same as `temperature: 0`. Default `false`. */
   greedy?: boolean;
+  /** Token ids never to generate (e.g. `<unk>`, which stands for no character). Default none. */
+  exclude?: readonly number[];
 }
 
 /** What {@link generateTokens} returns. */
@@ -62,7 +64,12 @@ export function generateTokens(model: Model, prefix: ArrayLike<number>, options:
   const topK = options.topK === undefined ? undefined : checkInt(op, 'topK', options.topK, 1);
   const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
   if (!model.takesTokens || !model.dense) throw new InvalidArgumentError(`${op}: needs a model with an embedding or oneHot input and a dense output`);
+  if (typeof prefix !== 'object' || prefix === null || typeof prefix.length !== 'number') {
+    throw new InvalidArgumentError(`${op}: argument \`prefix\` expected a string or an array of token ids, got ${describe(prefix)}`);
+  }
   if (prefix.length === 0) throw new InvalidArgumentError(`${op}: the prefix must hold at least one token`);
+  const exclude = (options.exclude ?? []).map((id, i) => checkInt(op, `exclude[${i}]`, id, 0, model.outputSize - 1));
+  if (exclude.length >= model.outputSize) throw new InvalidArgumentError(`${op}: \`exclude\` leaves no token to generate`);
   const state = model.zeroState(1);
   try {
     let logits: Float32Array = new Float32Array(0);
@@ -70,7 +77,8 @@ export function generateTokens(model: Model, prefix: ArrayLike<number>, options:
     const ids: number[] = [];
     const kept: Float32Array[] = [];
     for (let n = 0; n < length; n++) {
-      if (keepLogits) kept.push(logits);
+      if (keepLogits) kept.push(logits.slice());
+      for (const id of exclude) logits[id] = -Infinity;
       const next = sample(logits, temperature, topK, rng);
       ids.push(next);
       if (n + 1 < length) logits = model.step([next], state);
