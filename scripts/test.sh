@@ -28,6 +28,7 @@ lint fmt --all --check
 lint clippy --quiet -p recurrent-core -p recurrent-wasm --all-targets -- -D warnings
 group "rust: core tests" "$(native_cargo)" test --quiet -p recurrent-core
 group "typescript: typecheck tests and examples" pnpm exec tsc -p test/tsconfig.json --noEmit
+group "typescript: typecheck the playground" pnpm --filter recurrent-playground exec tsc -p tsconfig.json --noEmit
 group "js: unit tests, both wasm builds (node:test)" node --import tsx --test --test-reporter=spec test/unit/*.test.ts
 group "js: parity with PyTorch" node --import tsx test/parity/run.ts
 if compgen -G "test/browser/*.test.ts" >/dev/null; then

@@ -314,7 +314,7 @@ saveButton.addEventListener('click', () => {
 async function generateFromCurrent(): Promise<void> {
   if (!current) return;
   const sample = readSampleSettings(form);
-  const text = await current.model.generate(sample.prefix, { length: sample.length, temperature: sample.temperature, seed: generateSeed++ });
+  const text = await current.model.generate(sample.prefix, { length: sample.length, temperature: sample.temperature, seed: generateSeed++, exclude: [0] }); // id 0 is <unk>
   generated.hidden = false;
   generated.replaceChildren(sampleText(sample.prefix, text));
 }

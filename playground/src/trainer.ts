@@ -3,8 +3,8 @@
  * window of the book and generates a sample.
  *
  * Each epoch is its own `fit` call because the worker runs calls one after another: a
- * `generate` asked for while a `fit` runs would wait for the whole run. So the optimiser
- * state (Adam's moments, its step count) starts afresh every epoch.
+ * `generate` asked for while a `fit` runs would wait for the whole run. The optimiser's
+ * state (Adam's moments, its step count) carries over between the calls: the model keeps it.
  */
 import { batchCount, type BatchInfo, type EpochInfo } from 'recurrent';
 import type { RecurrentWorker, RemoteModel } from 'recurrent/worker';
@@ -20,7 +20,7 @@ export interface TrainEvents {
 
 export interface Corpus {
   ids: Int32Array;
-  vocab: { toJSON(): { tokens: string[] }; size: number };
+  vocab: { toJSON(): { tokens: string[] }; size: number; unkId: number };
 }
 
 /** Batches a full pass over the book gives with these settings (the fewest over the offsets drawn). */
@@ -66,7 +66,8 @@ export async function train(model: RemoteModel, corpus: Corpus, s: TrainSettings
     );
     const info = history.epochs[0];
     if (!info) return;
-    const text = await model.generate(sample.prefix, { length: sample.length, temperature: sample.temperature, seed: s.seed + epoch });
+    // `<unk>` stands for no character: never print it.
+    const text = await model.generate(sample.prefix, { length: sample.length, temperature: sample.temperature, seed: s.seed + epoch, exclude: [corpus.vocab.unkId] });
     events.epoch({ ...info, epoch }, step, text);
   }
 }

@@ -4,9 +4,10 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { checkInt, checkNumber, checkOneOf } from '../core/validate.js';
-import type { LossKind, Model, SequenceBatch, StepResult } from './model.js';
-import { Optimizer, type OptimizerConfig, sgd } from './optimizers.js';
+import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
+import { checkObject } from './checks.js';
+import { type LossKind, Model, type SequenceBatch, type StepResult } from './model.js';
+import { type OptimizerConfig, sgd } from './optimizers.js';
 
 /**
  * How gradients flow through time:
@@ -26,7 +27,11 @@ export interface FitOptions {
   epochs?: number;
   /** Loss. Default `'crossEntropy'`. */
   loss?: LossKind;
-  /** Optimiser. Default `sgd({ lr: 0.1 })`. */
+  /**
+   * Optimiser. Default `sgd({ lr: 0.1 })`. As in Keras, its state (momentum, Adam's moments
+   * and step count) carries over to the next `fit` of the same model with the same settings;
+   * `model.resetOptimizer()` starts afresh.
+   */
   optimizer?: OptimizerConfig;
   /** Global-norm gradient clipping threshold. Default: none. */
   clipNorm?: number;
@@ -51,11 +56,16 @@ export interface FitOptions {
 export interface BatchInfo {
   epoch: number;
   batch: number;
+  /** Mean loss over the batch's counted positions (over all its segments with bptt 'random'). */
   loss: number;
+  /** exp(loss) for cross-entropy. */
   perplexity: number;
+  /** Gradient norm before clipping (of the last segment with bptt 'random'). */
   gradNorm: number;
+  /** Whether clipping scaled the gradient (of any segment). */
   clipped: boolean;
   tokensPerSecond: number;
+  /** Whether a non-finite step was skipped (`onNonFinite: 'skip'`). */
   skipped: boolean;
 }
 
@@ -84,9 +94,19 @@ export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable
 /** Trains `model` on `data`. */
 export async function fit(model: Model, data: BatchSource, options: FitOptions = {}): Promise<History> {
   const op = 'fit';
+  if (!(model instanceof Model)) throw new InvalidArgumentError(`${op}: argument \`model\` expected a Model (from sequential), got ${describe(model)}`);
+  checkObject(op, 'options', options, 'an options object');
+  for (const name of ['onBatchEnd', 'onEpochEnd'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') {
+      throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a function, got ${describe(options[name])}`);
+    }
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`${op}: argument \`signal\` expected an AbortSignal, got ${describe(options.signal)}`);
+  }
   const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
   const loss = checkOneOf(op, 'loss', options.loss ?? 'crossEntropy', ['crossEntropy', 'mse'] as const);
-  const bptt = typeof options.bptt === 'object' ? options.bptt : { mode: options.bptt ?? 'full' };
+  const bptt = typeof options.bptt === 'object' && options.bptt !== null ? options.bptt : { mode: options.bptt ?? 'full' };
   const mode = checkOneOf(op, 'bptt', bptt.mode, ['full', 'truncated', 'random'] as const);
   const meanLength = mode === 'random' ? checkNumber(op, 'bptt.meanLength', bptt.meanLength ?? 16, 1, 1e6) : 0;
   const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(op, 'clipNorm', options.clipNorm, 1e-12, Infinity);
@@ -95,89 +115,126 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   if (typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches or a function of the epoch returning one`);
   }
-  const optimizer = new Optimizer(options.optimizer ?? sgd({ lr: 0.1 }), model.groups(), model.engine);
-  const rng = new Random(options.seed ?? 0);
+  const optimizer = model.optimizerFor(options.optimizer ?? sgd({ lr: 0.1 }));
+  const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
   const history: History = { epochs: [] };
   const carry = mode !== 'full';
-  try {
-    model.resetState();
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const started = performance.now();
-      let sum = 0;
-      let count = 0;
-      let correct = 0;
-      let tokens = 0;
-      let batches = 0;
-      let skipped = 0;
-      const source = typeof data === 'function' ? data(epoch) : data;
-      if (carry) model.resetState();
-      for (const batch of source) {
-        options.signal?.throwIfAborted();
-        const t0 = performance.now();
-        const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
-        let last: StepResult | undefined;
-        let skippedNow = false;
-        for (const segment of segments) {
-          try {
-            last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery: options.checkpointEvery ?? 0 });
-          } catch (e) {
-            if (!(e instanceof NonFiniteError)) throw e;
-            if (onNonFinite === 'stop') {
-              throw new NonFiniteError(`fit: epoch ${epoch}, batch ${batches}: ${e.message}. Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'`, { cause: e });
-            }
-            skippedNow = true;
-            continue;
+  model.resetState();
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const started = performance.now();
+    let sum = 0;
+    let count = 0;
+    let correct = 0;
+    let tokens = 0;
+    let batches = 0;
+    let skipped = 0;
+    const source = typeof data === 'function' ? data(epoch) : data;
+    if (carry) model.resetState();
+    for (const batch of source) {
+      options.signal?.throwIfAborted();
+      const t0 = performance.now();
+      const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
+      let last: StepResult | undefined;
+      let skippedNow = false;
+      // Over the batch's segments (one, unless bptt is 'random'): its loss and clipping.
+      let batchSum = 0;
+      let batchCount = 0;
+      let clippedNow = false;
+      for (const segment of segments) {
+        try {
+          last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery: options.checkpointEvery ?? 0 });
+        } catch (e) {
+          if (!(e instanceof NonFiniteError)) throw e;
+          if (onNonFinite === 'stop') {
+            throw new NonFiniteError(`fit: epoch ${epoch}, batch ${batches}: ${e.message}. Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'`, { cause: e });
           }
-          sum += last.loss * last.count;
-          count += last.count;
-          correct += last.correct;
+          skippedNow = true;
+          continue;
         }
-        const positions = batch.seqLen * batch.batchSize;
-        tokens += positions;
-        batches++;
-        if (skippedNow) skipped++;
-        const seconds = (performance.now() - t0) / 1000;
-        if (options.onBatchEnd) {
-          const info: BatchInfo = {
-            epoch,
-            batch: batches - 1,
-            loss: last?.loss ?? Number.NaN,
-            perplexity: loss === 'crossEntropy' ? Math.exp(last?.loss ?? Number.NaN) : Number.NaN,
-            gradNorm: last?.gradNorm ?? Number.NaN,
-            clipped: (last?.clipScale ?? 1) < 1,
-            tokensPerSecond: positions / Math.max(seconds, 1e-9),
-            skipped: skippedNow,
-          };
-          if ((await options.onBatchEnd(info)) === false) return history;
-        }
-        if (batches % yieldEvery === 0) await new Promise<void>((r) => setTimeout(r, 0));
+        sum += last.loss * last.count;
+        count += last.count;
+        correct += last.correct;
+        batchSum += last.loss * last.count;
+        batchCount += last.count;
+        if (last.clipScale < 1) clippedNow = true;
       }
-      const seconds = (performance.now() - started) / 1000;
-      const mean = count > 0 ? sum / count : Number.NaN;
-      const info: EpochInfo = {
-        epoch,
-        loss: mean,
-        perplexity: loss === 'crossEntropy' ? Math.exp(mean) : Number.NaN,
-        accuracy: count > 0 ? correct / count : Number.NaN,
-        tokensPerSecond: tokens / Math.max(seconds, 1e-9),
-        batches,
-        skippedBatches: skipped,
-        seconds,
-      };
-      history.epochs.push(info);
-      if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
+      const batchLoss = batchCount > 0 ? batchSum / batchCount : Number.NaN;
+      const positions = batch.seqLen * batch.batchSize;
+      tokens += positions;
+      batches++;
+      if (skippedNow) skipped++;
+      const seconds = (performance.now() - t0) / 1000;
+      if (options.onBatchEnd) {
+        const info: BatchInfo = {
+          epoch,
+          batch: batches - 1,
+          loss: batchLoss,
+          perplexity: loss === 'crossEntropy' ? Math.exp(batchLoss) : Number.NaN,
+          gradNorm: last?.gradNorm ?? Number.NaN,
+          clipped: clippedNow,
+          tokensPerSecond: positions / Math.max(seconds, 1e-9),
+          skipped: skippedNow,
+        };
+        if ((await options.onBatchEnd(info)) === false) return history;
+      }
+      if (batches % yieldEvery === 0) await yieldToEventLoop();
     }
-    options.signal?.throwIfAborted();
-    return history;
-  } finally {
-    optimizer.dispose();
+    if (batches === 0) {
+      // Typically a one-shot iterator (a generator such as sequentialBatches(...)) passed
+      // directly: it is exhausted after the first epoch.
+      throw new InvalidArgumentError(
+        `${op}: the data gave no batch in epoch ${epoch}; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array`,
+      );
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const mean = count > 0 ? sum / count : Number.NaN;
+    const info: EpochInfo = {
+      epoch,
+      loss: mean,
+      perplexity: loss === 'crossEntropy' ? Math.exp(mean) : Number.NaN,
+      accuracy: count > 0 ? correct / count : Number.NaN,
+      tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+      batches,
+      skippedBatches: skipped,
+      seconds,
+    };
+    history.epochs.push(info);
+    if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
   }
+  options.signal?.throwIfAborted();
+  return history;
+}
+
+/**
+ * Lets the event loop run (timers, I/O, messages, rendering) and resumes as soon as it has:
+ * `setImmediate` in Node, a message in browsers. Not `setTimeout(0)`, which waits at least
+ * 1 ms (4 ms when nested in browsers): with small batches that was most of the time spent.
+ */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (callback: () => void) => unknown };
+  if (typeof g.setImmediate === 'function') return new Promise((resolve) => g.setImmediate!(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 }
 
 /** Cuts a time-major batch into consecutive segments of random lengths around `mean`. */
 function randomSegments(batch: SequenceBatch, mean: number, rng: Random): SequenceBatch[] {
+  checkObject('fit', 'batch', batch, 'an object { x, y, seqLen, batchSize }');
   if (batch.lengths !== undefined) {
     throw new InvalidArgumentError("fit: bptt 'random' does not take variable-length batches");
+  }
+  checkInt('fit', 'seqLen', batch.seqLen, 1);
+  for (const name of ['x', 'y'] as const) {
+    const a = batch[name];
+    if (typeof a !== 'object' || a === null || typeof a.length !== 'number' || a.length % batch.seqLen !== 0) {
+      throw new InvalidArgumentError(`fit: argument \`${name}\` expected a multiple of seqLen = ${batch.seqLen} values, got ${describe(a)}`);
+    }
   }
   const out: SequenceBatch[] = [];
   const B = batch.batchSize;

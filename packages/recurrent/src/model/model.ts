@@ -8,14 +8,19 @@ import { Random } from '../data/random.js';
 import type { Vocab } from '../data/vocab.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
-import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { checkInt } from '../core/validate.js';
+import { InvalidArgumentError, NonFiniteError, OutOfMemoryError } from '../errors.js';
+import { checkInt, checkOneOf, describe } from '../core/validate.js';
+import {
+  asOutOfMemory, checkLayerConfigs, checkObject, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkState, MAX_BATCH_FLOATS,
+} from './checks.js';
+import { gateCount } from '../core/stack.js';
+import { cellKindOf } from './layers.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
 import { DenseLayer } from './dense-layer.js';
 import { InputLayer } from './embedding-layer.js';
 import type { DenseConfig, EmbeddingConfig, LayerConfig, OneHotConfig, RecurrentConfig, RecurrentOutput } from './layers.js';
-import type { Optimizer } from './optimizers.js';
+import { Optimizer, type OptimizerConfig } from './optimizers.js';
 import type { Param, ParamGroup } from './param.js';
 import { type LayerState, RecurrentLayer } from './recurrent-layer.js';
 import { ModelState } from './state.js';
@@ -98,6 +103,26 @@ export interface GradientFlow {
   norms: Float32Array;
 }
 
+/** Where {@link Model.findNonFinite} found the first NaN or infinity. */
+export interface NonFiniteReport {
+  /** The layer's module name as in parameter names (`embedding`, `rnn`, `rnn_1`, `fc`; `oneHot`). */
+  layer: string;
+  /** Its index in the model's layer configs. */
+  index: number;
+  /** `'parameters'`: one of its parameters holds the value; `'output'`: its output on the batch does. */
+  where: 'parameters' | 'output';
+  /** The parameter's full name (when `where` is `'parameters'`). */
+  parameter?: string;
+  /** Flat index of the value in the parameter or the output `[T, B, F]` (`[B, F]` when pooled). */
+  offset: number;
+  /** Time step of the value in the output (`undefined` for parameters and pooled outputs). */
+  step?: number;
+  /** Sequence of the value in the output (`undefined` for parameters). */
+  sequence?: number;
+  /** The value itself: NaN, Infinity or -Infinity. */
+  value: number;
+}
+
 /** A validated batch, ready for the kernels. */
 interface Prepared {
   seqLen: number;
@@ -117,7 +142,7 @@ export class Model extends Owned {
   readonly tokenizer: 'char' | 'word';
   /** @internal */ readonly engine: Engine;
   /** @internal */ readonly input: InputLayer | undefined;
-  /** @internal */ readonly recurrent: RecurrentLayer[];
+  /** @internal */ readonly recurrent: RecurrentLayer[] = [];
   /** @internal */ readonly dense: DenseLayer | undefined;
   /** @internal */ readonly ws = new Workspace();
   /** Features per step fed to the first recurrent layer. */
@@ -125,6 +150,7 @@ export class Model extends Owned {
   /** What the last recurrent layer outputs. */
   readonly output: RecurrentOutput;
   #carried: ModelState | undefined;
+  #optimizer: { key: string; optimizer: Optimizer } | undefined;
   #batches = 0;
 
   /** @internal Use {@link sequential}. */
@@ -134,6 +160,10 @@ export class Model extends Owned {
     if (!Array.isArray(layers) || layers.length === 0) {
       throw new InvalidArgumentError(`${op}: argument \`layers\` expected a non-empty array of layer configs, got ${String(layers)}`);
     }
+    checkObject(op, 'options', options, 'an options object');
+    // Every config is checked, and the size bounded, before anything is allocated.
+    checkLayerConfigs(op, layers);
+    checkParameterBudget(op, layers, options.inputSize);
     this.configs = layers;
     this.seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
     this.vocab = options.vocab;
@@ -142,43 +172,50 @@ export class Model extends Owned {
       throw new InvalidArgumentError(`${op}: option \`tokenizer\` expected 'char' or 'word', got ${String(this.tokenizer)}`);
     }
     this.engine = currentEngine();
-    const rng = new Random(this.seed);
-    let i = 0;
-    const first = layers[0]!;
-    if (first.type === 'embedding' || first.type === 'oneHot') {
-      this.input = new InputLayer(first as EmbeddingConfig | OneHotConfig, this.engine, rng);
-      this.featureSize = this.input.dim;
-      i = 1;
-      if (options.inputSize !== undefined && options.inputSize !== this.featureSize) {
-        throw new InvalidArgumentError(`${op}: option \`inputSize\` ${options.inputSize} disagrees with the input layer's ${this.featureSize} features`);
+    try {
+      const rng = new Random(this.seed);
+      let i = 0;
+      const first = layers[0]!;
+      if (first.type === 'embedding' || first.type === 'oneHot') {
+        this.input = new InputLayer(first as EmbeddingConfig | OneHotConfig, this.engine, rng);
+        this.featureSize = this.input.dim;
+        i = 1;
+        if (options.inputSize !== undefined && options.inputSize !== this.featureSize) {
+          throw new InvalidArgumentError(`${op}: option \`inputSize\` ${options.inputSize} disagrees with the input layer's ${this.featureSize} features`);
+        }
+      } else {
+        this.input = undefined;
+        this.featureSize = checkInt(op, 'inputSize (needed without an embedding or oneHot layer)', options.inputSize, 1);
       }
-    } else {
-      this.input = undefined;
-      this.featureSize = checkInt(op, 'inputSize (needed without an embedding or oneHot layer)', options.inputSize, 1);
-    }
-    this.recurrent = [];
-    let size = this.featureSize;
-    for (; i < layers.length && ['rnn', 'gru', 'lstm'].includes(layers[i]!.type); i++) {
-      const prev = this.recurrent[this.recurrent.length - 1];
-      if (prev && (prev.config.output ?? 'sequence') !== 'sequence') {
-        throw new InvalidArgumentError(`${op}: only the last recurrent layer may set \`output\` to '${prev.config.output}'`);
+      let size = this.featureSize;
+      for (; i < layers.length && ['rnn', 'gru', 'lstm'].includes(layers[i]!.type); i++) {
+        const prev = this.recurrent[this.recurrent.length - 1];
+        if (prev && (prev.config.output ?? 'sequence') !== 'sequence') {
+          throw new InvalidArgumentError(`${op}: only the last recurrent layer may set \`output\` to '${prev.config.output}'`);
+        }
+        const r = new RecurrentLayer(layers[i] as RecurrentConfig, this.recurrent.length, size, rng, this.engine);
+        this.recurrent.push(r);
+        size = r.outputSize;
       }
-      const r = new RecurrentLayer(layers[i] as RecurrentConfig, this.recurrent.length, size, rng, this.engine);
-      this.recurrent.push(r);
-      size = r.outputSize;
-    }
-    if (this.recurrent.length === 0) {
-      throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer, got ${layers.map((l) => l.type).join(', ')}`);
-    }
-    this.output = this.recurrent[this.recurrent.length - 1]!.config.output ?? 'sequence';
-    if (i < layers.length && layers[i]!.type === 'dense') {
-      this.dense = new DenseLayer(layers[i] as DenseConfig, size, this.engine, rng);
-      i++;
-    } else {
-      this.dense = undefined;
-    }
-    if (i < layers.length) {
-      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense]`);
+      if (this.recurrent.length === 0) {
+        throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer, got ${layers.map((l) => l.type).join(', ')}`);
+      }
+      this.output = this.recurrent[this.recurrent.length - 1]!.config.output ?? 'sequence';
+      if (i < layers.length && layers[i]!.type === 'dense') {
+        this.dense = new DenseLayer(layers[i] as DenseConfig, size, this.engine, rng);
+        i++;
+      } else {
+        this.dense = undefined;
+      }
+      if (i < layers.length) {
+        throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense]`);
+      }
+    } catch (e) {
+      // Free what was built before the failure: a failed constructor leaves nothing behind.
+      this.input?.dispose();
+      this.recurrent.forEach((r) => r.dispose());
+      this.dense?.dispose();
+      throw asOutOfMemory(op, e);
     }
   }
 
@@ -218,6 +255,27 @@ export class Model extends Owned {
     this.#carried = undefined;
   }
 
+  /**
+   * The optimiser `fit` uses for `config`: the previous one when the settings are the same
+   * (so its state carries over, as in Keras), else a new one.
+   */
+  optimizerFor(config: OptimizerConfig): Optimizer {
+    this.live();
+    const key = JSON.stringify(config, (_, v: unknown) => (typeof v === 'function' ? `fn:${String(v)}` : v));
+    if (this.#optimizer?.key !== key) {
+      const optimizer = new Optimizer(config, this.groups(), this.engine);
+      this.#optimizer?.optimizer.dispose();
+      this.#optimizer = { key, optimizer };
+    }
+    return this.#optimizer.optimizer;
+  }
+
+  /** Forgets the optimiser state kept between `fit` calls. */
+  resetOptimizer(): void {
+    this.#optimizer?.optimizer.dispose();
+    this.#optimizer = undefined;
+  }
+
   /** A zero state for `batchSize` sequences, for {@link Model.step} or as a starting state. */
   zeroState(batchSize: number): ModelState {
     this.live();
@@ -245,11 +303,17 @@ export class Model extends Owned {
     const seqLen = checkInt(what, 'seqLen', batch.seqLen, 1);
     const b = checkInt(what, 'batchSize', batch.batchSize, 1);
     const rows = seqLen * b;
-    if (rows * Math.max(this.featureSize, this.outputSize) > 1 << 28) {
-      throw new InvalidArgumentError(`${what}: a batch of ${seqLen} x ${b} positions does not fit in memory with this model`);
+    const floats = rows * this.#floatsPerPosition();
+    if (floats > MAX_BATCH_FLOATS) {
+      throw new OutOfMemoryError(
+        `${what}: arguments \`seqLen\` x \`batchSize\` = ${seqLen} x ${b} positions need about ${Math.round(floats / 2 ** 18)} MiB of working memory with this model, more than fits in wasm memory (${MAX_BATCH_FLOATS / 2 ** 18} MiB); use shorter or fewer sequences per batch`,
+      );
     }
     const lengths = new Uint32Array(batch.lengths === undefined ? 0 : b);
     if (batch.lengths !== undefined) {
+      if (batch.lengths === null || typeof batch.lengths !== 'object') {
+        throw new InvalidArgumentError(`${what}: argument \`lengths\` expected ${b} integers in [1, ${seqLen}], got ${describe(batch.lengths)}`);
+      }
       if (batch.lengths.length !== b) throw new InvalidArgumentError(`${what}: argument \`lengths\` expected ${b} values, got ${batch.lengths.length}`);
       for (let i = 0; i < b; i++) lengths[i] = checkInt(what, `lengths[${i}]`, batch.lengths[i], 1, seqLen);
     }
@@ -290,6 +354,17 @@ export class Model extends Owned {
       return { seqLen, b, rows, lengths, ids, x, targets };
     }
     return { seqLen, b, rows, lengths, ids, x: undefined, targets };
+  }
+
+  /**
+   * Floats of working memory per (step, sequence) position a training batch needs, roughly:
+   * input features, and per stacked layer its output plus what BPTT records (gate
+   * activations, states), then the output layer and its gradient.
+   */
+  #floatsPerPosition(): number {
+    let n = this.featureSize + 3 * this.outputSize;
+    for (const r of this.recurrent) n += r.stacks.length * r.outputSize * (gateCount(cellKindOf(r.config)) + 4);
+    return n;
   }
 
   /** 1 for valid (t, b) rows of a varlen batch, time-major; undefined when all are valid. */
@@ -449,34 +524,51 @@ export class Model extends Owned {
    * {@link NonFiniteError}.
    */
   trainStep(batch: SequenceBatch, options: TrainStepOptions): StepResult {
-    const p = this.#prepare(batch, 'trainStep', options.loss);
+    const op = 'trainStep';
+    this.live();
+    checkObject(op, 'options', options, 'an options object { loss, optimizer, ... }');
+    const loss = checkOneOf(op, 'loss', options.loss, ['crossEntropy', 'mse'] as const);
+    const p = this.#prepare(batch, op, loss);
     const clip = options.clipNorm;
-    if (clip !== undefined && !(clip > 0)) throw new InvalidArgumentError(`trainStep: option \`clipNorm\` expected a number > 0, got ${String(clip)}`);
-    const states = this.#states(options.state, options.carryState, p.b, 'trainStep');
-    // Keep the carried state as it was if this step fails, so a caller can skip the batch.
-    const saved = states?.map((s) => ({ h: s.h.map((b) => b.read()), c: s.c.map((b) => b.read()) }));
-    const seed = (this.seed * 2654435761 + this.#batches++) >>> 0;
+    if (clip !== undefined && !(typeof clip === 'number' && clip > 0)) throw new InvalidArgumentError(`trainStep: option \`clipNorm\` expected a number > 0, got ${describe(clip)}`);
+    const optimizer = checkOptimizer(op, options.optimizer, this.groups());
+    const epoch = checkInt(op, 'epoch', options.epoch ?? 0, 0);
+    checkOptionalBoolean(op, 'carryState', options.carryState);
+    const state = checkState(op, 'state', options.state);
     const checkpointEvery = checkInt('trainStep', 'checkpointEvery', options.checkpointEvery ?? 0, 0);
-    const m = this.#forwardBackward(p, options.loss, states, seed, undefined, checkpointEvery);
-    let sq = 0;
-    for (const g of this.groups()) sq += this.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
-    const gradNorm = Math.sqrt(sq);
-    if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
+    const states = this.#states(state, options.carryState, p.b, op);
+    // Keep the carried state (and the dropout counter) as they were if this step fails, so a
+    // failed step changes nothing and a caller can skip the batch.
+    const saved = states?.map((s) => ({ h: s.h.map((b) => b.read()), c: s.c.map((b) => b.read()) }));
+    const batches = this.#batches;
+    try {
+      const seed = (this.seed * 2654435761 + this.#batches++) >>> 0;
+      const m = this.#forwardBackward(p, loss, states, seed, undefined, checkpointEvery);
+      let sq = 0;
+      for (const g of this.groups()) sq += this.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
+      const gradNorm = Math.sqrt(sq);
+      if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
+        throw new NonFiniteError(`trainStep: the ${Number.isFinite(m.loss) ? 'gradient norm' : 'loss'} is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
+      }
+      const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
+      optimizer.apply(clipScale, epoch);
+      return { loss: m.loss, gradNorm, clipScale, count: m.count, correct: m.correct };
+    } catch (e) {
+      this.#batches = batches;
       if (states && saved) states.forEach((s, i) => {
         s.h.forEach((b, l) => b.write(saved[i]!.h[l]!));
         s.c.forEach((b, l) => b.write(saved[i]!.c[l]!));
       });
-      throw new NonFiniteError(`trainStep: the ${Number.isFinite(m.loss) ? 'gradient norm' : 'loss'} is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
+      throw e;
     }
-    const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
-    options.optimizer.apply(clipScale, options.epoch ?? 0);
-    return { loss: m.loss, gradNorm, clipScale, count: m.count, correct: m.correct };
   }
 
   /** Loss (and accuracy counts) of a batch without changing anything (no dropout). */
   evaluate(batch: SequenceBatch, loss: LossKind = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): { loss: number; count: number; correct: number } {
-    const p = this.#prepare(batch, 'evaluate', loss);
-    const states = this.#states(options.state, options.carryState, p.b, 'evaluate');
+    checkObject('evaluate', 'options', options, 'an options object');
+    const p = this.#prepare(batch, 'evaluate', checkOneOf('evaluate', 'loss', loss, ['crossEntropy', 'mse'] as const));
+    checkOptionalBoolean('evaluate', 'carryState', options.carryState);
+    const states = this.#states(checkState('evaluate', 'state', options.state), options.carryState, p.b, 'evaluate');
     const top = this.#forwardFeatures(p, false, states, 0);
     const { n, features } = this.#pool(p, top);
     return this.#loss(p, loss, n, features, undefined);
@@ -490,8 +582,10 @@ export class Model extends Owned {
     x: ArrayLike<number>,
     options: { seqLen: number; batchSize: number; lengths?: ArrayLike<number>; logSoftmax?: boolean; state?: ModelState },
   ): Float32Array {
-    const p = this.#prepare({ x, y: [], seqLen: options.seqLen, batchSize: options.batchSize, ...(options.lengths ? { lengths: options.lengths } : {}) }, 'predict', undefined);
-    const states = options.state ? options.state.use(this, p.b, 'predict') : undefined;
+    checkObject('predict', 'options', options, 'an options object { seqLen, batchSize, ... }');
+    const p = this.#prepare({ x, y: [], seqLen: options.seqLen, batchSize: options.batchSize, ...(options.lengths !== undefined ? { lengths: options.lengths } : {}) }, 'predict', undefined);
+    checkOptionalBoolean('predict', 'logSoftmax', options.logSoftmax);
+    const states = checkState('predict', 'state', options.state)?.use(this, p.b, 'predict');
     const top = this.#forwardFeatures(p, false, states, 0);
     const { n, features } = this.#pool(p, top);
     if (!this.dense) return features.view().slice(0, n * this.outputSize);
@@ -513,6 +607,9 @@ export class Model extends Owned {
    */
   loadStateDict(dict: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>, options: { strict?: boolean } = {}): void {
     this.live();
+    checkObject('loadStateDict', 'dict', dict, 'a Map or object of parameter name to values');
+    checkObject('loadStateDict', 'options', options, 'an options object');
+    checkOptionalBoolean('loadStateDict', 'strict', options.strict);
     const strict = options.strict ?? true;
     const entries = dict instanceof Map ? dict : new Map(Object.entries(dict as Record<string, ArrayLike<number>>));
     const params = this.parameters();
@@ -530,8 +627,8 @@ export class Model extends Owned {
     for (const p of params) {
       const v = entries.get(p.name);
       if (v === undefined) continue;
-      if (v.length !== p.size) {
-        throw new InvalidArgumentError(`loadStateDict: \`${p.name}\` expected shape [${p.shape.join(', ')}] (${p.size} values), got ${v.length} values`);
+      if (typeof v !== 'object' || v === null || v.length !== p.size) {
+        throw new InvalidArgumentError(`loadStateDict: \`${p.name}\` expected shape [${p.shape.join(', ')}] (${p.size} values), got ${typeof v === 'object' && v !== null ? `${v.length} values` : describe(v)}`);
       }
       const f = v instanceof Float32Array ? v : Float32Array.from(v);
       if (!f.every(Number.isFinite)) throw new InvalidArgumentError(`loadStateDict: \`${p.name}\` contains a non-finite value`);
@@ -547,8 +644,12 @@ export class Model extends Owned {
    */
   step(x: ArrayLike<number>, state: ModelState, options: { logSoftmax?: boolean } = {}): Float32Array {
     this.live();
-    const b = state.batchSize;
-    const layers = state.use(this, b, 'step');
+    const checked = checkState('step', 'state', state);
+    if (!checked) throw new InvalidArgumentError('step: argument `state` expected a ModelState (from model.zeroState), got undefined');
+    checkObject('step', 'options', options, 'an options object');
+    checkOptionalBoolean('step', 'logSoftmax', options.logSoftmax);
+    const b = checked.batchSize;
+    const layers = checked.use(this, b, 'step');
     if (this.recurrent.some((r) => r.directions === 2)) {
       throw new InvalidArgumentError('step: a bidirectional model cannot run step by step (its reverse direction needs the whole sequence)');
     }
@@ -591,7 +692,7 @@ export class Model extends Owned {
    * (no update): the curve that shows vanishing and exploding gradients.
    */
   gradientFlow(batch: SequenceBatch, loss: LossKind = 'crossEntropy'): GradientFlow[] {
-    const p = this.#prepare(batch, 'gradientFlow', loss);
+    const p = this.#prepare(batch, 'gradientFlow', checkOneOf('gradientFlow', 'loss', loss, ['crossEntropy', 'mse'] as const));
     const buffers = this.recurrent.map((r) => r.stacks.map((_, l) => this.ws.get(`${r.name}.flow${l}`, r.directions * p.seqLen)));
     this.#forwardBackward(p, loss, undefined, 0, buffers);
     const result: GradientFlow[] = [];
@@ -603,8 +704,70 @@ export class Model extends Owned {
     return result;
   }
 
+  /**
+   * Opt-in diagnosis of non-finite values: runs the batch forward (inference: no dropout,
+   * zero initial state) layer by layer and reports the first layer, in order, whose
+   * parameters or output hold a NaN or infinity; `undefined` when every layer's output is
+   * finite (then a non-finite training step comes from the loss or the gradients). Only
+   * `batch.x` is used. Changes nothing.
+   */
+  findNonFinite(batch: Omit<SequenceBatch, 'y'> & { y?: ArrayLike<number> }): NonFiniteReport | undefined {
+    const op = 'findNonFinite';
+    checkObject(op, 'batch', batch, 'an object { x, seqLen, batchSize }');
+    const p = this.#prepare({ ...batch, y: [] }, op, undefined);
+    const firstBad = (v: Float32Array): number => v.findIndex((x) => !Number.isFinite(x));
+    const inParams = (layer: string, index: number, params: readonly Param[]): NonFiniteReport | undefined => {
+      for (const q of params) {
+        const v = q.read();
+        const i = firstBad(v);
+        if (i >= 0) return { layer, index, where: 'parameters', parameter: q.name, offset: i, value: v[i]! };
+      }
+      return undefined;
+    };
+    const inOutput = (layer: string, index: number, buf: Float32Buffer, width: number, pooled: boolean): NonFiniteReport | undefined => {
+      const v = buf.view().subarray(0, (pooled ? p.b : p.rows) * width);
+      const i = firstBad(v);
+      if (i < 0) return undefined;
+      const row = Math.floor(i / width);
+      const where = pooled ? { sequence: row } : { step: Math.floor(row / p.b), sequence: row % p.b };
+      return { layer, index, where: 'output', offset: i, ...where, value: v[i]! };
+    };
+    let index = 0;
+    const xBuf = this.ws.get('x', p.rows * this.featureSize);
+    if (this.input && p.ids) {
+      const c = this.input.config;
+      const name = c.type === 'embedding' ? (c.name ?? 'embedding') : 'oneHot';
+      const bad = inParams(name, 0, this.input.params);
+      if (bad) return bad;
+      this.input.forward(p.ids, xBuf);
+      const out = inOutput(name, 0, xBuf, this.featureSize, false);
+      if (out) return out;
+      index = 1;
+    } else if (p.x) {
+      xBuf.write(p.x);
+    }
+    let h = xBuf;
+    for (const [i, r] of this.recurrent.entries()) {
+      const bad = inParams(r.name, index + i, r.params);
+      if (bad) return bad;
+      h = r.forward(this.ws, p.seqLen, p.b, h, p.lengths, undefined, false, 0);
+      const out = inOutput(r.name, index + i, h, r.outputSize, false);
+      if (out) return out;
+    }
+    if (!this.dense) return undefined;
+    const name = this.dense.config.name ?? 'fc';
+    const denseIndex = index + this.recurrent.length;
+    const bad = inParams(name, denseIndex, this.dense.params);
+    if (bad) return bad;
+    const { n, features } = this.#pool(p, h);
+    const out = this.ws.get('out', n * this.outputSize);
+    this.dense.logits(n, features, out, false);
+    return inOutput(name, denseIndex, out, this.outputSize, this.output !== 'sequence');
+  }
+
   protected free(): void {
     this.resetState();
+    this.resetOptimizer();
     this.ws.dispose();
     this.input?.dispose();
     for (const r of this.recurrent) r.dispose();
