@@ -3,6 +3,7 @@
  * dimensions. The same kernel the recurrent layers use; exposed for benchmarks and for
  * users who need a fast matrix product.
  */
+import { checkNumber, describe } from './core/validate.js';
 import { InvalidArgumentError } from './errors.js';
 import { Float32Buffer } from './tensor/buffer.js';
 
@@ -53,6 +54,14 @@ export function gemm(
   c: Float32Buffer,
   options: GemmOptions = {},
 ): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`gemm: argument \`options\` expected an options object, got ${describe(options)}`);
+  }
+  for (const flag of ['transA', 'transB', 'reference'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw new InvalidArgumentError(`gemm: argument \`${flag}\` expected a boolean, got ${describe(options[flag])}`);
+    }
+  }
   const transA = options.transA ?? false;
   const transB = options.transB ?? false;
   dim('m', m);
@@ -61,8 +70,8 @@ export function gemm(
   const lda = dim('lda', options.lda ?? (transA ? m : k));
   const ldb = dim('ldb', options.ldb ?? (transB ? k : n));
   const ldc = dim('ldc', options.ldc ?? n);
-  const alpha = options.alpha ?? 1;
-  const beta = options.beta ?? 0;
+  const alpha = checkNumber('gemm', 'alpha', options.alpha ?? 1, -3.4e38, 3.4e38);
+  const beta = checkNumber('gemm', 'beta', options.beta ?? 0, -3.4e38, 3.4e38);
   if (!(a instanceof Float32Buffer) || !(b instanceof Float32Buffer) || !(c instanceof Float32Buffer)) {
     throw new InvalidArgumentError('gemm: arguments `a`, `b` and `c` expected Float32Buffer instances');
   }

@@ -14,7 +14,7 @@ import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
-import { checkFloats, checkInt, checkOneOf } from './validate.js';
+import { checkFloats, checkInt, checkOneOf, describe } from './validate.js';
 
 /** The equations a stack computes. */
 export type CellKind =
@@ -260,6 +260,7 @@ export class RecurrentStack extends Owned {
   forward(x: Float32Array, options: StackForwardOptions): StackForwardResult {
     this.live();
     const op = `${OP}.forward`;
+    checkOptions(op, options);
     const seqLen = checkInt(op, 'seqLen', options.seqLen, 1);
     const batch = checkInt(op, 'batch', options.batch, 1);
     const layout = checkOneOf(op, 'layout', options.layout ?? 'time-major', ['time-major', 'batch-major'] as const);
@@ -279,6 +280,7 @@ export class RecurrentStack extends Owned {
       const hN = buf(stateSize);
       const cN = hasC ? buf(stateSize) : undefined;
       const training = options.training ?? false;
+      if (typeof training !== 'boolean') throw new InvalidArgumentError(`${op}: argument \`training\` expected a boolean, got ${describe(training)}`);
       this.#forward(training, layout === 'batch-major', seqLen, batch, xb.handle, lengths, h0, c0, y.handle, hN.handle, cN?.handle ?? 0);
       const result: StackForwardResult = { y: y.read(), hN: hN.read() };
       if (cN) result.cN = cN.read();
@@ -293,6 +295,7 @@ export class RecurrentStack extends Owned {
   backward(options: StackBackwardOptions): StackBackwardResult {
     this.live();
     const op = `${OP}.backward`;
+    checkOptions(op, options);
     const last = this.#last;
     if (!last) throw new InvalidArgumentError(`${op}: no training forward to go back through; call forward(x, { training: true }) first`);
     const { seqLen, batch } = last;
@@ -398,10 +401,16 @@ function withTemps<T>(f: (buf: (data: Float32Array | number) => Float32Buffer) =
   }
 }
 
+function checkOptions(op: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${op}: argument \`options\` expected an options object, got ${describe(options)}`);
+  }
+}
+
 function checkLengths(op: string, lengths: ArrayLike<number> | undefined, batch: number, seqLen: number): Uint32Array {
   if (lengths === undefined) return new Uint32Array(0);
-  if (lengths.length !== batch) {
-    throw new InvalidArgumentError(`${op}: argument \`lengths\` expected ${batch} values (one per sequence), got ${lengths.length}`);
+  if (typeof lengths !== 'object' || lengths === null || lengths.length !== batch) {
+    throw new InvalidArgumentError(`${op}: argument \`lengths\` expected ${batch} values (one per sequence), got ${typeof lengths === 'object' && lengths !== null ? lengths.length : describe(lengths)}`);
   }
   const out = new Uint32Array(batch);
   for (let b = 0; b < batch; b++) out[b] = checkInt(op, `lengths[${b}]`, lengths[b], 1, seqLen);

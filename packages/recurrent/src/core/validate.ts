@@ -17,7 +17,7 @@ export function checkNumber(op: string, name: string, value: unknown, min: numbe
   return value;
 }
 
-/** A Float32Array (or number array) of exactly `length` elements, as a Float32Array. */
+/** A Float32Array (or number array) of exactly `length` finite elements, as a Float32Array. */
 export function checkFloats(op: string, name: string, value: unknown, length: number, shape: string): Float32Array {
   if (!(value instanceof Float32Array) && !Array.isArray(value)) {
     throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a Float32Array of shape ${shape} (${length} values), got ${describe(value)}`);
@@ -25,7 +25,12 @@ export function checkFloats(op: string, name: string, value: unknown, length: nu
   if (value.length !== length) {
     throw new InvalidArgumentError(`${op}: argument \`${name}\` expected shape ${shape} (${length} values), got ${value.length} values`);
   }
-  return value instanceof Float32Array ? value : Float32Array.from(value as number[]);
+  const floats = value instanceof Float32Array ? value : Float32Array.from(value as number[]);
+  const bad = floats.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) {
+    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected finite values, got ${floats[bad]} at index ${bad}`);
+  }
+  return floats;
 }
 
 /** One of the allowed strings. */

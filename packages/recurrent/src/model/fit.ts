@@ -133,6 +133,9 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
     for (const batch of source) {
       options.signal?.throwIfAborted();
       const t0 = performance.now();
+      // A batch cut into segments is checked whole first: a bad part must not come after
+      // good segments were already trained on.
+      if (mode === 'random') model.checkBatch(batch, loss, 'fit');
       const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
       let last: StepResult | undefined;
       let skippedNow = false;

@@ -5,7 +5,7 @@ export type {
   RecurrentOutput, LstmVariant,
 } from './layers.js';
 export { Model, sequential } from './model.js';
-export type { SequentialOptions, SequenceBatch, LossKind, StepResult, TrainStepOptions, GradientFlow } from './model.js';
+export type { SequentialOptions, SequenceBatch, LossKind, StepResult, TrainStepOptions, GradientFlow, NonFiniteReport } from './model.js';
 export { ModelState, type LayerStateArrays } from './state.js';
 export { sgd, adam, adamw, Optimizer } from './optimizers.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';

@@ -5,7 +5,7 @@
  * optional `dense` output layer.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, checkOneOf } from '../core/validate.js';
+import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
 import type { CellKind } from '../core/stack.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
@@ -88,8 +88,20 @@ export interface DenseConfig {
 export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
 export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig;
 
+/** Throws unless `options` is an object whose `name` (if any) is a non-empty string. */
+function checkOptions(op: string, options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${op}: argument \`options\` expected an options object, got ${describe(options)}`);
+  }
+  const name = (options as { name?: unknown }).name;
+  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
+    throw new InvalidArgumentError(`${op}: argument \`name\` expected a non-empty string, got ${describe(name)}`);
+  }
+}
+
 /** An embedding layer. */
 export function embedding(options: Omit<EmbeddingConfig, 'type'>): EmbeddingConfig {
+  checkOptions('embedding', options);
   checkInt('embedding', 'vocabSize', options.vocabSize, 1);
   checkInt('embedding', 'dim', options.dim, 1);
   return { type: 'embedding', ...options };
@@ -97,17 +109,23 @@ export function embedding(options: Omit<EmbeddingConfig, 'type'>): EmbeddingConf
 
 /** A one-hot input layer. */
 export function oneHot(options: Omit<OneHotConfig, 'type'>): OneHotConfig {
+  checkOptions('oneHot', options);
   checkInt('oneHot', 'vocabSize', options.vocabSize, 1);
   return { type: 'oneHot', ...options };
 }
 
 function checkCommon(op: string, o: RecurrentCommon): void {
+  checkOptions(op, o);
   checkInt(op, 'units', o.units, 1, 1 << 16);
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
   checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
   checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
-  if (o.bidirectional !== undefined && typeof o.bidirectional !== 'boolean') {
-    throw new InvalidArgumentError(`${op}: argument \`bidirectional\` expected a boolean, got ${String(o.bidirectional)}`);
+  checkBoolean(op, 'bidirectional', o.bidirectional);
+}
+
+function checkBoolean(op: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a boolean, got ${describe(value)}`);
   }
 }
 
@@ -115,6 +133,7 @@ function checkCommon(op: string, o: RecurrentCommon): void {
 export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
   checkCommon('rnn', options);
   checkOneOf('rnn', 'nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
+  checkBoolean('rnn', 'residual', options.residual);
   if (options.residual && options.nonlinearity === 'relu') {
     throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
   }
@@ -124,6 +143,7 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
 /** A GRU layer. */
 export function gru(options: Omit<GruConfig, 'type'>): GruConfig {
   checkCommon('gru', options);
+  checkBoolean('gru', 'resetAfter', options.resetAfter);
   return { type: 'gru', ...options };
 }
 
@@ -142,6 +162,7 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
 
 /** A dense layer. */
 export function dense(options: Omit<DenseConfig, 'type'>): DenseConfig {
+  checkOptions('dense', options);
   checkInt('dense', 'units', options.units, 1);
   return { type: 'dense', ...options };
 }

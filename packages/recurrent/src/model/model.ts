@@ -163,6 +163,7 @@ export class Model extends Owned {
     checkObject(op, 'options', options, 'an options object');
     // Every config is checked, and the size bounded, before anything is allocated.
     checkLayerConfigs(op, layers);
+    if (options.inputSize !== undefined) checkInt(op, 'inputSize', options.inputSize, 1);
     checkParameterBudget(op, layers, options.inputSize);
     this.configs = layers;
     this.seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
@@ -365,6 +366,11 @@ export class Model extends Owned {
     let n = this.featureSize + 3 * this.outputSize;
     for (const r of this.recurrent) n += r.stacks.length * r.outputSize * (gateCount(cellKindOf(r.config)) + 4);
     return n;
+  }
+
+  /** @internal Throws what {@link Model.trainStep} would throw for `batch` and `loss`, computing nothing. */
+  checkBatch(batch: SequenceBatch, loss: LossKind, what: string): void {
+    this.#prepare(batch, what, loss);
   }
 
   /** 1 for valid (t, b) rows of a varlen batch, time-major; undefined when all are valid. */

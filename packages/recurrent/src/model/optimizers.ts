@@ -4,7 +4,7 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkNumber } from '../core/validate.js';
+import { checkNumber, describe } from '../core/validate.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import type { ParamGroup } from './param.js';
 
@@ -69,8 +69,10 @@ export class Optimizer {
     private readonly engine: Engine,
   ) {
     const op = 'optimizer';
+    if (!Array.isArray(groups)) throw new InvalidArgumentError(`${op}: argument \`groups\` expected model.groups(), got ${String(groups)}`);
     if (!config || !['sgd', 'adam', 'adamw'].includes(config.type)) {
-      throw new InvalidArgumentError(`${op}: expected sgd(), adam() or adamw(), got ${JSON.stringify(config)}`);
+      const type = typeof config === 'object' && config !== null ? `type ${describe((config as { type?: unknown }).type)}` : describe(config);
+      throw new InvalidArgumentError(`${op}: expected sgd(), adam() or adamw(), got ${type}`);
     }
     if (config.type === 'sgd') {
       checkNumber(op, 'momentum', config.momentum ?? 0, 0, 1e6);
@@ -85,8 +87,16 @@ export class Optimizer {
     }
     checkNumber(op, 'weightDecay', config.weightDecay ?? 0, 0, 1e6);
     if (typeof config.lr === 'number') checkNumber(op, 'lr', config.lr, 0, 1e6);
+    else if (config.lr !== undefined && typeof config.lr !== 'function') {
+      throw new InvalidArgumentError(`${op}: argument \`lr\` expected a number or a schedule function, got ${typeof config.lr}`);
+    }
     const slots = config.type === 'sgd' ? ((config.momentum ?? 0) > 0 ? 1 : 0) : 2;
     this.#state = groups.map((g) => Array.from({ length: slots }, () => new Float32Buffer(g.value.length)));
+  }
+
+  /** @internal Whether this optimiser updates exactly `groups` (a model's parameter groups). */
+  covers(groups: readonly ParamGroup[]): boolean {
+    return groups.length === this.groups.length && groups.every((g, i) => g.value === this.groups[i]!.value);
   }
 
   /** The learning rate the next step will use. */

@@ -18,6 +18,22 @@ export interface LayerState {
   c: Float32Buffer[];
 }
 
+/**
+ * Gradients with respect to a layer's final and initial states, per stacked layer, each
+ * `[D, B, H]` (what an encoder-decoder needs: the decoder's dL/dh0 is the encoder's dL/dh_n).
+ * Missing entries count as zero (inputs) or are not computed (outputs).
+ */
+export interface StateGradients {
+  /** In: dL/d(final h) per stacked layer (for the top layer, instead of `backward`'s `ghn`). */
+  ghn?: readonly (Float32Buffer | undefined)[];
+  /** In: dL/d(final c) per stacked layer (LSTM family). */
+  gcn?: readonly (Float32Buffer | undefined)[];
+  /** Out: receive dL/d(initial h) per stacked layer. */
+  gh0?: readonly (Float32Buffer | undefined)[];
+  /** Out: receive dL/d(initial c) per stacked layer (LSTM family). */
+  gc0?: readonly (Float32Buffer | undefined)[];
+}
+
 export class RecurrentLayer {
   readonly stacks: RecurrentStack[] = [];
   readonly params: Param[] = [];
@@ -191,7 +207,8 @@ export class RecurrentLayer {
    * BPTT through every stacked layer of the last training forward. `gy` is dL/d(top output)
    * (it is overwritten as scratch); `ghn` (optional) dL/d(final state of the top layer).
    * Returns dL/dx in the workspace when `inputGradient`. `stepNorms` receives, per stacked
-   * layer, `[D, T]` norms of dL/dh_t when given.
+   * layer, `[D, T]` norms of dL/dh_t when given. `states` passes gradients of the final
+   * states in and takes those of the initial states out.
    */
   backward(
     ws: Workspace,
@@ -202,6 +219,7 @@ export class RecurrentLayer {
     inputGradient: boolean,
     seed: number,
     stepNorms?: Float32Buffer[],
+    states?: StateGradients,
   ): Float32Buffer | undefined {
     const rows = seqLen * batch;
     let upstream = gy;
@@ -214,12 +232,13 @@ export class RecurrentLayer {
       const wantX = l > 0 || inputGradient;
       const inSize = l === 0 ? this.inputSize : this.outputSize;
       const gx = wantX ? ws.get(`${this.name}.gx${l % 2}`, rows * inSize) : undefined;
-      const top = l === this.stacks.length - 1 ? ghn : undefined;
+      const top = (l === this.stacks.length - 1 ? ghn : undefined) ?? states?.ghn?.[l];
+      const ends = { gcn: states?.gcn?.[l], gh0: states?.gh0?.[l], gc0: states?.gc0?.[l] };
       const checkpoint = this.#checkpoints[l];
       if (checkpoint) {
-        this.#backwardSegments(ws, l, batch, checkpoint, upstream, top, gx, stepNorms?.[l]);
+        this.#backwardSegments(ws, l, batch, checkpoint, upstream, top, gx, stepNorms?.[l], ends);
       } else {
-        this.stacks[l]!.backwardInto({ gy: upstream, ghn: top, gx, stepNorms: stepNorms?.[l] });
+        this.stacks[l]!.backwardInto({ gy: upstream, ghn: top, gx, stepNorms: stepNorms?.[l], ...ends });
       }
       if (gx) upstream = gx;
     }
@@ -236,6 +255,7 @@ export class RecurrentLayer {
     ghn: Float32Buffer | undefined,
     gx: Float32Buffer | undefined,
     norms: Float32Buffer | undefined,
+    ends: { gcn: Float32Buffer | undefined; gh0: Float32Buffer | undefined; gc0: Float32Buffer | undefined },
   ): void {
     const stack = this.stacks[l]!;
     const inSize = l === 0 ? this.inputSize : this.outputSize;
@@ -253,8 +273,10 @@ export class RecurrentLayer {
     const carriedC = this.hasCell ? [ws.get(`${this.name}.seg.dc0`, n), ws.get(`${this.name}.seg.dc1`, n)] : undefined;
     if (ghn) copyRows(ghn, 0, carried[0]!, 0, n);
     else carried[0]!.view().fill(0, 0, n);
-    carriedC?.[0]!.view().fill(0, 0, n);
-    for (let s = ck.segments.length - 1, flip = 0; s >= 0; s--, flip ^= 1) {
+    if (carriedC && ends.gcn) copyRows(ends.gcn, 0, carriedC[0]!, 0, n);
+    else carriedC?.[0]!.view().fill(0, 0, n);
+    let flip = 0;
+    for (let s = ck.segments.length - 1; s >= 0; s--, flip ^= 1) {
       const seg = ck.segments[s]!;
       const len = seg.t1 - seg.t0;
       copyRows(ck.x, seg.t0 * batch * inSize, segX, 0, len * batch * inSize);
@@ -273,6 +295,9 @@ export class RecurrentLayer {
       if (gx && segGx) copyRows(segGx, 0, gx, seg.t0 * batch * inSize, len * batch * inSize);
       if (norms && segNorms) copyRows(segNorms, 0, norms, seg.t0, len);
     }
+    // The last segment written (segment 0's dL/d(initial state)) is at index `flip`.
+    if (ends.gh0) copyRows(carried[flip]!, 0, ends.gh0, 0, n);
+    if (ends.gc0 && carriedC) copyRows(carriedC[flip]!, 0, ends.gc0, 0, n);
   }
 
   /** Floats held by the training tapes of this layer's stacks. */

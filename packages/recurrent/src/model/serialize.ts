@@ -7,7 +7,8 @@
  *     module.load_state_dict(load_file("model.safetensors"))
  */
 import { Vocab, type VocabJSON } from '../data/vocab.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
+import { checkLayerConfigs, parameterLowerBound } from './checks.js';
 import { FormatError } from '../io/format-error.js';
 import { readBytes, type PathOrUrl } from '../io/files.js';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
@@ -51,6 +52,7 @@ function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
 
 /** The model as a safetensors file (bytes). */
 export function saveModel(model: Model): Uint8Array {
+  if (!(model instanceof Model)) throw new InvalidArgumentError('saveModel: argument `model` expected a Model (from sequential or loadModel)');
   const dict = model.stateDict();
   const config: ModelConfigJSON = {
     format: FORMAT,
@@ -63,7 +65,12 @@ export function saveModel(model: Model): Uint8Array {
   const tensors = new Map<string, WritableTensor>();
   const shapes = new Map(model.parameters().map((p) => [p.name, p.shape]));
   for (const [name, data] of dict) tensors.set(name, { dtype: 'F32', shape: shapes.get(name)!, data });
-  return writeSafetensors(tensors, { recurrent: JSON.stringify(config), crc32: String(crc32(tensorBytes(dict))) });
+  const json = JSON.stringify(config);
+  return writeSafetensors(tensors, {
+    recurrent: json,
+    crc32: String(crc32(tensorBytes(dict))),
+    config_crc32: String(crc32(new TextEncoder().encode(json))),
+  });
 }
 
 /** Reads a model file written by {@link saveModel} (bytes, or a path/URL to read). */
@@ -78,6 +85,8 @@ export function modelFromBytes(bytes: Uint8Array): Model {
   const file = readSafetensors(bytes);
   const raw = file.metadata['recurrent'];
   if (raw === undefined) throw new FormatError('model file: no `recurrent` config in the safetensors metadata (is this a plain state dict? use loadTorch for PyTorch folders)');
+  // Both checksums are checked before the config is believed or anything is built from it.
+  checkChecksum('config', file.metadata['config_crc32'], new TextEncoder().encode(raw));
   let config: ModelConfigJSON;
   try {
     config = JSON.parse(raw, (key, value: unknown) => (key === '__proto__' ? undefined : value)) as ModelConfigJSON;
@@ -92,17 +101,28 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     if (!(t.data instanceof Float32Array)) throw new FormatError(`model file: tensor ${name} is ${t.dtype}, expected F32`);
     dict.set(name, t.data);
   }
-  const stored = file.metadata['crc32'];
-  if (stored !== undefined && Number(stored) !== crc32(tensorBytes(dict))) {
-    throw new FormatError('model file: the tensor data does not match its checksum (the file is corrupted)');
+  checkChecksum('tensor data', file.metadata['crc32'], tensorBytes(dict));
+  if (!Array.isArray(config.layers) || config.layers.length === 0) throw new FormatError('model file: config.layers is not a non-empty array');
+  let model: Model;
+  try {
+    checkLayerConfigs('model file: config', config.layers);
+    // The config may not declare more parameters than the file carries: a corrupt or hostile
+    // size must not allocate a huge model before the tensors are compared with it.
+    const carried = [...dict.values()].reduce((n, t) => n + t.length, 0);
+    const declared = parameterLowerBound(config.layers, config.inputSize);
+    if (!(declared <= carried)) {
+      throw new FormatError(`model file: the config declares at least ${declared} parameters, the file carries ${carried}`);
+    }
+    model = new Model(config.layers, {
+      seed: config.seed,
+      inputSize: config.inputSize,
+      tokenizer: config.tokenizer,
+      ...(config.vocab ? { vocab: Vocab.fromJSON(config.vocab) } : {}),
+    });
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof OutOfMemoryError || !(e instanceof RecurrentError)) throw e;
+    throw new FormatError(`model file: the config does not describe a valid model: ${e.message}`, { cause: e });
   }
-  if (!Array.isArray(config.layers)) throw new FormatError('model file: config.layers is not an array');
-  const model = new Model(config.layers, {
-    seed: config.seed,
-    inputSize: config.inputSize,
-    tokenizer: config.tokenizer,
-    ...(config.vocab ? { vocab: Vocab.fromJSON(config.vocab) } : {}),
-  });
   try {
     model.loadStateDict(dict);
   } catch (e) {
@@ -110,4 +130,13 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     throw new FormatError(`model file: ${(e as Error).message}`, { cause: e });
   }
   return model;
+}
+
+/** Throws a {@link FormatError} unless `stored` (a metadata string) is the CRC-32 of `bytes`. */
+function checkChecksum(what: string, stored: string | undefined, bytes: Uint8Array): void {
+  if (stored === undefined) throw new FormatError(`model file: no checksum of the ${what} in the metadata (not written by saveModel, or corrupted)`);
+  const actual = crc32(bytes);
+  if (!/^\d{1,10}$/.test(stored) || Number(stored) !== actual) {
+    throw new FormatError(`model file: the ${what} does not match its checksum (expected CRC-32 ${stored}, got ${actual}); the file is corrupted`);
+  }
 }

@@ -60,13 +60,16 @@ export class ModelState extends Owned {
   /** Overwrites recurrent layer `index`'s state (each array `[D, B, H]`). */
   set(index: number, value: Partial<LayerStateArrays>): void {
     this.live();
+    if (typeof value !== 'object' || value === null) {
+      throw new InvalidArgumentError(`ModelState.set: argument \`value\` expected { h?, c? }, got ${value === null ? 'null' : typeof value}`);
+    }
     const l = this.#layer(index);
     const r = this.recurrent[index]!;
     const size = r.stateSize(this.batchSize);
     const write = (kind: 'h' | 'c', into: Float32Buffer[], from: Float32Array[] | undefined) => {
       if (from === undefined) return;
-      if (from.length !== into.length) {
-        throw new InvalidArgumentError(`ModelState.set: \`${kind}\` expected ${into.length} arrays (one per stacked layer), got ${from.length}`);
+      if (!Array.isArray(from) || from.length !== into.length) {
+        throw new InvalidArgumentError(`ModelState.set: \`${kind}\` expected ${into.length} arrays (one per stacked layer), got ${Array.isArray(from) ? from.length : typeof from}`);
       }
       from.forEach((a, i) => {
         if (!(a instanceof Float32Array) || a.length !== size) {

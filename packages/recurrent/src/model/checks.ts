@@ -1,0 +1,154 @@
+/**
+ * Argument checks of the model API that need the model's own types: layer configs given as
+ * plain objects (to `sequential` or in a model file), states, optimisers, and size bounds
+ * checked before anything is allocated. Each failure is a typed error naming the argument,
+ * the expected and the received value.
+ */
+import { gateCount } from '../core/stack.js';
+import { describe } from '../core/validate.js';
+import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
+import { cellKindOf, dense, embedding, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
+import { Optimizer } from './optimizers.js';
+import type { ParamGroup } from './param.js';
+import { ModelState } from './state.js';
+
+/**
+ * Most floats a model's parameters may hold: params and their gradients of 2^29 floats each
+ * are 4 GiB, all wasm32 can address, so a bigger model can never be built.
+ */
+export const MAX_PARAMETER_FLOATS = 2 ** 29;
+
+/** Most floats of working memory one batch may need (2 GiB, half of what wasm32 addresses). */
+export const MAX_BATCH_FLOATS = 2 ** 29;
+
+/** Throws unless `value` is a non-null object (options bags, batches). */
+export function checkObject(op: string, name: string, value: unknown, expected: string): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected ${expected}, got ${describe(value)}`);
+  }
+}
+
+/** Throws unless `value` is undefined or a boolean. */
+export function checkOptionalBoolean(op: string, name: string, value: unknown): void {
+  if (value !== undefined && typeof value !== 'boolean') {
+    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a boolean, got ${describe(value)}`);
+  }
+}
+
+/**
+ * Checks every layer config the way its factory does (configs may be written by hand or come
+ * from a file), so nothing is allocated for a model that cannot be built.
+ */
+export function checkLayerConfigs(op: string, layers: readonly unknown[]): void {
+  layers.forEach((c, i) => {
+    if (typeof c !== 'object' || c === null) {
+      throw new InvalidArgumentError(`${op}: argument \`layers[${i}]\` expected a layer config object, got ${describe(c)}`);
+    }
+    const config = c as LayerConfig;
+    try {
+      switch (config.type) {
+        case 'embedding':
+          embedding(config);
+          break;
+        case 'oneHot':
+          oneHot(config);
+          break;
+        case 'rnn':
+          rnn(config);
+          break;
+        case 'gru':
+          gru(config);
+          break;
+        case 'lstm':
+          lstm(config);
+          break;
+        case 'dense':
+          dense(config);
+          break;
+        default:
+          throw new InvalidArgumentError(
+            `argument \`type\` expected one of 'embedding', 'oneHot', 'rnn', 'gru', 'lstm', 'dense', got ${describe((config as { type?: unknown }).type)}`,
+          );
+      }
+    } catch (e) {
+      if (e instanceof InvalidArgumentError) throw new InvalidArgumentError(`${op}: layers[${i}]: ${e.message}`, { cause: e });
+      throw e;
+    }
+  });
+}
+
+/**
+ * A lower bound of the parameter floats of checked `layers` (weights only, no biases or
+ * peepholes), computed without allocating: enough to refuse a model that cannot fit, or a
+ * file whose config declares far more parameters than it carries.
+ */
+export function parameterLowerBound(layers: readonly LayerConfig[], inputSize: number | undefined): number {
+  let features = inputSize ?? 0;
+  let total = 0;
+  for (const c of layers) {
+    switch (c.type) {
+      case 'embedding':
+        total += c.vocabSize * c.dim;
+        features = c.dim;
+        break;
+      case 'oneHot':
+        features = c.vocabSize;
+        break;
+      case 'dense':
+        total += c.units * features;
+        features = c.units;
+        break;
+      default: {
+        const r = c as RecurrentConfig;
+        const h = r.units;
+        const d = r.bidirectional ? 2 : 1;
+        const g = gateCount(cellKindOf(r));
+        for (let l = 0; l < (r.layers ?? 1); l++) {
+          total += d * g * h * ((l === 0 ? features : d * h) + h);
+        }
+        features = d * h;
+      }
+    }
+  }
+  return total;
+}
+
+/** Throws {@link OutOfMemoryError} when the parameters of `layers` could never fit in wasm memory. */
+export function checkParameterBudget(op: string, layers: readonly LayerConfig[], inputSize: number | undefined): void {
+  const floats = parameterLowerBound(layers, inputSize);
+  if (floats > MAX_PARAMETER_FLOATS) {
+    throw new OutOfMemoryError(
+      `${op}: argument \`layers\`${inputSize === undefined ? '' : ` (with inputSize ${inputSize})`} describes a model of at least ${floats} parameters, more than fit in wasm memory (${MAX_PARAMETER_FLOATS} at most, with their gradients)`,
+    );
+  }
+}
+
+/** A {@link ModelState}, or undefined; the model checks it is its own when it uses it. */
+export function checkState(op: string, name: string, value: unknown): ModelState | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof ModelState)) {
+    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a ModelState (from model.zeroState), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** An {@link Optimizer} over exactly `groups` (the model's parameters). */
+export function checkOptimizer(op: string, value: unknown, groups: readonly ParamGroup[]): Optimizer {
+  if (!(value instanceof Optimizer)) {
+    throw new InvalidArgumentError(
+      `${op}: argument \`optimizer\` expected an Optimizer over this model's parameters (new Optimizer(sgd(...), model.groups(), model.engine)), got ${describe(value)}`,
+    );
+  }
+  if (!value.covers(groups)) {
+    throw new InvalidArgumentError(`${op}: argument \`optimizer\` was made for another model's parameters`);
+  }
+  return value;
+}
+
+/** Turns an allocation failure of the JS engine (a RangeError) into an {@link OutOfMemoryError}. */
+export function asOutOfMemory(op: string, e: unknown): unknown {
+  if (e instanceof RangeError && !(e instanceof RecurrentError)) {
+    return new OutOfMemoryError(`${op}: could not allocate the model's memory: ${e.message}`, { cause: e });
+  }
+  return e;
+}

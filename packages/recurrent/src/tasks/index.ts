@@ -1,0 +1,13 @@
+/** Task helpers beyond language models: sequence classification, tagging, encoder-decoder. */
+export {
+  padSequences,
+  classificationBatches,
+  taggingBatches,
+  predictClasses,
+  predictTags,
+  type ClassificationExample,
+  type TaggingExample,
+  type TaskBatchOptions,
+  type PaddedInputs,
+} from './sequences.js';
+export { Seq2Seq, type Seq2SeqOptions, type Seq2SeqPair, type Seq2SeqFitOptions } from './seq2seq.js';
