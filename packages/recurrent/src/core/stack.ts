@@ -181,7 +181,7 @@ export class RecurrentStack extends Owned {
     this.engine = engine;
     const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional));
     this.handle = handle;
-    this.track(() => engine.wasm.rnn_free(handle));
+    this.track(stackFreer(engine, handle));
     const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
     this.#params = table.map((t) => Object.freeze({ ...t, size: t.shape.reduce((a, b) => a * b, 1) }));
     this.#byName = new Map(this.#params.map((p) => [p.name, p]));
@@ -399,6 +399,15 @@ function withTemps<T>(f: (buf: (data: Float32Array | number) => Float32Buffer) =
   } finally {
     temps.forEach((t) => t.dispose());
   }
+}
+
+/**
+ * The finalizer's way to free a stack. Made outside the constructor on purpose: a closure made
+ * inside it would share the constructor's context, which holds `this` (other closures there use
+ * it), and a held value that reaches its target keeps the target alive forever.
+ */
+function stackFreer(engine: Engine, handle: number): () => void {
+  return () => engine.wasm.rnn_free(handle);
 }
 
 function checkOptions(op: string, options: unknown): void {

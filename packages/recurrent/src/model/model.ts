@@ -262,7 +262,13 @@ export class Model extends Owned {
    */
   optimizerFor(config: OptimizerConfig): Optimizer {
     this.live();
-    const key = JSON.stringify(config, (_, v: unknown) => (typeof v === 'function' ? `fn:${String(v)}` : v));
+    let key: string;
+    try {
+      key = JSON.stringify(config, (_, v: unknown) => (typeof v === 'function' ? `fn:${String(v)}` : v));
+    } catch (e) {
+      // A BigInt or a cycle: not an optimiser config.
+      throw new InvalidArgumentError(`optimizer: expected sgd(), adam() or adamw(), got an object that is not plain data (${(e as Error).message})`);
+    }
     if (this.#optimizer?.key !== key) {
       const optimizer = new Optimizer(config, this.groups(), this.engine);
       this.#optimizer?.optimizer.dispose();
@@ -346,12 +352,12 @@ export class Model extends Owned {
         const n = positions * this.outputSize;
         if (!batch.y || batch.y.length !== n) throw new InvalidArgumentError(`${what}: argument \`y\` expected ${n} target values (${shape} x ${this.outputSize}), got ${batch.y?.length ?? String(batch.y)}`);
         targets = Float32Array.from(batch.y);
-        if (!targets.every(Number.isFinite)) throw new InvalidArgumentError(`${what}: argument \`y\` contains a non-finite value`);
+        checkFinite(what, 'argument `y`', targets);
       }
     }
     if (!this.input) {
       const x = Float32Array.from(batch.x);
-      if (!x.every(Number.isFinite)) throw new InvalidArgumentError(`${what}: argument \`x\` contains a non-finite value`);
+      checkFinite(what, 'argument `x`', x);
       return { seqLen, b, rows, lengths, ids, x, targets };
     }
     return { seqLen, b, rows, lengths, ids, x: undefined, targets };
@@ -637,7 +643,7 @@ export class Model extends Owned {
         throw new InvalidArgumentError(`loadStateDict: \`${p.name}\` expected shape [${p.shape.join(', ')}] (${p.size} values), got ${typeof v === 'object' && v !== null ? `${v.length} values` : describe(v)}`);
       }
       const f = v instanceof Float32Array ? v : Float32Array.from(v);
-      if (!f.every(Number.isFinite)) throw new InvalidArgumentError(`loadStateDict: \`${p.name}\` contains a non-finite value`);
+      checkFinite('loadStateDict', `\`${p.name}\``, f);
       checked.push([p, f]);
     }
     for (const [p, f] of checked) p.write(f);
@@ -667,7 +673,7 @@ export class Model extends Owned {
     } else {
       if (!x || x.length !== b * this.featureSize) throw new InvalidArgumentError(`step: argument \`x\` expected [${b}, ${this.featureSize}] features, got ${x?.length ?? String(x)} values`);
       const f = Float32Array.from(x);
-      if (!f.every(Number.isFinite)) throw new InvalidArgumentError('step: argument `x` contains a non-finite value');
+      checkFinite('step', 'argument `x`', f);
       xb.write(f);
     }
     let h = xb;
@@ -779,6 +785,12 @@ export class Model extends Owned {
     for (const r of this.recurrent) r.dispose();
     this.dense?.dispose();
   }
+}
+
+/** Throws unless every value is finite, naming the first that is not. */
+function checkFinite(op: string, what: string, values: Float32Array): void {
+  const i = values.findIndex((v) => !Number.isFinite(v));
+  if (i >= 0) throw new InvalidArgumentError(`${op}: ${what} contains a non-finite value: expected finite values, got ${values[i]} at index ${i}`);
 }
 
 /** Builds a model from layer configs: `sequential([embedding(...), lstm(...), dense(...)])`. */

@@ -124,6 +124,12 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     throw new FormatError(`model file: the config does not describe a valid model: ${e.message}`, { cause: e });
   }
   try {
+    for (const p of model.parameters()) {
+      const shape = file.tensors.get(p.name)?.shape;
+      if (shape && (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i]))) {
+        throw new FormatError(`tensor \`${p.name}\` expected shape [${p.shape.join(', ')}], got [${shape.join(', ')}]`);
+      }
+    }
     model.loadStateDict(dict);
   } catch (e) {
     model.dispose();

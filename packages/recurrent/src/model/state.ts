@@ -84,7 +84,7 @@ export class ModelState extends Owned {
 
   #layer(index: number): LayerState {
     const l = this.layers[index];
-    if (!l) throw new InvalidArgumentError(`ModelState: recurrent layer index ${index} out of range [0, ${this.layers.length - 1}]`);
+    if (!l) throw new InvalidArgumentError(`ModelState: argument \`index\` (a recurrent layer) expected an integer in [0, ${this.layers.length - 1}], got ${String(index)}`);
     return l;
   }
 

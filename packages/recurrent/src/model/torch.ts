@@ -4,7 +4,9 @@
  * with any layers and directions, `nn.Linear`, in that order.
  */
 import { Vocab } from '../data/vocab.js';
+import { OutOfMemoryError, RecurrentError } from '../errors.js';
 import { FormatError } from '../io/format-error.js';
+import { parameterLowerBound } from './checks.js';
 import { readBytes, readText, type PathOrUrl } from '../io/files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { dense, embedding, gru, type LayerConfig, lstm, rnn } from './layers.js';
@@ -65,9 +67,14 @@ export async function loadTorch(folder: PathOrUrl): Promise<Model> {
     if (e instanceof SyntaxError) throw new FormatError(`meta.json is not valid JSON: ${e.message}`);
     throw e;
   }
+  if (typeof meta !== 'object' || meta === null) throw new FormatError(`meta.json: expected a JSON object, got ${meta === null ? 'null' : typeof meta}`);
   if (meta.format !== 'pytorch-state-dict/1') throw new FormatError(`meta.json: expected format pytorch-state-dict/1, got ${JSON.stringify(meta.format)}`);
   if (!Array.isArray(meta.architecture) || meta.architecture.length === 0) throw new FormatError('meta.json: `architecture` expected a non-empty array of modules');
-  const layers = meta.architecture.map(layerOf);
+  const architecture = meta.architecture;
+  const layers = asFormatError('meta.json', () => architecture.map((m) => {
+    if (typeof m !== 'object' || m === null) throw new FormatError(`meta.json: every module expected an object, got ${String(m)}`);
+    return layerOf(m);
+  }));
   const first = meta.architecture[0]!;
   const file = readSafetensors(await readBytes(join(folder, 'model.safetensors')));
   const dict = new Map<string, Float32Array>();
@@ -76,16 +83,38 @@ export async function loadTorch(folder: PathOrUrl): Promise<Model> {
     dict.set(name, t.data);
   }
   const level = meta.tokenizer?.level === 'word' ? 'word' : 'char';
-  const model = new Model(layers, {
-    ...(first.type === 'embedding' ? {} : { inputSize: first.input_size ?? 0 }),
+  const inputSize = first.type === 'embedding' ? undefined : (first.input_size ?? 0);
+  // Sizes in meta.json are not believed beyond what the tensors carry: nothing big is built first.
+  const carried = [...dict.values()].reduce((n, t) => n + t.length, 0);
+  const declared = parameterLowerBound(layers, inputSize);
+  if (!(declared <= carried)) throw new FormatError(`meta.json declares at least ${declared} parameters, model.safetensors carries ${carried}`);
+  const vocab = meta.vocab;
+  const model = asFormatError('meta.json', () => new Model(layers, {
+    ...(inputSize === undefined ? {} : { inputSize }),
     tokenizer: level,
-    ...(Array.isArray(meta.vocab) ? { vocab: Vocab.fromJSON(meta.vocab) } : {}),
-  });
+    ...(Array.isArray(vocab) ? { vocab: Vocab.fromJSON(vocab) } : {}),
+  }));
   try {
+    for (const p of model.parameters()) {
+      const shape = file.tensors.get(p.name)?.shape;
+      if (shape && (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i]))) {
+        throw new FormatError(`tensor \`${p.name}\` expected shape [${p.shape.join(', ')}], got [${shape.join(', ')}]`);
+      }
+    }
     model.loadStateDict(dict);
   } catch (e) {
     model.dispose();
     throw new FormatError(`model.safetensors does not match meta.json: ${(e as Error).message}`, { cause: e });
   }
   return model;
+}
+
+/** Runs `f`, reporting an invalid size or option it finds in the files as a {@link FormatError}. */
+function asFormatError<T>(file: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof FormatError || e instanceof OutOfMemoryError || !(e instanceof RecurrentError)) throw e;
+    throw new FormatError(`${file}: ${e.message}`, { cause: e });
+  }
 }

@@ -30,7 +30,7 @@ export class Float32Buffer extends Owned {
     this.length = length;
     this.#owned = borrow === undefined;
     this.#ptr = engine.call((w) => w.buffer_ptr(handle));
-    if (this.#owned) this.track(() => engine.wasm.buffer_free(handle));
+    if (this.#owned) this.track(bufferFreer(engine, handle));
   }
 
   /** @internal A view of a buffer owned by another wasm object (which frees it). */
@@ -82,6 +82,11 @@ export class Float32Buffer extends Owned {
   protected free(): void {
     if (this.#owned) this.engine.wasm.buffer_free(this.handle);
   }
+}
+
+/** The finalizer's way to free a buffer, made outside the constructor so it cannot reach `this`. */
+function bufferFreer(engine: Engine, handle: number): () => void {
+  return () => engine.wasm.buffer_free(handle);
 }
 
 function checkArrayLike(op: string, data: unknown): void {

@@ -19,7 +19,10 @@ export abstract class Owned {
   /** @param what names the object in "used after dispose" errors. */
   protected constructor(private readonly what: string) {}
 
-  /** Registers `free` to run if this object is garbage-collected without `dispose()`. */
+  /**
+   * Registers `free` to run if this object is garbage-collected without `dispose()`. `free` must
+   * not reach this object (not even through a closure's shared context), or it is never collected.
+   */
   protected track(free: () => void): void {
     finalizer.register(this, free, this);
   }
