@@ -34,24 +34,7 @@ export {
 } from './core/stack.js';
 export * from './data/index.js';
 export * from './io/index.js';
-export {
-  RtrlTrainer,
-  rtrlCost,
-  RTRL_MAX_HIDDEN_SIZE,
-  RTRL_MAX_SENSITIVITY,
-  RTRL_PARAMETER_NAMES,
-  RTRL_NONLINEARITIES,
-  RTRL_LOSSES,
-  type RtrlTrainerOptions,
-  type RtrlParameterName,
-  type RtrlParameterValues,
-  type RtrlArray,
-  type RtrlTarget,
-  type RtrlStepResult,
-  type RtrlCost,
-  type RtrlLoss,
-  type RtrlNonlinearity,
-} from './online/index.js';
+export * from './online/index.js';
 export * from './model/index.js';
 export { NonFiniteError } from './errors.js';
 export * from './tasks/index.js';

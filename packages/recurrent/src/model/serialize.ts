@@ -11,7 +11,7 @@ import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../error
 import { checkLayerConfigs, parameterLowerBound } from './checks.js';
 import { FormatError } from '../io/format-error.js';
 import { readBytes, type PathOrUrl } from '../io/files.js';
-import { readSafetensors, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
+import { readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
 import type { LayerConfig } from './layers.js';
 import { Model } from './model.js';
 
@@ -123,6 +123,14 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     if (e instanceof FormatError || e instanceof OutOfMemoryError || !(e instanceof RecurrentError)) throw e;
     throw new FormatError(`model file: the config does not describe a valid model: ${e.message}`, { cause: e });
   }
+  return loadWeights(model, file, dict, 'model file');
+}
+
+/**
+ * Loads the tensors of `file` (as `dict`) into a freshly built `model`, checking every shape;
+ * on any mismatch the model is disposed and a {@link FormatError} says what differs.
+ */
+export function loadWeights(model: Model, file: SafetensorsFile, dict: ReadonlyMap<string, Float32Array>, what: string): Model {
   try {
     for (const p of model.parameters()) {
       const shape = file.tensors.get(p.name)?.shape;
@@ -133,7 +141,7 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     model.loadStateDict(dict);
   } catch (e) {
     model.dispose();
-    throw new FormatError(`model file: ${(e as Error).message}`, { cause: e });
+    throw new FormatError(`${what}: ${(e as Error).message}`, { cause: e });
   }
   return model;
 }

@@ -11,6 +11,7 @@ import { readBytes, readText, type PathOrUrl } from '../io/files.js';
 import { readSafetensors } from '../io/safetensors.js';
 import { dense, embedding, gru, type LayerConfig, lstm, rnn } from './layers.js';
 import { Model } from './model.js';
+import { loadWeights } from './serialize.js';
 
 interface TorchModule {
   type: string;
@@ -94,19 +95,7 @@ export async function loadTorch(folder: PathOrUrl): Promise<Model> {
     tokenizer: level,
     ...(Array.isArray(vocab) ? { vocab: Vocab.fromJSON(vocab) } : {}),
   }));
-  try {
-    for (const p of model.parameters()) {
-      const shape = file.tensors.get(p.name)?.shape;
-      if (shape && (shape.length !== p.shape.length || shape.some((d, i) => d !== p.shape[i]))) {
-        throw new FormatError(`tensor \`${p.name}\` expected shape [${p.shape.join(', ')}], got [${shape.join(', ')}]`);
-      }
-    }
-    model.loadStateDict(dict);
-  } catch (e) {
-    model.dispose();
-    throw new FormatError(`model.safetensors does not match meta.json: ${(e as Error).message}`, { cause: e });
-  }
-  return model;
+  return loadWeights(model, file, dict, 'model.safetensors does not match meta.json');
 }
 
 /** Runs `f`, reporting an invalid size or option it finds in the files as a {@link FormatError}. */
