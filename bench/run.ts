@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse, selection, USAGE } from './lib/args.js';
 import type { ChildJob, ChildMessage } from './lib/ipc.js';
 import { formatTable, toRow, writeJson } from './lib/report.js';
-import type { Measurement, PrintedRow, SubjectInfo, SubjectSpec } from './lib/types.js';
+import type { Measurement, PrintedRow, SubjectInfo } from './lib/types.js';
 import { WORKLOADS } from './workloads/index.js';
 
 const CHILD = fileURLToPath(new URL('./lib/child.ts', import.meta.url));
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     for (const spec of w.subjects(args.threads)) {
       const t0 = Date.now();
       console.error(`- ${spec.id} (child process)`);
-      const r = await runChild({ workload: w.name, subject: spec, timing: args.timing, caseFilter: sel.cases });
+      const r = await runChild({ workload: w.name, subject: spec, timing: args.timing, caseFilter: sel.cases, quick: args.quick });
       if (r.error) notes.push(`${w.name} ${spec.id}: ${r.error}`);
       if (r.info) subjects[spec.id] = r.info;
       if (r.info?.['note']) notes.push(`${spec.id}: ${String(r.info['note'])}`);

@@ -11,6 +11,7 @@ export interface Args {
   out: string;
   list: boolean;
   help: boolean;
+  quick: boolean;
 }
 
 export const USAGE = `usage: pnpm bench [-- options] [filter...]
@@ -63,6 +64,7 @@ export function parse(argv: string[]): Args {
     out: values.out ?? new URL('../results/latest.json', import.meta.url).pathname,
     list: values.list ?? false,
     help: values.help ?? false,
+    quick: values.quick ?? false,
   };
 }
 

@@ -118,3 +118,57 @@ export function measure(fn: () => void, opts: TimingOptions): Timing {
   }
   return summarise(samples, reps);
 }
+
+/**
+ * [`measure`] for an asynchronous call (ONNX Runtime's `session.run`): the same warm-up,
+ * samples and stopping rules, each call awaited (so its promise's resolution is included, as
+ * a caller would pay it).
+ */
+export async function measureAsync(fn: () => Promise<void>, opts: TimingOptions): Promise<Timing> {
+  let t = now();
+  await fn();
+  const first = now() - t;
+  if (first >= opts.budgetMs) return summarise([first], 1);
+  const warmStart = now();
+  let last = first;
+  for (let i = 0; i < 3 && now() - warmStart < opts.budgetMs / 4; i++) {
+    t = now();
+    await fn();
+    last = now() - t;
+  }
+  const reps = Math.max(1, Math.min(10_000, Math.floor(opts.targetSampleMs / Math.max(last, 1e-4))));
+  const samples: number[] = [];
+  const start = now();
+  for (;;) {
+    t = now();
+    for (let r = 0; r < reps; r++) await fn();
+    samples.push((now() - t) / reps);
+    const elapsed = now() - start;
+    const n = samples.length;
+    if (n >= opts.maxSamples) break;
+    if (n >= opts.minSamples && elapsed >= opts.minTimeMs) break;
+    if (elapsed >= opts.budgetMs && n >= opts.floorSamples) break;
+  }
+  return summarise(samples, reps);
+}
+
+/**
+ * Times `steps` calls of `step` one by one after `warmup` untimed ones: for latencies of
+ * tens of microseconds, where every call is its own sample (W2: median of 2,000 steps).
+ */
+export async function measureSteps(step: () => void | Promise<void>, steps: number, warmup: number): Promise<Timing> {
+  for (let i = 0; i < warmup; i++) await step();
+  const samples = new Array<number>(steps);
+  for (let i = 0; i < steps; i++) {
+    const t = now();
+    const p = step();
+    if (p) await p;
+    samples[i] = now() - t;
+  }
+  return summarise(samples, 1);
+}
+
+/** Timing options for calls that must each be a sample, at least `n` of them (W1: >= 20 steps). */
+export function perCall(opts: TimingOptions, n: number, budgetMs: number): TimingOptions {
+  return { ...opts, minSamples: n, floorSamples: n, maxSamples: Math.max(n, opts.maxSamples), targetSampleMs: 0, budgetMs: Math.max(opts.budgetMs, budgetMs) };
+}

@@ -1,7 +1,10 @@
 /** Starting and naming subjects (ours at n threads, each peer). */
 import { openOurs } from '../ours/recurrent.js';
+import { openBrain } from '../peers/brain.js';
+import { openOrtNode, openOrtWeb } from '../peers/ort.js';
+import { openTfjsCpu } from '../peers/tfjs-cpu.js';
 import { openTfjsWasm } from '../peers/tfjs-wasm.js';
-import type { SubjectHandle, SubjectSpec } from './types.js';
+import type { SubjectHandle, SubjectKind, SubjectSpec } from './types.js';
 
 export function oursSpec(threads: number): SubjectSpec {
   return { id: `ours-${threads}t`, kind: 'ours', threads };
@@ -11,9 +14,24 @@ export function tfjsWasmSpec(threads = 1): SubjectSpec {
   return { id: threads === 1 ? 'tfjs-wasm' : `tfjs-wasm-${threads}t`, kind: 'tfjs-wasm', threads };
 }
 
-/** Human label for tables: `recurrent 1T`, `tfjs-wasm 1T`. */
+/** A peer other than tfjs-wasm at `threads`: ids `ort-web-1t`, `ort-node-2t`, `brain`, `tfjs-cpu`. */
+export function peerSpec(kind: Exclude<SubjectKind, 'ours' | 'tfjs-wasm'>, threads = 1): SubjectSpec {
+  const single = kind === 'brain' || kind === 'tfjs-cpu';
+  return { id: single ? kind : `${kind}-${threads}t`, kind, threads };
+}
+
+const LABELS: Record<SubjectKind, string> = {
+  ours: 'recurrent',
+  'tfjs-wasm': 'tfjs-wasm',
+  'tfjs-cpu': 'tfjs-cpu',
+  'ort-web': 'ort-web',
+  'ort-node': 'ort-node',
+  brain: 'brain.js',
+};
+
+/** Human label for tables: `recurrent 1T`, `tfjs-wasm 1T`, `ort-node 2T`. */
 export function subjectLabel(spec: SubjectSpec, realThreads = spec.threads): string {
-  return `${spec.kind === 'ours' ? 'recurrent' : spec.kind} ${realThreads}T`;
+  return `${LABELS[spec.kind]} ${realThreads}T`;
 }
 
 export async function openSubject(spec: SubjectSpec): Promise<SubjectHandle> {
@@ -22,5 +40,13 @@ export async function openSubject(spec: SubjectSpec): Promise<SubjectHandle> {
       return openOurs(spec.threads);
     case 'tfjs-wasm':
       return openTfjsWasm(spec.threads);
+    case 'tfjs-cpu':
+      return openTfjsCpu();
+    case 'ort-web':
+      return openOrtWeb(spec.threads);
+    case 'ort-node':
+      return openOrtNode(spec.threads);
+    case 'brain':
+      return openBrain();
   }
 }

@@ -3,11 +3,14 @@
  * quantity is (measurements), what the report shows (rows), and what a workload provides.
  */
 import type { OursHandle } from '../ours/recurrent.js';
+import type { BrainHandle } from '../peers/brain.js';
+import type { OrtHandle } from '../peers/ort.js';
+import type { TfjsCpuHandle } from '../peers/tfjs-cpu.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import type { TimingOptions } from './stats.js';
 
 /** Engines the bench knows how to start: ours, and each peer. */
-export type SubjectKind = 'ours' | 'tfjs-wasm';
+export type SubjectKind = 'ours' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node' | 'brain';
 
 /** One engine configuration, run in its own child process. */
 export interface SubjectSpec {
@@ -19,7 +22,7 @@ export interface SubjectSpec {
 }
 
 /** A started engine, handed to a workload's `measure` inside the child. */
-export type SubjectHandle = OursHandle | TfjsWasmHandle;
+export type SubjectHandle = OursHandle | TfjsWasmHandle | TfjsCpuHandle | OrtHandle | BrainHandle;
 
 /** What a child reports about the engine it ran (build, versions, thread mode). */
 export type SubjectInfo = Record<string, string | number | boolean>;
@@ -66,6 +69,8 @@ export interface MeasureContext {
   timing: TimingOptions;
   /** Substrings of case ids to keep; empty keeps all. */
   caseFilter: string[];
+  /** `--quick`: fewer samples for the slow workloads too (a smoke run). */
+  quick: boolean;
   /** Progress line for the console (stderr). */
   log(line: string): void;
 }

@@ -17,6 +17,10 @@ import { oursSpec, subjectLabel, tfjsWasmSpec } from '../lib/subjects.js';
 import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
+import type { OrtHandle } from '../peers/ort.js';
+import { matmulModel } from '../onnx/models.js';
+import { measureAsync } from '../lib/stats.js';
+import { peerSpec } from '../lib/subjects.js';
 
 interface GemmCase {
   id: string;
@@ -158,6 +162,31 @@ function measureTfjs(h: TfjsWasmHandle, spec: SubjectSpec, ctx: MeasureContext):
   return out;
 }
 
+/**
+ * onnxruntime: a `MatMul` graph whose B is a constant initializer (so, like tfjs's cached
+ * packed weights, it may be pre-packed at session creation), fed A from a JS array per run;
+ * C comes back as a JS array. The transposed-A shape is left out (it would need a Transpose
+ * node in the graph).
+ */
+async function measureOrt(h: OrtHandle, spec: SubjectSpec, ctx: MeasureContext): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const c of selected(ctx).filter((c) => !c.transA)) {
+    if (h.kind === 'ort-node' && !ORT_NODE_CASES.includes(c.id)) continue;
+    const data = inputs(c, CASES.indexOf(c));
+    const session = await h.session(matmulModel(c.m, c.n, c.k, data.b));
+    let result: ArrayLike<number> = [];
+    const t = await measureAsync(async () => {
+      const r = await session.run({ a: new h.api.Tensor('float32', data.a, [c.m, c.k]) });
+      result = r['c']!.data as Float32Array;
+    }, ctx.timing);
+    out.push(record(c, spec, 'resident', t, digest(result), ctx));
+  }
+  return out;
+}
+
+/** onnxruntime-node (native, AVX-512 FMA here) is shown for the square 1024 and the recurrent step only. */
+const ORT_NODE_CASES = ['1024x1024x1024', '32x1024x256', '1x1024x256'];
+
 function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes: string[] } {
   const find = (caseId: string, subject: string, mode: string): Measurement | undefined =>
     ms.find((x) => x.caseId === caseId && x.subject === subject && x.mode === mode);
@@ -195,6 +224,14 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
         ),
       );
     }
+    for (const t of threads) {
+      const on = find(c.id, oursSpec(t).id, 'resident');
+      for (const p of [peerSpec('ort-web', t), peerSpec('ort-node', t)]) {
+        const pm = find(c.id, p.id, 'resident');
+        if (!pm) continue;
+        out.push(withNote({ ...common, variant: c.id, threads: t, ours: value(on), peer: `${subjectLabel(p)} MatMul (run)`, peerValue: value(pm), ratio: ratio(on, pm) }, few(on, pm)));
+      }
+    }
     const oc = find(c.id, base.id, 'copy');
     const tu = find(c.id, tfjs.id, 'upload');
     out.push(
@@ -221,9 +258,19 @@ export const gemmWorkload: Workload = {
   name: WORKLOAD,
   title: 'GEMM GFLOP/s (C = op(A) B, row-major f32)',
   caseIds: () => CASES.map((c) => `${c.id}  (${c.what})`),
-  subjects: (threads) => [...threads.map(oursSpec), tfjsWasmSpec()],
+  subjects: (threads) => [...threads.map(oursSpec), tfjsWasmSpec(), ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)])],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
-    return subject.kind === 'ours' ? measureOurs(subject, spec, ctx) : measureTfjs(subject, spec, ctx);
+    switch (subject.kind) {
+      case 'ours':
+        return measureOurs(subject, spec, ctx);
+      case 'tfjs-wasm':
+        return measureTfjs(subject, spec, ctx);
+      case 'ort-web':
+      case 'ort-node':
+        return measureOrt(subject, spec, ctx);
+      default:
+        throw new Error(`gemm: no runner for ${subject.kind}`);
+    }
   },
   rows,
 };

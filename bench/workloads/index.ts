@@ -1,8 +1,12 @@
 /** Every workload the runner knows, in report order. Add a file, then add it here. */
 import type { Workload } from '../lib/types.js';
 import { gemmWorkload } from './gemm.js';
+import { cellsWorkload } from './cells.js';
+import { encodeWorkload } from './encode.js';
+import { streamWorkload } from './stream.js';
+import { trainWorkload } from './train.js';
 
-export const WORKLOADS: readonly Workload[] = [gemmWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);

@@ -58,9 +58,12 @@ static SHARED: Shared = Shared {
     task: UnsafeCell::new(None),
 };
 
-/// Spins before parking: a job usually follows the previous one within microseconds during
-/// a training step, and a short spin avoids the wait/notify round trip then.
-const SPIN_BEFORE_WAIT: u32 = 2000;
+/// Spins before parking: during a training step the next job follows within tens of
+/// microseconds (one time step's element-wise pass), and waking a parked worker costs about as
+/// much on a virtual machine. 2,000 spins (a few microseconds) parked between every step and
+/// made 2 threads no faster than 1 (W3: 0.84x); 200,000 (roughly 100-300 microseconds) gave
+/// 1.91x on the 2-core bench machine. Idle workers still park after that, so they cost nothing.
+const SPIN_BEFORE_WAIT: u32 = 200_000;
 
 fn as_ptr(a: &AtomicI32) -> *mut i32 {
     a.as_ptr()

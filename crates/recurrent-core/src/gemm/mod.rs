@@ -227,6 +227,109 @@ pub fn sgemm_with_path(
     Ok(())
 }
 
+/// op(B) (`k x n`) packed once, for many products with the same B: the recurrent weights
+/// `W_hh` of a sequence, multiplied at every step. Made by [`with_packed_b`], used by
+/// [`sgemm_packed_b`]; results are bit-identical to [`sgemm`]'s (the tiles read the same
+/// packed values they would have packed themselves).
+#[derive(Debug)]
+pub struct PackedB<'s> {
+    data: &'s [f32],
+    /// Address of the operand it was packed from (checked on use).
+    b: usize,
+    tb: Transpose,
+    n: usize,
+    k: usize,
+    ldb: usize,
+}
+
+/// Runs `f` with op(B) packed in this thread's prepack buffer (reused across calls; a nested
+/// call gets a buffer of its own). `b` is `k x n` as used (`tb`), stored with `ldb`.
+/// Errors if the operand is inconsistent (as [`sgemm`] would).
+pub fn with_packed_b<R>(
+    tb: Transpose,
+    n: usize,
+    k: usize,
+    b: &[f32],
+    ldb: usize,
+    f: impl FnOnce(&PackedB<'_>) -> R,
+) -> CoreResult<R> {
+    let (rows, cols) = if tb == Transpose::No { (k, n) } else { (n, k) };
+    check_operand("b", b.len(), rows, cols, ldb, "ldb")?;
+    let len = packed::packed_b_len(n, k);
+    Ok(scratch::with_prepack_scratch(len, |buf| {
+        if n > 0 && k > 0 {
+            let op = Operand {
+                data: b,
+                ld: ldb,
+                trans: tb,
+            };
+            packed::pack_b_all(op, n, k, buf);
+        }
+        f(&PackedB {
+            data: buf,
+            b: b.as_ptr() as usize,
+            tb,
+            n,
+            k,
+            ldb,
+        })
+    }))
+}
+
+/// [`sgemm`] with `B` given both as stored (`b`, for the unpacked direct path of few rows)
+/// and packed (`packed`, made from that same `b`): the same contract and the same bits,
+/// without re-packing B. Errors if `packed` was made from another operand or shape.
+pub fn sgemm_packed_b(
+    pool: &dyn Parallel,
+    ta: Transpose,
+    m: usize,
+    n: usize,
+    k: usize,
+    alpha: f32,
+    a: &[f32],
+    lda: usize,
+    b: &[f32],
+    packed: &PackedB<'_>,
+    beta: f32,
+    c: &mut [f32],
+    ldc: usize,
+) -> CoreResult<()> {
+    let (tb, ldb) = (packed.tb, packed.ldb);
+    if packed.b != b.as_ptr() as usize || packed.n != n || packed.k != k {
+        return Err(CoreError::new(
+            "sgemm_packed_b",
+            "packed",
+            format!("B packed from this operand as {k} x {n}"),
+            format!("one packed as {} x {}", packed.k, packed.n),
+        ));
+    }
+    if m <= DIRECT_MAX_M || k == 0 || m == 0 || n == 0 {
+        return sgemm(pool, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+    check_args(ta, tb, m, n, k, a.len(), lda, b.len(), ldb, c.len(), ldc)?;
+    let problem = Problem {
+        a: Operand {
+            data: a,
+            ld: lda,
+            trans: ta,
+        },
+        b: Operand {
+            data: b,
+            ld: ldb,
+            trans: tb,
+        },
+        m,
+        n,
+        k,
+        alpha,
+        beta,
+        c: SharedMut::new(c),
+        ldc,
+    };
+    packed::run_with_packed_b(pool, &problem, packed.data);
+    Ok(())
+}
+
 /// A validated GEMM with `m, n, k > 0`, shared read-only by the tiles.
 struct Problem<'a> {
     a: Operand<'a>,
@@ -245,5 +348,145 @@ impl Problem<'_> {
     /// Address of C's element `(i, j)`; dereferencing it is the caller's `unsafe`.
     fn c_at(&self, i: usize, j: usize) -> *mut f32 {
         self.c.0.wrapping_add(i * self.ldc + j)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // a failed call is a failed test
+mod tests {
+    //! The pre-packed-B GEMM against [`sgemm`] (bit for bit: same packed values, same tiles)
+    //! and against the scalar reference (to rounding), over shapes that take every branch:
+    //! the direct path (m <= 3), one tile row with shared A, several tile rows, ragged
+    //! edges, k above KC (several k blocks), both layouts of B, beta 0 and 1, 1 and 3 threads.
+    use super::*;
+    use crate::parallel::{ScopedThreads, Sequential};
+
+    fn values(n: usize, seed: u64) -> Vec<f32> {
+        let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        (0..n)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0
+            })
+            .collect()
+    }
+
+    #[test]
+    fn packed_b_matches_sgemm_bits_and_reference() {
+        let shapes = [
+            (1, 1024, 256),
+            (3, 70, 33),
+            (4, 1024, 256),
+            (32, 1024, 256),
+            (32, 256, 1024),
+            (33, 77, 300),
+            (200, 130, 600),
+            (64, 520, 5),
+        ];
+        let pools: [&dyn Parallel; 2] = [&Sequential, &ScopedThreads::new(3)];
+        for (si, &(m, n, k)) in shapes.iter().enumerate() {
+            for tb in [Transpose::No, Transpose::Yes] {
+                for beta in [0.0f32, 1.0] {
+                    let a = values(m * k, si as u64 + 1);
+                    let b = values(k * n, si as u64 + 100);
+                    let c0 = values(m * n, si as u64 + 200);
+                    let ldb = if tb == Transpose::No { n } else { k };
+                    let mut want = c0.clone();
+                    sgemm(
+                        &Sequential,
+                        Transpose::No,
+                        tb,
+                        m,
+                        n,
+                        k,
+                        0.5,
+                        &a,
+                        k,
+                        &b,
+                        ldb,
+                        beta,
+                        &mut want,
+                        n,
+                    )
+                    .unwrap();
+                    let mut refc = c0.clone();
+                    sgemm_reference(
+                        Transpose::No,
+                        tb,
+                        m,
+                        n,
+                        k,
+                        0.5,
+                        &a,
+                        k,
+                        &b,
+                        ldb,
+                        beta,
+                        &mut refc,
+                        n,
+                    );
+                    for pool in pools {
+                        let mut got = c0.clone();
+                        with_packed_b(tb, n, k, &b, ldb, |wp| {
+                            sgemm_packed_b(
+                                pool,
+                                Transpose::No,
+                                m,
+                                n,
+                                k,
+                                0.5,
+                                &a,
+                                k,
+                                &b,
+                                wp,
+                                beta,
+                                &mut got,
+                                n,
+                            )
+                        })
+                        .unwrap()
+                        .unwrap();
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&got), bits(&want), "{m}x{n}x{k} {tb:?} beta {beta}");
+                        for (g, r) in got.iter().zip(&refc) {
+                            assert!(
+                                (g - r).abs() <= 1e-4 * (k as f32).sqrt(),
+                                "{m}x{n}x{k}: {g} vs {r}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn packed_b_of_another_operand_is_an_error() {
+        let b = values(64, 1);
+        let other = values(64, 2);
+        let a = values(32, 3);
+        let mut c = vec![0.0; 4 * 8];
+        let r = with_packed_b(Transpose::No, 8, 8, &b, 8, |wp| {
+            sgemm_packed_b(
+                &Sequential,
+                Transpose::No,
+                4,
+                8,
+                8,
+                1.0,
+                &a,
+                8,
+                &other,
+                wp,
+                0.0,
+                &mut c,
+                8,
+            )
+        })
+        .unwrap();
+        assert!(r.is_err());
+        assert!(with_packed_b(Transpose::No, 8, 9, &b, 8, |_| ()).is_err());
     }
 }

@@ -15,26 +15,27 @@ use crate::parallel::Parallel;
 
 /// Where a tile gets the panels of one operand.
 enum Panels<'s> {
-    /// Packed by the caller for the whole operand, every k block back to back.
-    Shared(&'s [f32]),
+    /// Packed by the caller for the whole operand (`total` rows), every k block back to back.
+    Shared { all: &'s [f32], total: usize },
     /// Packed by the tile itself, one k block at a time, into its scratch.
     Own(&'s mut [f32]),
 }
 
 impl Panels<'_> {
-    /// The panels of `rows` rows (`w` per panel) for the k block at `p0` of depth `kc`;
-    /// `pack` fills an own buffer.
+    /// The panels of rows `[i0, i0 + rows)` (`w` per panel, `i0` a multiple of `w`) for the
+    /// k block at `p0` of depth `kc`; `pack` fills an own buffer.
     fn block(
         &mut self,
-        rows: usize,
+        (i0, rows): (usize, usize),
         w: usize,
         (p0, kc): (usize, usize),
         pack: impl FnOnce(&mut [f32]),
     ) -> &[f32] {
         let len = packed_len(rows, kc, w);
         match self {
-            // Blocks before p0 take rows.div_ceil(w) * w floats per depth.
-            Panels::Shared(all) => &all[rows.div_ceil(w) * w * p0..][..len],
+            // Blocks before p0 take total.div_ceil(w) * w floats per depth; inside a block,
+            // the panels before row i0 take i0 * kc.
+            Panels::Shared { all, total } => &all[total.div_ceil(w) * w * p0 + i0 * kc..][..len],
             Panels::Own(buf) => {
                 pack(buf);
                 &buf[..len]
@@ -60,6 +61,51 @@ fn pack_all(
     }
 }
 
+/// Floats of op(B) (`k x n`) packed whole, as [`pack_b_all`] writes it.
+pub fn packed_b_len(n: usize, k: usize) -> usize {
+    packed_len(n, k, NR)
+}
+
+/// Packs all of op(B) (`k x n`) the way the tiles of [`run_with_packed_b`] read it: every k
+/// block of [`k_block`]`(k)` back to back, `NR`-column panels inside each. The same values a
+/// tile would pack for itself, so results do not depend on which is used.
+pub fn pack_b_all(b: super::pack::Operand<'_>, n: usize, k: usize, out: &mut [f32]) {
+    pack_all(k, k_block(k), n, NR, out, |d, o| pack_b(b, (0, n), d, o));
+}
+
+/// [`run`] with op(B) already packed whole by [`pack_b_all`] (`packed_b`): no tile packs B.
+pub fn run_with_packed_b(pool: &dyn Parallel, p: &Problem<'_>, packed_b: &[f32]) {
+    let grid = packed_grid(p.m, p.n, p.k);
+    let kc_max = k_block(p.k);
+    let a_len = packed_len(grid.tm, kc_max, MR);
+    let a_all = packed_len(p.m, p.k, MR);
+    let shared_b = |_: ()| Panels::Shared {
+        all: packed_b,
+        total: p.n,
+    };
+    if grid.rows == 1 && a_all <= SHARED_MAX_FLOATS {
+        with_shared_scratch(a_all, |shared| {
+            pack_all(p.k, kc_max, p.m, MR, shared, |d, out| {
+                pack_a(p.a, (0, p.m), d, out)
+            });
+            let shared = &*shared;
+            pool.run(grid.tiles(), &|t| {
+                let a = Panels::Shared {
+                    all: shared,
+                    total: p.m,
+                };
+                tile(p, &grid, t, kc_max, a, shared_b(()));
+            });
+        });
+    } else {
+        pool.run(grid.tiles(), &|t| {
+            with_tile_scratch(a_len, |abuf| {
+                tile(p, &grid, t, kc_max, Panels::Own(abuf), shared_b(()))
+            });
+        });
+    }
+}
+
 /// Computes `p` on the packed path, one task per tile of [`packed_grid`].
 pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
     let grid = packed_grid(p.m, p.n, p.k);
@@ -81,7 +127,10 @@ pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
                         &grid,
                         t,
                         kc_max,
-                        Panels::Shared(shared),
+                        Panels::Shared {
+                            all: shared,
+                            total: p.m,
+                        },
                         Panels::Own(bbuf),
                     )
                 });
@@ -101,7 +150,10 @@ pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
                         t,
                         kc_max,
                         Panels::Own(abuf),
-                        Panels::Shared(shared),
+                        Panels::Shared {
+                            all: shared,
+                            total: p.n,
+                        },
                     )
                 });
             });
@@ -129,10 +181,10 @@ fn tile(
     let mut p0 = 0;
     while p0 < p.k {
         let kc = kc_max.min(p.k - p0);
-        let bblock = b.block(j1 - j0, NR, (p0, kc), |buf| {
+        let bblock = b.block((j0, j1 - j0), NR, (p0, kc), |buf| {
             pack_b(p.b, (j0, j1), (p0, kc), buf)
         });
-        let ablock = a.block(i1 - i0, MR, (p0, kc), |buf| {
+        let ablock = a.block((i0, i1 - i0), MR, (p0, kc), |buf| {
             pack_a(p.a, (i0, i1), (p0, kc), buf)
         });
         // Later k blocks accumulate onto what the earlier ones wrote.

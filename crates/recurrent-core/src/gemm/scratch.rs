@@ -14,6 +14,8 @@ thread_local! {
     // tiles, at most `SHARED_MAX_FLOATS`.
     static TILE: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
     static SHARED: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
+    // PREPACK: a whole operand packed once for many calls (`with_packed_b`).
+    static PREPACK: Cell<Vec<f32>> = const { Cell::new(Vec::new()) };
 }
 
 /// The largest operand packed once and shared by all tiles (4 MiB); larger ones are packed
@@ -50,4 +52,10 @@ pub fn with_tile_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
 /// thread still reuse theirs.
 pub fn with_shared_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
     with(&SHARED, len, f)
+}
+
+/// Runs `f` on this thread's prepack buffer of `len` floats (contents unspecified); same
+/// rules as [`with_tile_scratch`], separate storage (the GEMMs run inside `f` use theirs).
+pub fn with_prepack_scratch<R>(len: usize, f: impl FnOnce(&mut [f32]) -> R) -> R {
+    with(&PREPACK, len, f)
 }

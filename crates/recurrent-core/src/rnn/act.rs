@@ -33,12 +33,10 @@ pub(crate) fn relu(x: f32) -> f32 {
 pub(crate) trait Lanes:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
 {
-    /// Units per value.
-    const WIDTH: usize;
     fn splat(x: f32) -> Self;
-    /// The `WIDTH` values `s[j..j + WIDTH]` (panics past the end: a caller bug).
+    /// The values `s[j..j + width]` (width 1 or 4) (panics past the end: a caller bug).
     fn at(s: &[f32], j: usize) -> Self;
-    /// Stores into `s[j..j + WIDTH]`.
+    /// Stores into `s[j..j + width]`.
     fn put(self, s: &mut [f32], j: usize);
     fn sigmoid(self) -> Self;
     fn tanh(self) -> Self;
@@ -49,7 +47,6 @@ pub(crate) trait Lanes:
 }
 
 impl Lanes for f32 {
-    const WIDTH: usize = 1;
     #[inline(always)]
     fn splat(x: f32) -> Self {
         x
@@ -85,7 +82,6 @@ impl Lanes for f32 {
 }
 
 impl Lanes for F32x4 {
-    const WIDTH: usize = 4;
     #[inline(always)]
     fn splat(x: f32) -> Self {
         F32x4::splat(x)
@@ -117,8 +113,8 @@ impl Lanes for F32x4 {
     }
 }
 
-/// Whether the cells run their bodies four units at a time (always, except in the test
-/// that checks the SIMD bodies against a scalar-only run).
+// Whether the cells run their bodies four units at a time (always, except in the test
+// that checks the SIMD bodies against a scalar-only run).
 #[cfg(test)]
 thread_local! {
     pub(crate) static SCALAR_ONLY: core::cell::Cell<bool> = const { core::cell::Cell::new(false) };
@@ -197,7 +193,11 @@ mod tests {
             let w = Lanes::where_positive(F32x4::splat(3.0), v).to_array();
             for (k, &x) in c.iter().enumerate() {
                 assert_eq!(r[k].to_bits(), relu(x).to_bits(), "relu({x})");
-                assert_eq!(w[k].to_bits(), 3.0f32.where_positive(x).to_bits(), "gate({x})");
+                assert_eq!(
+                    w[k].to_bits(),
+                    3.0f32.where_positive(x).to_bits(),
+                    "gate({x})"
+                );
             }
         }
     }

@@ -7,7 +7,7 @@ use super::kind::CellKind;
 use super::params::DirParams;
 use super::rows::{for_row_tiles, RowsMut};
 use crate::error::CoreResult;
-use crate::gemm::{sgemm, Transpose};
+use crate::gemm::{sgemm, sgemm_packed_b, PackedB, Transpose};
 use crate::parallel::Parallel;
 
 /// `dst[r, :] = W_ih x[r] + b_ih` for the `rows` time-major rows of `x` (`[rows, I]`): the
@@ -75,29 +75,48 @@ pub(crate) fn advance(
     p: &DirParams<'_>,
     io: StepBufs<'_>,
     valid: &(dyn Fn(usize) -> bool + Sync),
+    w_hh_packed: Option<&PackedB<'_>>,
 ) -> CoreResult<()> {
     let h = hidden;
     let gh = cell.gates * h;
     let eh = cell.extra * h;
     let (gates, rec, extra, hs, cs) = (io.gates, io.rec, io.extra, io.h, io.c);
     match cell.recurrence {
-        // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H].
-        Recurrence::Full | Recurrence::ResetAfter => sgemm(
-            pool,
-            Transpose::No,
-            Transpose::Yes,
-            batch,
-            gh,
-            h,
-            1.0,
-            hs,
-            h,
-            p.w_hh,
-            h,
-            0.0,
-            rec,
-            gh,
-        )?,
+        // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H]; with W_hh^T packed once per
+        // sequence by the driver when it is given (same bits).
+        Recurrence::Full | Recurrence::ResetAfter => match w_hh_packed {
+            Some(wp) => sgemm_packed_b(
+                pool,
+                Transpose::No,
+                batch,
+                gh,
+                h,
+                1.0,
+                hs,
+                h,
+                p.w_hh,
+                wp,
+                0.0,
+                rec,
+                gh,
+            )?,
+            None => sgemm(
+                pool,
+                Transpose::No,
+                Transpose::Yes,
+                batch,
+                gh,
+                h,
+                1.0,
+                hs,
+                h,
+                p.w_hh,
+                h,
+                0.0,
+                rec,
+                gh,
+            )?,
+        },
         Recurrence::ResetBefore => {
             // h_{t-1} [B, H] . W_hh[0:2H]^T [H, 2H] -> rec[:, 0:2H] (r and z blocks).
             let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
@@ -201,4 +220,22 @@ pub(crate) fn advance(
         }
     });
     Ok(())
+}
+
+/// Runs `f` with `W_hh^T` (`[H, G*H]` as used) packed once for all steps of a sequence when
+/// that pays: the cell takes one recurrent GEMM (`Full`, `ResetAfter`) and the batch is
+/// large enough for the packed GEMM path. `f` gets `None` otherwise.
+pub(crate) fn with_packed_w_hh<R>(
+    cell: &CellInfo,
+    hidden: usize,
+    batch: usize,
+    p: &DirParams<'_>,
+    f: impl FnOnce(Option<&PackedB<'_>>) -> R,
+) -> CoreResult<R> {
+    let one_gemm = matches!(cell.recurrence, Recurrence::Full | Recurrence::ResetAfter);
+    if !one_gemm || batch <= crate::gemm::DIRECT_MAX_M {
+        return Ok(f(None));
+    }
+    let gh = cell.gates * hidden;
+    crate::gemm::with_packed_b(Transpose::Yes, gh, hidden, p.w_hh, hidden, |wp| f(Some(wp)))
 }

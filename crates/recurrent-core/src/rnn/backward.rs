@@ -28,7 +28,7 @@ use super::seq::{step_at, Layout, Mask, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
 use super::tape::{DirTape, Tape, TapeState};
 use crate::error::{CoreError, CoreResult};
-use crate::gemm::{sgemm, Transpose};
+use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
 use crate::parallel::Parallel;
 
 /// Upstream gradients, in the recorded forward's layout and shapes.
@@ -182,14 +182,18 @@ pub fn backward_with_diagnostics(
             let mut norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
-            for k in (0..t_len).rev() {
-                let t = step_at(d, t_len, k);
-                if let Some(norms) = norms.as_deref_mut() {
-                    // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
-                    norms[t] = carried_norm(&ctx.mask, t, h, &dy, d * h, dh);
+            // W_hh (or its two GRU parts) packed once for all steps of the direction.
+            with_packed_recurrent(&ctx, &p, |packed| -> CoreResult<()> {
+                for k in (0..t_len).rev() {
+                    let t = step_at(d, t_len, k);
+                    if let Some(norms) = norms.as_deref_mut() {
+                        // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
+                        norms[t] = carried_norm(&ctx.mask, t, h, &dy, d * h, dh);
+                    }
+                    step_back(pool, &ctx, d, t, &p, record, &dy, dh, dc, drh, packed)?;
                 }
-                step_back(pool, &ctx, d, t, &p, record, &dy, dh, dc, drh)?;
-            }
+                Ok(())
+            })??;
             if let Some(g) = gh0.as_deref_mut() {
                 g[state.clone()].copy_from_slice(dh);
             }
@@ -304,6 +308,7 @@ fn step_back(
     dh: &mut [f32],
     dc: &mut [f32],
     drh: &mut [f32],
+    packed: Packed<'_, '_>,
 ) -> CoreResult<()> {
     let (batch, h) = (ctx.batch, ctx.hidden);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
@@ -382,14 +387,44 @@ fn step_back(
             h,
         )
     };
+    // The same product with B packed once per direction (same bits).
+    let gemm_packed =
+        |a: &[f32], lda: usize, k: usize, b: &[f32], wp: &PackedB<'_>, c: &mut [f32]| {
+            sgemm_packed_b(
+                pool,
+                Transpose::No,
+                batch,
+                h,
+                k,
+                1.0,
+                a,
+                lda,
+                b,
+                wp,
+                1.0,
+                c,
+                h,
+            )
+        };
     match ctx.cell.recurrence {
         // dh_{t-1} += dG [B, GH] . W_hh [GH, H]
-        Recurrence::Full => gemm(act, gh, gh, p.w_hh, 1.0, dh)?,
+        Recurrence::Full => match packed {
+            Some((w, _)) => gemm_packed(act, gh, gh, p.w_hh, w, dh)?,
+            None => gemm(act, gh, gh, p.w_hh, 1.0, dh)?,
+        },
         // dh_{t-1} += [dr, dz] [B, 2H] . W_hh[0:2H] + (dn * r) [B, H] . W_hn
         Recurrence::ResetAfter => {
             let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
-            gemm(act, gh, 2 * h, w_rz, 1.0, dh)?;
-            gemm(extra, eh, h, w_n, 1.0, dh)?;
+            match packed {
+                Some((wrz, Some(wn))) => {
+                    gemm_packed(act, gh, 2 * h, w_rz, wrz, dh)?;
+                    gemm_packed(extra, eh, h, w_n, wn, dh)?;
+                }
+                _ => {
+                    gemm(act, gh, 2 * h, w_rz, 1.0, dh)?;
+                    gemm(extra, eh, h, w_n, 1.0, dh)?;
+                }
+            }
         }
         Recurrence::ResetBefore => {
             let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
@@ -414,6 +449,34 @@ fn step_back(
         }
     }
     Ok(())
+}
+
+/// The recurrent weights of one direction packed for the backward GEMMs `dG . W_hh`:
+/// `(W_hh, None)` for one-GEMM cells, `(W_hh[0:2H], Some(W_hn))` for reset-after GRUs.
+type Packed<'a, 'b> = Option<(&'a PackedB<'b>, Option<&'a PackedB<'b>>)>;
+
+/// Runs `f` with the packed recurrent weights when that pays (a batch on the packed GEMM
+/// path; reset-before GRUs keep their per-step packing), `None` otherwise.
+fn with_packed_recurrent<R>(
+    ctx: &Ctx<'_>,
+    p: &DirParams<'_>,
+    f: impl FnOnce(Packed<'_, '_>) -> R,
+) -> CoreResult<R> {
+    let (h, gh) = (ctx.hidden, ctx.cell.gates * ctx.hidden);
+    if ctx.batch <= DIRECT_MAX_M {
+        return Ok(f(None));
+    }
+    match ctx.cell.recurrence {
+        // W_hh [GH, H] used as stored: k = GH, n = H.
+        Recurrence::Full => with_packed_b(Transpose::No, h, gh, p.w_hh, h, |w| f(Some((w, None)))),
+        Recurrence::ResetAfter => {
+            let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
+            with_packed_b(Transpose::No, h, 2 * h, w_rz, h, |wrz| {
+                with_packed_b(Transpose::No, h, h, w_n, h, |wn| f(Some((wrz, Some(wn)))))
+            })?
+        }
+        Recurrence::ResetBefore => Ok(f(None)),
+    }
 }
 
 /// `dX_l [R, I_l] = sum_d dG_d [R, GH] . W_ih_d [GH, I_l]`, written over layer l's input.

@@ -12,7 +12,7 @@
 //! The running state is kept in `h_n`/`c_n` themselves: on padded steps it is left alone, so
 //! at the end they hold each sequence's state after its own last step.
 
-use super::advance::{advance, project, StepBufs};
+use super::advance::{advance, project, with_packed_w_hh, StepBufs};
 use super::cells::{self, CellInfo};
 use super::check;
 use super::kind::CellKind;
@@ -377,87 +377,104 @@ fn run_direction(
     let (t_len, batch, h) = (ctx.seq_len, ctx.batch, ctx.hidden);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
     let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
-    let rec = &mut io.rec[..bgh];
-    let (src, sink) = (&io.src, &mut io.sink);
-    let step = |t: usize,
-                gates: &mut [f32],
-                rec: &mut [f32],
-                extra: &mut [f32],
-                hs: &mut [f32],
-                cs: &mut [f32]| {
-        let bufs = StepBufs {
-            gates,
-            rec,
-            extra,
-            h: hs,
-            c: cs,
-        };
-        advance(pool, ctx.kind, &ctx.cell, h, batch, p, bufs, &|b| {
-            ctx.mask.valid(t, b)
-        })
-    };
-    match &mut io.store {
-        LayerStore::Train(records) => {
-            let tape = &mut records[dir];
-            let act = &mut tape.act[..t_len * bgh];
-            // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
-            project(
+    let LayerIo {
+        src,
+        sink,
+        rec,
+        store,
+    } = io;
+    let rec = &mut rec[..bgh];
+    let src = &*src;
+    // W_hh^T is packed once here for all steps of the direction (not by every step's GEMM).
+    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
+        let step = |t: usize,
+                    gates: &mut [f32],
+                    rec: &mut [f32],
+                    extra: &mut [f32],
+                    hs: &mut [f32],
+                    cs: &mut [f32]| {
+            let bufs = StepBufs {
+                gates,
+                rec,
+                extra,
+                h: hs,
+                c: cs,
+            };
+            advance(
                 pool,
-                &src.data[..t_len * batch * src.width],
-                t_len * batch,
+                ctx.kind,
+                &ctx.cell,
+                h,
+                batch,
                 p,
-                act,
-            )?;
-            for k in 0..t_len {
-                let t = step_at(dir, t_len, k);
-                // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
-                tape.hprev[t * bh..(t + 1) * bh].copy_from_slice(hs);
-                if ctx.cell.has_c {
-                    tape.cprev[t * bh..(t + 1) * bh].copy_from_slice(cs);
-                }
-                let gates = &mut act[t * bgh..(t + 1) * bgh];
-                let extra = &mut tape.extra[t * beh..(t + 1) * beh];
-                step(t, gates, &mut *rec, extra, &mut *hs, &mut *cs)?;
-                emit(ctx, sink, t, dir, hs);
-            }
-        }
-        LayerStore::Infer {
-            proj,
-            xin,
-            extra,
-            chunk,
-        } => {
-            let chunk = (*chunk).min(t_len);
-            let chunks = t_len.div_ceil(chunk);
-            let w = src.width;
-            for k in 0..chunks {
-                let t0 = step_at(dir, chunks, k) * chunk;
-                let t1 = (t0 + chunk).min(t_len);
-                // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered
-                // into time-major rows first, so both layouts run the same GEMM.
-                let x: &[f32] = match src.shape.layout {
-                    Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
-                    Layout::BatchMajor => {
-                        for t in t0..t1 {
-                            for b in 0..batch {
-                                let r = ((t - t0) * batch + b) * w;
-                                xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
-                            }
-                        }
-                        &xin[..(t1 - t0) * batch * w]
+                bufs,
+                &|b| ctx.mask.valid(t, b),
+                w_hh_packed,
+            )
+        };
+        match store {
+            LayerStore::Train(records) => {
+                let tape = &mut records[dir];
+                let act = &mut tape.act[..t_len * bgh];
+                // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
+                project(
+                    pool,
+                    &src.data[..t_len * batch * src.width],
+                    t_len * batch,
+                    p,
+                    act,
+                )?;
+                for k in 0..t_len {
+                    let t = step_at(dir, t_len, k);
+                    // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
+                    tape.hprev[t * bh..(t + 1) * bh].copy_from_slice(hs);
+                    if ctx.cell.has_c {
+                        tape.cprev[t * bh..(t + 1) * bh].copy_from_slice(cs);
                     }
-                };
-                project(pool, x, (t1 - t0) * batch, p, proj)?;
-                for k in 0..t1 - t0 {
-                    let t = t0 + step_at(dir, t1 - t0, k);
-                    let gates = &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh];
-                    step(t, gates, &mut *rec, &mut extra[..beh], &mut *hs, &mut *cs)?;
+                    let gates = &mut act[t * bgh..(t + 1) * bgh];
+                    let extra = &mut tape.extra[t * beh..(t + 1) * beh];
+                    step(t, gates, &mut *rec, extra, &mut *hs, &mut *cs)?;
                     emit(ctx, sink, t, dir, hs);
                 }
             }
+            LayerStore::Infer {
+                proj,
+                xin,
+                extra,
+                chunk,
+            } => {
+                let chunk = (*chunk).min(t_len);
+                let chunks = t_len.div_ceil(chunk);
+                let w = src.width;
+                for k in 0..chunks {
+                    let t0 = step_at(dir, chunks, k) * chunk;
+                    let t1 = (t0 + chunk).min(t_len);
+                    // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered
+                    // into time-major rows first, so both layouts run the same GEMM.
+                    let x: &[f32] = match src.shape.layout {
+                        Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
+                        Layout::BatchMajor => {
+                            for t in t0..t1 {
+                                for b in 0..batch {
+                                    let r = ((t - t0) * batch + b) * w;
+                                    xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
+                                }
+                            }
+                            &xin[..(t1 - t0) * batch * w]
+                        }
+                    };
+                    project(pool, x, (t1 - t0) * batch, p, proj)?;
+                    for k in 0..t1 - t0 {
+                        let t = t0 + step_at(dir, t1 - t0, k);
+                        let gates = &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh];
+                        step(t, gates, &mut *rec, &mut extra[..beh], &mut *hs, &mut *cs)?;
+                        emit(ctx, sink, t, dir, hs);
+                    }
+                }
+            }
         }
-    }
-    Ok(())
+        Ok(())
+    })?
 }
 
 /// Writes the state rows of step t into the layer output's columns of direction `dir`:

@@ -120,7 +120,10 @@ pub(crate) fn reset_before_backward_row(
     drh: &[f32],
     dh: &mut [f32],
 ) {
-    each_lane!(h, reset_before_backward_at(&mut *gates, h_prev, drh, &mut *dh));
+    each_lane!(
+        h,
+        reset_before_backward_at(&mut *gates, h_prev, drh, &mut *dh)
+    );
 }
 
 #[inline(always)]

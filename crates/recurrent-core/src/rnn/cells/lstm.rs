@@ -28,43 +28,52 @@ pub(super) fn forward(v: Variant, h: usize, mut row: FwdRow<'_>) {
     each_lane!(h, forward_at(v, h, &mut row));
 }
 
-/// Units `j..j + L::WIDTH` of [`forward`].
+/// Units `j..` (one or four of them) of [`forward`].
 #[inline(always)]
 fn forward_at<L: Lanes>(v: Variant, h: usize, row: &mut FwdRow<'_>, j: usize) {
     let (bi, bf, bg, bo) = layout(v);
     let (rec, b_hh, peep) = (row.rec, row.b_hh, row.peep);
     let gates = &mut *row.gates;
-    let pre = |blk: usize, gates: &[f32]| {
-        let k = blk * h + j;
-        L::at(gates, k) + (L::at(rec, k) + L::at(b_hh, k))
-    };
     let one = L::splat(1.0);
     let cp = L::at(row.c, j);
     let (i, f, g, c) = match v {
         Variant::Standard => {
-            let (i, f) = (pre(bi, gates).sigmoid(), pre(bf, gates).sigmoid());
-            let g = pre(bg, gates).tanh();
+            let (i, f) = (
+                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bf * h + j).sigmoid(),
+            );
+            let g = pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh();
             (i, f, g, f * cp + i * g)
         }
         Variant::Peephole => {
-            let i = (pre(bi, gates) + L::at(peep, j) * cp).sigmoid();
-            let f = (pre(bf, gates) + L::at(peep, h + j) * cp).sigmoid();
-            let g = pre(bg, gates).tanh();
+            let i =
+                (pre_activation::<L>(gates, rec, b_hh, bi * h + j) + L::at(peep, j) * cp).sigmoid();
+            let f = (pre_activation::<L>(gates, rec, b_hh, bf * h + j) + L::at(peep, h + j) * cp)
+                .sigmoid();
+            let g = pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh();
             (i, f, g, f * cp + i * g)
         }
         Variant::Cifg => {
-            let (i, g) = (pre(bi, gates).sigmoid(), pre(bg, gates).tanh());
+            let (i, g) = (
+                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh(),
+            );
             (i, one - i, g, (one - i) * cp + i * g)
         }
         Variant::NoForget => {
-            let (i, g) = (pre(bi, gates).sigmoid(), pre(bg, gates).tanh());
+            let (i, g) = (
+                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh(),
+            );
             (i, one, g, cp + i * g)
         }
     };
     let o = match v {
         // The output gate's peephole sees the new cell.
-        Variant::Peephole => (pre(bo, gates) + L::at(peep, 2 * h + j) * c).sigmoid(),
-        _ => pre(bo, gates).sigmoid(),
+        Variant::Peephole => (pre_activation::<L>(gates, rec, b_hh, bo * h + j)
+            + L::at(peep, 2 * h + j) * c)
+            .sigmoid(),
+        _ => pre_activation::<L>(gates, rec, b_hh, bo * h + j).sigmoid(),
     };
     i.put(gates, bi * h + j);
     if bf != usize::MAX {
@@ -77,11 +86,17 @@ fn forward_at<L: Lanes>(v: Variant, h: usize, row: &mut FwdRow<'_>, j: usize) {
     (o * c.tanh()).put(row.h, j);
 }
 
+/// `gates[k] + (rec[k] + b_hh[k])` for the units at `k`.
+#[inline(always)]
+fn pre_activation<L: Lanes>(gates: &[f32], rec: &[f32], b_hh: &[f32], k: usize) -> L {
+    L::at(gates, k) + (L::at(rec, k) + L::at(b_hh, k))
+}
+
 pub(super) fn backward(v: Variant, h: usize, mut row: BwdRow<'_>) {
     each_lane!(h, backward_at(v, h, &mut row));
 }
 
-/// Units `j..j + L::WIDTH` of [`backward`].
+/// Units `j..` (one or four of them) of [`backward`].
 #[inline(always)]
 fn backward_at<L: Lanes>(v: Variant, h: usize, row: &mut BwdRow<'_>, j: usize) {
     let (bi, bf, bg, bo) = layout(v);

@@ -186,7 +186,11 @@ mod tests {
         let mut gates = rng.vec(gh);
         let rec = rng.vec(gh);
         let b_hh = rng.vec(gh);
-        let peep = if info.peephole { rng.vec(3 * h) } else { vec![] };
+        let peep = if info.peephole {
+            rng.vec(3 * h)
+        } else {
+            vec![]
+        };
         let h_prev = rng.vec(h);
         let c_prev = if info.has_c { rng.vec(h) } else { vec![] };
         let mut hs = h_prev.clone();
