@@ -196,16 +196,8 @@ pub fn sgemm_with_path(
         return Ok(());
     }
     let problem = Problem {
-        a: Operand {
-            data: a,
-            ld: lda,
-            trans: ta,
-        },
-        b: Operand {
-            data: b,
-            ld: ldb,
-            trans: tb,
-        },
+        a: Operand::new(a, lda, ta),
+        b: Operand::new(b, ldb, tb),
         m,
         n,
         k,
@@ -258,12 +250,7 @@ pub fn with_packed_b<R>(
     let len = packed::packed_b_len(n, k);
     Ok(scratch::with_prepack_scratch(len, |buf| {
         if n > 0 && k > 0 {
-            let op = Operand {
-                data: b,
-                ld: ldb,
-                trans: tb,
-            };
-            packed::pack_b_all(op, n, k, buf);
+            packed::pack_b_all(Operand::new(b, ldb, tb), n, k, buf);
         }
         f(&PackedB {
             data: buf,
@@ -308,16 +295,8 @@ pub fn sgemm_packed_b(
     }
     check_args(ta, tb, m, n, k, a.len(), lda, b.len(), ldb, c.len(), ldc)?;
     let problem = Problem {
-        a: Operand {
-            data: a,
-            ld: lda,
-            trans: ta,
-        },
-        b: Operand {
-            data: b,
-            ld: ldb,
-            trans: tb,
-        },
+        a: Operand::new(a, lda, ta),
+        b: Operand::new(b, ldb, tb),
         m,
         n,
         k,

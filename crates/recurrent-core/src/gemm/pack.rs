@@ -21,6 +21,13 @@ pub struct Operand<'a> {
     pub trans: Transpose,
 }
 
+impl<'a> Operand<'a> {
+    /// `data` with leading dimension `ld`, used as `trans` says.
+    pub fn new(data: &'a [f32], ld: usize, trans: Transpose) -> Self {
+        Self { data, ld, trans }
+    }
+}
+
 /// Floats needed to pack `rows` rows at depth `kc` into `w`-row panels.
 pub fn packed_len(rows: usize, kc: usize, w: usize) -> usize {
     rows.div_ceil(w) * w * kc

@@ -206,16 +206,16 @@ impl Tape {
         seq_len: usize,
         batch: usize,
     ) -> CoreResult<()> {
-        if *spec != self.spec {
-            return Err(CoreError::new(
-                op,
-                "tape",
-                format!("a tape made for {spec:?}"),
-                format!("one made for {:?}", self.spec),
-            ));
-        }
-        check::in_range(op, "seq_len", seq_len, self.max_seq_len)?;
-        check::in_range(op, "batch", batch, self.max_batch)
+        check_sized_for(
+            op,
+            "tape",
+            &self.spec,
+            self.max_seq_len,
+            self.max_batch,
+            spec,
+            seq_len,
+            batch,
+        )
     }
 }
 
@@ -290,17 +290,41 @@ impl InferScratch {
         seq_len: usize,
         batch: usize,
     ) -> CoreResult<()> {
-        if *spec != self.spec {
-            return Err(CoreError::new(
-                op,
-                "scratch",
-                format!("scratch made for {spec:?}"),
-                format!("scratch made for {:?}", self.spec),
-            ));
-        }
-        check::in_range(op, "seq_len", seq_len, self.max_seq_len)?;
-        check::in_range(op, "batch", batch, self.max_batch)
+        check_sized_for(
+            op,
+            "scratch",
+            &self.spec,
+            self.max_seq_len,
+            self.max_batch,
+            spec,
+            seq_len,
+            batch,
+        )
     }
+}
+
+/// Fails unless a buffer made for (`made_for`, `max_seq_len`, `max_batch`) can serve a call of
+/// `spec` over `seq_len` steps of `batch` sequences; `what` names the buffer.
+fn check_sized_for(
+    op: &'static str,
+    what: &'static str,
+    made_for: &StackSpec,
+    max_seq_len: usize,
+    max_batch: usize,
+    spec: &StackSpec,
+    seq_len: usize,
+    batch: usize,
+) -> CoreResult<()> {
+    if spec != made_for {
+        return Err(CoreError::new(
+            op,
+            what,
+            format!("a {what} made for {spec:?}"),
+            format!("one made for {made_for:?}"),
+        ));
+    }
+    check::in_range(op, "seq_len", seq_len, max_seq_len)?;
+    check::in_range(op, "batch", batch, max_batch)
 }
 
 #[cfg(test)]
