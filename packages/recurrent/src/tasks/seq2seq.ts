@@ -232,17 +232,25 @@ export class Seq2Seq extends Owned {
     const p = this.#prepare(pairs, 'Seq2Seq.trainStep');
     const clip = options.clipNorm;
     if (clip !== undefined && !(clip > 0)) throw new InvalidArgumentError(`Seq2Seq.trainStep: option \`clipNorm\` expected a number > 0, got ${String(clip)}`);
-    const seed = (this.#seed * 2654435761 + this.#steps++) >>> 0;
-    const m = this.#run(p, true, seed);
-    let sq = 0;
-    for (const g of this.#groups()) sq += this.encoder.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
-    const gradNorm = Math.sqrt(sq);
-    if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
-      throw new NonFiniteError(`Seq2Seq.trainStep: the loss or gradient norm is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
+    const steps = this.#steps;
+    try {
+      const seed = (this.#seed * 2654435761 + this.#steps++) >>> 0;
+      const m = this.#run(p, true, seed);
+      let sq = 0;
+      for (const g of this.#groups()) sq += this.encoder.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
+      const gradNorm = Math.sqrt(sq);
+      if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
+        throw new NonFiniteError(`Seq2Seq.trainStep: the loss or gradient norm is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
+      }
+      const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
+      // The optimiser undoes an update that leaves a non-finite value and throws NonFiniteError.
+      options.optimizer.apply(clipScale, options.epoch ?? 0);
+      return { loss: m.loss, gradNorm, clipScale, count: m.count, correct: m.correct };
+    } catch (e) {
+      // A failed step leaves the dropout counter as it was too: the next step is the one it replaces.
+      this.#steps = steps;
+      throw e;
     }
-    const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
-    options.optimizer.apply(clipScale, options.epoch ?? 0);
-    return { loss: m.loss, gradNorm, clipScale, count: m.count, correct: m.correct };
   }
 
   #groups() {
