@@ -5,6 +5,7 @@
  * the expected and the received value.
  */
 import { gateCount } from '../core/stack.js';
+import { Vocab } from '../data/vocab.js';
 import { describe } from '../core/validate.js';
 import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
 import { cellKindOf, dense, embedding, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
@@ -121,6 +122,74 @@ export function checkParameterBudget(op: string, layers: readonly LayerConfig[],
       `${op}: argument \`layers\`${inputSize === undefined ? '' : ` (with inputSize ${inputSize})`} describes a model of at least ${floats} parameters, more than fit in wasm memory (${MAX_PARAMETER_FLOATS} at most, with their gradients)`,
     );
   }
+}
+
+/** A built layer as {@link checkParameterNames} sees it. */
+export interface NamedLayer {
+  /** Its index in the model's layer configs. */
+  readonly index: number;
+  readonly type: LayerConfig['type'];
+  /** Its module name (the prefix of its parameter names). */
+  readonly name: string;
+  readonly params: readonly { readonly name: string }[];
+}
+
+/**
+ * Throws unless every parameter name is unique across `layers`. Names are the keys of the
+ * state dict and of saved files: two layers sharing one (an embedding and a dense layer both
+ * named `fc`, two recurrent layers both named `rnn_1`) would save one tensor for both.
+ */
+export function checkParameterNames(op: string, layers: readonly NamedLayer[]): void {
+  const owners = new Map<string, NamedLayer>();
+  for (const layer of layers) {
+    for (const p of layer.params) {
+      const other = owners.get(p.name);
+      if (other) {
+        throw new InvalidArgumentError(
+          `${op}: layers[${other.index}] (${other.type} '${other.name}') and layers[${layer.index}] (${layer.type} '${layer.name}') both have a parameter named \`${p.name}\`; ` +
+            'parameter names must be unique (they are the state dict and the saved file): give one of them another `name`',
+        );
+      }
+      owners.set(p.name, layer);
+    }
+  }
+}
+
+/** What a vocabulary must agree with: the model's token input, or else its output. */
+export interface VocabSizes {
+  /** The input layer's type and `vocabSize`, when inputs are token ids. */
+  readonly input: { readonly type: 'embedding' | 'oneHot'; readonly vocabSize: number } | undefined;
+  /** Features of the model's output per position. */
+  readonly outputSize: number;
+}
+
+/**
+ * A model's vocabulary: undefined, or a {@link Vocab} with one token per id the model uses.
+ * With a token input (embedding, oneHot) the vocabulary names the input ids, so its size is
+ * the input's `vocabSize` (the ids `encode` gives are the ids the model takes). Without one,
+ * all a vocabulary can name is the output, so its size is the output size. (A token model's
+ * dense layer may have other units: classes or tags; `generate` checks that its output is
+ * over the input tokens.)
+ */
+export function checkVocab(op: string, what: string, value: unknown, sizes: VocabSizes): Vocab | undefined {
+  if (value === undefined) return undefined;
+  if (!(value instanceof Vocab)) {
+    throw new InvalidArgumentError(
+      `${op}: ${what} expected a Vocab (new Vocab(tokens), or Vocab.fromJSON(json) for saved tokens), got ${describe(value)}`,
+    );
+  }
+  const { input, outputSize } = sizes;
+  if (input && value.size !== input.vocabSize) {
+    throw new InvalidArgumentError(
+      `${op}: ${what} has ${value.size} tokens but the ${input.type} layer takes ${input.vocabSize} token ids (vocabSize ${input.vocabSize}); they must be equal`,
+    );
+  }
+  if (!input && value.size !== outputSize) {
+    throw new InvalidArgumentError(
+      `${op}: ${what} has ${value.size} tokens but the model (no token input, so the vocabulary names its outputs) has ${outputSize} outputs; they must be equal`,
+    );
+  }
+  return value;
 }
 
 /** A {@link ModelState}, or undefined; the model checks it is its own when it uses it. */

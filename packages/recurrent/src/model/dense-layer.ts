@@ -21,6 +21,8 @@ export class DenseLayer {
   readonly bias: ParamGroup;
   readonly params: Param[];
   readonly groups: ParamGroup[];
+  /** The module name in parameter names. Default `fc`. */
+  readonly name: string;
 
   constructor(
     readonly config: DenseConfig,
@@ -28,7 +30,8 @@ export class DenseLayer {
     private readonly engine: Engine,
     rng: Random,
   ) {
-    const name = config.name ?? 'fc';
+    this.name = config.name ?? 'fc';
+    const name = this.name;
     const bound = 1 / Math.sqrt(inputSize);
     const w = new Float32Array(config.units * inputSize);
     uniform(w, bound, rng);

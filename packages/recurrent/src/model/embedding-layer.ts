@@ -9,6 +9,8 @@ import { ownedTensor, type Param, type ParamGroup } from './param.js';
 
 export class InputLayer {
   readonly vocabSize: number;
+  /** The module name in parameter names (`embedding` by default; `oneHot`, which has none, for reports). */
+  readonly name: string;
   /** Features per token produced. */
   readonly dim: number;
   readonly params: Param[] = [];
@@ -21,11 +23,12 @@ export class InputLayer {
     rng: Random,
   ) {
     this.vocabSize = config.vocabSize;
+    this.name = config.type === 'embedding' ? (config.name ?? 'embedding') : 'oneHot';
     if (config.type === 'embedding') {
       this.dim = config.dim;
       const values = new Float32Array(config.vocabSize * config.dim);
       normal(values, 1, rng);
-      const { param, group } = ownedTensor(`${config.name ?? 'embedding'}.weight`, [config.vocabSize, config.dim], values);
+      const { param, group } = ownedTensor(`${this.name}.weight`, [config.vocabSize, config.dim], values);
       this.#table = group;
       this.params.push(param);
       this.groups.push(group);

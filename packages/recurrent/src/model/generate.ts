@@ -64,6 +64,13 @@ export function generateTokens(model: Model, prefix: ArrayLike<number>, options:
   const topK = options.topK === undefined ? undefined : checkInt(op, 'topK', options.topK, 1);
   const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
   if (!model.takesTokens || !model.dense) throw new InvalidArgumentError(`${op}: needs a model with an embedding or oneHot input and a dense output`);
+  // Each generated id is fed back as the next input: the output must be over the input's tokens.
+  const inputTokens = model.input!.vocabSize;
+  if (model.outputSize !== inputTokens) {
+    throw new InvalidArgumentError(
+      `${op}: needs a dense layer with one unit per input token (its outputs are fed back as inputs), got ${model.outputSize} units for ${inputTokens} input token ids`,
+    );
+  }
   if (typeof prefix !== 'object' || prefix === null || typeof prefix.length !== 'number') {
     throw new InvalidArgumentError(`${op}: argument \`prefix\` expected a string or an array of token ids, got ${describe(prefix)}`);
   }

@@ -11,7 +11,7 @@ import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError, NonFiniteError, OutOfMemoryError } from '../errors.js';
 import { checkInt, checkOneOf, describe } from '../core/validate.js';
 import {
-  asOutOfMemory, checkLayerConfigs, checkObject, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkState, MAX_BATCH_FLOATS,
+  asOutOfMemory, checkLayerConfigs, checkObject, checkParameterNames, checkVocab, type NamedLayer, type VocabSizes, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkState, MAX_BATCH_FLOATS,
 } from './checks.js';
 import { gateCount } from '../core/stack.js';
 import { cellKindOf } from './layers.js';
@@ -33,7 +33,11 @@ export interface SequentialOptions {
   seed?: number;
   /** Features per step when there is no input layer (otherwise the vocabulary size decides). */
   inputSize?: number;
-  /** A vocabulary to keep with the model (used by `generate` with strings, and saved). */
+  /**
+   * A vocabulary to keep with the model (used by `generate` with strings, and saved): a
+   * {@link Vocab} with as many tokens as the input layer's `vocabSize` (or, for a model
+   * without a token input, as its outputs). Default: none.
+   */
   vocab?: Vocab;
   /** How `generate` splits a text prefix into tokens and joins the output. Default `'char'`. */
   tokenizer?: 'char' | 'word';
@@ -137,7 +141,7 @@ interface Prepared {
 export class Model extends Owned {
   readonly configs: readonly LayerConfig[];
   readonly seed: number;
-  vocab: Vocab | undefined;
+  #vocab: Vocab | undefined;
   /** How text maps to tokens for {@link Model.generate}. */
   readonly tokenizer: 'char' | 'word';
   /** @internal */ readonly engine: Engine;
@@ -167,7 +171,6 @@ export class Model extends Owned {
     checkParameterBudget(op, layers, options.inputSize);
     this.configs = layers;
     this.seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
-    this.vocab = options.vocab;
     this.tokenizer = options.tokenizer ?? 'char';
     if (this.tokenizer !== 'char' && this.tokenizer !== 'word') {
       throw new InvalidArgumentError(`${op}: option \`tokenizer\` expected 'char' or 'word', got ${String(this.tokenizer)}`);
@@ -211,6 +214,8 @@ export class Model extends Owned {
       if (i < layers.length) {
         throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense]`);
       }
+      checkParameterNames(op, this.#namedLayers());
+      this.#vocab = checkVocab(op, 'option `vocab`', options.vocab, this.#vocabSizes());
     } catch (e) {
       // Free what was built before the failure: a failed constructor leaves nothing behind.
       this.input?.dispose();
@@ -218,6 +223,32 @@ export class Model extends Owned {
       this.dense?.dispose();
       throw asOutOfMemory(op, e);
     }
+  }
+
+  /**
+   * The vocabulary kept with the model, or undefined. Setting it checks it the way
+   * {@link sequential}'s `vocab` option is checked.
+   */
+  get vocab(): Vocab | undefined {
+    return this.#vocab;
+  }
+
+  set vocab(value: Vocab | undefined) {
+    this.#vocab = checkVocab('Model.vocab', 'the assigned value', value, this.#vocabSizes());
+  }
+
+  #vocabSizes(): VocabSizes {
+    return { input: this.input && { type: this.input.config.type, vocabSize: this.input.vocabSize }, outputSize: this.outputSize };
+  }
+
+  /** Every layer that has parameters, with its config index and module name. */
+  #namedLayers(): NamedLayer[] {
+    const first = this.input ? 1 : 0;
+    const layers: NamedLayer[] = [];
+    if (this.input) layers.push({ index: 0, type: this.input.config.type, name: this.input.name, params: this.input.params });
+    this.recurrent.forEach((r, i) => layers.push({ index: first + i, type: r.config.type, name: r.name, params: r.params }));
+    if (this.dense) layers.push({ index: first + this.recurrent.length, type: 'dense', name: this.dense.name, params: this.dense.params });
+    return layers;
   }
 
   /** Features of the model's output per position. */
@@ -747,8 +778,7 @@ export class Model extends Owned {
     let index = 0;
     const xBuf = this.ws.get('x', p.rows * this.featureSize);
     if (this.input && p.ids) {
-      const c = this.input.config;
-      const name = c.type === 'embedding' ? (c.name ?? 'embedding') : 'oneHot';
+      const name = this.input.name;
       const bad = inParams(name, 0, this.input.params);
       if (bad) return bad;
       this.input.forward(p.ids, xBuf);
@@ -767,7 +797,7 @@ export class Model extends Owned {
       if (out) return out;
     }
     if (!this.dense) return undefined;
-    const name = this.dense.config.name ?? 'fc';
+    const name = this.dense.name;
     const denseIndex = index + this.recurrent.length;
     const bad = inParams(name, denseIndex, this.dense.params);
     if (bad) return bad;
