@@ -57,7 +57,10 @@ export class ModelState extends Owned {
     return { h: l.h.map((b) => b.read()), c: l.c.map((b) => b.read()) };
   }
 
-  /** Overwrites recurrent layer `index`'s state (each array `[D, B, H]`). */
+  /**
+   * Overwrites recurrent layer `index`'s state (each array `[D, B, H]`, finite values). Every
+   * given array is checked before any is written: on a bad argument the state is unchanged.
+   */
   set(index: number, value: Partial<LayerStateArrays>): void {
     this.live();
     if (typeof value !== 'object' || value === null) {
@@ -66,20 +69,25 @@ export class ModelState extends Owned {
     const l = this.#layer(index);
     const r = this.recurrent[index]!;
     const size = r.stateSize(this.batchSize);
-    const write = (kind: 'h' | 'c', into: Float32Buffer[], from: Float32Array[] | undefined) => {
-      if (from === undefined) return;
+    const checked = (kind: 'h' | 'c', into: Float32Buffer[], from: Float32Array[] | undefined): [Float32Buffer, Float32Array][] => {
+      if (from === undefined) return [];
       if (!Array.isArray(from) || from.length !== into.length) {
         throw new InvalidArgumentError(`ModelState.set: \`${kind}\` expected ${into.length} arrays (one per stacked layer), got ${Array.isArray(from) ? from.length : typeof from}`);
       }
-      from.forEach((a, i) => {
+      return from.map((a, i) => {
         if (!(a instanceof Float32Array) || a.length !== size) {
           throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected a Float32Array of [${r.directions}, ${this.batchSize}, ${r.hiddenSize}] (${size} values)`);
         }
+        const bad = a.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0) {
+          throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected finite values, got ${a[bad]} at index ${bad}`);
+        }
+        return [into[i]!, a];
       });
-      from.forEach((a, i) => into[i]!.write(a));
     };
-    write('h', l.h, value.h);
-    write('c', l.c, value.c);
+    // Both kinds are checked before either is written.
+    const writes = [...checked('h', l.h, value.h), ...checked('c', l.c, value.c)];
+    for (const [into, a] of writes) into.write(a);
   }
 
   #layer(index: number): LayerState {
