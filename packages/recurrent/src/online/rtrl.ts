@@ -30,7 +30,7 @@
  * accumulated gradient is exactly the gradient of the total loss of the steps since the last
  * {@link RtrlTrainer.resetGradients} (the same numbers BPTT would give).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
 import { Random } from '../data/random.js';
 import { crossEntropyLoss, mseLoss, RTRL_LOSSES, type RtrlLoss } from './loss.js';
@@ -142,6 +142,10 @@ export class RtrlTrainer {
   readonly #gradRec: Float64Array;
   readonly #gradWeightOut: Float64Array;
   readonly #gradBiasOut: Float64Array;
+  /** The accumulated gradients before the current step, to undo a step that was not finite. */
+  readonly #gradSaved: Float64Array[];
+  /** Where an update writes the new parameters before they are known finite (swapped in). */
+  readonly #nextParams: Record<RtrlParameterName, Float64Array>;
 
   #h: Float64Array;
   #hNext: Float64Array;
@@ -219,6 +223,16 @@ export class RtrlTrainer {
     this.#gradRec = new Float64Array(n);
     this.#gradWeightOut = new Float64Array(O * H);
     this.#gradBiasOut = new Float64Array(O);
+    this.#gradSaved = [new Float64Array(n), new Float64Array(O * H), new Float64Array(O)];
+    const blank = (name: RtrlParameterName) => new Float64Array(this.#size(name));
+    this.#nextParams = {
+      weight_ih: blank('weight_ih'),
+      weight_hh: blank('weight_hh'),
+      bias_ih: blank('bias_ih'),
+      bias_hh: blank('bias_hh'),
+      weight_out: blank('weight_out'),
+      bias_out: blank('bias_out'),
+    };
     this.#h = new Float64Array(H);
     this.#hNext = new Float64Array(H);
     this.#sens = new Float64Array(H * n);
@@ -254,7 +268,10 @@ export class RtrlTrainer {
    * `target` (see {@link RtrlTarget}), computes L_t, adds dL_t/dθ to the accumulated
    * gradients, and, every `updateEvery` steps, applies them. Without one (`undefined` or
    * `null`), only the state and sensitivities advance (a step without supervision).
-   * On a bad argument nothing changes.
+   * On a bad argument nothing changes. When the new state, sensitivities, output, loss,
+   * gradients or updated parameters would hold a NaN or infinity, nothing changes either
+   * (parameters, state, sensitivities, gradients, counters) and {@link NonFiniteError} is
+   * thrown.
    */
   step(x: RtrlArray, target?: RtrlTarget | null): RtrlStepResult {
     const op = `${OP}.step`;
@@ -272,73 +289,117 @@ export class RtrlTrainer {
       }
     }
 
+    // Everything is computed into scratch first (the next state and sensitivities, the
+    // output, the gradients on a copy) and committed only once known finite.
     const H = this.hiddenSize;
     const p = this.#params;
-    cellStep(p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, this.#x, this.#h, this.nonlinearity, this.#hNext, this.#deriv);
+    const h = this.#hNext;
+    cellStep(p.weight_ih, p.weight_hh, p.bias_ih, p.bias_hh, this.#x, this.#h, this.nonlinearity, h, this.#deriv);
+    notFinite(op, 'the hidden state', h);
     propagateSensitivity(this.#sens, this.#sensNext, p.weight_hh, this.#x, this.#h, this.#deriv, this.#sensZero);
-    [this.#h, this.#hNext] = [this.#hNext, this.#h];
-    [this.#sens, this.#sensNext] = [this.#sensNext, this.#sens];
-    this.#sensZero = false;
-    this.#steps++;
+    notFinite(op, 'the sensitivities dh/dθ', this.#sensNext);
 
     const output = new Float64Array(this.outputSize);
-    const h = this.#h;
     for (let o = 0; o < this.outputSize; o++) {
       let s = p.bias_out[o]!;
       const row = o * H;
       for (let k = 0; k < H; k++) s += p.weight_out[row + k]! * h[k]!;
       output[o] = s;
     }
+    notFinite(op, 'the output', output);
 
     let loss = 0;
-    if (supervised) {
-      const g = this.#gradOut;
-      loss = this.loss === 'cross-entropy' ? crossEntropyLoss(output, classIndex, g) : mseLoss(output, this.#target, g);
-      // Readout: dW_out += g h^T, db_out += g; and dL_t/dh_t = W_out^T g.
-      const gh = this.#gradH.fill(0);
-      for (let o = 0; o < this.outputSize; o++) {
-        const go = g[o]!;
-        if (go === 0) continue;
-        this.#gradBiasOut[o] = this.#gradBiasOut[o]! + go;
-        const row = o * H;
-        for (let k = 0; k < H; k++) {
-          this.#gradWeightOut[row + k] = this.#gradWeightOut[row + k]! + go * h[k]!;
-          gh[k] = gh[k]! + go * p.weight_out[row + k]!;
+    const due = this.updateEvery > 0 && this.#sinceUpdate + 1 >= this.updateEvery;
+    if (supervised || due) this.#saveGradients();
+    try {
+      if (supervised) {
+        const g = this.#gradOut;
+        loss = this.loss === 'cross-entropy' ? crossEntropyLoss(output, classIndex, g) : mseLoss(output, this.#target, g);
+        if (!Number.isFinite(loss)) throw new NonFiniteError(`${op}: the loss is not finite (${loss})${NOTHING_CHANGED}`);
+        // Readout: dW_out += g h^T, db_out += g; and dL_t/dh_t = W_out^T g.
+        const gh = this.#gradH.fill(0);
+        for (let o = 0; o < this.outputSize; o++) {
+          const go = g[o]!;
+          if (go === 0) continue;
+          this.#gradBiasOut[o] = this.#gradBiasOut[o]! + go;
+          const row = o * H;
+          for (let k = 0; k < H; k++) {
+            this.#gradWeightOut[row + k] = this.#gradWeightOut[row + k]! + go * h[k]!;
+            gh[k] = gh[k]! + go * p.weight_out[row + k]!;
+          }
         }
+        accumulateSensitivityGradient(this.#sensNext, gh, this.#gradRec);
+        notFinite(op, 'the accumulated gradients', this.#gradRec, this.#gradWeightOut, this.#gradBiasOut);
       }
-      accumulateSensitivityGradient(this.#sens, gh, this.#gradRec);
-      this.#accumulated++;
+      if (due) this.#applyUpdate(op);
+    } catch (e) {
+      this.#restoreGradients();
+      throw e;
     }
 
-    let updated = false;
-    if (this.updateEvery > 0 && ++this.#sinceUpdate >= this.updateEvery) {
-      this.update();
-      updated = true;
+    // Commit.
+    [this.#h, this.#hNext] = [this.#hNext, this.#h];
+    [this.#sens, this.#sensNext] = [this.#sensNext, this.#sens];
+    this.#sensZero = false;
+    this.#steps++;
+    if (due) {
+      this.resetGradients();
+    } else {
+      if (supervised) this.#accumulated++;
+      if (this.updateEvery > 0) this.#sinceUpdate++;
     }
-    return { loss, output, updated };
+    return { loss, output, updated: due };
   }
 
   /**
    * Applies the accumulated gradients now (SGD with `learningRate`, after clipping their
    * global norm to `clipNorm` if set), then clears them. Returns the global norm before
-   * clipping.
+   * clipping. When the norm or an updated parameter is not finite, nothing changes
+   * (parameters and gradients are kept) and {@link NonFiniteError} is thrown.
    */
   update(): number {
+    const norm = this.#applyUpdate(`${OP}.update`);
+    this.resetGradients();
+    return norm;
+  }
+
+  /**
+   * The SGD update of {@link update} without clearing the gradients: the new values are
+   * computed aside and written only when all are finite. Returns the gradient norm.
+   */
+  #applyUpdate(op: string): number {
     const grads = this.#gradientViews();
     let sq = 0;
     for (const name of RTRL_PARAMETER_NAMES) for (const v of grads[name]) sq += v * v;
     const norm = Math.sqrt(sq);
+    if (!Number.isFinite(norm)) throw new NonFiniteError(`${op}: the gradient norm is not finite (${norm})${NOTHING_CHANGED}`);
     let scale = this.#learningRate;
     if (this.clipNorm !== undefined && norm > this.clipNorm) scale *= this.clipNorm / norm;
-    if (scale !== 0) {
-      for (const name of RTRL_PARAMETER_NAMES) {
-        const param = this.#params[name];
-        const grad = grads[name];
-        for (let i = 0; i < param.length; i++) param[i] = param[i]! - scale * grad[i]!;
-      }
+    if (scale === 0) return norm;
+    const next = this.#nextParams;
+    for (const name of RTRL_PARAMETER_NAMES) {
+      const param = this.#params[name];
+      const grad = grads[name];
+      const out = next[name];
+      for (let i = 0; i < param.length; i++) out[i] = param[i]! - scale * grad[i]!;
+      notFinite(op, `the updated \`${name}\``, out);
     }
-    this.resetGradients();
+    for (const name of RTRL_PARAMETER_NAMES) {
+      [this.#params[name], next[name]] = [next[name], this.#params[name]];
+    }
     return norm;
+  }
+
+  #saveGradients(): void {
+    this.#gradSaved[0]!.set(this.#gradRec);
+    this.#gradSaved[1]!.set(this.#gradWeightOut);
+    this.#gradSaved[2]!.set(this.#gradBiasOut);
+  }
+
+  #restoreGradients(): void {
+    this.#gradRec.set(this.#gradSaved[0]!);
+    this.#gradWeightOut.set(this.#gradSaved[1]!);
+    this.#gradBiasOut.set(this.#gradSaved[2]!);
   }
 
   /**
@@ -445,6 +506,19 @@ export class RtrlTrainer {
       checked.push([name, out]);
     }
     for (const [name, data] of checked) this.#params[name].set(data);
+  }
+}
+
+const NOTHING_CHANGED = '; parameters, state, sensitivities and gradients were left as before the step (lower the learning rate, set clipNorm, or resetState())';
+
+/** Throws {@link NonFiniteError} naming `what` and the first index of `arrays` (in order) that is not finite. */
+function notFinite(op: string, what: string, ...arrays: Float64Array[]): void {
+  let offset = 0;
+  for (const a of arrays) {
+    for (let i = 0; i < a.length; i++) {
+      if (!Number.isFinite(a[i]!)) throw new NonFiniteError(`${op}: ${what} would not be finite (${a[i]} at index ${offset + i})${NOTHING_CHANGED}`);
+    }
+    offset += a.length;
   }
 }
 
