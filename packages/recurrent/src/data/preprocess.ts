@@ -2,6 +2,8 @@
  * The d2l book's text preprocessing for "The Time Machine" (`d2l.read_time_machine`): each
  * line becomes `re.sub('[^A-Za-z]+', ' ', line).strip().lower()`.
  */
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../core/validate.js';
 
 /** Options of {@link preprocessTimeMachine}. */
 export interface PreprocessOptions {
@@ -21,6 +23,13 @@ export interface PreprocessOptions {
  * are kept as `''`.
  */
 export function preprocessLines(text: string): string[] {
+  return linesOf('preprocessLines', text);
+}
+
+function linesOf(op: string, text: unknown): string[] {
+  if (typeof text !== 'string') {
+    throw new InvalidArgumentError(`${op}: argument \`text\` expected a string (the text of the file), got ${describe(text)}`);
+  }
   const lines = text.split(/\r\n|\r|\n/);
   if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
   return lines.map((line) => line.replace(/[^A-Za-z]+/g, ' ').trim().toLowerCase());
@@ -32,5 +41,14 @@ export function preprocessLines(text: string): string[] {
  * 170,580 characters from an alphabet of 27 (a space and `a`-`z`).
  */
 export function preprocessTimeMachine(text: string, options: PreprocessOptions = {}): string {
-  return preprocessLines(text).join(options.separator ?? '');
+  const op = 'preprocessTimeMachine';
+  const lines = linesOf(op, text);
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${op}: argument \`options\` expected an options object { separator? }, got ${describe(options)}`);
+  }
+  const separator: unknown = options.separator ?? '';
+  if (typeof separator !== 'string') {
+    throw new InvalidArgumentError(`${op}: option \`separator\` expected a string, got ${describe(separator)}`);
+  }
+  return lines.join(separator);
 }

@@ -2,6 +2,8 @@
  * Tokenizers of the d2l book (`d2l.tokenize`): characters, or words split on whitespace.
  * Each is a small stateless object: `tokenize` text into tokens, `join` tokens back.
  */
+import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../core/validate.js';
 
 /** Splits text into tokens and joins them back. */
 export interface Tokenizer {
@@ -20,10 +22,10 @@ export interface Tokenizer {
 export const charTokenizer: Tokenizer = Object.freeze({
   level: 'char' as const,
   tokenize(text: string): string[] {
-    return Array.from(text);
+    return Array.from(checkText('charTokenizer.tokenize', text));
   },
   join(tokens: readonly string[]): string {
-    return tokens.join('');
+    return checkTokens('charTokenizer.join', tokens).join('');
   },
 });
 
@@ -35,9 +37,21 @@ export const charTokenizer: Tokenizer = Object.freeze({
 export const wordTokenizer: Tokenizer = Object.freeze({
   level: 'word' as const,
   tokenize(text: string): string[] {
-    return text.split(/\s+/).filter((token) => token.length > 0);
+    return checkText('wordTokenizer.tokenize', text).split(/\s+/).filter((token) => token.length > 0);
   },
   join(tokens: readonly string[]): string {
-    return tokens.join(' ');
+    return checkTokens('wordTokenizer.join', tokens).join(' ');
   },
 });
+
+function checkText(op: string, text: unknown): string {
+  if (typeof text !== 'string') throw new InvalidArgumentError(`${op}: argument \`text\` expected a string, got ${describe(text)}`);
+  return text;
+}
+
+function checkTokens(op: string, tokens: unknown): readonly string[] {
+  if (!Array.isArray(tokens)) throw new InvalidArgumentError(`${op}: argument \`tokens\` expected an array of strings, got ${describe(tokens)}`);
+  const bad = tokens.findIndex((t) => typeof t !== 'string');
+  if (bad >= 0) throw new InvalidArgumentError(`${op}: argument \`tokens\` expected an array of strings, got ${describe(tokens[bad])} at index ${bad}`);
+  return tokens as readonly string[];
+}

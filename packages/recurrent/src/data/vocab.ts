@@ -38,11 +38,25 @@ export function tokenFrequencies(tokens: Iterable<string | readonly string[]>): 
   return countTokens(tokens, 'tokenFrequencies');
 }
 
+/** Whitespace between two other characters: a string holding it is several words, not one token. */
+const SEVERAL_WORDS = /\S\s+\S/;
+
 function countTokens(tokens: Iterable<string | readonly string[]>, caller: string): [token: string, count: number][] {
   const counts = new Map<string, number>();
+  let index = 0;
   const add = (token: unknown): void => {
     if (typeof token !== 'string') {
       throw new InvalidArgumentError(`${caller}: argument \`tokens\` expected strings or arrays of strings, got ${describe(token)}`);
+    }
+    if (SEVERAL_WORDS.test(token)) {
+      // Almost always lines of text passed where tokens were meant: each line would become one
+      // token, and encoding any text would then give only <unk>.
+      throw new InvalidArgumentError(
+        `${caller}: argument \`tokens\` expected tokens, got ${describe(token)} (item ${index}), which holds several words: ` +
+          'a line of text is not a token. For a character vocabulary pass the text itself (a string: new Vocab(lines.join(\'\\n\'))) ' +
+          'or lines split into characters (lines.map((l) => [...l])); for a word vocabulary pass lines split into words ' +
+          '(lines.map((l) => wordTokenizer.tokenize(l)))',
+      );
     }
     counts.set(token, (counts.get(token) ?? 0) + 1);
   };
@@ -54,6 +68,7 @@ function countTokens(tokens: Iterable<string | readonly string[]>, caller: strin
     if (typeof item === 'string') add(item);
     else if (Array.isArray(item)) for (const token of item) add(token);
     else add(item);
+    index++;
   }
   // Map iteration order is insertion order (first appearance); Array.prototype.sort is stable.
   return Array.from(counts).sort((a, b) => b[1] - a[1]);
@@ -64,9 +79,19 @@ export class Vocab {
   #ids: Map<string, number>;
 
   /**
-   * Builds the vocabulary of `tokens` (a flat sequence of tokens, or lines of tokens). A
-   * string counts as its characters. Throws {@link InvalidArgumentError} when `minFreq` is
-   * not a number >= 0, or `reservedTokens` repeats a token or contains `<unk>`.
+   * Builds the vocabulary of `tokens`: a flat sequence of tokens, or lines of tokens (arrays).
+   * Each element of an array is one token, so a word vocabulary is built from words
+   * (`new Vocab(wordTokenizer.tokenize(text))`); a string argument counts as its characters,
+   * so `new Vocab(text)` is a character vocabulary.
+   *
+   * Lines of text are not tokens: an element holding several words (whitespace between two
+   * other characters, e.g. `'the time machine'`) is refused, because each line would become
+   * one token and encoding any text would give only `<unk>`. Pass `new Vocab(lines.join('\n'))`
+   * or `lines.map((l) => [...l])` for characters, `lines.map((l) => wordTokenizer.tokenize(l))`
+   * for words.
+   *
+   * Throws {@link InvalidArgumentError} on such an element or a non-string one, when
+   * `minFreq` is not a number >= 0, or when `reservedTokens` repeats a token or contains `<unk>`.
    */
   constructor(tokens: Iterable<string | readonly string[]> = [], options: VocabOptions = {}) {
     const minFreq = options.minFreq ?? 0;
@@ -178,19 +203,35 @@ export class Vocab {
    * (for a word vocabulary, tokenize first).
    */
   encode(tokens: Iterable<string>): Int32Array {
+    const value: unknown = tokens;
+    if (typeof value !== 'string' && (typeof value !== 'object' || value === null || !(Symbol.iterator in value))) {
+      throw new InvalidArgumentError(`Vocab.encode: argument \`tokens\` expected a string or an iterable of string tokens, got ${describe(value)}`);
+    }
+    const id = (token: unknown, i: number): number => {
+      if (typeof token !== 'string') {
+        throw new InvalidArgumentError(`Vocab.encode: argument \`tokens\` expected string tokens, got ${describe(token)} at index ${i}`);
+      }
+      return this.#ids.get(token) ?? 0;
+    };
     if (Array.isArray(tokens)) {
       const out = new Int32Array(tokens.length);
-      for (let i = 0; i < tokens.length; i++) out[i] = this.#ids.get(tokens[i] as string) ?? 0;
+      for (let i = 0; i < tokens.length; i++) out[i] = id(tokens[i], i);
       return out;
     }
     const out: number[] = [];
-    for (const token of tokens) out.push(this.#ids.get(token) ?? 0);
+    for (const token of tokens) out.push(id(token, out.length));
     return Int32Array.from(out);
   }
 
   /** The tokens of `ids`. Throws {@link InvalidArgumentError} on an id outside [0, size). */
   decode(ids: Iterable<number> | ArrayLike<number>): string[] {
-    const list = Symbol.iterator in Object(ids) ? Array.from(ids as Iterable<number>) : Array.from(ids as ArrayLike<number>);
+    const value: unknown = ids;
+    const iterable = typeof value === 'object' && value !== null && Symbol.iterator in value;
+    const arrayLike = typeof value === 'object' && value !== null && Number.isSafeInteger((value as { length?: unknown }).length);
+    if (!iterable && !arrayLike) {
+      throw new InvalidArgumentError(`Vocab.decode: argument \`ids\` expected an array or iterable of integer ids, got ${describe(value)}`);
+    }
+    const list = iterable ? Array.from(ids as Iterable<number>) : Array.from(ids as ArrayLike<number>);
     const out = new Array<string>(list.length);
     for (let i = 0; i < list.length; i++) {
       const id = list[i] as number;
