@@ -5,6 +5,9 @@
  *
  *     from safetensors.torch import load_file
  *     module.load_state_dict(load_file("model.safetensors"))
+ *
+ * except those of layers PyTorch's modules cannot compute, which are stored under names
+ * `load_state_dict(strict=True)` refuses (see torch-compat.ts).
  */
 import { Vocab, type VocabJSON } from '../data/vocab.js';
 import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
@@ -14,6 +17,7 @@ import { readBytes, type PathOrUrl } from '../io/files.js';
 import { readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
 import type { LayerConfig } from './layers.js';
 import { Model } from './model.js';
+import { markedNames, torchMetadata, unmarkNames } from './torch-compat.js';
 
 const FORMAT = 'recurrent-model/1';
 
@@ -64,12 +68,17 @@ export function saveModel(model: Model): Uint8Array {
   };
   const tensors = new Map<string, WritableTensor>();
   const shapes = new Map(model.parameters().map((p) => [p.name, p.shape]));
-  for (const [name, data] of dict) tensors.set(name, { dtype: 'F32', shape: shapes.get(name)!, data });
+  // Layers PyTorch cannot compute are stored under marked names (see torch-compat.ts); the
+  // checksum covers the tensors as stored.
+  const marked = markedNames(model);
+  const stored = new Map([...dict].map(([name, data]) => [marked.get(name) ?? name, data]));
+  for (const [name, data] of dict) tensors.set(marked.get(name) ?? name, { dtype: 'F32', shape: shapes.get(name)!, data });
   const json = JSON.stringify(config);
   return writeSafetensors(tensors, {
     recurrent: json,
-    crc32: String(crc32(tensorBytes(dict))),
+    crc32: String(crc32(tensorBytes(stored))),
     config_crc32: String(crc32(new TextEncoder().encode(json))),
+    ...torchMetadata(model),
   });
 }
 
@@ -123,7 +132,14 @@ export function modelFromBytes(bytes: Uint8Array): Model {
     if (e instanceof FormatError || e instanceof OutOfMemoryError || !(e instanceof RecurrentError)) throw e;
     throw new FormatError(`model file: the config does not describe a valid model: ${e.message}`, { cause: e });
   }
-  return loadWeights(model, file, dict, 'model file');
+  let named: { file: SafetensorsFile; dict: Map<string, Float32Array> };
+  try {
+    named = { file: { ...file, tensors: unmarkNames(model, file.tensors) }, dict: unmarkNames(model, dict) };
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return loadWeights(model, named.file, named.dict, 'model file');
 }
 
 /**

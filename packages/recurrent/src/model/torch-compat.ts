@@ -1,0 +1,73 @@
+/**
+ * Which saved layers PyTorch cannot compute, and how a model file says so. The tensors of a
+ * model file carry PyTorch's state-dict names, so a file loads into `nn.RNN` / `nn.GRU` /
+ * `nn.LSTM` with `load_state_dict`. Some variants have the same tensors but another function
+ * (`gru({ resetAfter: false })`, `rnn({ residual: true })`) or extra or fewer ones (the LSTM
+ * variants): loaded into PyTorch's modules they would compute something else. Their tensors are
+ * saved under marked names, `<name>__<cell kind>` (e.g. `rnn.weight_hh_l0__gru_reset_before`),
+ * which `load_state_dict(strict=True)` refuses (missing `rnn.weight_hh_l0`, unexpected
+ * `rnn.weight_hh_l0__gru_reset_before`), and the file's metadata says
+ * `recurrent.torch_compatible: "false"` with the reason in `recurrent.torch_incompatible`.
+ * `loadModel` reads marked and unmarked (older) names alike.
+ */
+import type { CellKind } from '../core/stack.js';
+import { FormatError } from '../io/format-error.js';
+import { cellKindOf } from './layers.js';
+import type { Model } from './model.js';
+
+/** Metadata key: `"false"` when some layer cannot be computed by PyTorch's modules (absent otherwise). */
+export const TORCH_COMPATIBLE_KEY = 'recurrent.torch_compatible';
+/** Metadata key: why, one sentence per layer. */
+export const TORCH_INCOMPATIBLE_KEY = 'recurrent.torch_incompatible';
+
+/** What PyTorch's module would do differently, for each cell kind it cannot compute. */
+const REASONS: Partial<Record<CellKind, string>> = {
+  rnn_residual: 'rnn({ residual: true }) computes h_t = h_{t-1} + tanh(...); nn.RNN has no residual form',
+  gru_reset_before: 'gru({ resetAfter: false }) applies the reset gate before the hidden matmul, W_hn (r * h); nn.GRU applies it after, r * (W_hn h + b_hn)',
+  lstm_peephole: "lstm({ variant: 'peephole' }) has peephole weights; nn.LSTM has none",
+  lstm_cifg: "lstm({ variant: 'cifg' }) couples the forget gate to the input gate (f = 1 - i, 3 gate blocks); nn.LSTM has 4",
+  lstm_no_forget: "lstm({ variant: 'noForget' }) has no forget gate (3 gate blocks); nn.LSTM has 4",
+};
+
+/** Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind and reason. */
+function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; params: readonly { name: string }[] }[] {
+  return model.recurrent.flatMap((r) => {
+    const kind = cellKindOf(r.config);
+    const reason = REASONS[kind];
+    return reason === undefined ? [] : [{ kind, reason, name: r.name, params: r.params }];
+  });
+}
+
+/** The name a parameter's tensor has in a model file, for every parameter whose name is marked. */
+export function markedNames(model: Model): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const layer of incompatibleLayers(model)) for (const p of layer.params) names.set(p.name, `${p.name}__${layer.kind}`);
+  return names;
+}
+
+/** The metadata entries saying the file is not for PyTorch's modules (none when it is). */
+export function torchMetadata(model: Model): Record<string, string> {
+  const layers = incompatibleLayers(model);
+  if (layers.length === 0) return {};
+  return {
+    [TORCH_COMPATIBLE_KEY]: 'false',
+    [TORCH_INCOMPATIBLE_KEY]: layers.map((l) => `layer '${l.name}': ${l.reason}`).join('; '),
+  };
+}
+
+/**
+ * `tensors` (by file name) with marked names turned back into the model's parameter names;
+ * other names are kept (older files have no marks). A file holding one parameter under both
+ * names is a {@link FormatError}.
+ */
+export function unmarkNames<T>(model: Model, tensors: ReadonlyMap<string, T>): Map<string, T> {
+  const marked = markedNames(model);
+  const plain = new Map([...marked].map(([name, mark]) => [mark, name]));
+  const out = new Map<string, T>();
+  for (const [key, value] of tensors) {
+    const name = plain.get(key) ?? key;
+    if (out.has(name)) throw new FormatError(`model file: parameter \`${name}\` is stored twice, as \`${name}\` and as \`${marked.get(name)}\``);
+    out.set(name, value);
+  }
+  return out;
+}
