@@ -11,7 +11,8 @@ import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError, NonFiniteError, OutOfMemoryError } from '../errors.js';
 import { checkInt, checkOneOf, describe } from '../core/validate.js';
 import {
-  asOutOfMemory, checkLayerConfigs, checkObject, checkParameterNames, checkVocab, type NamedLayer, type VocabSizes, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkState, MAX_BATCH_FLOATS,
+  asOutOfMemory, checkLayerConfigs, checkObject, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkParameterNames, checkState,
+  checkVocab, MAX_BATCH_FLOATS, type NamedLayer, type VocabSizes,
 } from './checks.js';
 import { gateCount } from '../core/stack.js';
 import { cellKindOf } from './layers.js';
@@ -563,8 +564,8 @@ export class Model extends Owned {
 
   /**
    * One optimisation step on `batch`: forward, loss, BPTT, global-norm clipping, update.
-   * A step whose loss or gradients are not finite changes nothing and throws
-   * {@link NonFiniteError}.
+   * A step whose loss or gradients are not finite, or whose update would leave a non-finite
+   * parameter or optimiser value, changes nothing and throws {@link NonFiniteError}.
    */
   trainStep(batch: SequenceBatch, options: TrainStepOptions): StepResult {
     const op = 'trainStep';
