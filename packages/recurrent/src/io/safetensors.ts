@@ -33,7 +33,8 @@ import {
   f8e5m2ToF32Bits,
 } from './float-formats.js';
 import { FormatError } from './format-error.js';
-import { type PathOrUrl, readBytes } from './files.js';
+import { type PathOrUrl, readIn, withReadSession } from './files.js';
+import type { ReadOptions } from './read-session.js';
 import { scanJson } from './json-scan.js';
 import {
   checkShape,
@@ -274,10 +275,19 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSa
   return { tensors, metadata: header.metadata };
 }
 
-/** Reads the safetensors file at `pathOrUrl` (see `readBytes` and {@link readSafetensors}). */
-export async function loadSafetensors(pathOrUrl: PathOrUrl, options: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
-  return readSafetensors(await readBytes(pathOrUrl), options);
+/**
+ * Reads the safetensors file at `pathOrUrl` (see `readBytes` and {@link readSafetensors}),
+ * under the limits of {@link ReadOptions} (`signal`, `timeoutMs`, `maxBytes`). The header
+ * length in the first 8 bytes is checked as soon as they arrive: a download that cannot be a
+ * safetensors file stops there with a {@link FormatError}.
+ */
+export async function loadSafetensors(pathOrUrl: PathOrUrl, options: ReadSafetensorsOptions & ReadOptions = {}): Promise<SafetensorsFile> {
+  const fn = 'loadSafetensors';
+  const bytes = await withReadSession(fn, options, (session) => readIn(session, fn, pathOrUrl, checkSafetensorsStart), LOAD_OPTION_KEYS);
+  return readSafetensors(bytes, options.int64 === undefined ? {} : { int64: options.int64 });
 }
+
+const LOAD_OPTION_KEYS = ['int64', 'signal', 'timeoutMs', 'maxBytes'];
 
 function readMetadata(value: unknown, out: Record<string, string>): void {
   if (value === null) return; // the reference reader accepts a null map
