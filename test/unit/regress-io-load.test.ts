@@ -118,6 +118,9 @@ describe('item 15: loadTorch gives typed errors', () => {
     await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, vocab: { tokens: ['<unk>'] } }))), FormatError);
     await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, tokenizer: { level: 'bpe' } }))), /`tokenizer` expected \{ level: 'char' \| 'word' \}, got level "bpe"/);
     await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, tokenizer: 5 }))), FormatError);
+    const modules = meta['architecture'] as Record<string, unknown>[];
+    const gelu = { ...meta, architecture: [modules[0], { ...modules[1], type: 'rnn', nonlinearity: 'gelu' }, modules[2]] };
+    await assert.rejects(loadTorch(await folder(JSON.stringify(gelu))), /`nonlinearity` expected 'tanh' or 'relu', got "gelu"/);
     // the fixture as is, and without the optional tokenizer, load
     (await loadTorch(TORCH_LM)).dispose();
     const { tokenizer: _, ...noTokenizer } = meta;

@@ -56,7 +56,10 @@ function layerOf(m: TorchModule): LayerConfig {
     case 'gru':
       return gru(common());
     case 'rnn':
-      return rnn({ ...common(), nonlinearity: m.nonlinearity === 'relu' ? 'relu' : 'tanh' });
+      if (m.nonlinearity !== undefined && m.nonlinearity !== 'tanh' && m.nonlinearity !== 'relu') {
+        throw new FormatError(`meta.json: module ${m.name}: \`nonlinearity\` expected 'tanh' or 'relu', got ${describe(m.nonlinearity)}`);
+      }
+      return rnn({ ...common(), nonlinearity: m.nonlinearity ?? 'tanh' });
     case 'linear':
       return dense({ units: need(m.out_features, 'out_features'), name: m.name });
     default:
