@@ -14,6 +14,8 @@ import {
   InvalidArgumentError,
   loadModel,
   lstm,
+  MAX_FORMAT_MESSAGE_LENGTH,
+  MAX_TENSORS,
   oneHot,
   readSafetensors,
   readSafetensorsHeader,
@@ -22,7 +24,6 @@ import {
   writeSafetensors,
   type WritableTensor,
 } from 'recurrent';
-import * as recurrent from 'recurrent';
 
 const enc = new TextEncoder();
 
@@ -139,7 +140,7 @@ describe('duplicates are a FormatError', () => {
 
 describe('limits: tensor count and message length', () => {
   test('MAX_TENSORS = 100,000: a file of exactly that many reads, one more is refused by reader and writer', () => {
-    assert.equal((recurrent as Record<string, unknown>)['MAX_TENSORS'], 100_000);
+    assert.equal(MAX_TENSORS, 100_000);
     assert.equal(readSafetensorsHeader(craft(emptyTensors(100_000))).tensors.size, 100_000);
     assert.throws(() => readSafetensorsHeader(craft(emptyTensors(100_001))), formatError(/more than 100000 tensors/));
     const many = new Map<string, WritableTensor>();
@@ -203,7 +204,7 @@ describe('limits: tensor count and message length', () => {
         assert.ok(e instanceof FormatError, String(e));
         assert.match(e.message, /unexpected extra\.parameter\.number\.0/);
         assert.ok(e.message.length <= 2000, `message of ${e.message.length} characters`);
-        assert.equal((recurrent as Record<string, unknown>)['MAX_FORMAT_MESSAGE_LENGTH'], 2000);
+        assert.equal(MAX_FORMAT_MESSAGE_LENGTH, 2000);
         return true;
       });
     });

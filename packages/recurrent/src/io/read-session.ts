@@ -5,7 +5,7 @@
  * a caller can check the first bytes of a file as soon as they arrive and stop a download that
  * cannot be what it expects (see `checkSafetensorsStart`).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError } from '../errors.js';
 import { isNode } from '../engine/features.js';
 import { ReadAbortedError } from './read-error.js';
 
@@ -138,7 +138,7 @@ export class ReadSession {
       return sink.bytes();
     } catch (e) {
       this.throwIfStopped(where);
-      if (e instanceof ReadAbortedError || sink.checkFailed(e)) throw e;
+      if (e instanceof ReadAbortedError || e instanceof OutOfMemoryError || sink.checkFailed(e)) throw e;
       throw new InvalidArgumentError(`${this.fn}: could not read ${where}: ${(e as Error)?.message ?? String(e)}`, { cause: e });
     }
   }
@@ -158,8 +158,15 @@ export class ReadSession {
       for (;;) {
         this.throwIfStopped(where);
         // A small first read lets `check` look at the start before the rest is read.
-        const want = sink.needsCheck() ? 64 : 16 * 2 ** 20;
-        const into = sink.space(want);
+        const into = sink.space(sink.needsCheck() ? 64 : 16 * 2 ** 20);
+        if (into === undefined) {
+          // Full at the declared size: look for more (a growing file) without doubling the buffer.
+          const more = new Uint8Array(64 * 1024);
+          const { bytesRead } = await handle.read(more, 0, more.byteLength, null);
+          if (bytesRead === 0) break;
+          sink.push(more.subarray(0, bytesRead));
+          continue;
+        }
         const { bytesRead } = await handle.read(into, 0, into.byteLength, null);
         if (bytesRead === 0) break;
         sink.wrote(bytesRead);
@@ -222,16 +229,22 @@ class Sink {
     this.declared = declared;
     if (declared !== undefined && declared > this.maxBytes) throw this.tooLarge(`${declared} bytes`);
     // Untouched pages of a large allocation cost nothing until bytes arrive.
-    this.buffer = new Uint8Array(declared ?? Math.min(this.maxBytes, 64 * 1024));
+    this.buffer = allocate(declared ?? Math.min(this.maxBytes, 64 * 1024));
   }
 
   needsCheck(): boolean {
     return !this.checked;
   }
 
-  /** A view of up to `want` free bytes at the end (growing the buffer, within the cap). */
-  space(want: number): Uint8Array {
-    if (this.length === this.buffer.byteLength) this.grow(this.length + 1);
+  /**
+   * A view of up to `want` free bytes at the end; when the buffer is full, undefined if it
+   * was allocated at the declared size, else the buffer grows (within the cap).
+   */
+  space(want: number): Uint8Array | undefined {
+    if (this.length === this.buffer.byteLength) {
+      if (this.declared !== undefined) return undefined;
+      this.grow(this.length + 1);
+    }
     return this.buffer.subarray(this.length, Math.min(this.buffer.byteLength, this.length + want));
   }
 
@@ -275,8 +288,17 @@ class Sink {
   private grow(needed: number): void {
     if (needed > this.maxBytes) throw this.tooLarge(`more than ${this.maxBytes} bytes`);
     const size = Math.min(this.maxBytes, Math.max(needed, this.buffer.byteLength * 2, 64 * 1024));
-    const next = new Uint8Array(size);
+    const next = allocate(size);
     next.set(this.buffer.subarray(0, this.length));
     this.buffer = next;
+  }
+}
+
+/** A zeroed buffer of `size` bytes, or an {@link OutOfMemoryError}. */
+function allocate(size: number): Uint8Array<ArrayBuffer> {
+  try {
+    return new Uint8Array(size);
+  } catch (e) {
+    throw new OutOfMemoryError(`cannot hold a file of ${size} bytes in memory (lower maxBytes, or free memory)`, { cause: e });
   }
 }
