@@ -1,9 +1,9 @@
 /** File checks and writes for the CLI, with messages that name the file and the problem. */
-import { mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { CliError } from './errors.js';
 
-function reason(e: unknown): string {
+/** A short reason for a failed file operation. */
+export function reason(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
   switch (code) {
     case 'ENOENT':
@@ -46,21 +46,6 @@ export async function readFileBytes(path: string, what: string): Promise<Uint8Ar
 /** Size in bytes of the file at `path`. */
 export async function fileSize(path: string): Promise<number> {
   return (await stat(path)).size;
-}
-
-/** Makes sure `path`'s folder exists and a file can be written there (before a long run). */
-export async function ensureWritable(path: string, what: string): Promise<void> {
-  try {
-    await mkdir(dirname(path), { recursive: true });
-    const s = await stat(path).catch(() => undefined);
-    if (s?.isDirectory()) throw new CliError(`cannot write ${what} ${JSON.stringify(path)}: it is a directory`);
-    const probe = `${path}.${process.pid}.probe`;
-    await writeFile(probe, '');
-    await unlink(probe);
-  } catch (e) {
-    if (e instanceof CliError) throw e;
-    throw new CliError(`cannot write ${what} ${JSON.stringify(path)}: ${reason(e)}`);
-  }
 }
 
 /** Writes `data` to `path` through a temporary file and a rename, so a reader never sees half a file. */

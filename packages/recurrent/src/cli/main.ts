@@ -10,7 +10,7 @@ import { dispose } from '../engine/loader.js';
 import { describeFailure, EXIT_USAGE, oneLine } from './errors.js';
 import { generate, type GenerateFlags } from './generate.js';
 import { info, type InfoFlags } from './info.js';
-import { integer, number, threads } from './parse.js';
+import { filePath, integer, number, threads } from './parse.js';
 import { DEFAULT_LR, train, type TrainFlags } from './train.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -65,8 +65,8 @@ function program(): Command {
     .option('--max-batches <n>', 'stop after this many batches in all (then save)', integer(1))
     .option('--threads <n>', "threads for the kernels: 'auto' or a number", threads, 'auto')
     .option('--seed <n>', 'seed of initialisation, batching and truncation', integer(0, 0xffffffff), 0)
-    .option('--out <path>', 'checkpoint file', 'model.safetensors')
-    .option('--plot <path>', 'perplexity chart (default: next to the checkpoint, <name>.perplexity.svg)')
+    .option('--out <path>', 'checkpoint file (checked before training: distinct from the corpus and the plot, its folder writable)', filePath, 'model.safetensors')
+    .option('--plot <path>', 'perplexity chart (default: next to the checkpoint, <name>.perplexity.svg)', filePath)
     .action((corpus: string | undefined, flags: TrainFlags) => train(corpus, flags));
 
   wire(root.command('generate'), 'recurrent generate')

@@ -34,3 +34,9 @@ export function threads(value: string): number | 'auto' {
   if (!Number.isInteger(n) || n < 1 || n > 256) throw new InvalidArgumentError("Expected 'auto' or an integer in [1, 256].");
   return n;
 }
+
+/** A file path: any non-empty string (an empty one would only fail after the work is done). */
+export function filePath(value: string): string {
+  if (value.length === 0) throw new InvalidArgumentError('Expected a non-empty path.');
+  return value;
+}

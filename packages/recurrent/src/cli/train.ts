@@ -13,9 +13,10 @@ import { dense, embedding, gru, lstm, oneHot, rnn, type LayerConfig, type LstmVa
 import { sequential } from '../model/model.js';
 import { adam, adamw, sgd, type OptimizerConfig } from '../model/optimizers.js';
 import { saveModel } from '../model/serialize.js';
-import { loadCorpus } from './corpus.js';
+import { loadCorpus, SHIPPED_CORPUS } from './corpus.js';
 import { CliError } from './errors.js';
-import { ensureWritable, writeFileAtomic } from './files.js';
+import { writeFileAtomic } from './files.js';
+import { prepareOutputs } from './outputs.js';
 import { bytes, duration, grouped, modelSummary, sig } from './format.js';
 import { perplexitySvg, type PlotPoint } from './plot.js';
 import { TrainingProgress, type ProgressFields } from './progress.js';
@@ -123,8 +124,16 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
   const optimizer = optimizerOf(f);
   if (f.bpttMean !== undefined && f.bptt !== 'random') throw new CliError(`--bptt-mean applies to --bptt random only (got --bptt ${f.bptt})`);
   const plotPath = f.plot ?? defaultPlotPath(f.out);
-  await ensureWritable(f.out, 'checkpoint');
-  await ensureWritable(plotPath, 'plot');
+  // Before any work: a run must not end by overwriting its corpus or its checkpoint, or fail to save.
+  await prepareOutputs(
+    [
+      { path: f.out, what: 'checkpoint', given: '--out' },
+      f.plot === undefined
+        ? { path: plotPath, what: 'plot', given: 'the default plot path', fix: 'set --plot to another path' }
+        : { path: plotPath, what: 'plot', given: '--plot' },
+    ],
+    [{ path: corpusPath ?? SHIPPED_CORPUS, what: 'corpus', given: 'the corpus' }],
+  );
 
   const data = await loadCorpus(corpusPath, f.level);
   const order = f.bptt === 'full' ? 'random' : 'sequential';

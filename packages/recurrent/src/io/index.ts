@@ -1,6 +1,8 @@
 /** Reading and writing files: bytes from paths or URLs, and safetensors. */
 export { readBytes, readText, type PathOrUrl } from './files.js';
-export { FormatError } from './format-error.js';
+export { DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT_MS, type ReadOptions } from './read-session.js';
+export { ReadAbortedError, type ReadLimit } from './read-error.js';
+export { FormatError, MAX_FORMAT_MESSAGE_LENGTH } from './format-error.js';
 export {
   readSafetensors,
   readSafetensorsHeader,
@@ -8,6 +10,7 @@ export {
   writeSafetensors,
   SAFETENSORS_DTYPES,
   MAX_HEADER_LENGTH,
+  MAX_TENSORS,
   type SafetensorsDtype,
   type SafetensorsTensor,
   type SafetensorsTensorInfo,

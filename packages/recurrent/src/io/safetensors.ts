@@ -10,10 +10,13 @@
  *
  * Reading validates like the reference implementation (and is meant to survive fuzzing): the
  * header length is checked against the file and a 100 MB cap before anything is decoded, the
- * JSON is parsed into Maps and null-prototype objects (a `__proto__` key is just a name),
- * every dtype, shape and offset is checked, the tensors must tile the data exactly (no gap,
- * no overlap, nothing after the last), and only then are the tensors copied out. Any
- * violation throws a {@link FormatError} naming the tensor and what is wrong.
+ * tensors are counted (at most {@link MAX_TENSORS}) before the JSON is parsed, a key repeated
+ * within an object is refused (JSON.parse would silently keep the last), the JSON is parsed
+ * into Maps and null-prototype objects (a `__proto__` key is just a name), every name, dtype,
+ * shape and offset is checked by the rules the writer also follows (`safetensors-rules.ts`),
+ * the tensors must tile the data exactly (no gap, no overlap, nothing after the last), and
+ * only then are the tensors copied out. Any violation throws a {@link FormatError} naming the
+ * tensor and what is wrong.
  *
  * Writing is deterministic and byte-identical to the Python/Rust library's `serialize` for
  * the same tensors and metadata: tensors ordered by dtype (widest alignment first, the
@@ -30,29 +33,25 @@ import {
   f8e5m2ToF32Bits,
 } from './float-formats.js';
 import { FormatError } from './format-error.js';
-import { type PathOrUrl, readBytes } from './files.js';
+import { type PathOrUrl, readIn, withReadSession } from './files.js';
+import type { ReadOptions } from './read-session.js';
+import { scanJson } from './json-scan.js';
+import {
+  checkShape,
+  describe,
+  DTYPE_RANK,
+  MAX_HEADER_LENGTH,
+  MAX_TENSORS,
+  METADATA_KEY,
+  metadataStringProblem,
+  nameProblem,
+  quote,
+  SAFETENSORS_DTYPES,
+  type SafetensorsDtype,
+  tensorCountProblem,
+} from './safetensors-rules.js';
 
-/** Element types of safetensors files, in the reference library's order (increasing alignment). */
-export const SAFETENSORS_DTYPES = [
-  'BOOL',
-  'U8',
-  'I8',
-  'F8_E5M2',
-  'F8_E4M3',
-  'I16',
-  'U16',
-  'F16',
-  'BF16',
-  'I32',
-  'U32',
-  'F32',
-  'F64',
-  'I64',
-  'U64',
-] as const;
-
-/** An element type of a safetensors file. */
-export type SafetensorsDtype = (typeof SAFETENSORS_DTYPES)[number];
+export { MAX_HEADER_LENGTH, MAX_TENSORS, SAFETENSORS_DTYPES, type SafetensorsDtype } from './safetensors-rules.js';
 
 /** The typed arrays tensors are read into and written from. */
 export type TensorData =
@@ -122,29 +121,6 @@ export interface WritableTensor {
   data: TensorData;
 }
 
-/** The reference library's cap on the header length. */
-export const MAX_HEADER_LENGTH = 100_000_000;
-
-const DTYPE_SIZE: Readonly<Record<SafetensorsDtype, number>> = {
-  BOOL: 1,
-  U8: 1,
-  I8: 1,
-  F8_E5M2: 1,
-  F8_E4M3: 1,
-  I16: 2,
-  U16: 2,
-  F16: 2,
-  BF16: 2,
-  I32: 4,
-  U32: 4,
-  F32: 4,
-  F64: 8,
-  I64: 8,
-  U64: 8,
-};
-
-const DTYPE_RANK = new Map<string, number>(SAFETENSORS_DTYPES.map((d, i) => [d, i]));
-
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 // ---------------------------------------------------------------------------------------------
@@ -157,21 +133,9 @@ const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): SafetensorsHeader {
   const view = asBytes('readSafetensorsHeader', bytes);
   const total = view.byteLength;
-  if (total < 8) {
+  const n = headerLength(view, total);
+  if (n === undefined) {
     throw new FormatError(`safetensors: truncated file of ${total} bytes: expected at least 8 (the header length)`);
-  }
-  const dv = new DataView(view.buffer, view.byteOffset, view.byteLength);
-  const lo = dv.getUint32(0, true);
-  const hi = dv.getUint32(4, true);
-  if (hi !== 0 || lo > MAX_HEADER_LENGTH) {
-    const n = (BigInt(hi) << 32n) | BigInt(lo);
-    throw new FormatError(
-      `safetensors: header length ${n} exceeds the limit of ${MAX_HEADER_LENGTH} bytes (corrupt or not a safetensors file)`,
-    );
-  }
-  const n = lo;
-  if (8 + n > total) {
-    throw new FormatError(`safetensors: header length ${n} runs past the end of the file: expected at least ${8 + n} bytes, got ${total} (truncated?)`);
   }
   let text: string;
   try {
@@ -179,9 +143,10 @@ export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): Safetens
   } catch {
     throw new FormatError(`safetensors: the ${n}-byte header is not valid UTF-8`);
   }
-  if (!text.startsWith('{')) {
-    throw new FormatError(`safetensors: the header must be a JSON object starting with '{', got ${n === 0 ? 'an empty header' : JSON.stringify(text.slice(0, 16))}`);
-  }
+  if (!text.startsWith('{')) throw notAnObject(text);
+  // Counted before parsing: a header of a million tensors is refused without building them.
+  const scan = scanJson(text, { maxOuterKeys: MAX_TENSORS, ignoreKey: METADATA_KEY });
+  if (scan.tooManyKeys) throw new FormatError(`safetensors: the header holds ${tensorCountProblem(MAX_TENSORS + 1)}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -191,6 +156,19 @@ export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): Safetens
   if (!isPlainObject(parsed)) {
     throw new FormatError('safetensors: the header must be a JSON object');
   }
+  if (scan.duplicate) {
+    // JSON.parse keeps the last of repeated keys; a file whose meaning depends on that is refused.
+    const { key, path } = scan.duplicate;
+    const where =
+      path.length === 0
+        ? key === METADATA_KEY
+          ? `${METADATA_KEY} appears twice`
+          : `tensor name ${quote(key)} appears twice`
+        : path.length === 1 && path[0] === METADATA_KEY
+          ? `metadata key ${quote(key)} appears twice`
+          : `the key ${quote(key)} appears twice in ${path.map(quote).join(' > ')}`;
+    throw new FormatError(`safetensors: ${where} in the header (JSON readers disagree on which one counts)`);
+  }
 
   const dataLength = total - 8 - n;
   const entries: [string, SafetensorsTensorInfo][] = [];
@@ -199,9 +177,11 @@ export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): Safetens
   // an ordinary name here, and nothing is ever assigned onto an object with a prototype.
   for (const key of Object.keys(parsed)) {
     const value: unknown = (parsed as Record<string, unknown>)[key];
-    if (key === '__metadata__') {
+    if (key === METADATA_KEY) {
       readMetadata(value, metadata);
     } else {
+      const problem = nameProblem(key);
+      if (problem !== undefined) throw new FormatError(`safetensors: tensor names ${problem}`);
       entries.push([key, readInfo(key, value, dataLength)]);
     }
   }
@@ -214,12 +194,12 @@ export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): Safetens
     const [begin, end] = info.dataOffsets;
     if (begin < expected) {
       throw new FormatError(
-        `safetensors: tensor ${JSON.stringify(name)} data_offsets [${begin}, ${end}] overlap tensor ${JSON.stringify(previous)}, which ends at ${expected}`,
+        `safetensors: tensor ${quote(name)} data_offsets [${begin}, ${end}] overlap tensor ${quote(previous)}, which ends at ${expected}`,
       );
     }
     if (begin > expected) {
       throw new FormatError(
-        `safetensors: tensor ${JSON.stringify(name)} starts at ${begin} but the previous tensor ends at ${expected}: expected contiguous data_offsets (${begin - expected} unclaimed bytes)`,
+        `safetensors: tensor ${quote(name)} starts at ${begin} but the previous tensor ends at ${expected}: expected contiguous data_offsets (${begin - expected} unclaimed bytes)`,
       );
     }
     expected = end;
@@ -231,6 +211,46 @@ export function readSafetensorsHeader(bytes: Uint8Array | ArrayBuffer): Safetens
     );
   }
   return { headerLength: n, tensors: new Map(entries), metadata };
+}
+
+/**
+ * N from the first 8 bytes of `view`, or undefined when fewer than 8 bytes are there; throws
+ * {@link FormatError} when N is beyond {@link MAX_HEADER_LENGTH}, or beyond `total` (the
+ * file's full length) when that is known.
+ */
+function headerLength(view: Uint8Array, total: number | undefined): number | undefined {
+  if (view.byteLength < 8) return undefined;
+  const dv = new DataView(view.buffer, view.byteOffset, 8);
+  const lo = dv.getUint32(0, true);
+  const hi = dv.getUint32(4, true);
+  if (hi !== 0 || lo > MAX_HEADER_LENGTH) {
+    const n = (BigInt(hi) << 32n) | BigInt(lo);
+    throw new FormatError(`safetensors: header length ${n} exceeds the limit of ${MAX_HEADER_LENGTH} bytes (corrupt or not a safetensors file)`);
+  }
+  if (total !== undefined && 8 + lo > total) {
+    throw new FormatError(`safetensors: header length ${lo} runs past the end of the file: expected at least ${8 + lo} bytes, got ${total} (truncated?)`);
+  }
+  return lo;
+}
+
+function notAnObject(text: string): FormatError {
+  return new FormatError(`safetensors: the header must be a JSON object starting with '{', got ${text.length === 0 ? 'an empty header' : JSON.stringify(text.slice(0, 16))}`);
+}
+
+/**
+ * @internal Checks the start of a file as it arrives, so a download that cannot be a
+ * safetensors file stops after its first bytes: the header length (against the limit and
+ * `total`, the declared length, when known) and the `{` that opens the header. Returns true
+ * once there was enough to check (later bytes need not be shown), false to be called again
+ * with more; throws {@link FormatError}.
+ */
+export function checkSafetensorsStart(head: Uint8Array, total: number | undefined): boolean {
+  const n = headerLength(head, total);
+  if (n === undefined) return false;
+  if (n === 0) throw notAnObject('');
+  if (head.byteLength < 9) return false;
+  if (head[8] !== 0x7b) throw notAnObject(new TextDecoder().decode(head.subarray(8, Math.min(head.byteLength, 8 + n, 24))));
+  return true;
 }
 
 /**
@@ -255,10 +275,19 @@ export function readSafetensors(bytes: Uint8Array | ArrayBuffer, options: ReadSa
   return { tensors, metadata: header.metadata };
 }
 
-/** Reads the safetensors file at `pathOrUrl` (see `readBytes` and {@link readSafetensors}). */
-export async function loadSafetensors(pathOrUrl: PathOrUrl, options: ReadSafetensorsOptions = {}): Promise<SafetensorsFile> {
-  return readSafetensors(await readBytes(pathOrUrl), options);
+/**
+ * Reads the safetensors file at `pathOrUrl` (see `readBytes` and {@link readSafetensors}),
+ * under the limits of {@link ReadOptions} (`signal`, `timeoutMs`, `maxBytes`). The header
+ * length in the first 8 bytes is checked as soon as they arrive: a download that cannot be a
+ * safetensors file stops there with a {@link FormatError}.
+ */
+export async function loadSafetensors(pathOrUrl: PathOrUrl, options: ReadSafetensorsOptions & ReadOptions = {}): Promise<SafetensorsFile> {
+  const fn = 'loadSafetensors';
+  const bytes = await withReadSession(fn, options, (session) => readIn(session, fn, pathOrUrl, checkSafetensorsStart), LOAD_OPTION_KEYS);
+  return readSafetensors(bytes, options.int64 === undefined ? {} : { int64: options.int64 });
 }
+
+const LOAD_OPTION_KEYS = ['int64', 'signal', 'timeoutMs', 'maxBytes'];
 
 function readMetadata(value: unknown, out: Record<string, string>): void {
   if (value === null) return; // the reference reader accepts a null map
@@ -268,14 +297,16 @@ function readMetadata(value: unknown, out: Record<string, string>): void {
   for (const key of Object.keys(value)) {
     const v: unknown = (value as Record<string, unknown>)[key];
     if (typeof v !== 'string') {
-      throw new FormatError(`safetensors: __metadata__ values must be strings, got ${describe(v)} for key ${JSON.stringify(key)}`);
+      throw new FormatError(`safetensors: __metadata__ values must be strings, got ${describe(v)} for key ${quote(key)}`);
     }
+    const problem = metadataStringProblem(key) ?? metadataStringProblem(v);
+    if (problem !== undefined) throw new FormatError(`safetensors: __metadata__ key ${quote(key)}: ${problem}`);
     out[key] = v;
   }
 }
 
 function readInfo(name: string, value: unknown, dataLength: number): SafetensorsTensorInfo {
-  const where = `safetensors: tensor ${JSON.stringify(name)}`;
+  const where = `safetensors: tensor ${quote(name)}`;
   if (!isPlainObject(value)) {
     throw new FormatError(`${where}: expected an object {dtype, shape, data_offsets}, got ${describe(value)}`);
   }
@@ -283,31 +314,12 @@ function readInfo(name: string, value: unknown, dataLength: number): Safetensors
   const dtype = field('dtype');
   if (typeof dtype !== 'string' || !DTYPE_RANK.has(dtype)) {
     throw new FormatError(
-      `${where}: ${typeof dtype === 'string' ? `unsupported dtype ${JSON.stringify(dtype)}` : `dtype expected a string, got ${describe(dtype)}`} (supported: ${SAFETENSORS_DTYPES.join(', ')})`,
+      `${where}: ${typeof dtype === 'string' ? `unsupported dtype ${quote(dtype)}` : `dtype expected a string, got ${describe(dtype)}`} (supported: ${SAFETENSORS_DTYPES.join(', ')})`,
     );
   }
-  const shapeValue = field('shape');
-  if (!Array.isArray(shapeValue)) {
-    throw new FormatError(`${where}: shape expected an array of integers >= 0, got ${describe(shapeValue)}`);
-  }
-  const shape: number[] = [];
-  let elements = 1;
-  for (let i = 0; i < shapeValue.length; i++) {
-    const d: unknown = shapeValue[i];
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-      throw new FormatError(`${where}: shape[${i}] expected an integer >= 0, got ${describe(d)}`);
-    }
-    elements *= d;
-    if (elements > Number.MAX_SAFE_INTEGER) {
-      throw new FormatError(`${where}: shape [${shapeValue.join(', ')}] overflows (more than 2^53 elements)`);
-    }
-    shape.push(d);
-  }
-  const size = DTYPE_SIZE[dtype as SafetensorsDtype];
-  const byteLength = elements * size;
-  if (byteLength > Number.MAX_SAFE_INTEGER) {
-    throw new FormatError(`${where}: shape [${shape.join(', ')}] of ${dtype} overflows (more than 2^53 bytes)`);
-  }
+  const checked = checkShape(dtype as SafetensorsDtype, field('shape'));
+  if (typeof checked === 'string') throw new FormatError(`${where}: ${checked}`);
+  const { shape, byteLength } = checked;
   const offsets = field('data_offsets');
   if (
     !Array.isArray(offsets) ||
@@ -414,9 +426,12 @@ function nativeCopy(raw: Uint8Array, size: number): ArrayBuffer {
  * I32, BigInt64Array -> I64, Uint8Array -> U8, and likewise for the other integer arrays.
  * Conversions on request: F16 and BF16 from a Float32Array (rounded to nearest even), I64
  * from an Int32Array, BOOL from a Uint8Array of 0s and 1s. The data are copied; the inputs
- * are not modified. Throws {@link InvalidArgumentError} when a name is `__metadata__`
- * (reserved) or not well-formed Unicode, a shape is not integers >= 0 or does not match the
- * data length, a dtype does not go with its array, or a metadata value is not a string.
+ * are not modified. Throws {@link InvalidArgumentError} for anything the reader would refuse
+ * (the same rules, in `safetensors-rules.ts`): a name that is `__metadata__` (reserved) or not
+ * well-formed Unicode, a shape that is not integers >= 0 or whose running product passes 2^53
+ * (`[2^40, 2^40, 0]`), more than {@link MAX_TENSORS} tensors, a header longer than
+ * {@link MAX_HEADER_LENGTH}, a metadata key or value that is not a well-formed string; and when
+ * a shape does not match the data length or a dtype does not go with its array.
  */
 export function writeSafetensors(
   tensors: ReadonlyMap<string, WritableTensor> | Readonly<Record<string, WritableTensor>>,
@@ -428,6 +443,8 @@ export function writeSafetensors(
   }
   const list: [string, WritableTensor][] =
     tensors instanceof Map ? Array.from(tensors as ReadonlyMap<string, WritableTensor>) : Object.entries(tensors);
+  const tooMany = tensorCountProblem(list.length);
+  if (tooMany !== undefined) throw new InvalidArgumentError(`${fn}: argument \`tensors\` holds ${list.length} tensors, ${tooMany}`);
   const prepared = list.map(([name, tensor]) => prepareTensor(fn, name, tensor));
   prepared.sort((a, b) => (DTYPE_RANK.get(b.dtype) as number) - (DTYPE_RANK.get(a.dtype) as number) || compareCodePoints(a.name, b.name));
 
@@ -439,11 +456,11 @@ export function writeSafetensors(
     const pairs: [string, unknown][] =
       metadata instanceof Map ? Array.from(metadata as ReadonlyMap<string, unknown>) : Object.entries(metadata);
     for (const [key, value] of pairs) {
-      if (typeof key !== 'string' || !isWellFormed(key)) {
+      if (metadataStringProblem(key) !== undefined) {
         throw new InvalidArgumentError(`${fn}: argument \`metadata\` expected well-formed string keys, got ${describe(key)}`);
       }
-      if (typeof value !== 'string' || !isWellFormed(value)) {
-        throw new InvalidArgumentError(`${fn}: argument \`metadata\` expected well-formed string values, got ${describe(value)} for key ${JSON.stringify(key)}`);
+      if (metadataStringProblem(value) !== undefined) {
+        throw new InvalidArgumentError(`${fn}: argument \`metadata\` expected well-formed string values, got ${describe(value)} for key ${quote(key as string)}`);
       }
     }
     pairs.sort((a, b) => compareCodePoints(a[0], b[0]));
@@ -457,6 +474,9 @@ export function writeSafetensors(
   }
   const json = new TextEncoder().encode(`{${parts.join(',')}}`);
   const headerLength = json.byteLength + ((8 - (json.byteLength % 8)) % 8);
+  if (headerLength > MAX_HEADER_LENGTH) {
+    throw new InvalidArgumentError(`${fn}: the header would be ${headerLength} bytes, more than readers accept (${MAX_HEADER_LENGTH}); use fewer tensors or shorter names and metadata`);
+  }
   const total = 8 + headerLength + offset;
   let out: Uint8Array;
   try {
@@ -486,13 +506,9 @@ interface PreparedTensor {
 }
 
 function prepareTensor(fn: string, name: unknown, tensor: unknown): PreparedTensor {
-  if (typeof name !== 'string' || !isWellFormed(name)) {
-    throw new InvalidArgumentError(`${fn}: expected tensor names to be well-formed strings, got ${describe(name)}`);
-  }
-  const where = `${fn}: tensor ${JSON.stringify(name)}`;
-  if (name === '__metadata__') {
-    throw new InvalidArgumentError(`${where}: expected a name other than '__metadata__' (reserved for the metadata map)`);
-  }
+  const problem = nameProblem(name);
+  if (problem !== undefined) throw new InvalidArgumentError(`${fn}: tensor names ${problem}`);
+  const where = `${fn}: tensor ${quote(name as string)}`;
   if (!isObject(tensor)) {
     throw new InvalidArgumentError(`${where}: expected { shape, data, dtype? }, got ${describe(tensor)}`);
   }
@@ -502,19 +518,17 @@ function prepareTensor(fn: string, name: unknown, tensor: unknown): PreparedTens
     throw new InvalidArgumentError(`${where}: data expected a numeric typed array, got ${describe(data)}`);
   }
   const array = data as TensorData;
-  if (!Array.isArray(shape) || !shape.every((d: unknown) => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new InvalidArgumentError(`${where}: shape expected an array of integers >= 0, got ${describe(shape)}`);
-  }
-  const elements = (shape as number[]).reduce((p, d) => p * d, 1);
-  if (elements !== array.length) {
-    throw new InvalidArgumentError(`${where}: shape [${shape.join(', ')}] holds ${elements} elements, expected data.length, got ${array.length}`);
-  }
   const dtype = given === undefined ? natural : given;
   if (typeof dtype !== 'string' || !DTYPE_RANK.has(dtype)) {
     throw new InvalidArgumentError(`${where}: dtype expected one of ${SAFETENSORS_DTYPES.join(', ')}, got ${describe(dtype)}`);
   }
+  const checked = checkShape(dtype as SafetensorsDtype, shape);
+  if (typeof checked === 'string') throw new InvalidArgumentError(`${where}: ${checked}`);
+  if (checked.elements !== array.length) {
+    throw new InvalidArgumentError(`${where}: shape [${checked.shape.join(', ')}] holds ${checked.elements} elements, expected data.length, got ${array.length}`);
+  }
   const bytes = encode(where, dtype as SafetensorsDtype, natural, array);
-  return { name, dtype: dtype as SafetensorsDtype, shape: (shape as number[]).slice(), bytes };
+  return { name: name as string, dtype: dtype as SafetensorsDtype, shape: checked.shape, bytes };
 }
 
 /** The little-endian bytes of `array` stored as `dtype`. */
@@ -594,20 +608,3 @@ function compareCodePoints(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** No lone surrogates (those have no UTF-8 form). */
-function isWellFormed(s: string): boolean {
-  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
-}
-
-function describe(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null';
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-  if (Array.isArray(v)) {
-    const shown = v.slice(0, 8).map((x: unknown) => (typeof x === 'object' && x !== null ? '...' : typeof x === 'string' ? JSON.stringify(x) : String(x)));
-    return `[${shown.join(', ')}${v.length > 8 ? ', ...' : ''}]`;
-  }
-  if (ArrayBuffer.isView(v)) return `a ${v.constructor.name}`;
-  return typeof v === 'object' ? 'an object' : typeof v;
-}

@@ -10,11 +10,14 @@
  * `load_state_dict(strict=True)` refuses (see torch-compat.ts).
  */
 import { Vocab, type VocabJSON } from '../data/vocab.js';
-import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
+import { engine } from '../engine/loader.js';
+import { DisposedError, InitError, InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
 import { checkLayerConfigs, parameterLowerBound } from './checks.js';
+import { describe } from '../core/validate.js';
 import { FormatError } from '../io/format-error.js';
-import { readBytes, type PathOrUrl } from '../io/files.js';
-import { readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
+import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
+import { checkReadOptions, type ReadOptions } from '../io/read-session.js';
+import { checkSafetensorsStart, readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
 import type { LayerConfig } from './layers.js';
 import { Model } from './model.js';
 import { markedNames, torchMetadata, unmarkNames } from './torch-compat.js';
@@ -33,6 +36,7 @@ export interface ModelConfigJSON {
 
 /** CRC-32 (IEEE) of `bytes`, to catch corrupted files. */
 export function crc32(bytes: Uint8Array): number {
+  if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError(`crc32: argument \`bytes\` expected a Uint8Array, got ${describe(bytes)}`);
   let crc = 0xffffffff;
   for (let i = 0; i < bytes.length; i++) {
     crc ^= bytes[i]!;
@@ -82,14 +86,26 @@ export function saveModel(model: Model): Uint8Array {
   });
 }
 
-/** Reads a model file written by {@link saveModel} (bytes, or a path/URL to read). */
-export async function loadModel(source: Uint8Array | PathOrUrl): Promise<Model> {
-  const bytes = source instanceof Uint8Array ? source : await readBytes(source);
+/**
+ * Reads a model file written by {@link saveModel}: bytes, or a path/URL to read under the
+ * limits of `options` (`signal`, `timeoutMs`, `maxBytes`: see {@link ReadOptions}; the
+ * download stops at its first bytes if they cannot start a safetensors file). Throws
+ * `InitError` when the engine is not loaded (before anything is read), `FormatError` when the
+ * file is not a valid model file, `ReadAbortedError` when a limit stops the read.
+ */
+export async function loadModel(source: Uint8Array | PathOrUrl, options?: ReadOptions): Promise<Model> {
+  engine(); // the engine builds the model: without it, say so before reading anything
+  const fn = 'loadModel';
+  const bytes =
+    source instanceof Uint8Array
+      ? (checkReadOptions(fn, options), source)
+      : await withReadSession(fn, options, (session) => readIn(session, fn, source, checkSafetensorsStart));
   return modelFromBytes(bytes);
 }
 
 /** Synchronous {@link loadModel} from bytes. */
 export function modelFromBytes(bytes: Uint8Array): Model {
+  engine(); // an InitError, not a FormatError blaming the file
   if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('loadModel: expected the bytes of a model file (Uint8Array)');
   const file = readSafetensors(bytes);
   const raw = file.metadata['recurrent'];
@@ -129,7 +145,7 @@ export function modelFromBytes(bytes: Uint8Array): Model {
       ...(config.vocab ? { vocab: Vocab.fromJSON(config.vocab) } : {}),
     });
   } catch (e) {
-    if (e instanceof FormatError || e instanceof OutOfMemoryError || !(e instanceof RecurrentError)) throw e;
+    if (e instanceof FormatError || e instanceof OutOfMemoryError || e instanceof InitError || e instanceof DisposedError || !(e instanceof RecurrentError)) throw e;
     throw new FormatError(`model file: the config does not describe a valid model: ${e.message}`, { cause: e });
   }
   let named: { file: SafetensorsFile; dict: Map<string, Float32Array> };
