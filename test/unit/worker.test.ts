@@ -126,15 +126,18 @@ test('aborting a fit stops it within one batch and rejects with the signal\'s re
   assert.equal(seen.length, 3, `ran ${seen.length} batches`);
   // Already aborted: nothing runs.
   await assert.rejects(model.fit({ corpus, ...DATA }, { signal: AbortSignal.abort(reason) }), (e: unknown) => e === reason);
-  // Aborted while queued behind another call: it never starts.
+  // Aborted while queued behind another call (another model's fit: a model runs one fit at a
+  // time): it never starts.
+  const other = await remote.sequential(layers, { seed: 5, vocab });
   const queuedAbort = new AbortController();
   let queuedRan = false;
-  const blocker = model.fit({ corpus, ...DATA }, { epochs: 1 });
+  const blocker = other.fit({ corpus, ...DATA }, { epochs: 1 });
   const queued = model.fit({ corpus, ...DATA }, { signal: queuedAbort.signal, onBatchEnd: () => void (queuedRan = true) });
   queuedAbort.abort(reason);
   await blocker;
   await assert.rejects(queued, (e: unknown) => e === reason);
   assert.equal(queuedRan, false);
+  await other.dispose();
   // The worker is fine afterwards.
   assert.equal((await model.generate([1, 2], { length: 4, temperature: 0 })).length, 4);
   await model.dispose();

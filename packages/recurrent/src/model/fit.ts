@@ -8,6 +8,7 @@ import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js
 import { checkObject } from './checks.js';
 import { type LossKind, Model, type SequenceBatch, type StepResult } from './model.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
+import { startTraining } from './training-lock.js';
 
 /**
  * How gradients flow through time:
@@ -91,7 +92,10 @@ export interface History {
 /** Batches for one epoch: an iterable, or a function called at each epoch returning one. */
 export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>);
 
-/** Trains `model` on `data`. */
+/**
+ * Trains `model` on `data`. One `fit` per model at a time: while one runs, another `fit` on
+ * the same model rejects with `InvalidArgumentError` (await the first, or abort it).
+ */
 export async function fit(model: Model, data: BatchSource, options: FitOptions = {}): Promise<History> {
   const op = 'fit';
   if (!(model instanceof Model)) throw new InvalidArgumentError(`${op}: argument \`model\` expected a Model (from sequential), got ${describe(model)}`);
@@ -115,97 +119,103 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   if (typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches or a function of the epoch returning one`);
   }
-  const optimizer = model.optimizerFor(options.optimizer ?? sgd({ lr: 0.1 }));
-  const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
-  const history: History = { epochs: [] };
-  const carry = mode !== 'full';
-  model.resetState();
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const started = performance.now();
-    let sum = 0;
-    let count = 0;
-    let correct = 0;
-    let tokens = 0;
-    let batches = 0;
-    let skipped = 0;
-    const source = typeof data === 'function' ? data(epoch) : data;
-    if (carry) model.resetState();
-    for (const batch of source) {
-      options.signal?.throwIfAborted();
-      const t0 = performance.now();
-      // A batch cut into segments is checked whole first: a bad part must not come after
-      // good segments were already trained on.
-      if (mode === 'random') model.checkBatch(batch, loss, 'fit');
-      const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
-      let last: StepResult | undefined;
-      let skippedNow = false;
-      // Over the batch's segments (one, unless bptt is 'random'): its loss and clipping.
-      let batchSum = 0;
-      let batchCount = 0;
-      let clippedNow = false;
-      for (const segment of segments) {
-        try {
-          last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery: options.checkpointEvery ?? 0 });
-        } catch (e) {
-          if (!(e instanceof NonFiniteError)) throw e;
-          if (onNonFinite === 'stop') {
-            throw new NonFiniteError(`fit: epoch ${epoch}, batch ${batches}: ${e.message}. Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'`, { cause: e });
+  // Claimed before anything of the model changes (its optimiser, its carried state).
+  const done = startTraining(model);
+  try {
+    const optimizer = model.optimizerFor(options.optimizer ?? sgd({ lr: 0.1 }));
+    const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
+    const history: History = { epochs: [] };
+    const carry = mode !== 'full';
+    model.resetState();
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const started = performance.now();
+      let sum = 0;
+      let count = 0;
+      let correct = 0;
+      let tokens = 0;
+      let batches = 0;
+      let skipped = 0;
+      const source = typeof data === 'function' ? data(epoch) : data;
+      if (carry) model.resetState();
+      for (const batch of source) {
+        options.signal?.throwIfAborted();
+        const t0 = performance.now();
+        // A batch cut into segments is checked whole first: a bad part must not come after
+        // good segments were already trained on.
+        if (mode === 'random') model.checkBatch(batch, loss, 'fit');
+        const segments = mode === 'random' ? randomSegments(batch, meanLength, rng) : [batch];
+        let last: StepResult | undefined;
+        let skippedNow = false;
+        // Over the batch's segments (one, unless bptt is 'random'): its loss and clipping.
+        let batchSum = 0;
+        let batchCount = 0;
+        let clippedNow = false;
+        for (const segment of segments) {
+          try {
+            last = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery: options.checkpointEvery ?? 0 });
+          } catch (e) {
+            if (!(e instanceof NonFiniteError)) throw e;
+            if (onNonFinite === 'stop') {
+              throw new NonFiniteError(`fit: epoch ${epoch}, batch ${batches}: ${e.message}. Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'`, { cause: e });
+            }
+            skippedNow = true;
+            continue;
           }
-          skippedNow = true;
-          continue;
+          sum += last.loss * last.count;
+          count += last.count;
+          correct += last.correct;
+          batchSum += last.loss * last.count;
+          batchCount += last.count;
+          if (last.clipScale < 1) clippedNow = true;
         }
-        sum += last.loss * last.count;
-        count += last.count;
-        correct += last.correct;
-        batchSum += last.loss * last.count;
-        batchCount += last.count;
-        if (last.clipScale < 1) clippedNow = true;
+        const batchLoss = batchCount > 0 ? batchSum / batchCount : Number.NaN;
+        const positions = batch.seqLen * batch.batchSize;
+        tokens += positions;
+        batches++;
+        if (skippedNow) skipped++;
+        const seconds = (performance.now() - t0) / 1000;
+        if (options.onBatchEnd) {
+          const info: BatchInfo = {
+            epoch,
+            batch: batches - 1,
+            loss: batchLoss,
+            perplexity: loss === 'crossEntropy' ? Math.exp(batchLoss) : Number.NaN,
+            gradNorm: last?.gradNorm ?? Number.NaN,
+            clipped: clippedNow,
+            tokensPerSecond: positions / Math.max(seconds, 1e-9),
+            skipped: skippedNow,
+          };
+          if ((await options.onBatchEnd(info)) === false) return history;
+        }
+        if (batches % yieldEvery === 0) await yieldToEventLoop();
       }
-      const batchLoss = batchCount > 0 ? batchSum / batchCount : Number.NaN;
-      const positions = batch.seqLen * batch.batchSize;
-      tokens += positions;
-      batches++;
-      if (skippedNow) skipped++;
-      const seconds = (performance.now() - t0) / 1000;
-      if (options.onBatchEnd) {
-        const info: BatchInfo = {
-          epoch,
-          batch: batches - 1,
-          loss: batchLoss,
-          perplexity: loss === 'crossEntropy' ? Math.exp(batchLoss) : Number.NaN,
-          gradNorm: last?.gradNorm ?? Number.NaN,
-          clipped: clippedNow,
-          tokensPerSecond: positions / Math.max(seconds, 1e-9),
-          skipped: skippedNow,
-        };
-        if ((await options.onBatchEnd(info)) === false) return history;
+      if (batches === 0) {
+        // Typically a one-shot iterator (a generator such as sequentialBatches(...)) passed
+        // directly: it is exhausted after the first epoch.
+        throw new InvalidArgumentError(
+          `${op}: the data gave no batch in epoch ${epoch}; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array`,
+        );
       }
-      if (batches % yieldEvery === 0) await yieldToEventLoop();
+      const seconds = (performance.now() - started) / 1000;
+      const mean = count > 0 ? sum / count : Number.NaN;
+      const info: EpochInfo = {
+        epoch,
+        loss: mean,
+        perplexity: loss === 'crossEntropy' ? Math.exp(mean) : Number.NaN,
+        accuracy: count > 0 ? correct / count : Number.NaN,
+        tokensPerSecond: tokens / Math.max(seconds, 1e-9),
+        batches,
+        skippedBatches: skipped,
+        seconds,
+      };
+      history.epochs.push(info);
+      if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
     }
-    if (batches === 0) {
-      // Typically a one-shot iterator (a generator such as sequentialBatches(...)) passed
-      // directly: it is exhausted after the first epoch.
-      throw new InvalidArgumentError(
-        `${op}: the data gave no batch in epoch ${epoch}; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array`,
-      );
-    }
-    const seconds = (performance.now() - started) / 1000;
-    const mean = count > 0 ? sum / count : Number.NaN;
-    const info: EpochInfo = {
-      epoch,
-      loss: mean,
-      perplexity: loss === 'crossEntropy' ? Math.exp(mean) : Number.NaN,
-      accuracy: count > 0 ? correct / count : Number.NaN,
-      tokensPerSecond: tokens / Math.max(seconds, 1e-9),
-      batches,
-      skippedBatches: skipped,
-      seconds,
-    };
-    history.epochs.push(info);
-    if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
+    options.signal?.throwIfAborted();
+    return history;
+  } finally {
+    done();
   }
-  options.signal?.throwIfAborted();
-  return history;
 }
 
 /**

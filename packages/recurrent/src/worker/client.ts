@@ -7,17 +7,21 @@
  * the order they were made; a `fit` takes an `AbortSignal` (forwarded as a message the worker
  * checks between batches, since signals cannot cross); a worker that ends for any reason
  * rejects every pending and queued call with {@link WorkerExitedError}, so nothing hangs.
+ * Arguments that cannot cross (functions, buffers an earlier call transferred) reject their
+ * call with `InvalidArgumentError` naming the argument, and the queue goes on.
  */
 import * as Comlink from 'comlink';
 
+import { describe } from '../core/validate.js';
 import { DisposedError, InitError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { LayerConfig } from '../model/layers.js';
 import { registerErrorTransfer, type WorkerExitedError } from './errors.js';
 import type { EngineInfo, WorkerApi, WireSequentialOptions } from './protocol.js';
-import { type Caller, RemoteModel } from './remote-model.js';
+import { type Caller, RemoteModel, transferArg } from './remote-model.js';
+import { checkSendable } from './sendable.js';
+import { sequencedEndpoint } from './sequenced-endpoint.js';
 import { startWorker, type WorkerHandle } from './spawn.js';
-import { transferablesOf } from './transfer.js';
 
 registerErrorTransfer(Comlink as unknown as Parameters<typeof registerErrorTransfer>[0]);
 
@@ -130,7 +134,7 @@ export class RecurrentWorker implements Caller {
   /** @internal Use {@link spawnWorker}. */
   constructor(handle: WorkerHandle) {
     this.#handle = handle;
-    this.#api = Comlink.wrap<WorkerApi>(handle.endpoint);
+    this.#api = Comlink.wrap<WorkerApi>(sequencedEndpoint(handle.endpoint, (l) => handle.onMessageError(l)));
     this.#died = new Promise<never>((_, reject) => {
       handle.onExit((e) => {
         this.#exit = e;
@@ -158,9 +162,15 @@ export class RecurrentWorker implements Caller {
 
   /** A model in the worker, from layer configs (as `sequential` in-thread). */
   async sequential(layers: readonly LayerConfig[], options: RemoteSequentialOptions = {}): Promise<RemoteModel> {
-    const { vocab, ...rest } = options;
-    const wire: WireSequentialOptions = { ...rest, ...(vocab !== undefined ? { vocab: vocabJSON(vocab) } : {}) };
-    const info = await this.call('sequential', (api) => api.sequential([...layers], wire));
+    // Anything but an options object goes as it is, for the worker's `sequential` to refuse
+    // with its own error.
+    let wire = options as WireSequentialOptions;
+    if (typeof options === 'object' && options !== null && options.vocab !== undefined) {
+      const { vocab, ...rest } = options;
+      wire = { ...rest, vocab: vocabJSON(vocab) };
+    }
+    const wireLayers = Array.isArray(layers) ? [...(layers as LayerConfig[])] : layers;
+    const info = await this.call('sequential', (api) => api.sequential(wireLayers as LayerConfig[], wire), { layers: wireLayers, options: wire });
     return new RemoteModel(this, info);
   }
 
@@ -170,8 +180,8 @@ export class RecurrentWorker implements Caller {
    */
   async loadModel(bytes: Uint8Array, options: { transfer?: boolean } = {}): Promise<RemoteModel> {
     if (!(bytes instanceof Uint8Array)) throw new InvalidArgumentError('loadModel: expected the bytes of a model file (Uint8Array)');
-    const arg = options.transfer ? Comlink.transfer(bytes, transferablesOf([bytes])) : bytes;
-    const info = await this.call('loadModel', (api) => api.loadModel(arg));
+    const arg = options.transfer ? transferArg(bytes, [bytes]) : bytes;
+    const info = await this.call('loadModel', (api) => api.loadModel(arg), { bytes });
     return new RemoteModel(this, info);
   }
 
@@ -204,11 +214,14 @@ export class RecurrentWorker implements Caller {
     await this.#handle.terminate('the recurrent worker was terminated');
   }
 
-  /** @internal Runs `f` after every call made before, unless the worker is closed or gone. */
-  call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  /**
+   * @internal Runs `f` after every call made before, unless the worker is closed or gone.
+   * `args` (argument name to what `f` sends) are checked to be sendable just before `f` runs.
+   */
+  call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>, args?: Readonly<Record<string, unknown>>): Promise<T> {
     if (this.#closing) return Promise.reject(new DisposedError(`${what}: this recurrent worker was disposed or terminated`));
     if (this.#exit) return Promise.reject(this.#exit);
-    return this.#enqueue(what, f);
+    return this.#enqueue(what, f, args);
   }
 
   /** @internal The proxy itself, bypassing the queue (for aborts). */
@@ -221,11 +234,16 @@ export class RecurrentWorker implements Caller {
     return this.#nextCallId++;
   }
 
-  #enqueue<T>(_what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  #enqueue<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>, args?: Readonly<Record<string, unknown>>): Promise<T> {
     if (this.#pending++ === 0) this.#handle.ref();
     const run = async (): Promise<T> => {
       if (this.#exit) throw this.#exit;
-      return Promise.race([f(this.#api), this.#died]);
+      if (args) checkSendable(what, args);
+      try {
+        return await Promise.race([f(this.#api), this.#died]);
+      } catch (e) {
+        throw cloneErrorAsArgumentError(what, e);
+      }
     };
     const result = this.#tail.then(run, run);
     this.#tail = result.then(noop, noop);
@@ -235,10 +253,24 @@ export class RecurrentWorker implements Caller {
   }
 }
 
+/**
+ * A `DataCloneError` (thrown by `postMessage`, or the worker's answer to a message it could
+ * not read), or Node's error for a port outside the transfer list, means an argument could
+ * not cross: an `InvalidArgumentError`, as in-thread.
+ */
+function cloneErrorAsArgumentError(what: string, e: unknown): unknown {
+  if (typeof e !== 'object' || e === null) return e;
+  const { name, code } = e as { name?: unknown; code?: unknown };
+  if (name !== 'DataCloneError' && code !== 'ERR_MISSING_TRANSFERABLE_IN_TRANSFER_LIST') return e;
+  return new InvalidArgumentError(`${what}: an argument cannot be sent to the worker: ${(e as Error).message}`, { cause: e });
+}
+
 function vocabJSON(vocab: VocabLike): VocabJSON {
   if (Array.isArray(vocab)) return { tokens: [...(vocab as readonly string[])] };
-  const v = vocab as { toJSON?: unknown; tokens?: unknown };
-  if (typeof v.toJSON === 'function') return (v as { toJSON(): VocabJSON }).toJSON();
-  if (Array.isArray(v.tokens)) return { tokens: [...(v.tokens as string[])] };
-  throw new InvalidArgumentError('sequential: option `vocab` expected a Vocab, its JSON { tokens } or an array of tokens');
+  const v = vocab as { toJSON?: unknown; tokens?: unknown } | null;
+  if (typeof v === 'object' && v !== null) {
+    if (typeof v.toJSON === 'function') return (v as { toJSON(): VocabJSON }).toJSON();
+    if (Array.isArray(v.tokens)) return { tokens: [...(v.tokens as string[])] };
+  }
+  throw new InvalidArgumentError(`sequential: option \`vocab\` expected a Vocab, its JSON { tokens } or an array of tokens, got ${describe(vocab)}`);
 }

@@ -5,11 +5,15 @@
  * call (`init`) inside this worker, so the threaded build's pool is started from here and
  * the page's main thread never blocks on an atomic wait.
  */
+import type { Endpoint } from 'comlink';
+
 import type { HelloMessage, ReadyMessage } from './protocol.js';
+import { sequencedEndpoint } from './sequenced-endpoint.js';
 import { type ComlinkModule, createService } from './service.js';
 
 const scope = globalThis as unknown as {
   addEventListener(type: 'message', listener: (e: MessageEvent<HelloMessage>) => void, options?: { once?: boolean }): void;
+  addEventListener(type: 'messageerror', listener: () => void): void;
   removeEventListener(type: 'message', listener: (e: MessageEvent<HelloMessage>) => void): void;
   postMessage(message: unknown): void;
 };
@@ -33,7 +37,8 @@ const onHello = (e: MessageEvent<HelloMessage>) => {
   scope.removeEventListener('message', onHello);
   loadComlink(e.data.comlinkUrl)
     .then((comlink) => {
-      comlink.expose(createService(comlink), scope as unknown as Parameters<ComlinkModule['expose']>[1]);
+      const endpoint = sequencedEndpoint(scope as unknown as Endpoint, (l) => scope.addEventListener('messageerror', l));
+      comlink.expose(createService(comlink), endpoint);
       scope.postMessage({ recurrentWorker: 'ready' } satisfies ReadyMessage);
     })
     .catch((err: unknown) => scope.postMessage({ recurrentWorker: 'failed', error: (err as Error).message } satisfies ReadyMessage));

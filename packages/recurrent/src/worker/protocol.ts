@@ -2,6 +2,8 @@
  * What crosses between the client ({@link spawnWorker}) and the worker entry: the worker's
  * API and the plain-data shapes of its arguments and results. Everything here is
  * structured-cloneable; functions cross only as `comlink.proxy` arguments of their own.
+ * Arguments the client does not need to look into cross as the caller gave them, so the
+ * worker's in-thread code checks them and throws the in-thread errors.
  */
 import type { BuildKind } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
@@ -120,6 +122,9 @@ export interface WireEvaluateOptions {
   stateId?: number;
 }
 
+/** A state dict as `loadStateDict` takes it (checked in the worker, by the in-thread code). */
+export type StateDictLike = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
+
 /** A progress callback as the worker sees it (a comlink proxy: calls return promises). */
 export type RemoteCallback<T> = (info: T) => Promise<void | boolean>;
 
@@ -146,13 +151,13 @@ export interface WorkerApi {
   evaluate(modelId: number, batch: SequenceBatch, loss: LossKind, options: WireEvaluateOptions): { loss: number; count: number; correct: number };
   predict(modelId: number, x: ArrayLike<number>, options: WirePredictOptions): Float32Array;
   gradientFlow(modelId: number, batch: SequenceBatch, loss: LossKind): GradientFlow[];
-  generate(modelId: number, prefix: string | number[], options: GenerateOptions): string | number[];
+  generate(modelId: number, prefix: string | ArrayLike<number>, options: GenerateOptions): string | number[];
   resetState(modelId: number): void;
   stateDict(modelId: number): Map<string, Float32Array>;
-  loadStateDict(modelId: number, dict: Map<string, Float32Array>, strict: boolean): void;
+  loadStateDict(modelId: number, dict: StateDictLike, options: { strict?: boolean }): void;
   disposeModel(modelId: number): void;
   zeroState(modelId: number, batchSize: number): number;
-  step(modelId: number, stateId: number, x: ArrayLike<number>, logSoftmax: boolean): Float32Array;
+  step(modelId: number, stateId: number, x: ArrayLike<number>, options: { logSoftmax?: boolean }): Float32Array;
   getState(stateId: number, index: number): LayerStateArrays;
   setState(stateId: number, index: number, value: Partial<LayerStateArrays>): void;
   zeroStateValues(stateId: number): void;

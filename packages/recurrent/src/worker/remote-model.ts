@@ -5,6 +5,7 @@
  */
 import * as Comlink from 'comlink';
 
+import { describe } from '../core/validate.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
@@ -12,15 +13,33 @@ import type { GenerateOptions } from '../model/generate.js';
 import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
 import type { GradientFlow, LossKind, SequenceBatch } from '../model/model.js';
 import type { LayerStateArrays } from '../model/state.js';
+import { startTraining } from '../model/training-lock.js';
 import { isAbortError } from './errors.js';
-import type { FitData, ModelInfo, WorkerApi } from './protocol.js';
-import { transferablesOf } from './transfer.js';
+import type { FitData, ModelInfo, WireFitOptions, WorkerApi } from './protocol.js';
+import { isDetached } from './sendable.js';
+import { freshForTransfer, transferablesOf } from './transfer.js';
 
 /** @internal What a remote handle needs of its client. */
 export interface Caller {
-  call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T>;
+  /** Runs `f` in turn; `args` (argument name to what `f` sends) are checked to be sendable first. */
+  call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>, args?: Readonly<Record<string, unknown>>): Promise<T>;
   readonly direct: Comlink.Remote<WorkerApi>;
   nextCallId(): number;
+}
+
+/**
+ * @internal `value` marked for comlink to transfer the buffers under `arrays` instead of
+ * copying them (a fresh object is marked: see `freshForTransfer`). A buffer already detached
+ * is not marked: the call is refused when it is sent, naming the argument.
+ */
+export function transferArg<T extends object>(value: T, arrays: readonly unknown[]): T {
+  const buffers = transferablesOf(arrays);
+  if (buffers.length === 0 || buffers.some(isDetached)) return value;
+  return Comlink.transfer(freshForTransfer(value), buffers);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
 }
 
 /** Options of a remote `fit`: the in-thread options, plus `transfer`. */
@@ -46,8 +65,17 @@ export interface RemotePredictOptions {
 
 function dataArrays(data: FitData): unknown[] {
   if ('corpus' in data) return [data.corpus];
-  if ('batches' in data && Array.isArray(data.batches)) return data.batches.flatMap((b) => [b.x, b.y, b.lengths]);
+  if ('batches' in data && Array.isArray(data.batches)) return data.batches.flatMap((b: unknown) => (isObject(b) ? [b.x, b.y, b.lengths] : []));
   return [];
+}
+
+/** The worker's id of `state` (a {@link RemoteState} of `model`), or undefined when not given. */
+function stateIdOf(state: unknown, model: RemoteModel, op: string): number | undefined {
+  if (state === undefined) return undefined;
+  if (!(state instanceof RemoteState)) {
+    throw new InvalidArgumentError(`${op}: argument \`state\` expected a RemoteState (from model.zeroState), got ${describe(state)}`);
+  }
+  return state.idFor(model, op);
 }
 
 /** A model living in the worker. */
@@ -90,9 +118,9 @@ export class RemoteModel {
     return this.#disposed;
   }
 
-  #call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>, id: number) => Promise<T>): Promise<T> {
+  #call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>, id: number) => Promise<T>, args: Readonly<Record<string, unknown>>): Promise<T> {
     if (this.#disposed) return Promise.reject(new DisposedError(`${what}: this model was disposed and cannot be used`));
-    return this.#caller.call(what, (api) => f(api, this.#id));
+    return this.#caller.call(what, (api) => f(api, this.#id), args);
   }
 
   /**
@@ -100,9 +128,14 @@ export class RemoteModel {
    * token ids with the iterator's options, or explicit batches. `onBatchEnd`/`onEpochEnd`
    * are called here (returning `false` stops, as in-thread); `signal` stops training after
    * the current batch, and the promise rejects with the signal's reason. A learning-rate
-   * schedule (a function) cannot cross: give a number.
+   * schedule (a function) cannot cross: give a number. As in-thread, one `fit` per model at
+   * a time: while one is queued or running, another rejects with `InvalidArgumentError`.
    */
   fit(data: FitData, options: RemoteFitOptions = {}): Promise<History> {
+    if (!isObject(options)) {
+      // The worker's `fit` refuses it, with the in-thread error.
+      return this.#startFit(data, options as WireFitOptions, undefined, undefined, undefined, false);
+    }
     const { signal, onBatchEnd, onEpochEnd, transfer, ...rest } = options;
     if (typeof (rest.optimizer as { lr?: unknown } | undefined)?.lr === 'function') {
       return Promise.reject(new InvalidArgumentError('fit: a learning-rate schedule is a function and cannot cross to a worker; give `lr` as a number'));
@@ -110,99 +143,141 @@ export class RemoteModel {
     if (typeof data !== 'object' || data === null) {
       return Promise.reject(new InvalidArgumentError('fit: argument `data` expected { corpus, order, batchSize, seqLen, seed? } or { batches }'));
     }
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    const arg = transfer ? Comlink.transfer(data, transferablesOf(dataArrays(data))) : data;
-    // Wrapped, so the user's functions are not marked by comlink.
-    const batchCb = onBatchEnd && Comlink.proxy(async (info: BatchInfo) => onBatchEnd(info));
-    const epochCb = onEpochEnd && Comlink.proxy(async (info: EpochInfo) => onEpochEnd(info));
+    // What is not what it should be (a callback that is not a function, a signal that is not
+    // an AbortSignal) goes to the worker as it is, for its `fit` to refuse with its own error.
+    const wire: Record<string, unknown> = { ...rest };
+    if (onBatchEnd !== undefined && typeof onBatchEnd !== 'function') wire.onBatchEnd = onBatchEnd;
+    if (onEpochEnd !== undefined && typeof onEpochEnd !== 'function') wire.onEpochEnd = onEpochEnd;
+    const abortSignal = signal instanceof AbortSignal ? signal : undefined;
+    if (signal !== undefined && !abortSignal) wire.signal = signal;
+    if (abortSignal?.aborted) return Promise.reject(abortSignal.reason);
+    // Only `false` crosses back (to stop): whatever else a callback returns stays here, as
+    // in-thread, instead of failing to be copied.
+    const batchCb = typeof onBatchEnd === 'function' ? Comlink.proxy(async (info: BatchInfo) => ((await onBatchEnd(info)) === false ? false : undefined)) : undefined;
+    const epochCb = typeof onEpochEnd === 'function' ? Comlink.proxy(async (info: EpochInfo) => ((await onEpochEnd(info)) === false ? false : undefined)) : undefined;
+    return this.#startFit(data, wire as WireFitOptions, batchCb, epochCb, abortSignal, transfer === true);
+  }
+
+  #startFit(
+    data: FitData,
+    wire: WireFitOptions,
+    batchCb: Parameters<WorkerApi['fit']>[3],
+    epochCb: Parameters<WorkerApi['fit']>[4],
+    signal: AbortSignal | undefined,
+    transfer: boolean,
+  ): Promise<History> {
+    if (this.#disposed) return Promise.reject(new DisposedError('fit: this model was disposed and cannot be used'));
+    let done: () => void;
+    try {
+      done = startTraining(this);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const arg = transfer && isObject(data) ? transferArg(data, dataArrays(data)) : data;
     const callId = this.#caller.nextCallId();
-    return this.#call('fit', async (api, id) => {
-      if (signal?.aborted) throw signal.reason;
-      const onAbort = () => void this.#caller.direct.abort(callId).catch(() => undefined);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      try {
-        return await api.fit(id, arg, rest as Parameters<WorkerApi['fit']>[2], batchCb, epochCb, callId);
-      } catch (e) {
-        if (signal?.aborted && isAbortError(e)) throw signal.reason;
-        throw e;
-      } finally {
-        signal?.removeEventListener('abort', onAbort);
-      }
-    });
+    const result = this.#call(
+      'fit',
+      async (api, id) => {
+        if (signal?.aborted) throw signal.reason;
+        const onAbort = () => void this.#caller.direct.abort(callId).catch(() => undefined);
+        signal?.addEventListener('abort', onAbort, { once: true });
+        try {
+          return await api.fit(id, arg, wire, batchCb, epochCb, callId);
+        } catch (e) {
+          if (signal?.aborted && isAbortError(e)) throw signal.reason;
+          throw e;
+        } finally {
+          signal?.removeEventListener('abort', onAbort);
+        }
+      },
+      { data: arg, options: wire },
+    );
+    return result.finally(done);
   }
 
   /** Loss (and accuracy counts) of a batch, changing nothing. */
   evaluate(batch: SequenceBatch, loss: LossKind = 'crossEntropy', options: { carryState?: boolean; state?: RemoteState } = {}): Promise<{ loss: number; count: number; correct: number }> {
-    const stateId = options.state?.idFor(this, 'evaluate');
-    return this.#call('evaluate', (api, id) =>
-      api.evaluate(id, batch, loss, { ...(options.carryState !== undefined ? { carryState: options.carryState } : {}), ...(stateId !== undefined ? { stateId } : {}) }),
-    );
+    let wire: unknown = options;
+    if (isObject(options)) {
+      const { state, ...rest } = options;
+      try {
+        const stateId = stateIdOf(state, this, 'evaluate');
+        wire = { ...rest, ...(stateId !== undefined ? { stateId } : {}) };
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    }
+    return this.#call('evaluate', (api, id) => api.evaluate(id, batch, loss, wire as Parameters<WorkerApi['evaluate']>[3]), { batch, loss, options: wire });
   }
 
   /** The model's output for a batch (as `predict` in-thread). */
   predict(x: ArrayLike<number>, options: RemotePredictOptions): Promise<Float32Array> {
-    const { state, transfer, ...rest } = options;
-    let stateId: number | undefined;
-    try {
-      stateId = state?.idFor(this, 'predict');
-    } catch (e) {
-      return Promise.reject(e);
+    let wire: unknown = options;
+    let arg: unknown = x;
+    if (isObject(options)) {
+      const { state, transfer, ...rest } = options;
+      try {
+        const stateId = stateIdOf(state, this, 'predict');
+        wire = { ...rest, ...(stateId !== undefined ? { stateId } : {}) };
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      if (transfer === true && isObject(x)) arg = transferArg(x, [x]);
     }
-    const arg = transfer ? Comlink.transfer(x, transferablesOf([x])) : x;
-    return this.#call('predict', (api, id) => api.predict(id, arg, { ...rest, ...(stateId !== undefined ? { stateId } : {}) }));
+    return this.#call('predict', (api, id) => api.predict(id, arg as ArrayLike<number>, wire as Parameters<WorkerApi['predict']>[2]), { x: arg, options: wire });
   }
 
   /** Per-step norms of dL/dh_t on one batch (no update). */
   gradientFlow(batch: SequenceBatch, loss: LossKind = 'crossEntropy'): Promise<GradientFlow[]> {
-    return this.#call('gradientFlow', (api, id) => api.gradientFlow(id, batch, loss));
+    return this.#call('gradientFlow', (api, id) => api.gradientFlow(id, batch, loss), { batch, loss });
   }
 
   /** Generates a continuation of a text prefix (text back) or of token ids (ids back). */
   generate(prefix: string, options: GenerateOptions): Promise<string>;
   generate(prefix: ArrayLike<number>, options: GenerateOptions): Promise<number[]>;
   generate(prefix: string | ArrayLike<number>, options: GenerateOptions): Promise<string | number[]> {
-    const p = typeof prefix === 'string' ? prefix : Array.from(prefix);
-    return this.#call('generate', (api, id) => api.generate(id, p, options) as Promise<string | number[]>);
+    return this.#call('generate', (api, id) => api.generate(id, prefix, options) as Promise<string | number[]>, { prefix, options });
   }
 
   /** A zero recurrent state for `batchSize` sequences, for {@link RemoteModel.step}. */
   async zeroState(batchSize: number): Promise<RemoteState> {
-    const stateId = await this.#call('zeroState', (api, id) => api.zeroState(id, batchSize));
+    const stateId = await this.#call('zeroState', (api, id) => api.zeroState(id, batchSize), { batchSize });
     return new RemoteState(this.#caller, this, stateId, batchSize);
   }
 
   /** One streaming step; `state` is updated in the worker. Returns the output `[B, O]`. */
   step(x: ArrayLike<number>, state: RemoteState, options: { logSoftmax?: boolean } = {}): Promise<Float32Array> {
-    let stateId: number;
+    let stateId: number | undefined;
     try {
-      stateId = state.idFor(this, 'step');
+      stateId = stateIdOf(state, this, 'step');
     } catch (e) {
       return Promise.reject(e);
     }
-    const xs = ArrayBuffer.isView(x) ? x : Array.from(x);
-    return this.#call('step', (api, id) => api.step(id, stateId, xs, options.logSoftmax ?? false));
+    if (stateId === undefined) {
+      return Promise.reject(new InvalidArgumentError('step: argument `state` expected a RemoteState (from model.zeroState), got undefined'));
+    }
+    const id = stateId;
+    return this.#call('step', (api, modelId) => api.step(modelId, id, x, options), { x, options });
   }
 
   /** Forgets the state carried between batches. */
   resetState(): Promise<void> {
-    return this.#call('resetState', (api, id) => api.resetState(id));
+    return this.#call('resetState', (api, id) => api.resetState(id), {});
   }
 
   /** The bytes of a model file (safetensors with the config), transferred from the worker. */
   save(): Promise<Uint8Array> {
-    return this.#call('save', (api, id) => api.save(id));
+    return this.#call('save', (api, id) => api.save(id), {});
   }
 
   /** Every parameter by its PyTorch name (copies). */
   stateDict(): Promise<Map<string, Float32Array>> {
-    return this.#call('stateDict', (api, id) => api.stateDict(id));
+    return this.#call('stateDict', (api, id) => api.stateDict(id), {});
   }
 
-  /** Sets parameters from a state dict (as `loadStateDict` in-thread). */
+  /** Sets parameters from a state dict (as `loadStateDict` in-thread, which checks it in the worker). */
   loadStateDict(dict: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>, options: { strict?: boolean } = {}): Promise<void> {
-    const entries = dict instanceof Map ? [...dict.entries()] : Object.entries(dict as Record<string, ArrayLike<number>>);
-    const map = new Map(entries.map(([k, v]) => [k, v instanceof Float32Array ? v : Float32Array.from(v)]));
-    return this.#call('loadStateDict', (api, id) => api.loadStateDict(id, map, options.strict ?? true));
+    return this.#call('loadStateDict', (api, id) => api.loadStateDict(id, dict, options), { dict, options });
   }
 
   /** Frees the model (and its states) in the worker. Idempotent. */
@@ -237,24 +312,24 @@ export class RemoteState {
     return this.id;
   }
 
-  #call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
+  #call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>, args: Readonly<Record<string, unknown>>): Promise<T> {
     if (this.#disposed) return Promise.reject(new DisposedError(`${what}: this state was disposed and cannot be used`));
-    return this.caller.call(what, f);
+    return this.caller.call(what, f, args);
   }
 
   /** A copy of recurrent layer `index`'s state. */
   get(index: number): Promise<LayerStateArrays> {
-    return this.#call('ModelState.get', (api) => api.getState(this.id, index));
+    return this.#call('ModelState.get', (api) => api.getState(this.id, index), { index });
   }
 
   /** Overwrites recurrent layer `index`'s state. */
   set(index: number, value: Partial<LayerStateArrays>): Promise<void> {
-    return this.#call('ModelState.set', (api) => api.setState(this.id, index, value));
+    return this.#call('ModelState.set', (api) => api.setState(this.id, index, value), { index, value });
   }
 
   /** Sets every value to zero. */
   reset(): Promise<void> {
-    return this.#call('ModelState.reset', (api) => api.zeroStateValues(this.id));
+    return this.#call('ModelState.reset', (api) => api.zeroStateValues(this.id), {});
   }
 
   /** Frees the state in the worker. Idempotent. */

@@ -18,7 +18,7 @@ import type { LayerStateArrays, ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
 import { transferablesOf } from './transfer.js';
 import type {
-  EngineInfo, FitData, ModelInfo, RemoteCallback, WireEvaluateOptions, WireFitOptions, WirePredictOptions,
+  EngineInfo, FitData, ModelInfo, RemoteCallback, StateDictLike, WireEvaluateOptions, WireFitOptions, WirePredictOptions,
   WireSequentialOptions, WorkerApi, WorkerInitOptions,
 } from './protocol.js';
 import type { BatchInfo, EpochInfo } from '../model/fit.js';
@@ -69,9 +69,9 @@ class WorkerService implements WorkerApi {
   }
 
   sequential(layers: LayerConfig[], options: WireSequentialOptions): ModelInfo {
-    const { vocab, ...rest } = options ?? {};
-    const model = sequential(layers, { ...rest, ...(vocab ? { vocab: Vocab.fromJSON(vocab) } : {}) });
-    return this.#register(model);
+    if (!isObject(options) || options.vocab === undefined) return this.#register(sequential(layers, options as Omit<WireSequentialOptions, 'vocab'>));
+    const { vocab, ...rest } = options;
+    return this.#register(sequential(layers, { ...rest, vocab: Vocab.fromJSON(vocab) }));
   }
 
   loadModel(bytes: Uint8Array): ModelInfo {
@@ -96,7 +96,11 @@ class WorkerService implements WorkerApi {
     this.#fits.set(callId, controller);
     try {
       const model = this.#model(modelId, 'fit');
-      const fitOptions: FitOptions = { ...(options ?? {}), signal: controller.signal };
+      // Options that are not an object, and a `signal` that is not an AbortSignal, reach
+      // `fit` as they are, to be refused with its own errors.
+      if (!isObject(options)) return await fit(model, batchSource(data), options as FitOptions);
+      const fitOptions: FitOptions = { ...options };
+      if (!('signal' in options)) fitOptions.signal = controller.signal;
       if (onBatchEnd) fitOptions.onBatchEnd = (info) => onBatchEnd(info);
       if (onEpochEnd) fitOptions.onEpochEnd = (info) => onEpochEnd(info);
       return await fit(model, batchSource(data), fitOptions);
@@ -116,16 +120,12 @@ class WorkerService implements WorkerApi {
 
   evaluate(modelId: number, batch: SequenceBatch, loss: LossKind, options: WireEvaluateOptions): { loss: number; count: number; correct: number } {
     const model = this.#model(modelId, 'evaluate');
-    return model.evaluate(batch, loss, {
-      ...(options.carryState !== undefined ? { carryState: options.carryState } : {}),
-      ...(options.stateId !== undefined ? { state: this.#state(options.stateId, 'evaluate') } : {}),
-    });
+    return model.evaluate(batch, loss, this.#withState(options, 'evaluate'));
   }
 
   predict(modelId: number, x: ArrayLike<number>, options: WirePredictOptions): Float32Array {
     const model = this.#model(modelId, 'predict');
-    const { stateId, ...rest } = options;
-    const out = model.predict(x, { ...rest, ...(stateId !== undefined ? { state: this.#state(stateId, 'predict') } : {}) });
+    const out = model.predict(x, this.#withState(options, 'predict'));
     return this.#comlink.transfer(out, transferablesOf([out]));
   }
 
@@ -134,7 +134,7 @@ class WorkerService implements WorkerApi {
     return this.#comlink.transfer(flow, transferablesOf(flow.map((f) => f.norms)));
   }
 
-  generate(modelId: number, prefix: string | number[], options: GenerateOptions): string | number[] {
+  generate(modelId: number, prefix: string | ArrayLike<number>, options: GenerateOptions): string | number[] {
     const model = this.#model(modelId, 'generate');
     return typeof prefix === 'string' ? model.generate(prefix, options) : model.generate(prefix, options);
   }
@@ -148,8 +148,8 @@ class WorkerService implements WorkerApi {
     return this.#comlink.transfer(dict, transferablesOf([...dict.values()]));
   }
 
-  loadStateDict(modelId: number, dict: Map<string, Float32Array>, strict: boolean): void {
-    this.#model(modelId, 'loadStateDict').loadStateDict(dict, { strict });
+  loadStateDict(modelId: number, dict: StateDictLike, options: { strict?: boolean }): void {
+    this.#model(modelId, 'loadStateDict').loadStateDict(dict, options);
   }
 
   disposeModel(modelId: number): void {
@@ -172,8 +172,8 @@ class WorkerService implements WorkerApi {
     return id;
   }
 
-  step(modelId: number, stateId: number, x: ArrayLike<number>, logSoftmax: boolean): Float32Array {
-    const out = this.#model(modelId, 'step').step(x, this.#state(stateId, 'step'), { logSoftmax });
+  step(modelId: number, stateId: number, x: ArrayLike<number>, options: { logSoftmax?: boolean }): Float32Array {
+    const out = this.#model(modelId, 'step').step(x, this.#state(stateId, 'step'), options);
     return this.#comlink.transfer(out, transferablesOf([out]));
   }
 
@@ -222,6 +222,13 @@ class WorkerService implements WorkerApi {
     };
   }
 
+  /** Options with the state id replaced by the state; anything but an object as it is (for the model to refuse). */
+  #withState<T extends { stateId?: number }>(options: T, what: string): Omit<T, 'stateId'> & { state?: ModelState } {
+    if (!isObject(options)) return options;
+    const { stateId, ...rest } = options;
+    return { ...rest, ...(stateId !== undefined ? { state: this.#state(stateId, what) } : {}) };
+  }
+
   #model(id: number, what: string): Model {
     const model = this.#models.get(id);
     if (!model) throw new DisposedError(`${what}: the model was disposed (or never existed in this worker)`);
@@ -233,6 +240,10 @@ class WorkerService implements WorkerApi {
     if (!s) throw new DisposedError(`${what}: the state was disposed (or never existed in this worker)`);
     return s.state;
   }
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
 }
 
 /** The batch source of a remote `fit`, built from data sent by value. */

@@ -20,6 +20,8 @@ export interface WorkerHandle {
   readonly worker: unknown;
   /** Called once, when the worker has ended or failed for good. */
   onExit(listener: (error: WorkerExitedError) => void): void;
+  /** Called for each message from the worker that arrived but could not be read. */
+  onMessageError(listener: () => void): void;
   /** Ends the worker now; resolves when it is gone. */
   terminate(reason: string): Promise<void>;
   /** Node: let (or stop letting) the worker keep the process alive. No-op in browsers. */
@@ -107,6 +109,7 @@ async function startNode(options: StartOptions): Promise<WorkerHandle> {
     endpoint: await nodeEndpoint(worker),
     worker,
     onExit: (l) => exit.listen(l),
+    onMessageError: (l) => void worker.on('messageerror', l),
     terminate: async (reason) => {
       terminating ??= reason;
       await worker.terminate();
@@ -142,7 +145,6 @@ async function startBrowser(options: StartOptions): Promise<WorkerHandle> {
     e.preventDefault?.();
     end(terminating ?? `the recurrent worker failed with an uncaught error: ${e.message || 'the worker script did not load'}`);
   });
-  worker.addEventListener('messageerror', () => end('the recurrent worker sent a message that could not be deserialised'));
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => end(`the recurrent worker did not start within ${options.timeoutMs} ms`), options.timeoutMs);
     const onMessage = (e: MessageEvent) => {
@@ -165,6 +167,8 @@ async function startBrowser(options: StartOptions): Promise<WorkerHandle> {
     endpoint: worker,
     worker,
     onExit: (l) => exit.listen(l),
+    // An unreadable reply fails its call only (see sequenced-endpoint.ts); the worker is fine.
+    onMessageError: (l) => worker.addEventListener('messageerror', l),
     terminate: async (reason) => {
       terminating ??= reason;
       end(terminating);

@@ -1,4 +1,7 @@
-/** Which buffers a message may transfer instead of copying. */
+/**
+ * Which buffers a message may transfer instead of copying. No import of comlink here: the
+ * worker side gets comlink as a module passed in (a browser worker may load it by URL).
+ */
 
 /**
  * The distinct `ArrayBuffer`s under the typed arrays in `arrays` (anything else is skipped).
@@ -10,4 +13,22 @@ export function transferablesOf(arrays: readonly unknown[]): ArrayBuffer[] {
     if (ArrayBuffer.isView(a) && a.buffer instanceof ArrayBuffer) out.add(a.buffer);
   }
   return [...out];
+}
+
+/**
+ * An object holding what `value` holds, to be marked for transfer in its place. comlink
+ * remembers a transfer list by the object it marks, for as long as that object lives, and
+ * applies it to every later message holding the same object: marking the caller's own array
+ * or data would send its detached buffer again in a later call that only copies. So a fresh
+ * object is marked: a new view on the same buffer, or a shallow copy.
+ */
+export function freshForTransfer<T extends object>(value: T): T {
+  if (ArrayBuffer.isView(value)) return freshView(value) as T;
+  return (Array.isArray(value) ? [...value] : { ...value }) as T;
+}
+
+function freshView(view: ArrayBufferView): ArrayBufferView {
+  if (view instanceof DataView) return new DataView(view.buffer, view.byteOffset, view.byteLength);
+  const Ctor = view.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
+  return new Ctor(view.buffer, view.byteOffset, (view as unknown as { length: number }).length);
 }
