@@ -27,15 +27,18 @@ pub fn buffer_alloc(len: u32) -> Result<Handle, JsError> {
             abi_error(
                 Kind::OutOfMemory,
                 format_args!(
-                    "buffer_alloc: {len} floats ({bytes} bytes) do not fit: one buffer holds at \
-                     most {} bytes, and wasm memory at most {MAX_MEMORY_BYTES}",
+                    "buffer_alloc: argument `len` asks for {len} floats ({bytes} bytes), more than \
+                     one buffer holds ({} bytes; wasm memory holds at most {MAX_MEMORY_BYTES})",
                     isize::MAX
                 ),
             )
         } else {
             abi_error(
                 Kind::OutOfMemory,
-                format_args!("buffer_alloc: {len} floats ({bytes} bytes) do not fit: {MemoryNote}"),
+                format_args!(
+                    "buffer_alloc: argument `len` asks for {len} floats ({bytes} bytes), more \
+                     than is free: {MemoryNote}"
+                ),
             )
         }
     })?;

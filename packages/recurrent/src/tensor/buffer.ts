@@ -30,7 +30,7 @@ export class Float32Buffer extends Owned {
     this.attachEngine(engine);
     if (length * 4 > engine.maxMemoryBytes) {
       throw new OutOfMemoryError(
-        `Float32Buffer: ${length} floats (${length * 4} bytes) do not fit in wasm memory, which holds at most ${engine.maxMemoryBytes} bytes`,
+        `Float32Buffer: argument \`length\` asks for ${length} floats (${length * 4} bytes), more than wasm memory holds (at most ${engine.maxMemoryBytes} bytes)`,
       );
     }
     const handle = borrow?.handle ?? engine.call((w) => w.buffer_alloc(length));
