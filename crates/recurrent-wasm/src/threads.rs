@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 pub fn pool_worker_main() -> Result<(), JsError> {
     #[cfg(target_feature = "atomics")]
     {
+        // The first touch of the kernels' thread-locals allocates (see `engine_prepare`).
+        recurrent_core::gemm::prepare_thread();
         recurrent_core::worker_pool::worker_main();
         Ok(())
     }
@@ -15,7 +17,9 @@ pub fn pool_worker_main() -> Result<(), JsError> {
     {
         Err(crate::abi_error::abi_error(
             crate::abi_error::Kind::InvalidArgument,
-            "pool_worker_main: this is the single-threaded build; workers need the threaded one",
+            format_args!(
+                "pool_worker_main: this is the single-threaded build; workers need the threaded one"
+            ),
         ))
     }
 }

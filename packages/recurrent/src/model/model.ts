@@ -177,6 +177,7 @@ export class Model extends Owned {
       throw new InvalidArgumentError(`${op}: option \`tokenizer\` expected 'char' or 'word', got ${String(this.tokenizer)}`);
     }
     this.engine = currentEngine();
+    this.attachEngine(this.engine);
     try {
       const rng = new Random(this.seed);
       let i = 0;

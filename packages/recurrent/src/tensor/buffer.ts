@@ -3,7 +3,7 @@
  * copy. Reading and writing from JS copies, unless you take a {@link Float32Buffer.view}.
  */
 import { describe } from '../core/validate.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { Owned } from './owned.js';
@@ -17,13 +17,22 @@ export class Float32Buffer extends Owned {
 
   readonly #owned: boolean;
 
-  /** A zero-filled buffer of `length` floats in the loaded engine's memory. */
+  /**
+   * A zero-filled buffer of `length` floats in the loaded engine's memory. More than wasm
+   * memory can hold is an {@link OutOfMemoryError} giving the bytes asked for and the limit.
+   */
   constructor(length: number, borrow?: { engine: Engine; handle: number }) {
     super('Float32Buffer');
-    if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) {
+    if (!Number.isSafeInteger(length) || length < 0) {
       throw new InvalidArgumentError(`Float32Buffer: argument \`length\` expected an integer >= 0, got ${String(length)}`);
     }
     const engine = borrow?.engine ?? currentEngine();
+    this.attachEngine(engine);
+    if (length * 4 > engine.maxMemoryBytes) {
+      throw new OutOfMemoryError(
+        `Float32Buffer: argument \`length\` asks for ${length} floats (${length * 4} bytes), more than wasm memory holds (at most ${engine.maxMemoryBytes} bytes)`,
+      );
+    }
     const handle = borrow?.handle ?? engine.call((w) => w.buffer_alloc(length));
     this.engine = engine;
     this.handle = handle;
@@ -38,11 +47,14 @@ export class Float32Buffer extends Owned {
     return new Float32Buffer(length, { engine, handle });
   }
 
-  /** A buffer holding a copy of `data`. */
+  /** A buffer holding a copy of `data` (which may be another buffer's {@link Float32Buffer.view}). */
   static from(data: ArrayLike<number>): Float32Buffer {
     checkArrayLike('Float32Buffer.from', data);
-    const buffer = new Float32Buffer(data.length);
-    buffer.write(data);
+    // Allocating may grow wasm memory, and growing detaches every view of the old memory in
+    // the single-threaded build: a source that is such a view is copied out first.
+    const source = ArrayBuffer.isView(data) && data.buffer === currentEngine().memory.buffer ? (data as unknown as Float32Array).slice() : data;
+    const buffer = new Float32Buffer(source.length);
+    buffer.write(source);
     return buffer;
   }
 
@@ -80,17 +92,37 @@ export class Float32Buffer extends Owned {
   }
 
   protected free(): void {
-    if (this.#owned) this.engine.wasm.buffer_free(this.handle);
+    if (this.#owned) this.engine.free((w) => w.buffer_free(this.handle));
   }
 }
 
 /** The finalizer's way to free a buffer, made outside the constructor so it cannot reach `this`. */
 function bufferFreer(engine: Engine, handle: number): () => void {
-  return () => engine.wasm.buffer_free(handle);
+  return () => engine.free((w) => w.buffer_free(handle));
 }
 
 function checkArrayLike(op: string, data: unknown): void {
   if (typeof data !== 'object' || data === null || !Number.isSafeInteger((data as { length?: unknown }).length)) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected a Float32Array or an array of numbers, got ${describe(data)}`);
+  }
+  if (ArrayBuffer.isView(data) && isDetached(data.buffer)) {
+    throw new InvalidArgumentError(
+      `${op}: argument \`data\` is a view of memory that is gone (wasm memory grew since the view was taken, ` +
+        'which detaches views in the single-threaded build); take a new view() or pass a copy',
+    );
+  }
+}
+
+/** Whether `buffer` was detached (its memory moved or transferred): then it can no longer back a view. */
+function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength !== 0) return false;
+  const flag = (buffer as { detached?: unknown }).detached;
+  if (typeof flag === 'boolean') return flag;
+  // Runtimes without `ArrayBuffer.prototype.detached` (Node 20): only a detached buffer refuses a new view.
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
   }
 }
