@@ -68,7 +68,6 @@ pub(crate) struct StepBufs<'a> {
 /// cut by batch rows (`rows`) when the step is large enough.
 pub(crate) fn advance(
     pool: &dyn Parallel,
-    kind: CellKind,
     cell: &CellInfo,
     hidden: usize,
     batch: usize,
@@ -216,7 +215,7 @@ pub(crate) fn advance(
                 c,
                 extra: e,
             };
-            cells::forward_row(kind, h, row);
+            cells::forward_row(cell, h, row);
         }
     });
     Ok(())

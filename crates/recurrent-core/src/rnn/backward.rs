@@ -365,7 +365,7 @@ fn step_back(
                     &mut []
                 },
             };
-            cells::backward_row(ctx.kind, h, row);
+            cells::backward_row(&ctx.cell, h, row);
         }
     });
     let gemm = |a: &[f32], lda: usize, k: usize, b: &[f32], beta: f32, c: &mut [f32]| {

@@ -402,7 +402,6 @@ fn run_direction(
             };
             advance(
                 pool,
-                ctx.kind,
                 &ctx.cell,
                 h,
                 batch,

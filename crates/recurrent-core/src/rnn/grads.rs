@@ -97,12 +97,14 @@ pub(crate) fn accumulate(
         let (pi, rest) = g.peep.split_at_mut(h);
         let (pf, po) = rest.split_at_mut(h);
         let cprev = &record.cprev[..rows * h];
+        let b = cell.lstm_blocks();
+        let (bi, bf, bo) = (b.i * h, b.f.unwrap_or(0) * h, b.o * h);
         for r in 0..rows {
             let (a, cp, c) = (&act[r * gh..(r + 1) * gh], &cprev[r * h..], &extra[r * h..]);
             for j in 0..h {
-                pi[j] += a[j] * cp[j];
-                pf[j] += a[h + j] * cp[j];
-                po[j] += a[3 * h + j] * c[j];
+                pi[j] += a[bi + j] * cp[j];
+                pf[j] += a[bf + j] * cp[j];
+                po[j] += a[bo + j] * c[j];
             }
         }
     }

@@ -38,7 +38,7 @@ mod tape;
 pub use backward::{backward, backward_with_diagnostics, SeqGradInput, SeqGradOutput};
 pub use diagnostics::SeqGradDiagnostics;
 pub use forward::{forward_infer, forward_train, SeqInput, SeqOutput};
-pub use kind::CellKind;
+pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;
 pub use spec::StackSpec;

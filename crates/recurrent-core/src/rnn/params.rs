@@ -1,9 +1,11 @@
 //! Where each parameter tensor of a stack lives in the one flat parameter buffer.
 //!
 //! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
-//! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then for the peephole LSTM
-//! `peephole_i`, `peephole_f`, `peephole_o` `[H]`. Gradients use the same layout.
+//! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
+//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM).
+//! Gradients use the same layout.
 
+use super::kind::CellKind;
 use super::spec::StackSpec;
 use crate::error::CoreResult;
 use crate::mem;
@@ -19,24 +21,20 @@ pub enum ParamRole {
     BiasIh,
     /// Hidden-side bias `[G*H]`.
     BiasHh,
-    /// Peephole from `c_{t-1}` to the input gate `[H]`.
-    PeepholeI,
-    /// Peephole from `c_{t-1}` to the forget gate `[H]`.
-    PeepholeF,
-    /// Peephole from `c_t` to the output gate `[H]`.
-    PeepholeO,
+    /// The cell kind's `k`-th extra `[H]` vector (its row's `per_unit[k]`, e.g. the peepholes
+    /// `p_i`, `p_f`, `p_o` of the peephole LSTM).
+    PerUnit(usize),
 }
 
 impl ParamRole {
-    fn stem(self) -> &'static str {
+    /// The name stem: `weight_ih`, ..., or the row's name of a per-unit vector.
+    fn stem(self, kind: CellKind) -> &'static str {
         match self {
             ParamRole::WeightIh => "weight_ih",
             ParamRole::WeightHh => "weight_hh",
             ParamRole::BiasIh => "bias_ih",
             ParamRole::BiasHh => "bias_hh",
-            ParamRole::PeepholeI => "peephole_i",
-            ParamRole::PeepholeF => "peephole_f",
-            ParamRole::PeepholeO => "peephole_o",
+            ParamRole::PerUnit(k) => kind.row().per_unit.get(k).copied().unwrap_or("per_unit"),
         }
     }
 }
@@ -85,7 +83,7 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir = if spec.kind.peepholes() == 3 { 7 } else { 4 };
+        let per_dir = 4 + spec.kind.peepholes();
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -97,7 +95,7 @@ impl ParamLayout {
                         name: mem::format(
                             OP,
                             "parameter table",
-                            format_args!("{}_l{l}{sfx}", role.stem()),
+                            format_args!("{}_l{l}{sfx}", role.stem(spec.kind)),
                         )?,
                         offset,
                         shape: mem::copy_of(OP, "parameter table", shape)?,
@@ -111,10 +109,8 @@ impl ParamLayout {
                 push(ParamRole::WeightHh, o.w_hh, &[gh, h])?;
                 push(ParamRole::BiasIh, o.b_ih, &[gh])?;
                 push(ParamRole::BiasHh, o.b_hh, &[gh])?;
-                if spec.kind.peepholes() == 3 {
-                    push(ParamRole::PeepholeI, o.peep, &[h])?;
-                    push(ParamRole::PeepholeF, o.peep + h, &[h])?;
-                    push(ParamRole::PeepholeO, o.peep + 2 * h, &[h])?;
+                for k in 0..spec.kind.peepholes() {
+                    push(ParamRole::PerUnit(k), o.peep + k * h, &[h])?;
                 }
             }
         }
@@ -243,7 +239,6 @@ pub(crate) struct DirParamsMut<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rnn::CellKind;
 
     #[test]
     fn names_offsets_and_shapes_tile_the_buffer() {

@@ -128,17 +128,7 @@ pub fn step(
             h: hs,
             c: cs,
         };
-        advance(
-            pool,
-            spec.kind,
-            &cell,
-            hidden,
-            batch,
-            &p,
-            io,
-            &|_| true,
-            None,
-        )?;
+        advance(pool, &cell, hidden, batch, &p, io, &|_| true, None)?;
     }
     y.copy_from_slice(&h[(spec.num_layers - 1) * bh..]);
     Ok(())

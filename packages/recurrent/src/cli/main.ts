@@ -11,7 +11,7 @@ import { describeFailure, EXIT_USAGE, oneLine } from './errors.js';
 import { generate, type GenerateFlags } from './generate.js';
 import { info, type InfoFlags } from './info.js';
 import { filePath, integer, number, threads } from './parse.js';
-import { DEFAULT_LR, train, type TrainFlags } from './train.js';
+import { DEFAULT_LR, train, type TrainFlags, VARIANTS } from './train.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -43,7 +43,7 @@ function program(): Command {
     .argument('[corpus]', 'a text file (default: The Time Machine shipped with the package)')
     .addOption(new Option('--level <level>', 'tokens: characters or words').choices(['char', 'word']).default('char'))
     .addOption(new Option('--cell <kind>', 'recurrent cell').choices(['lstm', 'gru', 'rnn']).default('lstm'))
-    .option('--variant <name>', 'lstm: standard, peephole, cifg, no-forget; gru: reset-after, reset-before; rnn: standard, residual')
+    .option('--variant <name>', (['lstm', 'gru', 'rnn'] as const).map((c) => `${c}: ${VARIANTS[c].join(', ')}`).join('; '))
     .addOption(new Option('--nonlinearity <f>', 'rnn activation (default tanh)').choices(['tanh', 'relu']))
     .option('--forget-bias <b>', 'lstm: initial forget-gate bias (the notes suggest 1 to 2)', number(-100, 100))
     .option('--hidden <n>', 'hidden units per layer', integer(1, 65536), 256)

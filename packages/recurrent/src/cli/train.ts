@@ -5,6 +5,7 @@
  * the final perplexity and tokens/s on stdout.
  */
 import { parse as parsePath, join as joinPath } from 'node:path';
+import { gateBlock, kindOfVariant, variantCliNames, variantOption } from '../core/cell-kinds.js';
 import { batchCount, randomBatches, sequentialBatches } from '../data/batches.js';
 import { Random } from '../data/random.js';
 import { init } from '../engine/loader.js';
@@ -57,9 +58,10 @@ export interface TrainFlags {
 /** Default learning rate of each optimiser. */
 export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 1, momentum: 0.1, adam: 0.003, adamw: 0.003 };
 
-const VARIANTS: Record<CellName, readonly string[]> = {
-  lstm: ['standard', 'peephole', 'cifg', 'no-forget'],
-  gru: ['reset-after', 'reset-before'],
+/** `--variant` values per `--cell` (lstm and gru: the cell kind table; rnn's activation is `--nonlinearity`). */
+export const VARIANTS: Record<CellName, readonly string[]> = {
+  lstm: variantCliNames('lstm'),
+  gru: variantCliNames('gru'),
   rnn: ['standard', 'residual'],
 };
 
@@ -77,7 +79,7 @@ export function recurrentLayer(f: TrainFlags): RecurrentConfig {
   }
   if (f.nonlinearity !== undefined && f.cell !== 'rnn') throw new CliError(`--nonlinearity applies to --cell rnn only (got --cell ${f.cell})`);
   if (f.forgetBias !== undefined && f.cell !== 'lstm') throw new CliError(`--forget-bias applies to --cell lstm only (got --cell ${f.cell})`);
-  if (f.forgetBias !== undefined && (variant === 'cifg' || variant === 'no-forget')) {
+  if (f.forgetBias !== undefined && f.cell === 'lstm' && gateBlock(kindOfVariant('lstm', variant)!, 'f') < 0) {
     throw new CliError(`--forget-bias does not apply to --variant ${variant}: it has no forget gate`);
   }
   if (f.nonlinearity === 'relu' && variant === 'residual') throw new CliError('--variant residual is defined with tanh; drop --nonlinearity relu');
@@ -85,7 +87,7 @@ export function recurrentLayer(f: TrainFlags): RecurrentConfig {
   if (f.dropout && f.layers < 2) throw new CliError('--dropout applies between stacked layers: use it with --layers 2 or more');
   switch (f.cell) {
     case 'lstm': {
-      const v = (variant === 'no-forget' ? 'noForget' : variant) as LstmVariant;
+      const v = variantOption(kindOfVariant('lstm', variant)!) as LstmVariant;
       return lstm({ ...common, ...(v === 'standard' ? {} : { variant: v }), ...(f.forgetBias === undefined ? {} : { forgetBias: f.forgetBias }) });
     }
     case 'gru':

@@ -5,44 +5,19 @@
  * `backward` runs BPTT over the last training forward in one call; `step` advances a
  * unidirectional stack by one time step with carried state.
  *
- * Gate orders and equations are PyTorch's (see the fixture README): GRU r, z, n with the
- * reset after the hidden matmul (`gru`) or before it (`gru_reset_before`); LSTM i, f, g, o;
- * the coupled (`lstm_cifg`) and no-forget LSTMs i, g, o. Sigmoids are logistic, never hard.
+ * Gate orders and equations are PyTorch's (see the fixture README); every fact of a cell
+ * kind (gates and their order, cell state, extra per-unit vectors) is its row of the core's
+ * table (`cell-kinds.ts`). Sigmoids are logistic, never hard.
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
+import { CELL_KINDS, type CellKind, hasCellState } from './cell-kinds.js';
 import { checkFloats, checkInt, checkOneOf, describe } from './validate.js';
 
-/** The equations a stack computes. */
-export type CellKind =
-  | 'rnn_tanh'
-  | 'rnn_relu'
-  | 'rnn_residual'
-  | 'gru'
-  | 'gru_reset_before'
-  | 'lstm'
-  | 'lstm_peephole'
-  | 'lstm_cifg'
-  | 'lstm_no_forget';
-
-export const CELL_KINDS: readonly CellKind[] = [
-  'rnn_tanh', 'rnn_relu', 'rnn_residual', 'gru', 'gru_reset_before', 'lstm', 'lstm_peephole', 'lstm_cifg', 'lstm_no_forget',
-];
-
-/** Whether the kind carries a cell state `c` beside `h` (the LSTM family). */
-export function hasCellState(kind: CellKind): boolean {
-  return kind.startsWith('lstm');
-}
-
-/** Gate blocks per direction: rows of `weight_ih` are `gates * hiddenSize`. */
-export function gateCount(kind: CellKind): number {
-  if (kind.startsWith('rnn')) return 1;
-  if (kind === 'lstm' || kind === 'lstm_peephole') return 4;
-  return 3;
-}
+export { CELL_KINDS, gateCount, hasCellState, type CellKind } from './cell-kinds.js';
 
 /** Options of {@link RecurrentStack}. */
 export interface RecurrentStackOptions {

@@ -7,6 +7,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
 import type { CellKind } from '../core/stack.js';
+import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
 export interface EmbeddingConfig {
@@ -63,8 +64,8 @@ export interface GruConfig extends RecurrentCommon {
   readonly resetAfter?: boolean;
 }
 
-/** LSTM variants of the source notes. */
-export type LstmVariant = 'standard' | 'peephole' | 'cifg' | 'noForget';
+/** LSTM variants of the source notes (the `lstm` rows of the core's cell kind table). */
+export type LstmVariant = VariantOption<'lstm'>;
 
 export interface LstmConfig extends RecurrentCommon {
   readonly type: 'lstm';
@@ -150,10 +151,10 @@ export function gru(options: Omit<GruConfig, 'type'>): GruConfig {
 /** An LSTM layer. */
 export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
   checkCommon('lstm', options);
-  checkOneOf('lstm', 'variant', options.variant ?? 'standard', ['standard', 'peephole', 'cifg', 'noForget'] as const);
+  const variant = checkOneOf('lstm', 'variant', options.variant ?? 'standard', variantOptions('lstm'));
   if (options.forgetBias !== undefined) {
     checkNumber('lstm', 'forgetBias', options.forgetBias, -100, 100);
-    if (options.variant === 'cifg' || options.variant === 'noForget') {
+    if (gateBlock(kindOfVariant('lstm', variant)!, 'f') < 0) {
       throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
     }
   }
@@ -167,14 +168,11 @@ export function dense(options: Omit<DenseConfig, 'type'>): DenseConfig {
   return { type: 'dense', ...options };
 }
 
-/** The core cell kind of a recurrent layer configuration. */
+/** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */
 export function cellKindOf(c: RecurrentConfig): CellKind {
-  switch (c.type) {
-    case 'rnn':
-      return c.residual ? 'rnn_residual' : c.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
-    case 'gru':
-      return c.resetAfter === false ? 'gru_reset_before' : 'gru';
-    case 'lstm':
-      return ({ standard: 'lstm', peephole: 'lstm_peephole', cifg: 'lstm_cifg', noForget: 'lstm_no_forget' } as const)[c.variant ?? 'standard'];
-  }
+  const variant =
+    c.type === 'rnn' ? (c.residual ? 'residual' : (c.nonlinearity ?? 'tanh')) : c.type === 'gru' ? (c.resetAfter === false ? 'reset_before' : 'reset_after') : (c.variant ?? 'standard');
+  const kind = kindOfVariant(c.type, variant);
+  if (kind === undefined) throw new InvalidArgumentError(`${c.type}: no cell kind for variant ${JSON.stringify(variant)}`);
+  return kind;
 }

@@ -10,7 +10,7 @@
  * `recurrent.torch_compatible: "false"` with the reason in `recurrent.torch_incompatible`.
  * `loadModel` reads marked and unmarked (older) names alike.
  */
-import type { CellKind } from '../core/stack.js';
+import { cellKindRow, type CellKind, torchDifference, variantOption } from '../core/cell-kinds.js';
 import { FormatError } from '../io/format-error.js';
 import { cellKindOf } from './layers.js';
 import type { Model } from './model.js';
@@ -20,21 +20,31 @@ export const TORCH_COMPATIBLE_KEY = 'recurrent.torch_compatible';
 /** Metadata key: why, one sentence per layer. */
 export const TORCH_INCOMPATIBLE_KEY = 'recurrent.torch_incompatible';
 
-/** What PyTorch's module would do differently, for each cell kind it cannot compute. */
-const REASONS: Partial<Record<CellKind, string>> = {
-  rnn_residual: 'rnn({ residual: true }) computes h_t = h_{t-1} + tanh(...); nn.RNN has no residual form',
-  gru_reset_before: 'gru({ resetAfter: false }) applies the reset gate before the hidden matmul, W_hn (r * h); nn.GRU applies it after, r * (W_hn h + b_hn)',
-  lstm_peephole: "lstm({ variant: 'peephole' }) has peephole weights; nn.LSTM has none",
-  lstm_cifg: "lstm({ variant: 'cifg' }) couples the forget gate to the input gate (f = 1 - i, 3 gate blocks); nn.LSTM has 4",
-  lstm_no_forget: "lstm({ variant: 'noForget' }) has no forget gate (3 gate blocks); nn.LSTM has 4",
-};
+/**
+ * What PyTorch's module would do differently for `kind` (from the cell kind table), introduced
+ * by the layer option that selects it; `undefined` when PyTorch computes the same function.
+ */
+function reason(kind: CellKind): string | undefined {
+  const differs = torchDifference(kind);
+  if (differs === undefined) return undefined;
+  const row = cellKindRow(kind);
+  const option =
+    row.family === 'lstm'
+      ? `lstm({ variant: '${variantOption(kind)}' })`
+      : row.family === 'gru'
+        ? `gru({ resetAfter: ${row.variant === 'reset_after'} })`
+        : row.variant === 'residual'
+          ? 'rnn({ residual: true })'
+          : `rnn({ nonlinearity: '${row.variant}' })`;
+  return `${option} ${differs}`;
+}
 
 /** Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind and reason. */
 function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; params: readonly { name: string }[] }[] {
   return model.recurrent.flatMap((r) => {
     const kind = cellKindOf(r.config);
-    const reason = REASONS[kind];
-    return reason === undefined ? [] : [{ kind, reason, name: r.name, params: r.params }];
+    const why = reason(kind);
+    return why === undefined ? [] : [{ kind, reason: why, name: r.name, params: r.params }];
   });
 }
 

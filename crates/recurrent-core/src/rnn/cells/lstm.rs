@@ -8,30 +8,49 @@
 use super::{BwdRow, FwdRow};
 use crate::rnn::act::{each_lane, Lanes};
 
+/// The arithmetic of an LSTM variant; which block holds which gate is its kind's row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Variant {
+pub(crate) enum Variant {
+    /// PyTorch's LSTM.
     Standard,
+    /// Diagonal peepholes `p_i, p_f` from `c_{t-1}`, `p_o` from `c_t`.
     Peephole,
+    /// `f = 1 - i`, no forget block.
     Cifg,
+    /// `f = 1`, no forget block.
     NoForget,
 }
 
-/// Block offsets (in units of H) of i, f, g, o; `f` is meaningless for the 3-gate variants.
-fn layout(v: Variant) -> (usize, usize, usize, usize) {
-    match v {
-        Variant::Standard | Variant::Peephole => (0, 1, 2, 3),
-        Variant::Cifg | Variant::NoForget => (0, usize::MAX, 1, 2),
-    }
+/// Blocks (in units of H) of i, f, g, o in the weights, from the row's gate order; `f` is
+/// `None` for the variants without a forget block.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LstmBlocks {
+    pub i: usize,
+    pub f: Option<usize>,
+    pub g: usize,
+    pub o: usize,
 }
 
-pub(super) fn forward(v: Variant, h: usize, mut row: FwdRow<'_>) {
-    each_lane!(h, forward_at(v, h, &mut row));
+/// Offsets (in floats) of i, f, g, o for hidden size `h`; `f` is `usize::MAX` when absent.
+#[inline(always)]
+fn layout(b: &LstmBlocks, h: usize) -> (usize, usize, usize, usize) {
+    (b.i * h, b.f.map_or(usize::MAX, |f| f * h), b.g * h, b.o * h)
+}
+
+pub(super) fn forward(v: Variant, b: &LstmBlocks, h: usize, mut row: FwdRow<'_>) {
+    let offsets = layout(b, h);
+    each_lane!(h, forward_at(v, offsets, h, &mut row));
 }
 
 /// Units `j..` (one or four of them) of [`forward`].
 #[inline(always)]
-fn forward_at<L: Lanes>(v: Variant, h: usize, row: &mut FwdRow<'_>, j: usize) {
-    let (bi, bf, bg, bo) = layout(v);
+fn forward_at<L: Lanes>(
+    v: Variant,
+    (bi, bf, bg, bo): (usize, usize, usize, usize),
+    h: usize,
+    row: &mut FwdRow<'_>,
+    j: usize,
+) {
     let (rec, b_hh, peep) = (row.rec, row.b_hh, row.peep);
     let gates = &mut *row.gates;
     let one = L::splat(1.0);
@@ -39,48 +58,47 @@ fn forward_at<L: Lanes>(v: Variant, h: usize, row: &mut FwdRow<'_>, j: usize) {
     let (i, f, g, c) = match v {
         Variant::Standard => {
             let (i, f) = (
-                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
-                pre_activation::<L>(gates, rec, b_hh, bf * h + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bi + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bf + j).sigmoid(),
             );
-            let g = pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh();
+            let g = pre_activation::<L>(gates, rec, b_hh, bg + j).tanh();
             (i, f, g, f * cp + i * g)
         }
         Variant::Peephole => {
-            let i =
-                (pre_activation::<L>(gates, rec, b_hh, bi * h + j) + L::at(peep, j) * cp).sigmoid();
-            let f = (pre_activation::<L>(gates, rec, b_hh, bf * h + j) + L::at(peep, h + j) * cp)
-                .sigmoid();
-            let g = pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh();
+            let i = (pre_activation::<L>(gates, rec, b_hh, bi + j) + L::at(peep, j) * cp).sigmoid();
+            let f =
+                (pre_activation::<L>(gates, rec, b_hh, bf + j) + L::at(peep, h + j) * cp).sigmoid();
+            let g = pre_activation::<L>(gates, rec, b_hh, bg + j).tanh();
             (i, f, g, f * cp + i * g)
         }
         Variant::Cifg => {
             let (i, g) = (
-                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
-                pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh(),
+                pre_activation::<L>(gates, rec, b_hh, bi + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bg + j).tanh(),
             );
             (i, one - i, g, (one - i) * cp + i * g)
         }
         Variant::NoForget => {
             let (i, g) = (
-                pre_activation::<L>(gates, rec, b_hh, bi * h + j).sigmoid(),
-                pre_activation::<L>(gates, rec, b_hh, bg * h + j).tanh(),
+                pre_activation::<L>(gates, rec, b_hh, bi + j).sigmoid(),
+                pre_activation::<L>(gates, rec, b_hh, bg + j).tanh(),
             );
             (i, one, g, cp + i * g)
         }
     };
     let o = match v {
         // The output gate's peephole sees the new cell.
-        Variant::Peephole => (pre_activation::<L>(gates, rec, b_hh, bo * h + j)
-            + L::at(peep, 2 * h + j) * c)
-            .sigmoid(),
-        _ => pre_activation::<L>(gates, rec, b_hh, bo * h + j).sigmoid(),
+        Variant::Peephole => {
+            (pre_activation::<L>(gates, rec, b_hh, bo + j) + L::at(peep, 2 * h + j) * c).sigmoid()
+        }
+        _ => pre_activation::<L>(gates, rec, b_hh, bo + j).sigmoid(),
     };
-    i.put(gates, bi * h + j);
+    i.put(gates, bi + j);
     if bf != usize::MAX {
-        f.put(gates, bf * h + j);
+        f.put(gates, bf + j);
     }
-    g.put(gates, bg * h + j);
-    o.put(gates, bo * h + j);
+    g.put(gates, bg + j);
+    o.put(gates, bo + j);
     c.put(row.extra, j);
     c.put(row.c, j);
     (o * c.tanh()).put(row.h, j);
@@ -92,20 +110,26 @@ fn pre_activation<L: Lanes>(gates: &[f32], rec: &[f32], b_hh: &[f32], k: usize) 
     L::at(gates, k) + (L::at(rec, k) + L::at(b_hh, k))
 }
 
-pub(super) fn backward(v: Variant, h: usize, mut row: BwdRow<'_>) {
-    each_lane!(h, backward_at(v, h, &mut row));
+pub(super) fn backward(v: Variant, b: &LstmBlocks, h: usize, mut row: BwdRow<'_>) {
+    let offsets = layout(b, h);
+    each_lane!(h, backward_at(v, offsets, h, &mut row));
 }
 
 /// Units `j..` (one or four of them) of [`backward`].
 #[inline(always)]
-fn backward_at<L: Lanes>(v: Variant, h: usize, row: &mut BwdRow<'_>, j: usize) {
-    let (bi, bf, bg, bo) = layout(v);
+fn backward_at<L: Lanes>(
+    v: Variant,
+    (bi, bf, bg, bo): (usize, usize, usize, usize),
+    h: usize,
+    row: &mut BwdRow<'_>,
+    j: usize,
+) {
     let gates = &mut *row.gates;
     let one = L::splat(1.0);
     let (i, g, o) = (
-        L::at(gates, bi * h + j),
-        L::at(gates, bg * h + j),
-        L::at(gates, bo * h + j),
+        L::at(gates, bi + j),
+        L::at(gates, bg + j),
+        L::at(gates, bo + j),
     );
     let d = L::at(row.dh, j) + L::at(row.dy, j);
     let tc = L::at(row.extra, j).tanh();
@@ -118,10 +142,10 @@ fn backward_at<L: Lanes>(v: Variant, h: usize, row: &mut BwdRow<'_>, j: usize) {
     let cp = L::at(row.c_prev, j);
     let (dai, dcp) = match v {
         Variant::Standard | Variant::Peephole => {
-            let f = L::at(gates, bf * h + j);
+            let f = L::at(gates, bf + j);
             let dai = dct * g * i * (one - i);
             let daf = dct * cp * f * (one - f);
-            daf.put(gates, bf * h + j);
+            daf.put(gates, bf + j);
             let mut dcp = dct * f;
             if v == Variant::Peephole {
                 dcp = dcp + (dai * L::at(row.peep, j) + daf * L::at(row.peep, h + j));
@@ -132,9 +156,9 @@ fn backward_at<L: Lanes>(v: Variant, h: usize, row: &mut BwdRow<'_>, j: usize) {
         Variant::Cifg => (dct * (g - cp) * i * (one - i), dct * (one - i)),
         Variant::NoForget => (dct * g * i * (one - i), dct),
     };
-    dai.put(gates, bi * h + j);
-    dag.put(gates, bg * h + j);
-    dao.put(gates, bo * h + j);
+    dai.put(gates, bi + j);
+    dag.put(gates, bg + j);
+    dao.put(gates, bo + j);
     dcp.put(row.dc, j);
     // h_{t-1} reaches h_t only through the gates, i.e. through W_hh: no direct part.
     L::splat(0.0).put(row.dh, j);

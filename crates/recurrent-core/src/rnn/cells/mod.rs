@@ -1,15 +1,19 @@
 //! The element-wise bodies of the cells: one step forward and one step backward for one batch
 //! row, dispatched on [`CellKind`]. The drivers own everything else (GEMMs, masks, the tape).
 //!
-//! Each cell declares what the drivers must do around it ([`CellInfo`]): its gate count, whether
-//! it has a cell state, how many `[H]` vectors per row it keeps for backward (`extra`), and how
-//! its recurrent GEMM is shaped ([`Recurrence`]).
+//! What the drivers must do around a cell ([`CellInfo`]) is read off its row of the kind table
+//! (`kind.rs`): its gate count, whether it has a cell state, how many `[H]` vectors per row it
+//! keeps for backward (`extra`), how its recurrent GEMM is shaped ([`Recurrence`]), and which
+//! body computes it.
 
 mod gru;
 mod lstm;
 mod rnn;
 
-use super::kind::CellKind;
+use super::kind::{Body, CellKind};
+
+pub(crate) use lstm::{LstmBlocks, Variant as LstmVariant};
+pub(crate) use rnn::Act as RnnAct;
 
 /// How the recurrent product `W_hh h_{t-1}` enters a cell, which decides the drivers' GEMMs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub(crate) enum Recurrence {
     ResetBefore,
 }
 
-/// What the drivers need to know about a cell.
+/// What the drivers need to know about a cell, read off its row of the kind table.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CellInfo {
     /// Gate blocks G.
@@ -42,25 +46,45 @@ pub(crate) struct CellInfo {
     pub recurrence: Recurrence,
     /// Whether `peep` holds `p_i, p_f, p_o` (their gradients are column sums in `grads`).
     pub peephole: bool,
+    /// The body that computes the cell.
+    body: Body,
+    /// LSTM bodies: the blocks of i, f, g, o in the row's gate order (`f` absent in the
+    /// 3-gate variants).
+    blocks: LstmBlocks,
 }
 
 pub(crate) fn info(kind: CellKind) -> CellInfo {
-    let recurrence = match kind {
-        CellKind::Gru => Recurrence::ResetAfter,
-        CellKind::GruResetBefore => Recurrence::ResetBefore,
-        _ => Recurrence::Full,
+    let row = kind.row();
+    let recurrence = match row.body {
+        Body::GruResetAfter => Recurrence::ResetAfter,
+        Body::GruResetBefore => Recurrence::ResetBefore,
+        Body::Rnn(_) | Body::Lstm(_) => Recurrence::Full,
     };
-    let extra = match kind {
-        CellKind::RnnTanh | CellKind::RnnRelu | CellKind::RnnResidual => 0,
-        // GRU: `W_hn h + b_hn` (after) or `r * h` (before); LSTM family: `c_t`.
-        _ => 1,
-    };
+    // GRU: `W_hn h + b_hn` (after) or `r * h` (before); LSTM family: `c_t`.
+    let extra = usize::from(!matches!(row.body, Body::Rnn(_)));
+    // A missing i, g or o is a malformed row (the table's own test checks every LSTM row);
+    // block 0 keeps the indexing in range all the same.
+    let block = |g: &str| kind.gate_block(g);
     CellInfo {
         gates: kind.gates(),
-        has_c: kind.has_cell_state(),
+        has_c: row.cell_state,
         extra,
         recurrence,
-        peephole: kind.peepholes() == 3,
+        peephole: row.body == Body::Lstm(LstmVariant::Peephole),
+        body: row.body,
+        blocks: LstmBlocks {
+            i: block("i").unwrap_or(0),
+            f: block("f"),
+            g: block("g").unwrap_or(0),
+            o: block("o").unwrap_or(0),
+        },
+    }
+}
+
+impl CellInfo {
+    /// LSTM bodies: the blocks of i, f, g, o.
+    pub fn lstm_blocks(&self) -> &LstmBlocks {
+        &self.blocks
     }
 }
 
@@ -110,33 +134,23 @@ pub(crate) struct BwdRow<'a> {
 
 /// The fused element-wise forward of one row.
 #[inline]
-pub(crate) fn forward_row(kind: CellKind, h: usize, row: FwdRow<'_>) {
-    match kind {
-        CellKind::RnnTanh => rnn::forward(rnn::Act::Tanh, h, row),
-        CellKind::RnnRelu => rnn::forward(rnn::Act::Relu, h, row),
-        CellKind::RnnResidual => rnn::forward(rnn::Act::Residual, h, row),
-        CellKind::Gru => gru::forward_after(h, row),
-        CellKind::GruResetBefore => gru::forward_before(h, row),
-        CellKind::Lstm => lstm::forward(lstm::Variant::Standard, h, row),
-        CellKind::LstmPeephole => lstm::forward(lstm::Variant::Peephole, h, row),
-        CellKind::LstmCifg => lstm::forward(lstm::Variant::Cifg, h, row),
-        CellKind::LstmNoForget => lstm::forward(lstm::Variant::NoForget, h, row),
+pub(crate) fn forward_row(cell: &CellInfo, h: usize, row: FwdRow<'_>) {
+    match cell.body {
+        Body::Rnn(act) => rnn::forward(act, h, row),
+        Body::GruResetAfter => gru::forward_after(h, row),
+        Body::GruResetBefore => gru::forward_before(h, row),
+        Body::Lstm(v) => lstm::forward(v, &cell.blocks, h, row),
     }
 }
 
 /// The fused element-wise backward of one row (for reset-before, its first part).
 #[inline]
-pub(crate) fn backward_row(kind: CellKind, h: usize, row: BwdRow<'_>) {
-    match kind {
-        CellKind::RnnTanh => rnn::backward(rnn::Act::Tanh, h, row),
-        CellKind::RnnRelu => rnn::backward(rnn::Act::Relu, h, row),
-        CellKind::RnnResidual => rnn::backward(rnn::Act::Residual, h, row),
-        CellKind::Gru => gru::backward_after(h, row),
-        CellKind::GruResetBefore => gru::backward_before(h, row),
-        CellKind::Lstm => lstm::backward(lstm::Variant::Standard, h, row),
-        CellKind::LstmPeephole => lstm::backward(lstm::Variant::Peephole, h, row),
-        CellKind::LstmCifg => lstm::backward(lstm::Variant::Cifg, h, row),
-        CellKind::LstmNoForget => lstm::backward(lstm::Variant::NoForget, h, row),
+pub(crate) fn backward_row(cell: &CellInfo, h: usize, row: BwdRow<'_>) {
+    match cell.body {
+        Body::Rnn(act) => rnn::backward(act, h, row),
+        Body::GruResetAfter => gru::backward_after(h, row),
+        Body::GruResetBefore => gru::backward_before(h, row),
+        Body::Lstm(v) => lstm::backward(v, &cell.blocks, h, row),
     }
 }
 
@@ -201,7 +215,7 @@ mod tests {
         }
         let fwd_extra = extra.clone();
         forward_row(
-            kind,
+            &info,
             h,
             FwdRow {
                 gates: &mut gates,
@@ -218,7 +232,7 @@ mod tests {
         let mut dh = rng.vec(h);
         let mut dc = if info.has_c { rng.vec(h) } else { vec![] };
         backward_row(
-            kind,
+            &info,
             h,
             BwdRow {
                 gates: &mut gates,

@@ -5,8 +5,9 @@
 use super::{BwdRow, FwdRow};
 use crate::rnn::act::{each_lane, Lanes};
 
+/// Which plain RNN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Act {
+pub(crate) enum Act {
     Tanh,
     Relu,
     Residual,
