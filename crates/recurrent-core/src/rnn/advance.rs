@@ -3,7 +3,6 @@
 //! step of one direction (recurrent GEMM + fused element-wise pass).
 
 use super::cells::{self, CellInfo, FwdRow, Recurrence};
-use super::kind::CellKind;
 use super::params::DirParams;
 use super::rows::{for_row_tiles, RowsMut};
 use crate::error::CoreResult;

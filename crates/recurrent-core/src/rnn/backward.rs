@@ -17,14 +17,16 @@
 //! On request ([`backward_with_diagnostics`]) step 1 also records, before each step goes back
 //! through its cell, the norm of the complete `dL/dh_t` (see [`SeqGradDiagnostics`]).
 
-use super::cells::{self, BwdRow, CellInfo, Recurrence};
+use std::ops::Range;
+
+use super::cells::{self, BwdRow, Recurrence};
 use super::check;
 use super::diagnostics::{carried_norm, SeqGradDiagnostics};
+use super::forward::Ctx;
 use super::grads;
-use super::kind::CellKind;
 use super::params::{DirOffsets, DirParams};
 use super::rows::{for_row_tiles, RowsMut};
-use super::seq::{step_at, Layout, Mask, SeqRef, SeqShape};
+use super::seq::{step_at, Layout, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
 use super::tape::{DirTape, Tape, TapeState};
 use crate::error::{CoreError, CoreResult};
@@ -91,11 +93,47 @@ pub fn backward_with_diagnostics(
     output: SeqGradOutput<'_>,
     diagnostics: SeqGradDiagnostics<'_>,
 ) -> CoreResult<()> {
+    backward_impl(pool, spec, params, tape, None, input, output, diagnostics)
+}
+
+/// [`backward_with_diagnostics`] for any tape: a checkpointed tape ([`Tape::checkpointed`])
+/// recomputes its segments from `x`, which must be the input of the recorded forward (same
+/// values, same layout); a full tape ignores `x`.
+pub fn backward_recomputing(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    tape: &mut Tape,
+    x: &[f32],
+    input: &SeqGradInput<'_>,
+    output: SeqGradOutput<'_>,
+    diagnostics: SeqGradDiagnostics<'_>,
+) -> CoreResult<()> {
+    backward_impl(
+        pool,
+        spec,
+        params,
+        tape,
+        Some(x),
+        input,
+        output,
+        diagnostics,
+    )
+}
+
+fn backward_impl(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    tape: &mut Tape,
+    x: Option<&[f32]>,
+    input: &SeqGradInput<'_>,
+    output: SeqGradOutput<'_>,
+    diagnostics: SeqGradDiagnostics<'_>,
+) -> CoreResult<()> {
     const OP: &str = "rnn::backward";
     check_backward(OP, spec, params, tape, input, &output)?;
-    let SeqGradDiagnostics {
-        step_norms: mut norms,
-    } = diagnostics;
+    let norms = diagnostics.step_norms;
     let norms_len = product(
         OP,
         "diagnostics.step_norms",
@@ -108,6 +146,33 @@ pub fn backward_with_diagnostics(
         norms_len,
         true,
     )?;
+    if tape.checkpoint_every > 0 {
+        let x_len = product(OP, "x", &[tape.seq_len, tape.batch, spec.input_size])?;
+        let x = x.ok_or_else(|| {
+            CoreError::new(
+                OP,
+                "x",
+                "the forward's input (the tape is checkpointed: backward recomputes from it)",
+                "none",
+            )
+        })?;
+        check::exact(OP, "x", x.len(), x_len)?;
+        tape.state = TapeState::Consumed;
+        return super::checkpoint::backward(pool, spec, params, tape, x, input, output, norms);
+    }
+    full(pool, spec, params, tape, input, output, norms)
+}
+
+/// Backward over a full tape.
+fn full(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    tape: &mut Tape,
+    input: &SeqGradInput<'_>,
+    output: SeqGradOutput<'_>,
+    mut norms: Option<&mut [f32]>,
+) -> CoreResult<()> {
     tape.state = TapeState::Consumed;
     let (t_len, batch, h) = (tape.seq_len, tape.batch, spec.hidden_size);
     let (dirs, dh_width, rows) = (spec.directions(), spec.output_size(), t_len * batch);
@@ -121,18 +186,10 @@ pub fn backward_with_diagnostics(
         lengths,
         has_lengths,
         layout,
+        dropout,
         ..
     } = tape;
-    let ctx = Ctx {
-        kind: spec.kind,
-        cell: cells::info(spec.kind),
-        hidden: h,
-        seq_len: t_len,
-        batch,
-        mask: Mask {
-            lengths: has_lengths.then_some(&lengths[..batch]),
-        },
-    };
+    let ctx = Ctx::new(spec, t_len, batch, has_lengths.then_some(&lengths[..batch]));
     let user = SeqShape {
         layout: *layout,
         seq_len: t_len,
@@ -179,21 +236,11 @@ pub fn backward_with_diagnostics(
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
             init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
             init_carry(dc, input.gcn.map(|g| &g[state.clone()]));
-            let mut norms = norms
+            let norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
-            // W_hh (or its two GRU parts) packed once for all steps of the direction.
-            with_packed_recurrent(&ctx, &p, |packed| -> CoreResult<()> {
-                for k in (0..t_len).rev() {
-                    let t = step_at(d, t_len, k);
-                    if let Some(norms) = norms.as_deref_mut() {
-                        // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
-                        norms[t] = carried_norm(&ctx.mask, t, h, &dy, d * h, dh);
-                    }
-                    step_back(pool, &ctx, d, t, &p, record, &dy, dh, dc, drh, packed)?;
-                }
-                Ok(())
-            })??;
+            let carry = Carry { dh, dc, drh };
+            back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
             if let Some(g) = gh0.as_deref_mut() {
                 g[state.clone()].copy_from_slice(dh);
             }
@@ -204,26 +251,72 @@ pub fn backward_with_diagnostics(
             grads::accumulate(pool, &ctx.cell, h, rows, record, &*layer_in, input_width, g)?;
         }
         if l > 0 || gx.is_some() {
-            input_gradient(pool, spec, l, rows, params, records, layer_in)?;
+            let layer = &records[l * dirs..(l + 1) * dirs];
+            input_gradient(pool, spec, l, rows, params, layer, layer_in)?;
+        }
+        if l > 0 {
+            // The gradient of what layer l read is that of layer l-1's output after dropout;
+            // the same mask turns it into the gradient of the output itself.
+            dropout.apply(l - 1, layer_in)?;
         }
     }
     if let Some(gx) = gx {
-        scatter_input_gradient(&ctx, spec.input_size, user, x, gx);
+        scatter_input_gradient(&ctx, spec.input_size, user, x, gx, 0..t_len);
     }
     Ok(())
 }
 
-/// What every step of a call shares.
-struct Ctx<'a> {
-    kind: CellKind,
-    cell: CellInfo,
-    hidden: usize,
-    seq_len: usize,
-    batch: usize,
-    mask: Mask<'a>,
+/// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]` and the
+/// reset-before GRU's scratch `d(r*h)`.
+pub(super) struct Carry<'a> {
+    pub dh: &'a mut [f32],
+    pub dc: &'a mut [f32],
+    pub drh: &'a mut [f32],
 }
 
-fn check_backward(
+/// BPTT through steps `seg` of direction `dir`, whose record holds them in rows from 0 (see
+/// `forward::record_segment`): per step, in the reverse of the direction's order, the cell's
+/// backward and the recurrent GEMM, with the carried gradients `carry` going in at the
+/// segment's end and coming out at its start. `dy` is the gradient of the layer's output
+/// (indexed by step); `norms` (`[T]`, indexed by step) receives the diagnostics' norms.
+pub(super) fn back_through_segment(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    dir: usize,
+    p: &DirParams<'_>,
+    record: &mut DirTape,
+    seg: Range<usize>,
+    dy: &SeqRef<'_>,
+    carry: Carry<'_>,
+    mut norms: Option<&mut [f32]>,
+) -> CoreResult<()> {
+    let Carry { dh, dc, drh } = carry;
+    let len = seg.len();
+    // W_hh (or its two GRU parts) packed once for all steps of the segment.
+    with_packed_recurrent(ctx, p, |packed| -> CoreResult<()> {
+        for k in (0..len).rev() {
+            let r = step_at(dir, len, k);
+            let t = seg.start + r;
+            if let Some(norms) = norms.as_deref_mut() {
+                // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
+                norms[t] = carried_norm(&ctx.mask, t, ctx.hidden, dy, dir * ctx.hidden, dh);
+            }
+            let at = Step { dir, t, r };
+            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, packed)?;
+        }
+        Ok(())
+    })?
+}
+
+/// Which step a backward step is: direction, step t, and its row r in the record.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    dir: usize,
+    t: usize,
+    r: usize,
+}
+
+pub(super) fn check_backward(
     op: &'static str,
     spec: &StackSpec,
     params: &[f32],
@@ -289,7 +382,7 @@ fn check_backward(
     )
 }
 
-fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
+pub(super) fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
     match init {
         Some(g) if !carry.is_empty() => carry.copy_from_slice(g),
         _ => carry.fill(0.0),
@@ -300,8 +393,7 @@ fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
 fn step_back(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
-    dir: usize,
-    t: usize,
+    at: Step,
     p: &DirParams<'_>,
     record: &mut DirTape,
     dy: &SeqRef<'_>,
@@ -314,11 +406,12 @@ fn step_back(
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
     let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
     let has_c = ctx.cell.has_c;
-    let act = &mut record.act[t * bgh..(t + 1) * bgh];
-    let extra = &mut record.extra[t * beh..(t + 1) * beh];
-    let hprev = &record.hprev[t * bh..(t + 1) * bh];
+    let Step { dir, t, r } = at;
+    let act = &mut record.act[r * bgh..(r + 1) * bgh];
+    let extra = &mut record.extra[r * beh..(r + 1) * beh];
+    let hprev = &record.hprev[r * bh..(r + 1) * bh];
     let cprev = if has_c {
-        &record.cprev[t * bh..(t + 1) * bh]
+        &record.cprev[r * bh..(r + 1) * bh]
     } else {
         &[][..]
     };
@@ -479,8 +572,9 @@ fn with_packed_recurrent<R>(
     }
 }
 
-/// `dX_l [R, I_l] = sum_d dG_d [R, GH] . W_ih_d [GH, I_l]`, written over layer l's input.
-fn input_gradient(
+/// `dX_l [R, I_l] = sum_d dG_d [R, GH] . W_ih_d [GH, I_l]`, written over layer l's input;
+/// `records` are layer l's, one per direction.
+pub(super) fn input_gradient(
     pool: &dyn Parallel,
     spec: &StackSpec,
     l: usize,
@@ -494,7 +588,7 @@ fn input_gradient(
     let width = spec.layer_input_size(l);
     for d in 0..dirs {
         let p = DirOffsets::new(spec, l, d).view(params);
-        let act = &records[l * dirs + d].act[..rows * gh];
+        let act = &records[d].act[..rows * gh];
         let beta = if d == 0 { 0.0 } else { 1.0 };
         sgemm(
             pool,
@@ -516,20 +610,22 @@ fn input_gradient(
     Ok(())
 }
 
-/// Copies the time-major `dL/dx` into the caller's layout, zero at padded steps.
-fn scatter_input_gradient(
+/// Copies the time-major `dL/dx` of steps `steps` (`src` row `(t - steps.start)*B + b`) into
+/// the caller's layout, zero at padded steps.
+pub(super) fn scatter_input_gradient(
     ctx: &Ctx<'_>,
     width: usize,
     user: SeqShape,
     src: &[f32],
     gx: &mut [f32],
+    steps: Range<usize>,
 ) {
-    for t in 0..ctx.seq_len {
+    for t in steps.clone() {
         for b in 0..ctx.batch {
             let r = user.row(t, b) * width;
             let dst = &mut gx[r..r + width];
             if ctx.mask.valid(t, b) {
-                let s = (t * ctx.batch + b) * width;
+                let s = ((t - steps.start) * ctx.batch + b) * width;
                 dst.copy_from_slice(&src[s..s + width]);
             } else {
                 dst.fill(0.0);

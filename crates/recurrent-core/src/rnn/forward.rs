@@ -12,15 +12,18 @@
 //! The running state is kept in `h_n`/`c_n` themselves: on padded steps it is left alone, so
 //! at the end they hold each sequence's state after its own last step.
 
+use std::ops::Range;
+
 use super::advance::{advance, project, with_packed_w_hh, StepBufs};
 use super::cells::{self, CellInfo};
 use super::check;
-use super::kind::CellKind;
+use super::dropout::Dropout;
 use super::params::{DirOffsets, DirParams};
 use super::seq::{step_at, Layout, Mask, SeqMut, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
 use super::tape::{DirTape, InferScratch, Tape, TapeState};
 use crate::error::CoreResult;
+use crate::gemm::PackedB;
 use crate::parallel::Parallel;
 
 /// The inputs of a forward over a sequence.
@@ -66,12 +69,43 @@ pub fn forward_train(
     output: SeqOutput<'_>,
     tape: &mut Tape,
 ) -> CoreResult<()> {
+    forward_train_with(pool, spec, params, input, output, tape, Dropout::NONE)
+}
+
+/// [`forward_train`] with dropout between the layers (see [`Dropout`]; the last layer's
+/// output `y` and the states are never dropped). A checkpointed tape ([`Tape::checkpointed`])
+/// records the checkpointed way; its `y` may differ from a full tape's in the last bits (its
+/// projections are GEMMs over a segment's rows, not the whole sequence's).
+pub fn forward_train_with(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: SeqOutput<'_>,
+    tape: &mut Tape,
+    dropout: Dropout,
+) -> CoreResult<()> {
     const OP: &str = "rnn::forward_train";
     check_forward(OP, spec, params, input, &output)?;
     tape.check_fits(OP, spec, input.seq_len, input.batch)?;
+    dropout.check(OP)?;
     tape.state = TapeState::Empty;
-    record_input(tape, spec, input);
-    run(pool, spec, params, input, output, Store::Train(tape))?;
+    tape.dropout = dropout;
+    if tape.checkpoint_every > 0 {
+        note_shape(tape, input);
+        super::checkpoint::forward(pool, spec, params, input, output, tape)?;
+    } else {
+        record_input(tape, spec, input);
+        run(
+            pool,
+            spec,
+            params,
+            input,
+            output,
+            Store::Train(tape),
+            dropout,
+        )?;
+    }
     tape.state = TapeState::Recorded;
     Ok(())
 }
@@ -88,11 +122,19 @@ pub fn forward_infer(
     const OP: &str = "rnn::forward_infer";
     check_forward(OP, spec, params, input, &output)?;
     scratch.check_fits(OP, spec, input.seq_len, input.batch)?;
-    run(pool, spec, params, input, output, Store::Infer(scratch))
+    run(
+        pool,
+        spec,
+        params,
+        input,
+        output,
+        Store::Infer(scratch),
+        Dropout::NONE,
+    )
 }
 
 /// Validates every argument of a forward before anything is written.
-fn check_forward(
+pub(super) fn check_forward(
     op: &'static str,
     spec: &StackSpec,
     params: &[f32],
@@ -128,7 +170,19 @@ fn check_forward(
 
 /// Copies layer 0's input into the tape, time-major, zero at padded steps; notes lengths.
 fn record_input(tape: &mut Tape, spec: &StackSpec, input: &SeqInput<'_>) {
-    let (t_len, batch, i) = (input.seq_len, input.batch, spec.input_size);
+    copy_input_rows(&mut tape.x, spec.input_size, input, 0..input.seq_len);
+    note_shape(tape, input);
+}
+
+/// Copies steps `steps` of the caller's `x` into `dst` (row `t - steps.start`, time-major),
+/// zero at padded steps.
+pub(super) fn copy_input_rows(
+    dst: &mut [f32],
+    i: usize,
+    input: &SeqInput<'_>,
+    steps: Range<usize>,
+) {
+    let (t_len, batch) = (input.seq_len, input.batch);
     let shape = SeqShape {
         layout: input.layout,
         seq_len: t_len,
@@ -142,9 +196,10 @@ fn record_input(tape: &mut Tape, spec: &StackSpec, input: &SeqInput<'_>) {
     let mask = Mask {
         lengths: input.lengths,
     };
-    for t in 0..t_len {
+    for t in steps.clone() {
         for b in 0..batch {
-            let dst = &mut tape.x[(t * batch + b) * i..(t * batch + b + 1) * i];
+            let r = (t - steps.start) * batch + b;
+            let dst = &mut dst[r * i..(r + 1) * i];
             if mask.valid(t, b) {
                 dst.copy_from_slice(src.at(t, b, 0, i));
             } else {
@@ -152,12 +207,16 @@ fn record_input(tape: &mut Tape, spec: &StackSpec, input: &SeqInput<'_>) {
             }
         }
     }
-    tape.seq_len = t_len;
-    tape.batch = batch;
+}
+
+/// Notes the recorded forward's shape and lengths in the tape.
+fn note_shape(tape: &mut Tape, input: &SeqInput<'_>) {
+    tape.seq_len = input.seq_len;
+    tape.batch = input.batch;
     tape.layout = input.layout;
     tape.has_lengths = input.lengths.is_some();
     if let Some(lengths) = input.lengths {
-        tape.lengths[..batch].copy_from_slice(lengths);
+        tape.lengths[..input.batch].copy_from_slice(lengths);
     }
 }
 
@@ -167,13 +226,24 @@ enum Store<'a> {
 }
 
 /// What every direction of a call shares.
-struct Ctx<'a> {
-    kind: CellKind,
-    cell: CellInfo,
-    hidden: usize,
-    seq_len: usize,
-    batch: usize,
-    mask: Mask<'a>,
+pub(super) struct Ctx<'a> {
+    pub cell: CellInfo,
+    pub hidden: usize,
+    pub seq_len: usize,
+    pub batch: usize,
+    pub mask: Mask<'a>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(spec: &StackSpec, seq_len: usize, batch: usize, lengths: Option<&'a [u32]>) -> Self {
+        Self {
+            cell: cells::info(spec.kind),
+            hidden: spec.hidden_size,
+            seq_len,
+            batch,
+            mask: Mask { lengths },
+        }
+    }
 }
 
 /// What one layer reads and writes.
@@ -208,18 +278,10 @@ fn run(
     input: &SeqInput<'_>,
     output: SeqOutput<'_>,
     mut store: Store<'_>,
+    dropout: Dropout,
 ) -> CoreResult<()> {
     let (t_len, batch, h) = (input.seq_len, input.batch, spec.hidden_size);
-    let ctx = Ctx {
-        kind: spec.kind,
-        cell: cells::info(spec.kind),
-        hidden: h,
-        seq_len: t_len,
-        batch,
-        mask: Mask {
-            lengths: input.lengths,
-        },
-    };
+    let ctx = Ctx::new(spec, t_len, batch, input.lengths);
     let SeqOutput { y, h_n, mut c_n } = output;
     init_state(h_n, input.h0);
     if let Some(c_n) = c_n.as_deref_mut() {
@@ -242,6 +304,12 @@ fn run(
                 None => &mut [],
             };
             run_direction(pool, &ctx, d, &p, &mut io, hs, cs)?;
+        }
+        if let Store::Train(tape) = &mut store {
+            // What layer l+1 reads is layer l's output after dropout.
+            if let Some(out) = tape.outs.get_mut(l) {
+                dropout.apply(l, &mut out[..t_len * batch * spec.output_size()])?;
+            }
         }
     }
     Ok(())
@@ -356,7 +424,7 @@ fn layer_io<'a>(
     }
 }
 
-fn init_state(state: &mut [f32], init: Option<&[f32]>) {
+pub(super) fn init_state(state: &mut [f32], init: Option<&[f32]>) {
     match init {
         Some(v) => state.copy_from_slice(v),
         None => state.fill(0.0),
@@ -374,102 +442,188 @@ fn run_direction(
     hs: &mut [f32],
     cs: &mut [f32],
 ) -> CoreResult<()> {
-    let (t_len, batch, h) = (ctx.seq_len, ctx.batch, ctx.hidden);
-    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
-    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
     let LayerIo {
         src,
         sink,
         rec,
         store,
     } = io;
-    let rec = &mut rec[..bgh];
-    let src = &*src;
-    // W_hh^T is packed once here for all steps of the direction (not by every step's GEMM).
-    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
-        let step = |t: usize,
-                    gates: &mut [f32],
-                    rec: &mut [f32],
-                    extra: &mut [f32],
-                    hs: &mut [f32],
-                    cs: &mut [f32]| {
-            let bufs = StepBufs {
-                gates,
-                rec,
-                extra,
-                h: hs,
-                c: cs,
-            };
-            advance(
+    match store {
+        LayerStore::Train(records) => {
+            // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
+            let xs = &src.data[..ctx.seq_len * ctx.batch * src.width];
+            let seg = 0..ctx.seq_len;
+            record_segment(
                 pool,
-                &ctx.cell,
-                h,
-                batch,
+                ctx,
+                dir,
                 p,
-                bufs,
-                &|b| ctx.mask.valid(t, b),
-                w_hh_packed,
+                &mut records[dir],
+                xs,
+                seg,
+                rec,
+                Some(sink),
+                hs,
+                cs,
             )
-        };
-        match store {
-            LayerStore::Train(records) => {
-                let tape = &mut records[dir];
-                let act = &mut tape.act[..t_len * bgh];
-                // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
-                project(
-                    pool,
-                    &src.data[..t_len * batch * src.width],
-                    t_len * batch,
-                    p,
-                    act,
-                )?;
-                for k in 0..t_len {
-                    let t = step_at(dir, t_len, k);
-                    // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
-                    tape.hprev[t * bh..(t + 1) * bh].copy_from_slice(hs);
-                    if ctx.cell.has_c {
-                        tape.cprev[t * bh..(t + 1) * bh].copy_from_slice(cs);
-                    }
-                    let gates = &mut act[t * bgh..(t + 1) * bgh];
-                    let extra = &mut tape.extra[t * beh..(t + 1) * beh];
-                    step(t, gates, &mut *rec, extra, &mut *hs, &mut *cs)?;
-                    emit(ctx, sink, t, dir, hs);
-                }
-            }
-            LayerStore::Infer {
+        }
+        LayerStore::Infer {
+            proj,
+            xin,
+            extra,
+            chunk,
+        } => {
+            let bufs = InferBufs {
                 proj,
                 xin,
                 extra,
-                chunk,
-            } => {
-                let chunk = (*chunk).min(t_len);
-                let chunks = t_len.div_ceil(chunk);
-                let w = src.width;
-                for k in 0..chunks {
-                    let t0 = step_at(dir, chunks, k) * chunk;
-                    let t1 = (t0 + chunk).min(t_len);
-                    // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered
-                    // into time-major rows first, so both layouts run the same GEMM.
-                    let x: &[f32] = match src.shape.layout {
-                        Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
-                        Layout::BatchMajor => {
-                            for t in t0..t1 {
-                                for b in 0..batch {
-                                    let r = ((t - t0) * batch + b) * w;
-                                    xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
-                                }
-                            }
-                            &xin[..(t1 - t0) * batch * w]
+                rec,
+                chunk: *chunk,
+            };
+            infer_direction(pool, ctx, dir, p, src, sink, bufs, hs, cs)
+        }
+    }
+}
+
+/// One step of one direction: the recurrent GEMM and the cells, for the rows valid at step t.
+fn step_t(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    p: &DirParams<'_>,
+    w_hh_packed: Option<&PackedB<'_>>,
+    t: usize,
+    bufs: StepBufs<'_>,
+) -> CoreResult<()> {
+    let valid = |b| ctx.mask.valid(t, b);
+    advance(
+        pool,
+        &ctx.cell,
+        ctx.hidden,
+        ctx.batch,
+        p,
+        bufs,
+        &valid,
+        w_hh_packed,
+    )
+}
+
+/// Steps `seg` of direction `dir` with a training record: the projections of `xs` (the
+/// segment's input, time-major, `seg.len() * B` rows) go to the record's rows from 0, then the
+/// steps run in the direction's order, each keeping `h_{t-1}` (and `c_{t-1}`) and its
+/// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
+/// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
+/// (and recomputes) one segment of one layer at a time.
+pub(super) fn record_segment(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    dir: usize,
+    p: &DirParams<'_>,
+    tape: &mut DirTape,
+    xs: &[f32],
+    seg: Range<usize>,
+    rec: &mut [f32],
+    mut sink: Option<&mut SeqMut<'_>>,
+    hs: &mut [f32],
+    cs: &mut [f32],
+) -> CoreResult<()> {
+    let (batch, h) = (ctx.batch, ctx.hidden);
+    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
+    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
+    let len = seg.len();
+    let rec = &mut rec[..bgh];
+    // W_hh^T is packed once here for all steps of the segment (not by every step's GEMM).
+    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
+        let act = &mut tape.act[..len * bgh];
+        project(pool, xs, len * batch, p, act)?;
+        for k in 0..len {
+            let r = step_at(dir, len, k);
+            let t = seg.start + r;
+            // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
+            tape.hprev[r * bh..(r + 1) * bh].copy_from_slice(hs);
+            if ctx.cell.has_c {
+                tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
+            }
+            let bufs = StepBufs {
+                gates: &mut act[r * bgh..(r + 1) * bgh],
+                rec: &mut *rec,
+                extra: &mut tape.extra[r * beh..(r + 1) * beh],
+                h: &mut *hs,
+                c: &mut *cs,
+            };
+            step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
+            if let Some(sink) = sink.as_deref_mut() {
+                emit(ctx, sink, t, dir, hs);
+            }
+        }
+        Ok(())
+    })?
+}
+
+/// The scratch of an inference direction (see [`LayerStore::Infer`]).
+struct InferBufs<'a> {
+    proj: &'a mut [f32],
+    xin: &'a mut [f32],
+    extra: &'a mut [f32],
+    rec: &'a mut [f32],
+    chunk: usize,
+}
+
+/// One direction of an inference forward: projections a chunk of steps at a time.
+fn infer_direction(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    dir: usize,
+    p: &DirParams<'_>,
+    src: &SeqRef<'_>,
+    sink: &mut SeqMut<'_>,
+    bufs: InferBufs<'_>,
+    hs: &mut [f32],
+    cs: &mut [f32],
+) -> CoreResult<()> {
+    let (t_len, batch, h) = (ctx.seq_len, ctx.batch, ctx.hidden);
+    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
+    let (bgh, beh) = (batch * gh, batch * eh);
+    let InferBufs {
+        proj,
+        xin,
+        extra,
+        rec,
+        chunk,
+    } = bufs;
+    let rec = &mut rec[..bgh];
+    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
+        let chunk = chunk.min(t_len);
+        let chunks = t_len.div_ceil(chunk);
+        let w = src.width;
+        for k in 0..chunks {
+            let t0 = step_at(dir, chunks, k) * chunk;
+            let t1 = (t0 + chunk).min(t_len);
+            // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered into
+            // time-major rows first, so both layouts run the same GEMM.
+            let x: &[f32] = match src.shape.layout {
+                Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
+                Layout::BatchMajor => {
+                    for t in t0..t1 {
+                        for b in 0..batch {
+                            let r = ((t - t0) * batch + b) * w;
+                            xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
                         }
-                    };
-                    project(pool, x, (t1 - t0) * batch, p, proj)?;
-                    for k in 0..t1 - t0 {
-                        let t = t0 + step_at(dir, t1 - t0, k);
-                        let gates = &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh];
-                        step(t, gates, &mut *rec, &mut extra[..beh], &mut *hs, &mut *cs)?;
-                        emit(ctx, sink, t, dir, hs);
                     }
+                    &xin[..(t1 - t0) * batch * w]
                 }
+            };
+            project(pool, x, (t1 - t0) * batch, p, proj)?;
+            for k in 0..t1 - t0 {
+                let t = t0 + step_at(dir, t1 - t0, k);
+                let bufs = StepBufs {
+                    gates: &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh],
+                    rec: &mut *rec,
+                    extra: &mut extra[..beh],
+                    h: &mut *hs,
+                    c: &mut *cs,
+                };
+                step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
+                emit(ctx, sink, t, dir, hs);
             }
         }
         Ok(())
@@ -478,7 +632,7 @@ fn run_direction(
 
 /// Writes the state rows of step t into the layer output's columns of direction `dir`:
 /// `out[t, b, dir*H..(dir+1)*H] = h_t[b]`, or 0 on padded steps.
-fn emit(ctx: &Ctx<'_>, sink: &mut SeqMut<'_>, t: usize, dir: usize, hs: &[f32]) {
+pub(super) fn emit(ctx: &Ctx<'_>, sink: &mut SeqMut<'_>, t: usize, dir: usize, hs: &[f32]) {
     let h = ctx.hidden;
     for b in 0..ctx.batch {
         let dst = sink.at(t, b, dir * h, h);

@@ -24,7 +24,9 @@ mod advance;
 mod backward;
 mod cells;
 mod check;
+mod checkpoint;
 mod diagnostics;
+mod dropout;
 mod forward;
 mod grads;
 mod kind;
@@ -35,9 +37,12 @@ mod spec;
 mod stream;
 mod tape;
 
-pub use backward::{backward, backward_with_diagnostics, SeqGradInput, SeqGradOutput};
+pub use backward::{
+    backward, backward_recomputing, backward_with_diagnostics, SeqGradInput, SeqGradOutput,
+};
 pub use diagnostics::SeqGradDiagnostics;
-pub use forward::{forward_infer, forward_train, SeqInput, SeqOutput};
+pub use dropout::Dropout;
+pub use forward::{forward_infer, forward_train, forward_train_with, SeqInput, SeqOutput};
 pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;

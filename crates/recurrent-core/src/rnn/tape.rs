@@ -4,6 +4,7 @@
 
 use super::cells;
 use super::check;
+use super::dropout::Dropout;
 use super::seq::Layout;
 use super::spec::{product, StackSpec};
 use crate::error::{CoreError, CoreResult};
@@ -37,16 +38,26 @@ pub(crate) struct DirTape {
 
 /// Everything backward through time needs from a training forward, plus its scratch.
 ///
-/// Size in floats, with `R = T*B`, `E` the cell's kept `[H]` vectors per row (0 or 1) and
-/// `C` = 1 with a cell state, else 0:
+/// A full tape ([`Tape::new`]) records every step. Size in floats, with `R = T*B`, `E` the
+/// cell's kept `[H]` vectors per row (0 or 1) and `C` = 1 with a cell state, else 0:
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
 /// reset-before GRU ([`Tape::floats`] computes it). A tape built for (T, B) also serves any
 /// smaller sequence length and batch.
+///
+/// A checkpointed tape ([`Tape::checkpointed`], unidirectional stacks) keeps, per layer, only
+/// the state at the start of every segment of `k` steps, and one record of `k` steps that the
+/// layers share: backward recomputes each segment from its state, last segment first, and goes
+/// back through it (layer by layer, top first). With `K = k*B` and `S = ceil(T/k)` segments:
+/// `K*I + K*(G*H + E*H + H + C*H) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(G*H + H + C*H)` (plus
+/// `B*H` for the reset-before GRU; [`Tape::checkpointed_floats`]). Backward needs the forward's
+/// input `x` again (it is not copied), and about one more forward of compute.
 #[derive(Debug)]
 pub struct Tape {
     pub(crate) spec: StackSpec,
     pub(crate) max_seq_len: usize,
     pub(crate) max_batch: usize,
+    /// Steps per segment of a checkpointed tape; 0 for a full tape.
+    pub(crate) checkpoint_every: usize,
     /// Shape of the recorded forward.
     pub(crate) seq_len: usize,
     pub(crate) batch: usize,
@@ -54,14 +65,20 @@ pub struct Tape {
     pub(crate) lengths: Vec<u32>,
     pub(crate) has_lengths: bool,
     pub(crate) state: TapeState,
-    /// `[R, I]`: layer 0's input, time-major, padded steps zeroed (so non-finite padding
-    /// cannot reach the weight gradients). After backward: `dL/dx`, time-major.
+    /// Dropout of the recorded forward: backward applies the same masks to the gradients.
+    pub(crate) dropout: Dropout,
+    /// Full: `[R, I]`: layer 0's input, time-major, padded steps zeroed (so non-finite padding
+    /// cannot reach the weight gradients); after backward: `dL/dx`, time-major. Checkpointed:
+    /// `[K, I]`, the same for one segment at a time.
     pub(crate) x: Vec<f32>,
-    /// `L*D` records, index `l*D + d`.
+    /// Full: `L*D` records, index `l*D + d`. Checkpointed: one record of `k` steps.
     pub(crate) dirs: Vec<DirTape>,
-    /// `L-1` buffers `[R, D*H]`: layer l's output (layer l+1's input). Backward overwrites
-    /// layer l's with the gradient of that output once layer l+1 is done with it.
+    /// `L-1` buffers `[R, D*H]`: layer l's output (layer l+1's input, after dropout). Backward
+    /// overwrites layer l's with the gradient of that output once layer l+1 is done with it.
     pub(crate) outs: Vec<Vec<f32>>,
+    /// Checkpointed: `[L, S, B, H]` the states `h` (and `c`) at the start of each segment.
+    pub(crate) ck_h: Vec<f32>,
+    pub(crate) ck_c: Vec<f32>,
     /// `[B, G*H]` recurrent products of one step.
     pub(crate) rec: Vec<f32>,
     /// `[B, H]` gradients carried between steps (h, c) and the reset-before `d(r*h)`.
@@ -72,6 +89,11 @@ pub struct Tape {
 
 /// Sizes of one tape's parts, with overflow checks.
 struct TapeSizes {
+    /// Records per tape: `L*D` (full) or 1 (checkpointed).
+    records: usize,
+    /// Checkpointed: floats of the segment states, `L*S*B*H` each for h and c.
+    ck_h: usize,
+    ck_c: usize,
     x: usize,
     act: usize,
     extra: usize,
@@ -85,7 +107,15 @@ struct TapeSizes {
 }
 
 impl TapeSizes {
-    fn new(op: &'static str, spec: &StackSpec, seq_len: usize, batch: usize) -> CoreResult<Self> {
+    /// Sizes of a tape for (spec, seq_len, batch); `checkpoint_every` 0: full, else the steps
+    /// of a segment.
+    fn new(
+        op: &'static str,
+        spec: &StackSpec,
+        seq_len: usize,
+        batch: usize,
+        checkpoint_every: usize,
+    ) -> CoreResult<Self> {
         spec.validate()?;
         if seq_len == 0 {
             return Err(CoreError::new(op, "seq_len", "at least 1", "0"));
@@ -97,12 +127,23 @@ impl TapeSizes {
         let h = spec.hidden_size;
         let rows = product(op, "seq_len", &[seq_len, batch])?;
         let has_c = usize::from(info.has_c);
+        // Rows of the records and of the layer-0 input copy: all steps, or one segment.
+        let (recorded, records, segments) = if checkpoint_every == 0 {
+            (rows, spec.state_count(), 0)
+        } else {
+            let k = checkpoint_every.min(seq_len);
+            (k * batch, 1, seq_len.div_ceil(k))
+        };
+        let states = product(op, "seq_len", &[spec.num_layers, segments, batch, h])?;
         Ok(Self {
-            x: product(op, "seq_len", &[rows, spec.input_size])?,
-            act: product(op, "seq_len", &[rows, info.gates, h])?,
-            extra: product(op, "seq_len", &[rows, info.extra, h])?,
-            hidden: product(op, "seq_len", &[rows, h])?,
-            cprev: product(op, "seq_len", &[rows, has_c, h])?,
+            records,
+            ck_h: states,
+            ck_c: states * has_c,
+            x: product(op, "seq_len", &[recorded, spec.input_size])?,
+            act: product(op, "seq_len", &[recorded, info.gates, h])?,
+            extra: product(op, "seq_len", &[recorded, info.extra, h])?,
+            hidden: product(op, "seq_len", &[recorded, h])?,
+            cprev: product(op, "seq_len", &[recorded, has_c, h])?,
             out: product(op, "seq_len", &[rows, spec.output_size()])?,
             rec: product(op, "batch", &[batch, info.gates, h])?,
             row: product(op, "batch", &[batch, h])?,
@@ -120,9 +161,9 @@ impl TapeSizes {
         let per_dir = [self.act, self.extra, self.hidden, self.cprev]
             .iter()
             .try_fold(0usize, |a, &v| a.checked_add(v));
-        let dirs = per_dir.and_then(|p| p.checked_mul(spec.state_count()));
+        let dirs = per_dir.and_then(|p| p.checked_mul(self.records));
         let outs = self.out.checked_mul(spec.num_layers - 1);
-        let scratch = [self.rec, self.row, self.dc, self.drh]
+        let scratch = [self.rec, self.row, self.dc, self.drh, self.ck_h, self.ck_c]
             .iter()
             .try_fold(0usize, |a, &v| a.checked_add(v));
         [Some(self.x), dirs, outs, scratch]
@@ -134,14 +175,37 @@ impl TapeSizes {
 }
 
 impl Tape {
-    /// A tape for forwards of up to `max_seq_len` steps and `max_batch` sequences.
+    /// A full tape for forwards of up to `max_seq_len` steps and `max_batch` sequences.
     pub fn new(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<Self> {
-        const OP: &str = "Tape::new";
-        let s = TapeSizes::new(OP, spec, max_seq_len, max_batch)?;
-        s.total(OP, spec)?;
-        let z = |n: usize| mem::zeros::<f32>(OP, "tape", n);
-        let mut dirs = mem::with_capacity(OP, "tape", spec.state_count())?;
-        for _ in 0..spec.state_count() {
+        Self::make("Tape::new", spec, max_seq_len, max_batch, 0)
+    }
+
+    /// A checkpointed tape (see [`Tape`]): segments of `checkpoint_every` steps, for
+    /// unidirectional stacks. Backward needs the forward's input again
+    /// ([`super::SeqGradInput::x`]).
+    pub fn checkpointed(
+        spec: &StackSpec,
+        max_seq_len: usize,
+        max_batch: usize,
+        checkpoint_every: usize,
+    ) -> CoreResult<Self> {
+        const OP: &str = "Tape::checkpointed";
+        check_checkpointable(OP, spec, checkpoint_every)?;
+        Self::make(OP, spec, max_seq_len, max_batch, checkpoint_every)
+    }
+
+    fn make(
+        op: &'static str,
+        spec: &StackSpec,
+        max_seq_len: usize,
+        max_batch: usize,
+        checkpoint_every: usize,
+    ) -> CoreResult<Self> {
+        let s = TapeSizes::new(op, spec, max_seq_len, max_batch, checkpoint_every)?;
+        s.total(op, spec)?;
+        let z = |n: usize| mem::zeros::<f32>(op, "tape", n);
+        let mut dirs = mem::with_capacity(op, "tape", s.records)?;
+        for _ in 0..s.records {
             dirs.push(DirTape {
                 act: z(s.act)?,
                 extra: z(s.extra)?,
@@ -149,7 +213,7 @@ impl Tape {
                 cprev: z(s.cprev)?,
             });
         }
-        let mut outs = mem::with_capacity(OP, "tape", spec.num_layers - 1)?;
+        let mut outs = mem::with_capacity(op, "tape", spec.num_layers - 1)?;
         for _ in 1..spec.num_layers {
             outs.push(z(s.out)?);
         }
@@ -157,15 +221,19 @@ impl Tape {
             spec: *spec,
             max_seq_len,
             max_batch,
+            checkpoint_every,
             seq_len: 0,
             batch: 0,
             layout: Layout::TimeMajor,
-            lengths: mem::zeros(OP, "tape", max_batch)?,
+            lengths: mem::zeros(op, "tape", max_batch)?,
             has_lengths: false,
             state: TapeState::Empty,
+            dropout: Dropout::NONE,
             x: z(s.x)?,
             dirs,
             outs,
+            ck_h: z(s.ck_h)?,
+            ck_c: z(s.ck_c)?,
             rec: z(s.rec)?,
             dh: z(s.row)?,
             dc: z(s.dc)?,
@@ -173,10 +241,39 @@ impl Tape {
         })
     }
 
-    /// Number of `f32` a tape for (spec, max_seq_len, max_batch) holds, for budgeting.
+    /// Number of `f32` a full tape for (spec, max_seq_len, max_batch) holds, for budgeting.
     pub fn floats(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<usize> {
         const OP: &str = "Tape::floats";
-        TapeSizes::new(OP, spec, max_seq_len, max_batch)?.total(OP, spec)
+        TapeSizes::new(OP, spec, max_seq_len, max_batch, 0)?.total(OP, spec)
+    }
+
+    /// Number of `f32` a checkpointed tape for (spec, max_seq_len, max_batch, k) holds.
+    pub fn checkpointed_floats(
+        spec: &StackSpec,
+        max_seq_len: usize,
+        max_batch: usize,
+        checkpoint_every: usize,
+    ) -> CoreResult<usize> {
+        const OP: &str = "Tape::checkpointed_floats";
+        check_checkpointable(OP, spec, checkpoint_every)?;
+        TapeSizes::new(OP, spec, max_seq_len, max_batch, checkpoint_every)?.total(OP, spec)
+    }
+
+    /// Number of `f32` this tape holds.
+    pub fn len_floats(&self) -> usize {
+        let dirs: usize = self
+            .dirs
+            .iter()
+            .map(|d| d.act.len() + d.extra.len() + d.hprev.len() + d.cprev.len())
+            .sum();
+        let outs: usize = self.outs.iter().map(Vec::len).sum();
+        let scratch = self.rec.len() + self.dh.len() + self.dc.len() + self.drh.len();
+        self.x.len() + dirs + outs + self.ck_h.len() + self.ck_c.len() + scratch
+    }
+
+    /// Steps per segment of a checkpointed tape; 0 for a full tape.
+    pub fn checkpoint_every(&self) -> usize {
+        self.checkpoint_every
     }
 
     /// The stack this tape records.
@@ -247,7 +344,7 @@ impl InferScratch {
     /// Scratch for inference forwards of up to `max_seq_len` steps and `max_batch` sequences.
     pub fn new(spec: &StackSpec, max_seq_len: usize, max_batch: usize) -> CoreResult<Self> {
         const OP: &str = "InferScratch::new";
-        let s = TapeSizes::new(OP, spec, max_seq_len, max_batch)?;
+        let s = TapeSizes::new(OP, spec, max_seq_len, max_batch, 0)?;
         let info = cells::info(spec.kind);
         let h = spec.hidden_size;
         let chunk = CHUNK_ROWS.div_ceil(max_batch).min(max_seq_len);
@@ -304,6 +401,24 @@ impl InferScratch {
     }
 }
 
+/// Fails unless `checkpoint_every` is at least 1 and the stack is unidirectional (a reverse
+/// direction starts from the end, so it cannot be recomputed segment by segment from the
+/// front).
+fn check_checkpointable(op: &'static str, spec: &StackSpec, k: usize) -> CoreResult<()> {
+    if k == 0 {
+        return Err(CoreError::new(op, "checkpoint_every", "at least 1", "0"));
+    }
+    if spec.bidirectional {
+        return Err(CoreError::new(
+            op,
+            "spec",
+            "a unidirectional stack (checkpointing recomputes segments front to back)",
+            "a bidirectional one",
+        ));
+    }
+    Ok(())
+}
+
 /// Fails unless a buffer made for (`made_for`, `max_seq_len`, `max_batch`) can serve a call of
 /// `spec` over `seq_len` steps of `batch` sequences; `what` names the buffer.
 fn check_sized_for(
@@ -334,13 +449,7 @@ mod tests {
     use crate::rnn::CellKind;
 
     fn allocated(t: &Tape) -> usize {
-        let dirs: usize = t
-            .dirs
-            .iter()
-            .map(|d| d.act.len() + d.extra.len() + d.hprev.len() + d.cprev.len())
-            .sum();
-        let outs: usize = t.outs.iter().map(Vec::len).sum();
-        t.x.len() + dirs + outs + t.rec.len() + t.dh.len() + t.dc.len() + t.drh.len()
+        t.len_floats()
     }
 
     #[test]
@@ -360,5 +469,35 @@ mod tests {
             let tape = Tape::new(&spec, 3, 2).expect("tape");
             assert_eq!(Tape::floats(&spec, 3, 2), Ok(allocated(&tape)), "{kind:?}");
         }
+    }
+
+    #[test]
+    fn checkpointed_floats_is_the_documented_formula_and_what_is_allocated() {
+        let spec = StackSpec {
+            kind: CellKind::Lstm,
+            input_size: 4,
+            hidden_size: 5,
+            num_layers: 2,
+            bidirectional: false,
+        };
+        // T = 7, B = 2, k = 3: K = 6, S = 3, R = 14.
+        // K*I + K*(GH + EH + H + CH) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(GH + H + CH)
+        let formula = 6 * 4 + 6 * (20 + 5 + 5 + 5) + 14 * 5 + 2 * 3 * 2 * 5 * 2 + 2 * (20 + 5 + 5);
+        assert_eq!(Tape::checkpointed_floats(&spec, 7, 2, 3), Ok(formula));
+        for kind in CellKind::ALL {
+            let spec = StackSpec { kind, ..spec };
+            let tape = Tape::checkpointed(&spec, 7, 2, 3).expect("tape");
+            assert_eq!(
+                Tape::checkpointed_floats(&spec, 7, 2, 3),
+                Ok(allocated(&tape)),
+                "{kind:?}"
+            );
+        }
+        let bi = StackSpec {
+            bidirectional: true,
+            ..spec
+        };
+        assert!(Tape::checkpointed(&bi, 7, 2, 3).is_err());
+        assert!(Tape::checkpointed(&spec, 7, 2, 0).is_err());
     }
 }

@@ -52,6 +52,23 @@ pub fn dropout_forward(
     Ok(())
 }
 
+/// [`dropout_forward`] in place and without a mask buffer: `xs[i] = xs[i] / (1 - p)` where
+/// element `i` is kept, 0 where it is dropped, with the very mask [`dropout_forward`] draws for
+/// `(seed, i)` and the very arithmetic (so the same bits). Applied to an upstream gradient with
+/// the same `p` and `seed` it is the backward pass: the mask is a function of `(seed, i)`.
+///
+/// Errors (nothing written) unless `p` is in `[0, 1]`.
+pub fn dropout_in_place(xs: &mut [f32], p: f64, seed: u64) -> CoreResult<()> {
+    const OP: &str = "train::dropout_in_place";
+    check::scalar_in(OP, "p", p, 0.0, 1.0, false)?;
+    let (thr, s) = (threshold(p), keep_scale(p));
+    for (i, x) in xs.iter_mut().enumerate() {
+        let keep = counter_hash(seed, i as u64) >> 32 >= thr;
+        *x = if keep { *x * s } else { 0.0 };
+    }
+    Ok(())
+}
+
 /// `dx[i] = dout[i] * mask[i] / (1 - p)` with the mask and `p` of the forward pass (`dx` is
 /// overwritten; dropped elements get exactly 0).
 ///

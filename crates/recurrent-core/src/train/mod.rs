@@ -38,7 +38,7 @@ mod softmax_xent;
 mod tiles;
 
 pub use dense::{dense_backward, dense_forward, DenseGrads};
-pub use dropout::{dropout_backward, dropout_forward};
+pub use dropout::{dropout_backward, dropout_forward, dropout_in_place};
 pub use embedding::{
     embedding_backward, embedding_forward, onehot_project, onehot_project_backward,
 };
