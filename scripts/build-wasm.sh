@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Builds the two wasm modules from the same sources and generates their wasm-bindgen glue:
+# Builds the wasm modules from the same sources and generates their wasm-bindgen glue:
 #   packages/recurrent/wasm/simd/      SIMD128, single thread, plain memory: runs anywhere
 #   packages/recurrent/wasm/threads/   SIMD128 + atomics + shared memory: worker pool
+# and, for the tests, the same two with the exports only tests call (cargo feature
+# `test-exports`, crates/recurrent-wasm/src/test_exports.rs):
+#   packages/recurrent/wasm/simd-test/, packages/recurrent/wasm/threads-test/
+# The package ships only simd/ and threads/; in a checkout the loader picks the test builds
+# when they are there (RECURRENT_WASM_VARIANT=release|test overrides). A test build shares its
+# release build's target directory, so it costs a rebuild of recurrent-wasm and the link only.
 # cargo and wasm-bindgen are called directly rather than through wasm-pack: wasm-pack looks
 # for a prebuilt wasm32 std in the sysroot (there is none here; std is built from source with
 # -Zbuild-std) and would try to download one.
@@ -14,18 +20,21 @@ OUT="$ROOT/packages/recurrent/wasm"
 # 4 GiB: the most wasm32 can address; memory grows on demand, this is only the ceiling.
 MAX_MEMORY=4294967296
 
+# The cell kind table for TypeScript, generated from the Rust table (kind.rs).
+log "cell kinds -> packages/recurrent/src/core/cell-kinds.generated.ts"
+(cd "$ROOT" && RECURRENT_UPDATE_GENERATED=1 "$(native_cargo)" test --quiet -p recurrent-core --test cell_kinds_ts >/dev/null)
+
 build_one() {
-  local name="$1" features="$2" extra="$3"
-  local target_dir="$ROOT/target/wasm-$name"
+  local name="$1" features="$2" extra="$3" cargo_features="${4:-}" target="${5:-$1}"
+  local target_dir="$ROOT/target/wasm-$target"
   local wasm="$target_dir/wasm32-unknown-unknown/release/recurrent_wasm.wasm"
   log "cargo build ($name: $features)"
   (cd "$ROOT" && PATH="$(dirname "$WASM_RUSTC"):$PATH" RUSTC="$WASM_RUSTC" RUSTC_BOOTSTRAP=1 \
     RUSTFLAGS="-C target-feature=$features $extra" \
     "$WASM_CARGO" build --quiet --release --target wasm32-unknown-unknown \
-      -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p recurrent-wasm)
-  if [ -f "$OUT/$name/recurrent_wasm_bg.wasm" ] && [ "$OUT/$name/recurrent_wasm_bg.wasm" -nt "$wasm" ]; then
-    return
-  fi
+      -Zbuild-std=std,panic_abort --target-dir "$target_dir" -p recurrent-wasm ${cargo_features:+--features "$cargo_features"})
+  # Always run: a test build and its release build leave their module at the same path, so
+  # the artifact's age says nothing about which build it is.
   log "wasm-bindgen ($name)"
   mkdir -p "$OUT/$name"
   "$WASM_BINDGEN" --target web --out-dir "$OUT/$name" "$wasm"
@@ -37,6 +46,7 @@ build_one() {
 }
 
 build_one simd "+simd128" ""
+build_one simd-test "+simd128" "" test-exports simd
 # The linker only makes memory shared and imported, and exports the TLS hooks wasm-bindgen's
 # thread support calls per thread, when asked to.
 THREAD_LINK="-C link-arg=--shared-memory -C link-arg=--import-memory -C link-arg=--max-memory=$MAX_MEMORY"
@@ -44,6 +54,7 @@ for sym in __wasm_init_tls __tls_size __tls_align __tls_base; do
   THREAD_LINK="$THREAD_LINK -C link-arg=--export=$sym"
 done
 build_one threads "+simd128,+atomics,+bulk-memory,+mutable-globals" "$THREAD_LINK"
-for name in simd threads; do
+build_one threads-test "+simd128,+atomics,+bulk-memory,+mutable-globals" "$THREAD_LINK" test-exports threads
+for name in simd threads simd-test threads-test; do
   log "$name: $(stat -c %s "$OUT/$name/recurrent_wasm_bg.wasm") bytes"
 done

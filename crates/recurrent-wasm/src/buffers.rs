@@ -58,18 +58,6 @@ pub fn buffer_ptr(handle: Handle) -> Result<u32, JsError> {
     BUFFERS.with_borrow(|r| r.get(handle).map(|b| b.as_ptr() as usize as u32))
 }
 
-/// Length of a buffer in elements.
-#[wasm_bindgen]
-pub fn buffer_len(handle: Handle) -> Result<u32, JsError> {
-    BUFFERS.with_borrow(|r| r.get(handle).map(|b| b.len() as u32))
-}
-
-/// Number of live buffers (for leak checks).
-#[wasm_bindgen]
-pub fn buffer_live_count() -> u32 {
-    BUFFERS.with_borrow(|r| r.live() as u32)
-}
-
 /// Runs `f` with a buffer taken out of the registry, so it can be borrowed mutably while
 /// other buffers are borrowed shared; it is put back afterwards whatever `f` returns.
 pub fn with_taken<R>(

@@ -7,9 +7,3 @@ use wasm_bindgen::prelude::*;
 pub fn build_simd() -> bool {
     cfg!(target_feature = "simd128")
 }
-
-/// `true` for the threaded build (shared memory, atomics, worker pool).
-#[wasm_bindgen]
-pub fn build_threads() -> bool {
-    cfg!(target_feature = "atomics")
-}

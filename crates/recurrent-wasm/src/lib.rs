@@ -13,10 +13,13 @@ mod buffers;
 mod build_info;
 mod gemm;
 mod js_input;
+mod params;
 mod registry;
 mod rnn;
 mod setup;
 mod taken;
+#[cfg(feature = "test-exports")]
+mod test_exports;
 mod threads;
 mod train;
 mod views;

@@ -162,7 +162,8 @@ impl<T> Registry<T> {
         Ok(value)
     }
 
-    /// Number of live objects.
+    /// Number of live objects (leak checks: tests and the test builds only).
+    #[cfg(any(test, feature = "test-exports"))]
     pub fn live(&self) -> usize {
         self.slots.len() - self.free.len() - self.retired
     }

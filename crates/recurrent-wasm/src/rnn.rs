@@ -4,8 +4,8 @@
 use std::cell::RefCell;
 
 use recurrent_core::rnn::{
-    self, CellKind, InferScratch, Layout, ParamLayout, SeqGradDiagnostics, SeqGradInput,
-    SeqGradOutput, SeqInput, SeqOutput, StackSpec, StepScratch, Tape,
+    self, CellKind, Dropout, InferScratch, KindIds, Layout, ParamLayout, SeqGradDiagnostics,
+    SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec, StepScratch, Tape,
 };
 use wasm_bindgen::prelude::*;
 
@@ -31,6 +31,10 @@ pub struct Stack {
     recorded: (usize, usize),
     /// What BPTT needs, recorded by a training forward; regrown only when a bigger T x B comes.
     tape: Option<Tape>,
+    /// The checkpointed tape of `rnn_train_forward` with `checkpoint_every`, kept beside the
+    /// full one (a run whose batches are sometimes shorter than a segment uses both) and
+    /// regrown the same way. A training forward into one tape forgets the other's record.
+    ck_tape: Option<Tape>,
     infer: Option<InferScratch>,
     step: Option<StepScratch>,
 }
@@ -69,7 +73,7 @@ pub fn rnn_create(
         .ok_or_else(|| {
             abi_error(
                 Kind::InvalidArgument,
-                format_args!("rnn_create: argument `kind` expected one of {KindNames}"),
+                format_args!("rnn_create: argument `kind` expected one of {KindIds}"),
             )
         })?;
     let spec = StackSpec {
@@ -99,6 +103,7 @@ pub fn rnn_create(
             len,
             recorded: (0, 0),
             tape: None,
+            ck_tape: None,
             infer: None,
             step: None,
         })
@@ -109,21 +114,6 @@ pub fn rnn_create(
         let _ = crate::buffers::buffer_free(grads);
     }
     inserted
-}
-
-/// The cell kind names, comma-separated.
-struct KindNames;
-
-impl std::fmt::Display for KindNames {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        for (i, k) in CellKind::ALL.into_iter().enumerate() {
-            if i > 0 {
-                f.write_str(", ")?;
-            }
-            f.write_str(k.name())?;
-        }
-        Ok(())
-    }
 }
 
 fn len_u32(len: usize) -> Result<u32, JsError> {
@@ -204,14 +194,12 @@ impl std::fmt::Display for ParamTableJson<'_> {
     }
 }
 
-/// Floats held by the stack's training tape now (for memory reports).
+/// Floats held by the stack's training tapes now (for memory reports).
 #[wasm_bindgen]
 pub fn rnn_tape_floats(handle: Handle) -> Result<f64, JsError> {
-    with_stack(handle, |s| match &s.tape {
-        Some(tape) => Tape::floats(&s.spec, tape.max_seq_len(), tape.max_batch())
-            .map(|n| n as f64)
-            .map_err(from_core),
-        None => Ok(0.0),
+    with_stack(handle, |s| {
+        let floats = |t: &Option<Tape>| t.as_ref().map_or(0, Tape::len_floats);
+        Ok((floats(&s.tape) + floats(&s.ck_tape)) as f64)
     })
 }
 
@@ -272,7 +260,10 @@ pub fn rnn_forward(
             let params = prefix(reg, s.params, s.len, OP, "params")?;
             let pool = recurrent_core::default_pool();
             if train {
-                let tape = fitting_tape(&mut s.tape, &s.spec, t, b)?;
+                if let Some(other) = s.ck_tape.as_mut() {
+                    other.forget();
+                }
+                let tape = fitting_tape(&mut s.tape, &s.spec, t, b, 0)?;
                 rnn::forward_train(pool, &s.spec, params, &input, output, tape)
                     .map_err(from_core)?;
                 s.recorded = (t, b);
@@ -312,20 +303,28 @@ impl Sizes {
     }
 }
 
-/// The stack's tape, regrown when this T x B does not fit (validated before allocating).
+/// The stack's tape, regrown when this T x B does not fit (validated before allocating);
+/// `checkpoint_every` 0: a full tape, else a checkpointed one with segments of that many steps.
 fn fitting_tape<'a>(
     slot: &'a mut Option<Tape>,
     spec: &StackSpec,
     t: usize,
     b: usize,
+    checkpoint_every: usize,
 ) -> Result<&'a mut Tape, JsError> {
-    let fits = slot
-        .as_ref()
-        .is_some_and(|tape| tape.max_seq_len() >= t && tape.max_batch() >= b);
+    let fits = slot.as_ref().is_some_and(|tape| {
+        tape.max_seq_len() >= t
+            && tape.max_batch() >= b
+            && tape.checkpoint_every() == checkpoint_every
+    });
     if !fits {
         // Drop the old tape first so its memory can be reused for the new one.
         *slot = None;
-        *slot = Some(Tape::new(spec, t, b).map_err(from_core)?);
+        let tape = match checkpoint_every {
+            0 => Tape::new(spec, t, b),
+            k => Tape::checkpointed(spec, t, b, k),
+        };
+        *slot = Some(tape.map_err(from_core)?);
     }
     slot.as_mut()
         .ok_or_else(|| abi_error(Kind::OutOfMemory, format_args!("tape")))
@@ -365,16 +364,33 @@ pub fn rnn_backward(
     gc0: Handle,
     step_norms: Handle,
 ) -> Result<(), JsError> {
-    const OP: &str = "rnn_backward";
+    backward_any(
+        "rnn_backward",
+        handle,
+        0.0,
+        [gy, ghn, gcn],
+        [gx, gh0, gc0, step_norms],
+    )
+}
+
+/// BPTT over whichever tape the last training forward recorded into; `x` (0: none) is the
+/// forward's input, which a checkpointed tape needs.
+fn backward_any(
+    op: &'static str,
+    handle: Handle,
+    x: Handle,
+    [gy, ghn, gcn]: [Handle; 3],
+    [gx, gh0, gc0, step_norms]: [Handle; 4],
+) -> Result<(), JsError> {
     ensure_distinct(
-        OP,
+        op,
         &[
             ("gx", gx),
             ("gh0", gh0),
             ("gc0", gc0),
             ("step_norms", step_norms),
         ],
-        &[("gy", gy), ("ghn", ghn), ("gcn", gcn)],
+        &[("gy", gy), ("ghn", ghn), ("gcn", gcn), ("x", x)],
     )?;
     let mut gx = Taken::take_opt(gx)?;
     let mut gh0 = Taken::take_opt(gh0)?;
@@ -382,44 +398,156 @@ pub fn rnn_backward(
     let mut norms = Taken::take_opt(step_norms)?;
     with_stack(handle, |s| {
         let (t, b) = s.recorded;
-        let sizes = Sizes::of(&s.spec, t, b, OP)?;
+        let sizes = Sizes::of(&s.spec, t, b, op)?;
         let norms_len = s.spec.state_count() * t;
         let mut grads = Taken::take(s.grads)?;
-        let tape = s.tape.as_mut().ok_or_else(|| {
-            abi_error(
-                Kind::InvalidArgument,
-                format_args!(
-                    "rnn_backward: no training forward was recorded (call forward with train first)"
-                ),
-            )
-        })?;
+        // The recorded tape: the checkpointed one if it holds the last forward.
+        let tape = match (s.ck_tape.as_mut(), s.tape.as_mut()) {
+            (Some(ck), _) if ck.is_recorded() => ck,
+            (_, Some(full)) => full,
+            (Some(ck), None) => ck,
+            (None, None) => {
+                return Err(abi_error(
+                    Kind::InvalidArgument,
+                    format_args!(
+                        "{op}: no training forward was recorded (call forward with train first)"
+                    ),
+                ))
+            }
+        };
         with_buffers(|reg| {
             let input = SeqGradInput {
-                gy: prefix(reg, gy, sizes.y, OP, "gy")?,
-                ghn: prefix_opt(reg, ghn, sizes.states, OP, "ghn")?,
-                gcn: prefix_opt(reg, gcn, sizes.states, OP, "gcn")?,
+                gy: prefix(reg, gy, sizes.y, op, "gy")?,
+                ghn: prefix_opt(reg, ghn, sizes.states, op, "ghn")?,
+                gcn: prefix_opt(reg, gcn, sizes.states, op, "gcn")?,
             };
             let output = SeqGradOutput {
-                params: prefix_mut(&mut grads, s.len, OP, "grads")?,
-                x: prefix_mut_opt(&mut gx, sizes.x, OP, "gx")?,
-                h0: prefix_mut_opt(&mut gh0, sizes.states, OP, "gh0")?,
-                c0: prefix_mut_opt(&mut gc0, sizes.states, OP, "gc0")?,
+                params: prefix_mut(&mut grads, s.len, op, "grads")?,
+                x: prefix_mut_opt(&mut gx, sizes.x, op, "gx")?,
+                h0: prefix_mut_opt(&mut gh0, sizes.states, op, "gh0")?,
+                c0: prefix_mut_opt(&mut gc0, sizes.states, op, "gc0")?,
             };
             let diagnostics = SeqGradDiagnostics {
-                step_norms: prefix_mut_opt(&mut norms, norms_len, OP, "step_norms")?,
+                step_norms: prefix_mut_opt(&mut norms, norms_len, op, "step_norms")?,
             };
-            rnn::backward_with_diagnostics(
-                recurrent_core::default_pool(),
-                &s.spec,
-                prefix(reg, s.params, s.len, OP, "params")?,
-                tape,
-                &input,
-                output,
-                diagnostics,
-            )
+            let pool = recurrent_core::default_pool();
+            let params = prefix(reg, s.params, s.len, op, "params")?;
+            match prefix_opt(reg, x, sizes.x, op, "x")? {
+                Some(x) => rnn::backward_recomputing(
+                    pool,
+                    &s.spec,
+                    params,
+                    tape,
+                    x,
+                    &input,
+                    output,
+                    diagnostics,
+                ),
+                None => rnn::backward_with_diagnostics(
+                    pool,
+                    &s.spec,
+                    params,
+                    tape,
+                    &input,
+                    output,
+                    diagnostics,
+                ),
+            }
             .map_err(from_core)
         })
     })
+}
+
+/// Training forward over a time-major sequence (`x [T,B,I]` into `y [T,B,D*H]`, `h_n`, `c_n`),
+/// with what `rnn_forward` cannot do: `dropout` (probability in [0, 1)) between the layers,
+/// masks drawn from `seed` (layer l's from the stream `(seed << 32) | l`), and, with
+/// `checkpoint_every` > 0 (unidirectional stacks), a checkpointed tape that keeps the states
+/// every that many steps and recomputes the rest in `rnn_train_backward`, which then needs
+/// this `x` again. `h0`, `c0`: 0 for zeros; `lengths`: a `Uint32Array`, empty for all T.
+#[wasm_bindgen]
+pub fn rnn_train_forward(
+    handle: Handle,
+    seq_len: u32,
+    batch: u32,
+    x: Handle,
+    lengths: JsValue,
+    h0: Handle,
+    c0: Handle,
+    y: Handle,
+    h_n: Handle,
+    c_n: Handle,
+    dropout: f64,
+    seed: u32,
+    checkpoint_every: u32,
+) -> Result<(), JsError> {
+    const OP: &str = "rnn_train_forward";
+    let lengths = u32s(OP, "lengths", &lengths)?;
+    ensure_distinct(
+        OP,
+        &[("y", y), ("h_n", h_n), ("c_n", c_n)],
+        &[("x", x), ("h0", h0), ("c0", c0)],
+    )?;
+    let (t, b, k) = (seq_len as usize, batch as usize, checkpoint_every as usize);
+    let mut y = Taken::take(y)?;
+    let mut h_n = Taken::take(h_n)?;
+    let mut c_n = Taken::take_opt(c_n)?;
+    with_stack(handle, |s| {
+        let sizes = Sizes::of(&s.spec, t, b, OP)?;
+        let dropout = Dropout { p: dropout, seed };
+        with_buffers(|reg| {
+            let input = SeqInput {
+                layout: Layout::TimeMajor,
+                seq_len: t,
+                batch: b,
+                x: prefix(reg, x, sizes.x, OP, "x")?,
+                lengths: (!lengths.is_empty()).then_some(&lengths[..]),
+                h0: prefix_opt(reg, h0, sizes.states, OP, "h0")?,
+                c0: prefix_opt(reg, c0, sizes.states, OP, "c0")?,
+            };
+            let output = SeqOutput {
+                y: prefix_mut(&mut y, sizes.y, OP, "y")?,
+                h_n: prefix_mut(&mut h_n, sizes.states, OP, "h_n")?,
+                c_n: prefix_mut_opt(&mut c_n, sizes.states, OP, "c_n")?,
+            };
+            let params = prefix(reg, s.params, s.len, OP, "params")?;
+            let (slot, other) = match k {
+                0 => (&mut s.tape, &mut s.ck_tape),
+                _ => (&mut s.ck_tape, &mut s.tape),
+            };
+            if let Some(other) = other.as_mut() {
+                other.forget();
+            }
+            let tape = fitting_tape(slot, &s.spec, t, b, k)?;
+            let pool = recurrent_core::default_pool();
+            rnn::forward_train_with(pool, &s.spec, params, &input, output, tape, dropout)
+                .map_err(from_core)?;
+            s.recorded = (t, b);
+            Ok(())
+        })
+    })
+}
+
+/// BPTT over the last `rnn_train_forward` (or training `rnn_forward`): as `rnn_backward`, and
+/// with `x`, the forward's input, which a checkpointed tape recomputes from (0 otherwise).
+#[wasm_bindgen]
+pub fn rnn_train_backward(
+    handle: Handle,
+    x: Handle,
+    gy: Handle,
+    ghn: Handle,
+    gcn: Handle,
+    gx: Handle,
+    gh0: Handle,
+    gc0: Handle,
+    step_norms: Handle,
+) -> Result<(), JsError> {
+    backward_any(
+        "rnn_train_backward",
+        handle,
+        x,
+        [gy, ghn, gcn],
+        [gx, gh0, gc0, step_norms],
+    )
 }
 
 /// One streaming step of a unidirectional stack for `batch` sequences: reads `x [B, I]`,

@@ -18,7 +18,9 @@ use crate::abi_error::MAX_MEMORY_BYTES;
 pub fn engine_prepare() {
     crate::buffers::BUFFERS.with(|_| ());
     crate::rnn::prepare_thread();
-    crate::train::prepare_thread();
+    crate::params::prepare_thread();
+    #[cfg(feature = "test-exports")]
+    crate::test_exports::prepare_thread();
     recurrent_core::gemm::prepare_thread();
     drop(JsValue::from_str(""));
 }

@@ -291,6 +291,12 @@ impl Tape {
         self.max_batch
     }
 
+    /// Drops the recorded forward, if any: a backward without a new forward is then an error.
+    /// (For callers that keep several tapes of one stack and record into one of them.)
+    pub fn forget(&mut self) {
+        self.state = TapeState::Empty;
+    }
+
     /// Whether a forward is recorded and backward has not consumed it yet.
     pub fn is_recorded(&self) -> bool {
         self.state == TapeState::Recorded

@@ -33,6 +33,8 @@ mod grad;
 mod mse;
 mod norm;
 mod optim;
+mod optim_groups;
+mod optim_rules;
 mod rng;
 mod softmax_xent;
 mod tiles;
@@ -46,6 +48,7 @@ pub use grad::GradWrite;
 pub use mse::mse;
 pub use norm::{all_finite, clip_coefficient, global_norm, scale, sum_squares};
 pub use optim::{adam, adamw, sgd, sgd_momentum};
+pub use optim_groups::{step_groups, OptimGroup, StepOutcome, Update};
 pub use rng::{counter_hash, counter_uniform, derive_seed};
 pub use softmax_xent::{
     dense_logits, dense_softmax_xent, softmax_xent, softmax_xent_loss, Reduction, XentOptions,

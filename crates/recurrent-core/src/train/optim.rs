@@ -19,27 +19,42 @@
 //!   with dampening), as are non-finite ones, `step = 0`, and state or gradient buffers whose
 //!   length differs from `params`. Nothing is written on error.
 //! * the gradients are not checked for NaN: check [`all_finite`](super::all_finite) (or the
-//!   global norm) first if steps with overflowed gradients must be skipped.
+//!   global norm) first if steps with overflowed gradients must be skipped; or step with
+//!   [`step_groups`], which updates nothing when any new value would not be finite.
+//!
+//! Each rule is one element function ([`Rule::next`]), so the single-buffer steps and the
+//! guarded multi-group step ([`step_groups`]) perform the same arithmetic.
 
 use super::check;
+use super::optim_rules::{write, Adam, AdamConsts, Momentum, Sgd};
 use crate::error::{CoreError, CoreResult};
 
 const INF: f64 = f64::INFINITY;
 
 /// Checks a learning rate (finite, `>= 0`) and a weight decay (finite, `>= 0`).
-fn check_lr_wd(op: &'static str, lr: f64, weight_decay: f64, grad_scale: f32) -> CoreResult<()> {
+pub(super) fn check_lr_wd(
+    op: &'static str,
+    lr: f64,
+    weight_decay: f64,
+    grad_scale: f32,
+) -> CoreResult<()> {
     check::scalar_in(op, "lr", lr, 0.0, INF, true)?;
     check::scalar_in(op, "weight_decay", weight_decay, 0.0, INF, true)?;
     check::finite(op, "grad_scale", f64::from(grad_scale))
 }
 
 /// Checks that a gradient or state buffer has as many elements as `params`.
-fn check_same(op: &'static str, arg: &'static str, len: usize, params: usize) -> CoreResult<()> {
+pub(super) fn check_same(
+    op: &'static str,
+    arg: &'static str,
+    len: usize,
+    params: usize,
+) -> CoreResult<()> {
     check::exact(op, arg, len, params)
 }
 
 /// Fails unless `step >= 1`.
-fn check_step(op: &'static str, step: u64) -> CoreResult<()> {
+pub(super) fn check_step(op: &'static str, step: u64) -> CoreResult<()> {
     if step == 0 {
         return Err(CoreError::new(
             op,
@@ -68,14 +83,12 @@ pub fn sgd(
     const OP: &str = "train::sgd";
     check_same(OP, "grads", grads.len(), params.len())?;
     check_lr_wd(OP, lr, weight_decay, grad_scale)?;
-    let (neg_lr, wd) = (-lr as f32, weight_decay as f32);
-    for (p, &g) in params.iter_mut().zip(grads) {
-        let mut g = g * grad_scale;
-        if weight_decay != 0.0 {
-            g += wd * *p;
-        }
-        *p += neg_lr * g;
-    }
+    write(
+        &Sgd::new(lr, weight_decay, grad_scale),
+        params,
+        grads,
+        [&mut [], &mut []],
+    );
     Ok(())
 }
 
@@ -108,55 +121,31 @@ pub fn sgd_momentum(
     const OP: &str = "train::sgd_momentum";
     check_same(OP, "grads", grads.len(), params.len())?;
     check_same(OP, "velocity", velocity.len(), params.len())?;
-    check_step(OP, step)?;
-    check_lr_wd(OP, lr, weight_decay, grad_scale)?;
-    check::scalar_in(OP, "momentum", momentum, 0.0, INF, true)?;
-    check::finite(OP, "dampening", dampening)?;
-    if nesterov && (momentum <= 0.0 || dampening != 0.0) {
-        return Err(CoreError::new(
-            OP,
-            "nesterov",
-            "momentum > 0 and dampening = 0 (Nesterov momentum)",
-            format_args!("momentum {momentum}, dampening {dampening}"),
-        ));
-    }
-    if momentum == 0.0 {
-        return sgd(params, grads, lr, weight_decay, grad_scale);
-    }
-    let (neg_lr, wd, mom, keep) = (
-        -lr as f32,
-        weight_decay as f32,
-        momentum as f32,
-        (1.0 - dampening) as f32,
-    );
-    let first = step == 1;
-    for ((p, &g), buf) in params.iter_mut().zip(grads).zip(velocity.iter_mut()) {
-        let mut g = g * grad_scale;
-        if weight_decay != 0.0 {
-            g += wd * *p;
-        }
-        *buf = if first { g } else { *buf * mom + keep * g };
-        let d = if nesterov { g + mom * *buf } else { *buf };
-        *p += neg_lr * d;
+    let rule = Momentum::new(
+        OP,
+        step,
+        lr,
+        momentum,
+        dampening,
+        nesterov,
+        weight_decay,
+        grad_scale,
+    )?;
+    match rule {
+        // `momentum = 0` is plain SGD, and the velocity is left alone (PyTorch).
+        None => write(
+            &Sgd::new(lr, weight_decay, grad_scale),
+            params,
+            grads,
+            [&mut [], &mut []],
+        ),
+        Some(rule) => write(&rule, params, grads, [velocity, &mut []]),
     }
     Ok(())
 }
 
-/// The constants of one Adam step, computed in `f64` as `torch.optim.Adam` does, rounded once.
-struct AdamConsts {
-    beta1: f32,
-    one_minus_beta1: f32,
-    beta2: f32,
-    one_minus_beta2: f32,
-    /// `-lr / (1 - beta1^step)`.
-    neg_step_size: f32,
-    /// `sqrt(1 - beta2^step)`.
-    bc2_sqrt: f32,
-    eps: f32,
-}
-
 /// Validates Adam's arguments and derives its constants.
-fn adam_consts(
+pub(super) fn adam_consts(
     op: &'static str,
     n: usize,
     grads: usize,
@@ -190,16 +179,6 @@ fn adam_consts(
         bc2_sqrt: bc2.sqrt() as f32,
         eps: eps as f32,
     })
-}
-
-/// The moment updates and the parameter update shared by Adam and AdamW, for one element
-/// whose (scaled, possibly decayed) gradient is `g`.
-#[inline]
-fn adam_element(c: &AdamConsts, p: &mut f32, m: &mut f32, v: &mut f32, g: f32) {
-    *m = *m * c.beta1 + c.one_minus_beta1 * g;
-    *v = *v * c.beta2 + c.one_minus_beta2 * g * g;
-    let denom = v.sqrt() / c.bc2_sqrt + c.eps;
-    *p += c.neg_step_size * *m / denom;
 }
 
 /// Adam (`torch.optim.Adam`, `weight_decay` as L2 added to the gradient) with first and
@@ -243,19 +222,8 @@ pub fn adam(
         weight_decay,
         grad_scale,
     )?;
-    let wd = weight_decay as f32;
-    for (((p, &g), m), v) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        let mut g = g * grad_scale;
-        if weight_decay != 0.0 {
-            g += wd * *p;
-        }
-        adam_element(&c, p, m, v, g);
-    }
+    let rule = Adam::new(c, weight_decay, grad_scale, None);
+    write(&rule, params, grads, [m, v]);
     Ok(())
 }
 
@@ -297,16 +265,7 @@ pub fn adamw(
         weight_decay,
         grad_scale,
     )?;
-    let shrink = (1.0 - lr * weight_decay) as f32;
-    for (((p, &g), m), v) in params
-        .iter_mut()
-        .zip(grads)
-        .zip(m.iter_mut())
-        .zip(v.iter_mut())
-    {
-        let g = g * grad_scale;
-        *p *= shrink;
-        adam_element(&c, p, m, v, g);
-    }
+    let rule = Adam::new(c, 0.0, grad_scale, Some((1.0 - lr * weight_decay) as f32));
+    write(&rule, params, grads, [m, v]);
     Ok(())
 }

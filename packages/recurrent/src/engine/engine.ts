@@ -8,7 +8,8 @@
  * place, and not in every object: see {@link Engine.call}.
  */
 import { DisposedError, wasmCall } from '../errors.js';
-import type { BuildKind, WasmExports } from './bindings.js';
+import { type AbiCallHook, type HookSlot, wrapExports } from './abi.js';
+import type { BuildKind, GlueModule, WasmExports, WasmVariant } from './bindings.js';
 import type { PoolWorkerHandle } from './pool.js';
 
 let engines = 0;
@@ -19,20 +20,36 @@ export class Engine {
   /** Bytes wasm linear memory can grow to (4 GiB, what 32-bit addresses reach). */
   readonly maxMemoryBytes: number;
   readonly #wasm: WasmExports;
+  readonly #hook: HookSlot = { hook: undefined };
   #disposed = false;
 
   /** @internal */
   constructor(
     /** Which build is running: `simd` (single thread) or `threads` (shared memory + pool). */
     readonly build: BuildKind,
-    wasm: WasmExports,
+    glue: GlueModule,
     /** @internal */ readonly memory: WebAssembly.Memory,
     /** @internal */ readonly module: WebAssembly.Module,
     private readonly workers: PoolWorkerHandle[],
+    /** @internal `release` (what the package ships) or `test` (with the test-only exports). */
+    readonly variant: WasmVariant = 'release',
   ) {
     this.id = ++engines;
-    this.#wasm = wasm;
-    this.maxMemoryBytes = wasm.memory_max_bytes();
+    this.#wasm = wrapExports(glue, this.#hook);
+    this.maxMemoryBytes = this.#wasm.memory_max_bytes();
+  }
+
+  /**
+   * @internal Calls `hook` with the export's name before every call into wasm this engine
+   * makes (tests count the calls of a training batch with it). Returns a function that
+   * removes it (restoring the hook before it).
+   */
+  onAbiCall(hook: AbiCallHook): () => void {
+    const previous = this.#hook.hook;
+    this.#hook.hook = hook;
+    return () => {
+      this.#hook.hook = previous;
+    };
   }
 
   /** Whether `dispose()` has ended this engine. */
@@ -40,7 +57,7 @@ export class Engine {
     return this.#disposed;
   }
 
-  /** @internal The wasm exports; {@link DisposedError} once the engine is disposed. */
+  /** @internal The wasm exports (each call goes through `abi.ts`); {@link DisposedError} once the engine is disposed. */
   get wasm(): WasmExports {
     this.assertLive();
     return this.#wasm;

@@ -4,7 +4,7 @@
  * the state idle (so it can be retried) and says what to do.
  */
 import { InitError } from '../errors.js';
-import { type BuildKind, importGlue } from './bindings.js';
+import { type BuildKind, chooseVariant, importGlue } from './bindings.js';
 import { Engine } from './engine.js';
 import { hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
 import { startPoolWorkers } from './pool.js';
@@ -144,8 +144,11 @@ async function load(threads: number | 'auto', base: string | URL | undefined, no
 
 /** Compiles and instantiates `build`, starts its pool for `threads` threads, returns the engine. */
 async function start(build: BuildKind, threads: number, base: string | URL | undefined): Promise<Engine> {
-  const module = await compileBuild(build, base);
-  const glue = await importGlue(build);
+  // A base URL is where an app serves the shipped (release) files; otherwise a checkout's
+  // test build is preferred when it is there (see `chooseVariant`).
+  const variant = base === undefined ? await chooseVariant(build) : 'release';
+  const module = await compileBuild(build, base, variant);
+  const glue = await importGlue(build, variant);
   let memory: WebAssembly.Memory;
   try {
     memory = glue.initSync({ module }).memory;
@@ -156,8 +159,8 @@ async function start(build: BuildKind, threads: number, base: string | URL | und
     throw new InitError(`could not instantiate the ${build} build: ${(e as Error).message}`, { cause: e });
   }
   const workerCount = build === 'threads' ? threads - 1 : 0;
-  const workers = await startPoolWorkers(workerCount, { module, memory, build }, { shutdown: () => glue.pool_shutdown(), reset: () => glue.pool_reset() });
-  const engine = new Engine(build, glue, memory, module, workers);
+  const workers = await startPoolWorkers(workerCount, { module, memory, build, variant }, { shutdown: () => glue.pool_shutdown(), reset: () => glue.pool_reset() });
+  const engine = new Engine(build, glue, memory, module, workers, variant);
   try {
     await waitForRegistration(engine, workerCount);
   } catch (e) {

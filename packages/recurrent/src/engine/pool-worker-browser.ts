@@ -11,7 +11,7 @@ const scope = globalThis as unknown as {
 scope.onmessage = (e) => {
   scope.onmessage = null;
   const start = e.data;
-  importGlue(start.build)
+  importGlue(start.build, start.variant)
     .then((glue) => {
       glue.initSync({ module: start.module, memory: start.memory });
       scope.postMessage({ ready: true });

@@ -6,7 +6,7 @@ import type { PoolStartMessage } from './pool.js';
 
 const start = workerData as PoolStartMessage;
 try {
-  const glue = await importGlue(start.build);
+  const glue = await importGlue(start.build, start.variant);
   glue.initSync({ module: start.module, memory: start.memory });
   parentPort?.postMessage({ ready: true });
   glue.pool_worker_main();

@@ -5,7 +5,7 @@
  * in browsers, module Workers.
  */
 import { InitError } from '../errors.js';
-import type { BuildKind } from './bindings.js';
+import type { BuildKind, WasmVariant } from './bindings.js';
 import { isNode } from './features.js';
 import { newNodeWorker } from './node-worker.js';
 
@@ -14,6 +14,8 @@ export interface PoolStartMessage {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   build: BuildKind;
+  /** The variant the engine loaded: the workers must run the same glue. */
+  variant: WasmVariant;
 }
 
 /** A started pool worker, as the loader keeps it. */

@@ -1,14 +1,15 @@
 /** Compiles a build's `.wasm`: read from the package folder in Node, fetched in browsers. */
 import { InitError } from '../errors.js';
-import { type BuildKind, wasmUrl } from './bindings.js';
+import { type BuildKind, type WasmVariant, wasmUrl } from './bindings.js';
 import { isNode } from './features.js';
 
 /**
- * Compiles the module of `build`. `baseUrl`, when given, is the folder holding `simd/` and
- * `threads/` (for apps that serve the wasm files from elsewhere than next to the package).
+ * Compiles the module of `build` (`variant` of it, see `chooseVariant`). `baseUrl`, when
+ * given, is the folder holding `simd/` and `threads/` (for apps that serve the wasm files from
+ * elsewhere than next to the package).
  */
-export async function compileBuild(build: BuildKind, baseUrl?: string | URL): Promise<WebAssembly.Module> {
-  const url = baseUrl === undefined ? wasmUrl(build) : new URL(`${build}/recurrent_wasm_bg.wasm`, withSlash(baseUrl));
+export async function compileBuild(build: BuildKind, baseUrl?: string | URL, variant: WasmVariant = 'release'): Promise<WebAssembly.Module> {
+  const url = baseUrl === undefined ? wasmUrl(build, variant) : new URL(`${build}/recurrent_wasm_bg.wasm`, withSlash(baseUrl));
   try {
     if (isNode() && url.protocol === 'file:') {
       const fs = await import(/* @vite-ignore */ 'node:fs/promises');

@@ -1,0 +1,248 @@
+//! The optimisers' update rules as element functions: `(p, g, state) -> (p', state')` in `f32`,
+//! in PyTorch's order of operations (see `optim` for the rules themselves). Both the
+//! single-buffer steps and the guarded multi-group step (`optim_groups`) run these, so a value
+//! checked before writing is the value written.
+
+use super::optim::{check_lr_wd, check_step};
+use crate::error::{CoreError, CoreResult};
+
+/// One update rule: how an element and its state (up to two slots) change.
+pub(crate) trait Rule {
+    /// State slots per element: 0 (SGD), 1 (velocity), 2 (Adam's m and v).
+    const SLOTS: usize;
+    /// The new parameter and state of one element whose gradient is `g` (unscaled).
+    fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]);
+}
+
+/// Plain SGD.
+pub(crate) struct Sgd {
+    neg_lr: f32,
+    wd: f32,
+    decay: bool,
+    grad_scale: f32,
+}
+
+impl Sgd {
+    /// The rule for validated hyperparameters.
+    pub fn new(lr: f64, weight_decay: f64, grad_scale: f32) -> Self {
+        Self {
+            neg_lr: -lr as f32,
+            wd: weight_decay as f32,
+            decay: weight_decay != 0.0,
+            grad_scale,
+        }
+    }
+}
+
+impl Rule for Sgd {
+    const SLOTS: usize = 0;
+    #[inline(always)]
+    fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
+        let mut g = g * self.grad_scale;
+        if self.decay {
+            g += self.wd * p;
+        }
+        (p + self.neg_lr * g, s)
+    }
+}
+
+/// SGD with momentum (velocity in slot 0).
+pub(crate) struct Momentum {
+    neg_lr: f32,
+    wd: f32,
+    decay: bool,
+    grad_scale: f32,
+    momentum: f32,
+    keep: f32,
+    first: bool,
+    nesterov: bool,
+}
+
+impl Momentum {
+    /// Validates the hyperparameters; `None` for `momentum = 0`, which is plain [`Sgd`].
+    pub fn new(
+        op: &'static str,
+        step: u64,
+        lr: f64,
+        momentum: f64,
+        dampening: f64,
+        nesterov: bool,
+        weight_decay: f64,
+        grad_scale: f32,
+    ) -> CoreResult<Option<Self>> {
+        check_step(op, step)?;
+        check_lr_wd(op, lr, weight_decay, grad_scale)?;
+        super::check::scalar_in(op, "momentum", momentum, 0.0, f64::INFINITY, true)?;
+        super::check::finite(op, "dampening", dampening)?;
+        if nesterov && (momentum <= 0.0 || dampening != 0.0) {
+            return Err(CoreError::new(
+                op,
+                "nesterov",
+                "momentum > 0 and dampening = 0 (Nesterov momentum)",
+                format_args!("momentum {momentum}, dampening {dampening}"),
+            ));
+        }
+        if momentum == 0.0 {
+            return Ok(None);
+        }
+        Ok(Some(Self {
+            neg_lr: -lr as f32,
+            wd: weight_decay as f32,
+            decay: weight_decay != 0.0,
+            grad_scale,
+            momentum: momentum as f32,
+            keep: (1.0 - dampening) as f32,
+            first: step == 1,
+            nesterov,
+        }))
+    }
+}
+
+impl Rule for Momentum {
+    const SLOTS: usize = 1;
+    #[inline(always)]
+    fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
+        let mut g = g * self.grad_scale;
+        if self.decay {
+            g += self.wd * p;
+        }
+        // Step 1 starts the velocity at g (its old contents are ignored), as PyTorch does.
+        let buf = if self.first {
+            g
+        } else {
+            s[0] * self.momentum + self.keep * g
+        };
+        let d = if self.nesterov {
+            g + self.momentum * buf
+        } else {
+            buf
+        };
+        (p + self.neg_lr * d, [buf, s[1]])
+    }
+}
+
+/// The constants of one Adam step, computed in `f64` as `torch.optim.Adam` does, rounded once.
+pub(crate) struct AdamConsts {
+    pub beta1: f32,
+    pub one_minus_beta1: f32,
+    pub beta2: f32,
+    pub one_minus_beta2: f32,
+    /// `-lr / (1 - beta1^step)`.
+    pub neg_step_size: f32,
+    /// `sqrt(1 - beta2^step)`.
+    pub bc2_sqrt: f32,
+    pub eps: f32,
+}
+
+/// Adam (L2 weight decay added to the gradient) or AdamW (decoupled: the parameter shrunk by
+/// `1 - lr * weight_decay` first); m in slot 0, v in slot 1.
+pub(crate) struct Adam {
+    c: AdamConsts,
+    wd: f32,
+    decay: bool,
+    grad_scale: f32,
+    shrink: Option<f32>,
+}
+
+impl Adam {
+    /// Adam with L2 `weight_decay` (`shrink` None), or AdamW with `shrink = 1 - lr * wd` (and
+    /// `weight_decay` 0 here: AdamW does not add it to the gradient).
+    pub fn new(c: AdamConsts, weight_decay: f64, grad_scale: f32, shrink: Option<f32>) -> Self {
+        Self {
+            c,
+            wd: weight_decay as f32,
+            decay: weight_decay != 0.0,
+            grad_scale,
+            shrink,
+        }
+    }
+}
+
+impl Rule for Adam {
+    const SLOTS: usize = 2;
+    #[inline(always)]
+    fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
+        let c = &self.c;
+        let mut g = g * self.grad_scale;
+        let p = match self.shrink {
+            Some(shrink) => p * shrink,
+            None => p,
+        };
+        if self.decay {
+            g += self.wd * p;
+        }
+        let m = s[0] * c.beta1 + c.one_minus_beta1 * g;
+        let v = s[1] * c.beta2 + c.one_minus_beta2 * g * g;
+        let denom = v.sqrt() / c.bc2_sqrt + c.eps;
+        (p + c.neg_step_size * m / denom, [m, v])
+    }
+}
+
+/// Applies `rule` to every element (lengths checked by the caller: `grads` and the rule's
+/// state slots as long as `params`).
+pub(crate) fn write<R: Rule>(rule: &R, params: &mut [f32], grads: &[f32], state: [&mut [f32]; 2]) {
+    let [s0, s1] = state;
+    match R::SLOTS {
+        0 => {
+            for (p, &g) in params.iter_mut().zip(grads) {
+                *p = rule.next(*p, g, [0.0; 2]).0;
+            }
+        }
+        1 => {
+            for ((p, &g), a) in params.iter_mut().zip(grads).zip(s0.iter_mut()) {
+                let (np, [na, _]) = rule.next(*p, g, [*a, 0.0]);
+                (*p, *a) = (np, na);
+            }
+        }
+        _ => {
+            let elements = params
+                .iter_mut()
+                .zip(grads)
+                .zip(s0.iter_mut())
+                .zip(s1.iter_mut());
+            for (((p, &g), a), b) in elements {
+                let (np, [na, nb]) = rule.next(*p, g, [*a, *b]);
+                (*p, *a, *b) = (np, na, nb);
+            }
+        }
+    }
+}
+
+/// 1 when `x` is NaN or infinite (all exponent bits set), else 0: integer operations, so a
+/// loop that ORs these vectorises (a float sum would be one long dependency chain).
+#[inline(always)]
+fn non_finite(x: f32) -> u32 {
+    u32::from(x.to_bits() & 0x7f80_0000 == 0x7f80_0000)
+}
+
+/// Whether applying `rule` would leave every parameter and state value finite. Nothing is
+/// written.
+pub(crate) fn all_finite_after<R: Rule>(
+    rule: &R,
+    params: &[f32],
+    grads: &[f32],
+    state: [&[f32]; 2],
+) -> bool {
+    let [s0, s1] = state;
+    let mut bad = 0u32;
+    match R::SLOTS {
+        0 => {
+            for (&p, &g) in params.iter().zip(grads) {
+                bad |= non_finite(rule.next(p, g, [0.0; 2]).0);
+            }
+        }
+        1 => {
+            for ((&p, &g), &a) in params.iter().zip(grads).zip(s0) {
+                let (np, [na, _]) = rule.next(p, g, [a, 0.0]);
+                bad |= non_finite(np) | non_finite(na);
+            }
+        }
+        _ => {
+            for (((&p, &g), &a), &b) in params.iter().zip(grads).zip(s0).zip(s1) {
+                let (np, [na, nb]) = rule.next(p, g, [a, b]);
+                bad |= non_finite(np) | non_finite(na) | non_finite(nb);
+            }
+        }
+    }
+    bad == 0
+}
