@@ -44,10 +44,10 @@ pub(crate) fn prepare_thread() {
 /// must be live, a group's buffers as long as each other, and no buffer may appear twice.
 #[wasm_bindgen]
 pub fn param_set_create(
-    values: JsValue,
-    grads: JsValue,
-    state0: JsValue,
-    state1: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] values: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] grads: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] state0: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Float64Array")] state1: JsValue,
 ) -> Result<Handle, JsError> {
     const OP: &str = "param_set_create";
     let values = f64s(OP, "values", &values)?;

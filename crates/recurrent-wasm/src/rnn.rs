@@ -61,7 +61,7 @@ fn with_stack<R>(
 /// TS side initialises them).
 #[wasm_bindgen]
 pub fn rnn_create(
-    kind: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
     input_size: u32,
     hidden_size: u32,
     num_layers: u32,
@@ -194,12 +194,25 @@ impl std::fmt::Display for ParamTableJson<'_> {
     }
 }
 
-/// Floats held by the stack's training tapes now (for memory reports).
+/// Floats held by the stack's training tapes now, their per-step records and scratch (for
+/// memory reports; the states a checkpointed tape keeps per segment are `rnn_checkpoint_floats`).
 #[wasm_bindgen]
 pub fn rnn_tape_floats(handle: Handle) -> Result<f64, JsError> {
     with_stack(handle, |s| {
-        let floats = |t: &Option<Tape>| t.as_ref().map_or(0, Tape::len_floats);
+        let floats = |t: &Option<Tape>| {
+            t.as_ref()
+                .map_or(0, |t| t.len_floats() - t.checkpoint_floats())
+        };
         Ok((floats(&s.tape) + floats(&s.ck_tape)) as f64)
+    })
+}
+
+/// Floats of the states a checkpointed tape keeps at the start of every segment (0 without
+/// one): with `rnn_tape_floats`, all a stack holds for BPTT.
+#[wasm_bindgen]
+pub fn rnn_checkpoint_floats(handle: Handle) -> Result<f64, JsError> {
+    with_stack(handle, |s| {
+        Ok(s.ck_tape.as_ref().map_or(0, Tape::checkpoint_floats) as f64)
     })
 }
 
@@ -222,7 +235,7 @@ pub fn rnn_forward(
     seq_len: u32,
     batch: u32,
     x: Handle,
-    lengths: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] lengths: JsValue,
     h0: Handle,
     c0: Handle,
     y: Handle,
@@ -470,7 +483,7 @@ pub fn rnn_train_forward(
     seq_len: u32,
     batch: u32,
     x: Handle,
-    lengths: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] lengths: JsValue,
     h0: Handle,
     c0: Handle,
     y: Handle,

@@ -35,7 +35,7 @@ pub fn dense_xent(
     x: Handle,
     w: Handle,
     b: Handle,
-    targets: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] targets: JsValue,
     weights: Handle,
     ignore_index: i32,
     reduction_sum: bool,
@@ -251,7 +251,7 @@ pub fn mse(
 pub fn embedding_forward(
     vocab: u32,
     dim: u32,
-    ids: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] ids: JsValue,
     table: Handle,
     out: Handle,
 ) -> Result<(), JsError> {
@@ -282,7 +282,7 @@ pub fn embedding_forward(
 pub fn embedding_backward(
     vocab: u32,
     dim: u32,
-    ids: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] ids: JsValue,
     dout: Handle,
     dtable: Handle,
 ) -> Result<(), JsError> {

@@ -19,18 +19,17 @@
 
 use std::ops::Range;
 
-use super::cells::{self, BwdRow, Recurrence};
 use super::check;
-use super::diagnostics::{carried_norm, SeqGradDiagnostics};
-use super::forward::Ctx;
+use super::diagnostics::SeqGradDiagnostics;
+use super::direction::Ctx;
 use super::grads;
-use super::params::{DirOffsets, DirParams};
-use super::rows::{for_row_tiles, RowsMut};
-use super::seq::{step_at, Layout, SeqRef, SeqShape};
+use super::params::DirOffsets;
+use super::seq::{Layout, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
+use super::step_back::{back_through_segment, Carry};
 use super::tape::{DirTape, Tape, TapeState};
 use crate::error::{CoreError, CoreResult};
-use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
+use crate::gemm::{sgemm, Transpose};
 use crate::parallel::Parallel;
 
 /// Upstream gradients, in the recorded forward's layout and shapes.
@@ -266,56 +265,6 @@ fn full(
     Ok(())
 }
 
-/// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]` and the
-/// reset-before GRU's scratch `d(r*h)`.
-pub(super) struct Carry<'a> {
-    pub dh: &'a mut [f32],
-    pub dc: &'a mut [f32],
-    pub drh: &'a mut [f32],
-}
-
-/// BPTT through steps `seg` of direction `dir`, whose record holds them in rows from 0 (see
-/// `forward::record_segment`): per step, in the reverse of the direction's order, the cell's
-/// backward and the recurrent GEMM, with the carried gradients `carry` going in at the
-/// segment's end and coming out at its start. `dy` is the gradient of the layer's output
-/// (indexed by step); `norms` (`[T]`, indexed by step) receives the diagnostics' norms.
-pub(super) fn back_through_segment(
-    pool: &dyn Parallel,
-    ctx: &Ctx<'_>,
-    dir: usize,
-    p: &DirParams<'_>,
-    record: &mut DirTape,
-    seg: Range<usize>,
-    dy: &SeqRef<'_>,
-    carry: Carry<'_>,
-    mut norms: Option<&mut [f32]>,
-) -> CoreResult<()> {
-    let Carry { dh, dc, drh } = carry;
-    let len = seg.len();
-    // W_hh (or its two GRU parts) packed once for all steps of the segment.
-    with_packed_recurrent(ctx, p, |packed| -> CoreResult<()> {
-        for k in (0..len).rev() {
-            let r = step_at(dir, len, k);
-            let t = seg.start + r;
-            if let Some(norms) = norms.as_deref_mut() {
-                // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
-                norms[t] = carried_norm(&ctx.mask, t, ctx.hidden, dy, dir * ctx.hidden, dh);
-            }
-            let at = Step { dir, t, r };
-            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, packed)?;
-        }
-        Ok(())
-    })?
-}
-
-/// Which step a backward step is: direction, step t, and its row r in the record.
-#[derive(Debug, Clone, Copy)]
-struct Step {
-    dir: usize,
-    t: usize,
-    r: usize,
-}
-
 pub(super) fn check_backward(
     op: &'static str,
     spec: &StackSpec,
@@ -386,189 +335,6 @@ pub(super) fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
     match init {
         Some(g) if !carry.is_empty() => carry.copy_from_slice(g),
         _ => carry.fill(0.0),
-    }
-}
-
-/// One step of one direction, backwards: element-wise, then the recurrent GEMM(s) into `dh`.
-fn step_back(
-    pool: &dyn Parallel,
-    ctx: &Ctx<'_>,
-    at: Step,
-    p: &DirParams<'_>,
-    record: &mut DirTape,
-    dy: &SeqRef<'_>,
-    dh: &mut [f32],
-    dc: &mut [f32],
-    drh: &mut [f32],
-    packed: Packed<'_, '_>,
-) -> CoreResult<()> {
-    let (batch, h) = (ctx.batch, ctx.hidden);
-    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
-    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
-    let has_c = ctx.cell.has_c;
-    let Step { dir, t, r } = at;
-    let act = &mut record.act[r * bgh..(r + 1) * bgh];
-    let extra = &mut record.extra[r * beh..(r + 1) * beh];
-    let hprev = &record.hprev[r * bh..(r + 1) * bh];
-    let cprev = if has_c {
-        &record.cprev[r * bh..(r + 1) * bh]
-    } else {
-        &[][..]
-    };
-    let (a_rows, e_rows) = (RowsMut::new(act, gh), RowsMut::new(extra, eh));
-    let c_width = if has_c { h } else { 0 };
-    let (dh_rows, dc_rows) = (RowsMut::new(dh, h), RowsMut::new(dc, c_width));
-    for_row_tiles(pool, batch, gh, &|rows| {
-        // SAFETY: tiles own disjoint row ranges of these buffers, which outlive the pass.
-        let (act, extra, dh, dc) = unsafe {
-            let r = rows.clone();
-            (
-                a_rows.rows(r.clone()),
-                e_rows.rows(r.clone()),
-                dh_rows.rows(r.clone()),
-                dc_rows.rows(r),
-            )
-        };
-        for (k, b) in rows.enumerate() {
-            let gates = &mut act[k * gh..(k + 1) * gh];
-            let kept = &mut extra[k * eh..(k + 1) * eh];
-            if !ctx.mask.valid(t, b) {
-                // dG = 0: the step adds nothing to any GEMM, the carried gradients pass by.
-                gates.fill(0.0);
-                if ctx.cell.recurrence == Recurrence::ResetAfter {
-                    kept.fill(0.0);
-                }
-                continue;
-            }
-            let row = BwdRow {
-                gates,
-                extra: kept,
-                peep: p.peep,
-                h_prev: &hprev[b * h..(b + 1) * h],
-                c_prev: if has_c {
-                    &cprev[b * h..(b + 1) * h]
-                } else {
-                    &[]
-                },
-                dy: dy.at(t, b, dir * h, h),
-                dh: &mut dh[k * h..(k + 1) * h],
-                dc: if has_c {
-                    &mut dc[k * h..(k + 1) * h]
-                } else {
-                    &mut []
-                },
-            };
-            cells::backward_row(&ctx.cell, h, row);
-        }
-    });
-    let gemm = |a: &[f32], lda: usize, k: usize, b: &[f32], beta: f32, c: &mut [f32]| {
-        // a [B, k] (ld lda) . b [k, H] -> c [B, H]
-        sgemm(
-            pool,
-            Transpose::No,
-            Transpose::No,
-            batch,
-            h,
-            k,
-            1.0,
-            a,
-            lda,
-            b,
-            h,
-            beta,
-            c,
-            h,
-        )
-    };
-    // The same product with B packed once per direction (same bits).
-    let gemm_packed =
-        |a: &[f32], lda: usize, k: usize, b: &[f32], wp: &PackedB<'_>, c: &mut [f32]| {
-            sgemm_packed_b(
-                pool,
-                Transpose::No,
-                batch,
-                h,
-                k,
-                1.0,
-                a,
-                lda,
-                b,
-                wp,
-                1.0,
-                c,
-                h,
-            )
-        };
-    match ctx.cell.recurrence {
-        // dh_{t-1} += dG [B, GH] . W_hh [GH, H]
-        Recurrence::Full => match packed {
-            Some((w, _)) => gemm_packed(act, gh, gh, p.w_hh, w, dh)?,
-            None => gemm(act, gh, gh, p.w_hh, 1.0, dh)?,
-        },
-        // dh_{t-1} += [dr, dz] [B, 2H] . W_hh[0:2H] + (dn * r) [B, H] . W_hn
-        Recurrence::ResetAfter => {
-            let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
-            match packed {
-                Some((wrz, Some(wn))) => {
-                    gemm_packed(act, gh, 2 * h, w_rz, wrz, dh)?;
-                    gemm_packed(extra, eh, h, w_n, wn, dh)?;
-                }
-                _ => {
-                    gemm(act, gh, 2 * h, w_rz, 1.0, dh)?;
-                    gemm(extra, eh, h, w_n, 1.0, dh)?;
-                }
-            }
-        }
-        Recurrence::ResetBefore => {
-            let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
-            // d(r*h) [B, H] = dn [B, H] (ld GH) . W_hn [H, H]
-            let drh = &mut drh[..bh];
-            gemm(&act[2 * h..], gh, h, w_n, 0.0, drh)?;
-            let (a_rows, dh_rows, drh) = (RowsMut::new(act, gh), RowsMut::new(dh, h), &*drh);
-            for_row_tiles(pool, batch, gh, &|rows| {
-                // SAFETY: tiles own disjoint row ranges of `act` and `dh`.
-                let (act, dh) = unsafe { (a_rows.rows(rows.clone()), dh_rows.rows(rows.clone())) };
-                for (k, b) in rows.enumerate() {
-                    if ctx.mask.valid(t, b) {
-                        let (gates, d) =
-                            (&mut act[k * gh..(k + 1) * gh], &mut dh[k * h..(k + 1) * h]);
-                        let (hp, drh) = (&hprev[b * h..(b + 1) * h], &drh[b * h..(b + 1) * h]);
-                        cells::reset_before_backward_row(h, gates, hp, drh, d);
-                    }
-                }
-            });
-            // dh_{t-1} += [dr, dz] [B, 2H] . W_hh[0:2H]
-            gemm(act, gh, 2 * h, w_rz, 1.0, dh)?;
-        }
-    }
-    Ok(())
-}
-
-/// The recurrent weights of one direction packed for the backward GEMMs `dG . W_hh`:
-/// `(W_hh, None)` for one-GEMM cells, `(W_hh[0:2H], Some(W_hn))` for reset-after GRUs.
-type Packed<'a, 'b> = Option<(&'a PackedB<'b>, Option<&'a PackedB<'b>>)>;
-
-/// Runs `f` with the packed recurrent weights when that pays (a batch on the packed GEMM
-/// path; reset-before GRUs keep their per-step packing), `None` otherwise.
-fn with_packed_recurrent<R>(
-    ctx: &Ctx<'_>,
-    p: &DirParams<'_>,
-    f: impl FnOnce(Packed<'_, '_>) -> R,
-) -> CoreResult<R> {
-    let (h, gh) = (ctx.hidden, ctx.cell.gates * ctx.hidden);
-    if ctx.batch <= DIRECT_MAX_M {
-        return Ok(f(None));
-    }
-    match ctx.cell.recurrence {
-        // W_hh [GH, H] used as stored: k = GH, n = H.
-        Recurrence::Full => with_packed_b(Transpose::No, h, gh, p.w_hh, h, |w| f(Some((w, None)))),
-        Recurrence::ResetAfter => {
-            let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
-            with_packed_b(Transpose::No, h, 2 * h, w_rz, h, |wrz| {
-                with_packed_b(Transpose::No, h, h, w_n, h, |wn| f(Some((wrz, Some(wn)))))
-            })?
-        }
-        Recurrence::ResetBefore => Ok(f(None)),
     }
 }
 

@@ -18,13 +18,14 @@
 //! gradients).
 
 use super::backward::{
-    back_through_segment, init_carry, input_gradient, scatter_input_gradient, Carry, SeqGradInput,
-    SeqGradOutput,
+    init_carry, input_gradient, scatter_input_gradient, SeqGradInput, SeqGradOutput,
 };
-use super::forward::{copy_input_rows, init_state, record_segment, Ctx, SeqInput, SeqOutput};
+use super::direction::{copy_input_rows, init_state, record_segment, Ctx};
+use super::forward::{SeqInput, SeqOutput};
 use super::params::DirOffsets;
 use super::seq::{Layout, SeqMut, SeqRef, SeqShape};
 use super::spec::StackSpec;
+use super::step_back::{back_through_segment, Carry};
 use super::tape::Tape;
 use crate::error::CoreResult;
 use crate::parallel::Parallel;

@@ -12,18 +12,16 @@
 //! The running state is kept in `h_n`/`c_n` themselves: on padded steps it is left alone, so
 //! at the end they hold each sequence's state after its own last step.
 
-use std::ops::Range;
-
-use super::advance::{advance, project, with_packed_w_hh, StepBufs};
-use super::cells::{self, CellInfo};
 use super::check;
+use super::direction::{
+    copy_input_rows, infer_direction, init_state, record_segment, Ctx, InferBufs,
+};
 use super::dropout::Dropout;
 use super::params::{DirOffsets, DirParams};
-use super::seq::{step_at, Layout, Mask, SeqMut, SeqRef, SeqShape};
+use super::seq::{Layout, SeqMut, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
 use super::tape::{DirTape, InferScratch, Tape, TapeState};
 use crate::error::CoreResult;
-use crate::gemm::PackedB;
 use crate::parallel::Parallel;
 
 /// The inputs of a forward over a sequence.
@@ -174,41 +172,6 @@ fn record_input(tape: &mut Tape, spec: &StackSpec, input: &SeqInput<'_>) {
     note_shape(tape, input);
 }
 
-/// Copies steps `steps` of the caller's `x` into `dst` (row `t - steps.start`, time-major),
-/// zero at padded steps.
-pub(super) fn copy_input_rows(
-    dst: &mut [f32],
-    i: usize,
-    input: &SeqInput<'_>,
-    steps: Range<usize>,
-) {
-    let (t_len, batch) = (input.seq_len, input.batch);
-    let shape = SeqShape {
-        layout: input.layout,
-        seq_len: t_len,
-        batch,
-    };
-    let src = SeqRef {
-        data: input.x,
-        shape,
-        width: i,
-    };
-    let mask = Mask {
-        lengths: input.lengths,
-    };
-    for t in steps.clone() {
-        for b in 0..batch {
-            let r = (t - steps.start) * batch + b;
-            let dst = &mut dst[r * i..(r + 1) * i];
-            if mask.valid(t, b) {
-                dst.copy_from_slice(src.at(t, b, 0, i));
-            } else {
-                dst.fill(0.0);
-            }
-        }
-    }
-}
-
 /// Notes the recorded forward's shape and lengths in the tape.
 fn note_shape(tape: &mut Tape, input: &SeqInput<'_>) {
     tape.seq_len = input.seq_len;
@@ -223,27 +186,6 @@ fn note_shape(tape: &mut Tape, input: &SeqInput<'_>) {
 enum Store<'a> {
     Train(&'a mut Tape),
     Infer(&'a mut InferScratch),
-}
-
-/// What every direction of a call shares.
-pub(super) struct Ctx<'a> {
-    pub cell: CellInfo,
-    pub hidden: usize,
-    pub seq_len: usize,
-    pub batch: usize,
-    pub mask: Mask<'a>,
-}
-
-impl<'a> Ctx<'a> {
-    pub fn new(spec: &StackSpec, seq_len: usize, batch: usize, lengths: Option<&'a [u32]>) -> Self {
-        Self {
-            cell: cells::info(spec.kind),
-            hidden: spec.hidden_size,
-            seq_len,
-            batch,
-            mask: Mask { lengths },
-        }
-    }
 }
 
 /// What one layer reads and writes.
@@ -424,13 +366,6 @@ fn layer_io<'a>(
     }
 }
 
-pub(super) fn init_state(state: &mut [f32], init: Option<&[f32]>) {
-    match init {
-        Some(v) => state.copy_from_slice(v),
-        None => state.fill(0.0),
-    }
-}
-
 /// One layer/direction over the whole sequence: projections, then the steps in the
 /// direction's order, each followed by writing its states to the layer output.
 fn run_direction(
@@ -481,165 +416,6 @@ fn run_direction(
                 chunk: *chunk,
             };
             infer_direction(pool, ctx, dir, p, src, sink, bufs, hs, cs)
-        }
-    }
-}
-
-/// One step of one direction: the recurrent GEMM and the cells, for the rows valid at step t.
-fn step_t(
-    pool: &dyn Parallel,
-    ctx: &Ctx<'_>,
-    p: &DirParams<'_>,
-    w_hh_packed: Option<&PackedB<'_>>,
-    t: usize,
-    bufs: StepBufs<'_>,
-) -> CoreResult<()> {
-    let valid = |b| ctx.mask.valid(t, b);
-    advance(
-        pool,
-        &ctx.cell,
-        ctx.hidden,
-        ctx.batch,
-        p,
-        bufs,
-        &valid,
-        w_hh_packed,
-    )
-}
-
-/// Steps `seg` of direction `dir` with a training record: the projections of `xs` (the
-/// segment's input, time-major, `seg.len() * B` rows) go to the record's rows from 0, then the
-/// steps run in the direction's order, each keeping `h_{t-1}` (and `c_{t-1}`) and its
-/// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
-/// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
-/// (and recomputes) one segment of one layer at a time.
-pub(super) fn record_segment(
-    pool: &dyn Parallel,
-    ctx: &Ctx<'_>,
-    dir: usize,
-    p: &DirParams<'_>,
-    tape: &mut DirTape,
-    xs: &[f32],
-    seg: Range<usize>,
-    rec: &mut [f32],
-    mut sink: Option<&mut SeqMut<'_>>,
-    hs: &mut [f32],
-    cs: &mut [f32],
-) -> CoreResult<()> {
-    let (batch, h) = (ctx.batch, ctx.hidden);
-    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
-    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
-    let len = seg.len();
-    let rec = &mut rec[..bgh];
-    // W_hh^T is packed once here for all steps of the segment (not by every step's GEMM).
-    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
-        let act = &mut tape.act[..len * bgh];
-        project(pool, xs, len * batch, p, act)?;
-        for k in 0..len {
-            let r = step_at(dir, len, k);
-            let t = seg.start + r;
-            // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
-            tape.hprev[r * bh..(r + 1) * bh].copy_from_slice(hs);
-            if ctx.cell.has_c {
-                tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
-            }
-            let bufs = StepBufs {
-                gates: &mut act[r * bgh..(r + 1) * bgh],
-                rec: &mut *rec,
-                extra: &mut tape.extra[r * beh..(r + 1) * beh],
-                h: &mut *hs,
-                c: &mut *cs,
-            };
-            step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
-            if let Some(sink) = sink.as_deref_mut() {
-                emit(ctx, sink, t, dir, hs);
-            }
-        }
-        Ok(())
-    })?
-}
-
-/// The scratch of an inference direction (see [`LayerStore::Infer`]).
-struct InferBufs<'a> {
-    proj: &'a mut [f32],
-    xin: &'a mut [f32],
-    extra: &'a mut [f32],
-    rec: &'a mut [f32],
-    chunk: usize,
-}
-
-/// One direction of an inference forward: projections a chunk of steps at a time.
-fn infer_direction(
-    pool: &dyn Parallel,
-    ctx: &Ctx<'_>,
-    dir: usize,
-    p: &DirParams<'_>,
-    src: &SeqRef<'_>,
-    sink: &mut SeqMut<'_>,
-    bufs: InferBufs<'_>,
-    hs: &mut [f32],
-    cs: &mut [f32],
-) -> CoreResult<()> {
-    let (t_len, batch, h) = (ctx.seq_len, ctx.batch, ctx.hidden);
-    let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
-    let (bgh, beh) = (batch * gh, batch * eh);
-    let InferBufs {
-        proj,
-        xin,
-        extra,
-        rec,
-        chunk,
-    } = bufs;
-    let rec = &mut rec[..bgh];
-    with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
-        let chunk = chunk.min(t_len);
-        let chunks = t_len.div_ceil(chunk);
-        let w = src.width;
-        for k in 0..chunks {
-            let t0 = step_at(dir, chunks, k) * chunk;
-            let t1 = (t0 + chunk).min(t_len);
-            // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered into
-            // time-major rows first, so both layouts run the same GEMM.
-            let x: &[f32] = match src.shape.layout {
-                Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
-                Layout::BatchMajor => {
-                    for t in t0..t1 {
-                        for b in 0..batch {
-                            let r = ((t - t0) * batch + b) * w;
-                            xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
-                        }
-                    }
-                    &xin[..(t1 - t0) * batch * w]
-                }
-            };
-            project(pool, x, (t1 - t0) * batch, p, proj)?;
-            for k in 0..t1 - t0 {
-                let t = t0 + step_at(dir, t1 - t0, k);
-                let bufs = StepBufs {
-                    gates: &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh],
-                    rec: &mut *rec,
-                    extra: &mut extra[..beh],
-                    h: &mut *hs,
-                    c: &mut *cs,
-                };
-                step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
-                emit(ctx, sink, t, dir, hs);
-            }
-        }
-        Ok(())
-    })?
-}
-
-/// Writes the state rows of step t into the layer output's columns of direction `dir`:
-/// `out[t, b, dir*H..(dir+1)*H] = h_t[b]`, or 0 on padded steps.
-pub(super) fn emit(ctx: &Ctx<'_>, sink: &mut SeqMut<'_>, t: usize, dir: usize, hs: &[f32]) {
-    let h = ctx.hidden;
-    for b in 0..ctx.batch {
-        let dst = sink.at(t, b, dir * h, h);
-        if ctx.mask.valid(t, b) {
-            dst.copy_from_slice(&hs[b * h..(b + 1) * h]);
-        } else {
-            dst.fill(0.0);
         }
     }
 }

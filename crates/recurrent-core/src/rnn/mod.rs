@@ -26,6 +26,7 @@ mod cells;
 mod check;
 mod checkpoint;
 mod diagnostics;
+mod direction;
 mod dropout;
 mod forward;
 mod grads;
@@ -34,6 +35,7 @@ mod params;
 mod rows;
 mod seq;
 mod spec;
+mod step_back;
 mod stream;
 mod tape;
 

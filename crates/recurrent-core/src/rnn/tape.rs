@@ -271,6 +271,13 @@ impl Tape {
         self.x.len() + dirs + outs + self.ck_h.len() + self.ck_c.len() + scratch
     }
 
+    /// Number of `f32` of the states a checkpointed tape keeps per segment (part of
+    /// [`Tape::len_floats`]; 0 for a full tape): `L*S*B*H*(1 + C)`, what checkpointing keeps
+    /// on top of its `k`-step record.
+    pub fn checkpoint_floats(&self) -> usize {
+        self.ck_h.len() + self.ck_c.len()
+    }
+
     /// Steps per segment of a checkpointed tape; 0 for a full tape.
     pub fn checkpoint_every(&self) -> usize {
         self.checkpoint_every

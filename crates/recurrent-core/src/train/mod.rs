@@ -1,13 +1,14 @@
 //! Everything of a training step after the recurrent layers: the dense output layer, losses
 //! with their gradients, embeddings, gradient-norm clipping, optimisers and dropout.
 //!
-//! Where these sit in one step (DESIGN.md, "Data flow of one training step"):
+//! Where these sit in one step (docs/ARCHITECTURE.md, "The data path of one training step"):
 //!
 //! ```text
 //! ids --embedding / onehot_project--> rnn forward --y [N, H]--> dense_softmax_xent
-//!     (loss, dlogits, dW, db, dy in one call) --dy--> rnn backward --> sum_squares of every
-//!     gradient buffer --> clip_coefficient --> sgd / sgd_momentum / adam / adamw with
-//!     grad_scale = the clipping factor
+//!     (loss, dlogits, dW, db, dy in one call) --dy--> rnn backward --> sum_squares over every
+//!     gradient buffer of the model (one call: `step_groups`' caller sums them) -->
+//!     clip_coefficient --> step_groups (sgd / momentum / adam / adamw over every group, or
+//!     none if a value would be non-finite) with grad_scale = the clipping factor
 //! ```
 //!
 //! Conventions:

@@ -328,34 +328,62 @@ export class RecurrentStack extends Owned {
 
   /**
    * @internal Forward on wasm buffers (time-major); each buffer holds at least what its
-   * shape needs. Used by the model API, which keeps its activations in wasm.
+   * shape needs. Used by the model API, which keeps its activations in wasm. Training
+   * forwards may drop out each layer's output but the last with probability `dropout` (masks
+   * from `seed`), and with `checkpointEvery = k` (unidirectional stacks) keep only the states
+   * every k steps, recomputing the rest in {@link backwardInto}, which then needs `x` again.
    */
   forwardInto(o: {
     training: boolean; seqLen: number; batch: number; x: Float32Buffer; lengths: Uint32Array;
     h0?: Float32Buffer | undefined; c0?: Float32Buffer | undefined; y: Float32Buffer; hN: Float32Buffer; cN?: Float32Buffer | undefined;
+    dropout?: number; seed?: number; checkpointEvery?: number;
   }): void {
     this.live();
-    this.#forward(
-      o.training, false, o.seqLen, o.batch, o.x.liveHandle(), o.lengths, o.h0?.liveHandle() ?? 0, o.c0?.liveHandle() ?? 0,
-      o.y.liveHandle(), o.hN.liveHandle(), o.cN?.liveHandle() ?? 0,
-    );
+    const h = (b: Float32Buffer | undefined) => b?.liveHandle() ?? 0;
+    const dropout = o.dropout ?? 0;
+    const k = o.checkpointEvery ?? 0;
+    if (o.training && (dropout > 0 || k > 0)) {
+      this.engine.call((w) =>
+        w.rnn_train_forward(this.handle, o.seqLen, o.batch, h(o.x), o.lengths, h(o.h0), h(o.c0), h(o.y), h(o.hN), h(o.cN), dropout, (o.seed ?? 0) >>> 0, k),
+      );
+      this.#last = { seqLen: o.seqLen, batch: o.batch };
+      return;
+    }
+    this.#forward(o.training, false, o.seqLen, o.batch, h(o.x), o.lengths, h(o.h0), h(o.c0), h(o.y), h(o.hN), h(o.cN));
   }
 
-  /** @internal BPTT on wasm buffers over the last training {@link forwardInto}. */
+  /**
+   * @internal BPTT on wasm buffers over the last training {@link forwardInto}; `x` is that
+   * forward's input (needed when it checkpointed).
+   */
   backwardInto(o: {
     gy: Float32Buffer; ghn?: Float32Buffer | undefined; gcn?: Float32Buffer | undefined; gx?: Float32Buffer | undefined;
-    gh0?: Float32Buffer | undefined; gc0?: Float32Buffer | undefined; stepNorms?: Float32Buffer | undefined;
+    gh0?: Float32Buffer | undefined; gc0?: Float32Buffer | undefined; stepNorms?: Float32Buffer | undefined; x?: Float32Buffer | undefined;
   }): void {
     this.live();
     if (!this.#last) throw new InvalidArgumentError(`${OP}.backward: no training forward to go back through`);
     const h = (b: Float32Buffer | undefined) => b?.liveHandle() ?? 0;
-    this.#backward(h(o.gy), h(o.ghn), h(o.gcn), h(o.gx), h(o.gh0), h(o.gc0), h(o.stepNorms));
+    if (o.x === undefined) {
+      this.#backward(h(o.gy), h(o.ghn), h(o.gcn), h(o.gx), h(o.gh0), h(o.gc0), h(o.stepNorms));
+      return;
+    }
+    this.engine.call((w) => w.rnn_train_backward(this.handle, h(o.x), h(o.gy), h(o.ghn), h(o.gcn), h(o.gx), h(o.gh0), h(o.gc0), h(o.stepNorms)));
+    this.#last = undefined;
   }
 
-  /** @internal Floats held by the training tape now (it is sized for the longest sequence seen). */
+  /**
+   * @internal Floats held by the training tapes now, their per-step records and scratch (sized
+   * for the longest sequence seen; a checkpointed one for its segment length).
+   */
   get tapeFloats(): number {
     this.live();
     return this.engine.call((w) => w.rnn_tape_floats(this.handle));
+  }
+
+  /** @internal Floats of the states a checkpointed tape keeps at every segment's start. */
+  get checkpointFloats(): number {
+    this.live();
+    return this.engine.call((w) => w.rnn_checkpoint_floats(this.handle));
   }
 
   /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place, `y [B, H]`. */

@@ -589,9 +589,8 @@ export class Model extends Owned {
     try {
       const seed = (this.seed * 2654435761 + this.#batches++) >>> 0;
       const m = this.#forwardBackward(p, loss, states, seed, undefined, checkpointEvery);
-      let sq = 0;
-      for (const g of this.groups()) sq += this.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
-      const gradNorm = Math.sqrt(sq);
+      // One wasm call over every parameter group (the optimiser's groups are this model's).
+      const gradNorm = optimizer.gradientNorm();
       if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
         throw new NonFiniteError(`trainStep: the ${Number.isFinite(m.loss) ? 'gradient norm' : 'loss'} is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
       }

@@ -1,13 +1,14 @@
 /**
  * Optimisers with PyTorch's update rules (torch.optim.SGD, Adam, AdamW), run in wasm over
- * each parameter group. The learning rate is a number or a schedule called before each step.
- * A step that would leave a non-finite parameter or optimiser value is undone and throws.
+ * every parameter group in one call (a {@link ParamSet}). The learning rate is a number or a
+ * schedule called before each step. A step that would leave a non-finite parameter or
+ * optimiser value writes nothing (the core checks the new values before writing) and throws.
  */
 import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { checkLearningRate, type OptimizerConfig, resolveOptimizerConfig, type ResolvedOptimizerConfig } from './optimizer-config.js';
-import type { ParamGroup } from './param.js';
+import { type ParamGroup, ParamSet } from './param.js';
 
 export { sgd, adam, adamw } from './optimizer-config.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizer-config.js';
@@ -18,12 +19,8 @@ export class Optimizer {
   step = 0;
   readonly #resolved: ResolvedOptimizerConfig;
   readonly #state: Float32Buffer[][];
-  /**
-   * Copies of every parameter and state buffer taken before each step (in the JS heap, so
-   * they cost no wasm memory), to undo a step that left a non-finite value. Allocated at the
-   * first step and reused.
-   */
-  #saved: Float32Array[][] | undefined;
+  /** The groups and this optimiser's state behind one handle: one wasm call per step. */
+  readonly #set: ParamSet;
 
   constructor(
     readonly config: OptimizerConfig,
@@ -36,6 +33,13 @@ export class Optimizer {
     const r = this.#resolved;
     const slots = r.type === 'sgd' ? (r.momentum > 0 ? 1 : 0) : 2;
     this.#state = groups.map((g) => Array.from({ length: slots }, () => new Float32Buffer(g.value.length)));
+    try {
+      const bySlot = Array.from({ length: slots }, (_, k) => this.#state.map((list) => list[k]!));
+      this.#set = new ParamSet(groups, engine, bySlot);
+    } catch (e) {
+      for (const list of this.#state) for (const b of list) b.dispose();
+      throw e;
+    }
   }
 
   /** @internal Whether this optimiser updates exactly `groups` (a model's parameter groups). */
@@ -50,43 +54,41 @@ export class Optimizer {
   }
 
   /**
-   * Updates every group with its gradient times `gradScale` (the clipping factor). When the
-   * update leaves a NaN or infinity in a parameter or in the optimiser's state (an overflow),
-   * every parameter, the state and the step count are put back as they were and
+   * The global L2 norm of the gradients of every group this optimiser updates (what
+   * global-norm clipping compares with its threshold): one wasm call, whatever the number of
+   * groups.
+   */
+  gradientNorm(): number {
+    return Math.sqrt(this.#set.gradSumOfSquares());
+  }
+
+  /**
+   * Updates every group with its gradient times `gradScale` (the clipping factor), in one wasm
+   * call. When the update would leave a NaN or infinity in a parameter or in the optimiser's
+   * state (an overflow), the core writes nothing, the step count stays, and
    * {@link NonFiniteError} is thrown.
    */
   apply(gradScale: number, epoch: number): void {
     const lr = this.learningRate(epoch);
-    const buffers = this.groups.map((g, i) => [g.value, ...this.#state[i]!]);
-    const saved = (this.#saved ??= buffers.map((list) => list.map((b) => new Float32Array(b.length))));
-    buffers.forEach((list, i) => list.forEach((b, k) => saved[i]![k]!.set(b.view())));
-    this.step++;
     const r = this.#resolved;
-    this.groups.forEach((g, i) => {
-      const [p, gr] = [g.value.liveHandle(), g.grad.liveHandle()];
-      const s = this.#state[i]!;
-      this.engine.call((w) => {
-        if (r.type === 'sgd') {
-          if (s.length === 0) w.optim_sgd(p, gr, lr, r.weightDecay, gradScale);
-          else w.optim_momentum(p, gr, s[0]!.liveHandle(), this.step, lr, r.momentum, r.dampening, r.nesterov, r.weightDecay, gradScale);
-        } else {
-          w.optim_adam(p, gr, s[0]!.liveHandle(), s[1]!.liveHandle(), this.step, lr, r.beta1, r.beta2, r.eps, r.weightDecay, gradScale, r.type === 'adamw');
-        }
-      });
-    });
-    const bad = buffers.findIndex((list) => list.some((b) => !this.engine.call((w) => w.all_finite(b.liveHandle()))));
+    const step = this.step + 1;
+    const set = this.#set.handle;
+    const bad = this.engine.call((w) =>
+      r.type === 'sgd'
+        ? w.optim_step_sgd(set, step, lr, r.momentum, r.dampening, r.nesterov, r.weightDecay, gradScale)
+        : w.optim_step_adam(set, step, lr, r.beta1, r.beta2, r.eps, r.weightDecay, gradScale, r.type === 'adamw'),
+    );
     if (bad >= 0) {
-      buffers.forEach((list, i) => list.forEach((b, k) => b.view().set(saved[i]![k]!)));
-      this.step--;
       throw new NonFiniteError(
-        `optimizer: ${r.type} step ${this.step + 1} (lr ${lr}) left a non-finite value in parameter group ${bad} (of ${buffers.length}) or its optimiser state; ` +
-          'parameters and optimiser state were restored to their values before the step',
+        `optimizer: ${r.type} step ${step} (lr ${lr}) would leave a non-finite value in parameter group ${bad} (of ${this.groups.length}) or its optimiser state; ` +
+          'the step was not applied: parameters and optimiser state are as they were before it (nothing had to be restored: nothing was written)',
       );
     }
+    this.step = step;
   }
 
   dispose(): void {
+    this.#set.dispose();
     for (const list of this.#state) for (const b of list) b.dispose();
-    this.#saved = undefined;
   }
 }

@@ -1,9 +1,12 @@
 /**
  * Parameters, seen two ways: as named tensors (PyTorch state-dict names and shapes, for
- * save/load and inspection) and as groups of flat buffers with their gradients (what the
- * optimiser and the clipping walk over, one kernel call per group).
+ * save/load and inspection) and as groups of flat buffers with their gradients; the groups of a
+ * model go behind one wasm handle ({@link ParamSet}), so the gradient norm and the optimiser
+ * step over all of them are one call each, whatever the number of groups.
  */
+import type { Engine } from '../engine/engine.js';
 import { Float32Buffer } from '../tensor/buffer.js';
+import { Owned } from '../tensor/owned.js';
 
 /** One named tensor. */
 export interface Param {
@@ -38,4 +41,49 @@ export function ownedTensor(name: string, shape: readonly number[], init: Float3
     readGrad: () => grad.read(),
   };
   return { param, group: { value, grad } };
+}
+
+/**
+ * Parameter groups behind one wasm handle: the sum of squares of all their gradients (for
+ * global-norm clipping) and an optimiser step over all of them (see `Optimizer`) are one call
+ * each. The set names the groups' buffers, it does not own them: once a group's buffer is
+ * disposed (its model was), every call is a `DisposedError` that changes nothing.
+ */
+export class ParamSet extends Owned {
+  /** @internal */ readonly handle: number;
+  readonly #engine: Engine;
+
+  /**
+   * The set of `groups`, with the optimiser's state buffers `state[slot][group]` (up to two
+   * slots: the velocity of SGD with momentum, or Adam's m and v), as long as their groups.
+   */
+  constructor(
+    readonly groups: readonly ParamGroup[],
+    engine: Engine,
+    state: readonly (readonly Float32Buffer[])[] = [],
+  ) {
+    super('ParamSet');
+    this.attachEngine(engine);
+    this.#engine = engine;
+    const handles = (list: readonly Float32Buffer[]) => Float64Array.from(list, (b) => b.liveHandle());
+    this.handle = engine.call((w) =>
+      w.param_set_create(handles(groups.map((g) => g.value)), handles(groups.map((g) => g.grad)), handles(state[0] ?? []), handles(state[1] ?? [])),
+    );
+    this.track(setFreer(engine, this.handle));
+  }
+
+  /** The sum of squares of every group's gradient, in f64: the squared global gradient norm. */
+  gradSumOfSquares(): number {
+    this.live();
+    return this.#engine.call((w) => w.param_set_grad_sum_squares(this.handle));
+  }
+
+  protected free(): void {
+    this.#engine.free((w) => w.param_set_free(this.handle));
+  }
+}
+
+/** The finalizer's way to free a set, made outside the constructor so it cannot reach `this`. */
+function setFreer(engine: Engine, handle: number): () => void {
+  return () => engine.free((w) => w.param_set_free(handle));
 }
