@@ -1,0 +1,109 @@
+// Issue 13, item 3: the exports only tests call are behind the cargo feature `test-exports`.
+// The release builds (what the package ships) do not have them; the test builds
+// (wasm/*-test, built beside them by scripts/build-wasm.sh) do, and a checkout's tests load
+// those. Both compute the same bits, threads or not.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { dispose, engine, init } from 'recurrent';
+
+import { TEST_EXPORTS, type TestExports } from '../../packages/recurrent/dist/engine/bindings.js';
+import type * as ReleaseGlue from '../../packages/recurrent/wasm/simd/recurrent_wasm.js';
+import type * as TestGlue from '../../packages/recurrent/wasm/simd-test/recurrent_wasm.js';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const PACKAGE = fileURLToPath(new URL('../../packages/recurrent/', import.meta.url));
+
+// The hand-written declarations of the test-only exports are the test build's own: this only
+// compiles (`tsc -p test`) while each has the glue's signature.
+const declared: { [K in keyof TestExports]: (typeof TestGlue)[K] } = {} as TestExports;
+void declared;
+
+after(() => dispose());
+
+/** One training step of a small 2-layer LSTM with dropout and checkpointing, as bits. */
+const SCRIPT = `
+import { init, dispose, engine, sequential, embedding, lstm, dense, Optimizer, adam } from 'recurrent';
+const e = await init({ threads: Number(process.argv[1]) });
+const m = sequential([embedding({ vocabSize: 9, dim: 4 }), lstm({ units: 6, layers: 2, dropout: 0.3 }), dense({ units: 9 })], { seed: 2 });
+const opt = new Optimizer(adam({ lr: 0.01 }), m.groups(), m.engine);
+const x = Array.from({ length: 24 }, (_, i) => (i * 5) % 9);
+const r = m.trainStep({ x, y: x.map((v) => (v + 1) % 9), seqLen: 12, batchSize: 2 }, { loss: 'crossEntropy', optimizer: opt, clipNorm: 1, checkpointEvery: 5 });
+const bits = [...m.stateDict().values()].map((v) => Array.from(new Uint32Array(v.slice().buffer)).join(',')).join(';');
+let testOnly;
+try { engine().wasm.buffer_live_count(); testOnly = 'callable'; } catch (err) { testOnly = err.name + ': ' + err.message; }
+console.log(JSON.stringify({ variant: e.variant, build: e.build, loss: r.loss, gradNorm: r.gradNorm, bits, testOnly }));
+await dispose();
+`;
+
+function run(variant: string | undefined, threads: number): Promise<Record<string, string | number>> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env };
+    delete env['RECURRENT_WASM_VARIANT'];
+    if (variant) env['RECURRENT_WASM_VARIANT'] = variant;
+    execFile(process.execPath, ['--input-type=module', '-e', SCRIPT, String(threads)], { cwd: HERE, timeout: 60_000, env }, (error, stdout, stderr) => {
+      if (error) reject(new Error(`${error.message}\n${stderr}`));
+      else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, string | number>);
+    });
+  });
+}
+
+for (const threads of [1, 2]) {
+  test(`${threads === 1 ? 'simd' : 'threads'} build: the release build has no test-only exports and computes the test build's bits`, async () => {
+    const release = await run('release', threads);
+    const checkout = await run(undefined, threads);
+    assert.equal(release['variant'], 'release');
+    assert.equal(checkout['variant'], 'test', 'a checkout loads its test build');
+    assert.match(String(release['testOnly']), /^RecurrentError: buffer_live_count is an export of the test builds only/);
+    assert.equal(checkout['testOnly'], 'callable');
+    assert.equal(release['bits'], checkout['bits'], 'the same parameters after the step');
+    assert.equal(release['loss'], checkout['loss']);
+    assert.equal(release['gradNorm'], checkout['gradNorm']);
+  });
+}
+
+test('the test-only exports are exactly those the test build has beyond the release build', async () => {
+  const base = new URL('../../packages/recurrent/wasm/', import.meta.url);
+  for (const build of ['simd', 'threads']) {
+    const release = (await import(new URL(`${build}/recurrent_wasm.js`, base).href)) as typeof ReleaseGlue;
+    const withTests = (await import(new URL(`${build}-test/recurrent_wasm.js`, base).href)) as typeof TestGlue;
+    const extra = Object.keys(withTests).filter((k) => !(k in release)).sort();
+    assert.deepEqual(extra, [...TEST_EXPORTS].sort(), `${build}: exports only the test build has`);
+  }
+});
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'arch-core-test-build-'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+test('the package ships the release builds only', async () => {
+  await new Promise<void>((resolve, reject) =>
+    execFile('pnpm', ['pack', '--pack-destination', dir], { cwd: PACKAGE, timeout: 120_000 }, (e) => (e ? reject(e) : resolve())),
+  );
+  const tarball = join(dir, (await readdir(dir)).find((f) => f.endsWith('.tgz'))!);
+  const listed = await new Promise<string[]>((resolve, reject) =>
+    execFile('tar', ['tzf', tarball], (e, stdout) => (e ? reject(e) : resolve(stdout.split('\n')))),
+  );
+  const wasm = listed.filter((f) => f.startsWith('package/wasm/')).sort();
+  for (const build of ['simd', 'threads']) {
+    for (const file of ['recurrent_wasm.js', 'recurrent_wasm_bg.wasm', 'recurrent_wasm.d.ts']) {
+      assert.ok(wasm.includes(`package/wasm/${build}/${file}`), `${build}/${file} is shipped`);
+    }
+  }
+  assert.deepEqual(wasm.filter((f) => f.includes('-test/')), [], 'no test build is shipped');
+});
+
+test('in this process (a checkout) the engine is the test build', async () => {
+  const e = await init({ threads: 1 });
+  assert.equal(e.variant, 'test');
+  assert.equal(typeof engine().wasm.buffer_live_count(), 'number');
+});
