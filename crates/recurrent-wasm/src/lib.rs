@@ -16,6 +16,7 @@ mod js_input;
 mod params;
 mod registry;
 mod rnn;
+mod rnn_run;
 mod setup;
 mod taken;
 #[cfg(feature = "test-exports")]
