@@ -24,7 +24,7 @@ use super::diagnostics::SeqGradDiagnostics;
 use super::direction::Ctx;
 use super::grads;
 use super::params::DirOffsets;
-use super::seq::{Layout, SeqRef, SeqShape};
+use super::seq::{SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
 use super::step_back::{back_through_segment, Carry};
 use super::tape::{DirTape, Tape, TapeState};
@@ -189,16 +189,7 @@ fn full(
         ..
     } = tape;
     let ctx = Ctx::new(spec, t_len, batch, has_lengths.then_some(&lengths[..batch]));
-    let user = SeqShape {
-        layout: *layout,
-        seq_len: t_len,
-        batch,
-    };
-    let inner = SeqShape {
-        layout: Layout::TimeMajor,
-        seq_len: t_len,
-        batch,
-    };
+    let (user, inner) = SeqShape::user_and_inner(*layout, t_len, batch);
     let SeqGradOutput {
         params: grads,
         x: gx,

@@ -23,7 +23,7 @@ use super::backward::{
 use super::direction::{copy_input_rows, init_state, record_segment, Ctx};
 use super::forward::{SeqInput, SeqOutput};
 use super::params::DirOffsets;
-use super::seq::{Layout, SeqMut, SeqRef, SeqShape};
+use super::seq::{SeqMut, SeqRef, SeqShape};
 use super::spec::StackSpec;
 use super::step_back::{back_through_segment, Carry};
 use super::tape::Tape;
@@ -55,15 +55,7 @@ pub(super) fn forward(
         init_state(c_n, input.c0);
     }
     let (bh, width, rows) = (batch * h, spec.output_size(), t_len * batch);
-    let user = SeqShape {
-        layout: input.layout,
-        seq_len: t_len,
-        batch,
-    };
-    let inner = SeqShape {
-        layout: Layout::TimeMajor,
-        ..user
-    };
+    let (user, inner) = SeqShape::user_and_inner(input.layout, t_len, batch);
     let Tape {
         x: seg_x,
         dirs,
@@ -165,15 +157,7 @@ pub(super) fn backward(
         h0: None,
         c0: None,
     };
-    let user = SeqShape {
-        layout: *layout,
-        seq_len: t_len,
-        batch,
-    };
-    let inner = SeqShape {
-        layout: Layout::TimeMajor,
-        ..user
-    };
+    let (user, inner) = SeqShape::user_and_inner(*layout, t_len, batch);
     let SeqGradOutput {
         params: grads,
         x: mut gx,

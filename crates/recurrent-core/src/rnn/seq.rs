@@ -20,6 +20,21 @@ pub(crate) struct SeqShape {
 }
 
 impl SeqShape {
+    /// The caller's shape (in `layout`) and the drivers' own, time-major, for `seq_len` steps
+    /// of `batch` sequences.
+    pub fn user_and_inner(layout: Layout, seq_len: usize, batch: usize) -> (Self, Self) {
+        let user = Self {
+            layout,
+            seq_len,
+            batch,
+        };
+        let inner = Self {
+            layout: Layout::TimeMajor,
+            ..user
+        };
+        (user, inner)
+    }
+
     /// Row index of (step `t`, sequence `b`).
     #[inline]
     pub fn row(&self, t: usize, b: usize) -> usize {

@@ -26,7 +26,8 @@
 //! guarded multi-group step ([`step_groups`]) perform the same arithmetic.
 
 use super::check;
-use super::optim_rules::{write, Adam, AdamConsts, Momentum, Sgd};
+use super::optim_groups::Update;
+use super::optim_rules::AnyRule;
 use crate::error::{CoreError, CoreResult};
 
 const INF: f64 = f64::INFINITY;
@@ -82,13 +83,14 @@ pub fn sgd(
 ) -> CoreResult<()> {
     const OP: &str = "train::sgd";
     check_same(OP, "grads", grads.len(), params.len())?;
-    check_lr_wd(OP, lr, weight_decay, grad_scale)?;
-    write(
-        &Sgd::new(lr, weight_decay, grad_scale),
-        params,
-        grads,
-        [&mut [], &mut []],
-    );
+    let update = Update::Sgd {
+        lr,
+        momentum: 0.0,
+        dampening: 0.0,
+        nesterov: false,
+        weight_decay,
+    };
+    AnyRule::new(OP, &update, 1, grad_scale)?.write(params, grads, [&mut [], &mut []]);
     Ok(())
 }
 
@@ -121,64 +123,15 @@ pub fn sgd_momentum(
     const OP: &str = "train::sgd_momentum";
     check_same(OP, "grads", grads.len(), params.len())?;
     check_same(OP, "velocity", velocity.len(), params.len())?;
-    let rule = Momentum::new(
-        OP,
-        step,
+    let update = Update::Sgd {
         lr,
         momentum,
         dampening,
         nesterov,
         weight_decay,
-        grad_scale,
-    )?;
-    match rule {
-        // `momentum = 0` is plain SGD, and the velocity is left alone (PyTorch).
-        None => write(
-            &Sgd::new(lr, weight_decay, grad_scale),
-            params,
-            grads,
-            [&mut [], &mut []],
-        ),
-        Some(rule) => write(&rule, params, grads, [velocity, &mut []]),
-    }
+    };
+    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [velocity, &mut []]);
     Ok(())
-}
-
-/// Validates Adam's arguments and derives its constants.
-pub(super) fn adam_consts(
-    op: &'static str,
-    n: usize,
-    grads: usize,
-    m: usize,
-    v: usize,
-    step: u64,
-    lr: f64,
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
-    weight_decay: f64,
-    grad_scale: f32,
-) -> CoreResult<AdamConsts> {
-    check_same(op, "grads", grads, n)?;
-    check_same(op, "m", m, n)?;
-    check_same(op, "v", v, n)?;
-    check_step(op, step)?;
-    check_lr_wd(op, lr, weight_decay, grad_scale)?;
-    check::scalar_in(op, "beta1", beta1, 0.0, 1.0, true)?;
-    check::scalar_in(op, "beta2", beta2, 0.0, 1.0, true)?;
-    check::scalar_in(op, "eps", eps, 0.0, INF, true)?;
-    let t = step as f64;
-    let bc1 = 1.0 - beta1.powf(t);
-    let bc2 = 1.0 - beta2.powf(t);
-    Ok(AdamConsts {
-        beta1: beta1 as f32,
-        one_minus_beta1: (1.0 - beta1) as f32,
-        beta2: beta2 as f32,
-        one_minus_beta2: (1.0 - beta2) as f32,
-        neg_step_size: (-(lr / bc1)) as f32,
-        bc2_sqrt: bc2.sqrt() as f32,
-        eps: eps as f32,
-    })
 }
 
 /// Adam (`torch.optim.Adam`, `weight_decay` as L2 added to the gradient) with first and
@@ -208,22 +161,18 @@ pub fn adam(
     grad_scale: f32,
 ) -> CoreResult<()> {
     const OP: &str = "train::adam";
-    let c = adam_consts(
-        OP,
-        params.len(),
-        grads.len(),
-        m.len(),
-        v.len(),
-        step,
+    check_same(OP, "grads", grads.len(), params.len())?;
+    check_same(OP, "m", m.len(), params.len())?;
+    check_same(OP, "v", v.len(), params.len())?;
+    let update = Update::Adam {
         lr,
         beta1,
         beta2,
         eps,
         weight_decay,
-        grad_scale,
-    )?;
-    let rule = Adam::new(c, weight_decay, grad_scale, None);
-    write(&rule, params, grads, [m, v]);
+        decoupled: false,
+    };
+    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [m, v]);
     Ok(())
 }
 
@@ -251,21 +200,17 @@ pub fn adamw(
     grad_scale: f32,
 ) -> CoreResult<()> {
     const OP: &str = "train::adamw";
-    let c = adam_consts(
-        OP,
-        params.len(),
-        grads.len(),
-        m.len(),
-        v.len(),
-        step,
+    check_same(OP, "grads", grads.len(), params.len())?;
+    check_same(OP, "m", m.len(), params.len())?;
+    check_same(OP, "v", v.len(), params.len())?;
+    let update = Update::Adam {
         lr,
         beta1,
         beta2,
         eps,
         weight_decay,
-        grad_scale,
-    )?;
-    let rule = Adam::new(c, 0.0, grad_scale, Some((1.0 - lr * weight_decay) as f32));
-    write(&rule, params, grads, [m, v]);
+        decoupled: true,
+    };
+    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [m, v]);
     Ok(())
 }

@@ -8,8 +8,8 @@
 //! The arithmetic is the single-buffer optimisers' (`optim`), element for element, through the
 //! same rule functions; the check pass costs about one more read-only pass over the groups.
 
-use super::optim::{adam_consts, check_same};
-use super::optim_rules::{all_finite_after, write, Adam, Momentum, Rule, Sgd};
+use super::optim::check_same;
+use super::optim_rules::AnyRule;
 use crate::error::CoreResult;
 
 /// One parameter group: parameters, their gradient, and the optimiser's state for them
@@ -70,85 +70,24 @@ pub fn step_groups(
     grad_scale: f32,
 ) -> CoreResult<StepOutcome> {
     const OP: &str = "train::step_groups";
-    match *update {
-        Update::Sgd {
-            lr,
-            momentum,
-            dampening,
-            nesterov,
-            weight_decay,
-        } => {
-            let rule = Momentum::new(
-                OP,
-                step,
-                lr,
-                momentum,
-                dampening,
-                nesterov,
-                weight_decay,
-                grad_scale,
-            )?;
-            match rule {
-                // `momentum = 0` is plain SGD, and the velocity is left alone (PyTorch).
-                None => guarded(OP, groups, &Sgd::new(lr, weight_decay, grad_scale)),
-                Some(rule) => guarded(OP, groups, &rule),
-            }
-        }
-        Update::Adam {
-            lr,
-            beta1,
-            beta2,
-            eps,
-            weight_decay,
-            decoupled,
-        } => {
-            let c = adam_consts(
-                OP,
-                0,
-                0,
-                0,
-                0,
-                step,
-                lr,
-                beta1,
-                beta2,
-                eps,
-                weight_decay,
-                grad_scale,
-            )?;
-            let rule = if decoupled {
-                Adam::new(c, 0.0, grad_scale, Some((1.0 - lr * weight_decay) as f32))
-            } else {
-                Adam::new(c, weight_decay, grad_scale, None)
-            };
-            guarded(OP, groups, &rule)
-        }
-    }
-}
-
-/// Checks the lengths, then every group's would-be values, then writes.
-fn guarded<R: Rule>(
-    op: &'static str,
-    groups: &mut [OptimGroup<'_>],
-    rule: &R,
-) -> CoreResult<StepOutcome> {
     const SLOT: [&str; 2] = ["state[0]", "state[1]"];
+    let rule = AnyRule::new(OP, update, step, grad_scale)?;
     for g in groups.iter() {
         let n = g.params.len();
-        check_same(op, "grads", g.grads.len(), n)?;
-        for (slot, name) in g.state.iter().zip(SLOT).take(R::SLOTS) {
-            check_same(op, name, slot.len(), n)?;
+        check_same(OP, "grads", g.grads.len(), n)?;
+        for (slot, name) in g.state.iter().zip(SLOT).take(rule.slots()) {
+            check_same(OP, name, slot.len(), n)?;
         }
     }
     for (i, g) in groups.iter().enumerate() {
         let [s0, s1] = &g.state;
-        if !all_finite_after(rule, g.params, g.grads, [&**s0, &**s1]) {
+        if !rule.all_finite_after(g.params, g.grads, [&**s0, &**s1]) {
             return Ok(StepOutcome::NonFinite { group: i });
         }
     }
     for g in groups.iter_mut() {
         let [s0, s1] = &mut g.state;
-        write(rule, g.params, g.grads, [&mut **s0, &mut **s1]);
+        rule.write(g.params, g.grads, [&mut **s0, &mut **s1]);
     }
     Ok(StepOutcome::Applied)
 }

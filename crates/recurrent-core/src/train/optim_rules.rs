@@ -3,11 +3,13 @@
 //! single-buffer steps and the guarded multi-group step (`optim_groups`) run these, so a value
 //! checked before writing is the value written.
 
+use super::check;
 use super::optim::{check_lr_wd, check_step};
+use super::optim_groups::Update;
 use crate::error::{CoreError, CoreResult};
 
 /// One update rule: how an element and its state (up to two slots) change.
-pub(crate) trait Rule {
+trait Rule {
     /// State slots per element: 0 (SGD), 1 (velocity), 2 (Adam's m and v).
     const SLOTS: usize;
     /// The new parameter and state of one element whose gradient is `g` (unscaled).
@@ -15,7 +17,7 @@ pub(crate) trait Rule {
 }
 
 /// Plain SGD.
-pub(crate) struct Sgd {
+struct Sgd {
     neg_lr: f32,
     wd: f32,
     decay: bool,
@@ -24,7 +26,7 @@ pub(crate) struct Sgd {
 
 impl Sgd {
     /// The rule for validated hyperparameters.
-    pub fn new(lr: f64, weight_decay: f64, grad_scale: f32) -> Self {
+    fn new(lr: f64, weight_decay: f64, grad_scale: f32) -> Self {
         Self {
             neg_lr: -lr as f32,
             wd: weight_decay as f32,
@@ -47,7 +49,7 @@ impl Rule for Sgd {
 }
 
 /// SGD with momentum (velocity in slot 0).
-pub(crate) struct Momentum {
+struct Momentum {
     neg_lr: f32,
     wd: f32,
     decay: bool,
@@ -60,7 +62,7 @@ pub(crate) struct Momentum {
 
 impl Momentum {
     /// Validates the hyperparameters; `None` for `momentum = 0`, which is plain [`Sgd`].
-    pub fn new(
+    fn new(
         op: &'static str,
         step: u64,
         lr: f64,
@@ -122,21 +124,53 @@ impl Rule for Momentum {
 }
 
 /// The constants of one Adam step, computed in `f64` as `torch.optim.Adam` does, rounded once.
-pub(crate) struct AdamConsts {
-    pub beta1: f32,
-    pub one_minus_beta1: f32,
-    pub beta2: f32,
-    pub one_minus_beta2: f32,
+struct AdamConsts {
+    beta1: f32,
+    one_minus_beta1: f32,
+    beta2: f32,
+    one_minus_beta2: f32,
     /// `-lr / (1 - beta1^step)`.
-    pub neg_step_size: f32,
+    neg_step_size: f32,
     /// `sqrt(1 - beta2^step)`.
-    pub bc2_sqrt: f32,
-    pub eps: f32,
+    bc2_sqrt: f32,
+    eps: f32,
+}
+
+impl AdamConsts {
+    /// Validates Adam's hyperparameters and derives its constants.
+    fn new(
+        op: &'static str,
+        step: u64,
+        lr: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+        weight_decay: f64,
+        grad_scale: f32,
+    ) -> CoreResult<Self> {
+        check_step(op, step)?;
+        check_lr_wd(op, lr, weight_decay, grad_scale)?;
+        check::scalar_in(op, "beta1", beta1, 0.0, 1.0, true)?;
+        check::scalar_in(op, "beta2", beta2, 0.0, 1.0, true)?;
+        check::scalar_in(op, "eps", eps, 0.0, f64::INFINITY, true)?;
+        let t = step as f64;
+        let bc1 = 1.0 - beta1.powf(t);
+        let bc2 = 1.0 - beta2.powf(t);
+        Ok(Self {
+            beta1: beta1 as f32,
+            one_minus_beta1: (1.0 - beta1) as f32,
+            beta2: beta2 as f32,
+            one_minus_beta2: (1.0 - beta2) as f32,
+            neg_step_size: (-(lr / bc1)) as f32,
+            bc2_sqrt: bc2.sqrt() as f32,
+            eps: eps as f32,
+        })
+    }
 }
 
 /// Adam (L2 weight decay added to the gradient) or AdamW (decoupled: the parameter shrunk by
 /// `1 - lr * weight_decay` first); m in slot 0, v in slot 1.
-pub(crate) struct Adam {
+struct Adam {
     c: AdamConsts,
     wd: f32,
     decay: bool,
@@ -147,7 +181,7 @@ pub(crate) struct Adam {
 impl Adam {
     /// Adam with L2 `weight_decay` (`shrink` None), or AdamW with `shrink = 1 - lr * wd` (and
     /// `weight_decay` 0 here: AdamW does not add it to the gradient).
-    pub fn new(c: AdamConsts, weight_decay: f64, grad_scale: f32, shrink: Option<f32>) -> Self {
+    fn new(c: AdamConsts, weight_decay: f64, grad_scale: f32, shrink: Option<f32>) -> Self {
         Self {
             c,
             wd: weight_decay as f32,
@@ -178,9 +212,92 @@ impl Rule for Adam {
     }
 }
 
+/// The rule of an [`Update`] at one step, validated: what every optimiser step runs.
+pub(crate) struct AnyRule(Inner);
+
+enum Inner {
+    Sgd(Sgd),
+    Momentum(Momentum),
+    Adam(Adam),
+}
+
+impl AnyRule {
+    /// The rule of `update` for step `step` (from 1) with gradients times `grad_scale`; errors
+    /// name the hyperparameter at fault (as `torch.optim` refuses them).
+    pub fn new(op: &'static str, update: &Update, step: u64, grad_scale: f32) -> CoreResult<Self> {
+        Ok(AnyRule(match *update {
+            Update::Sgd {
+                lr,
+                momentum,
+                dampening,
+                nesterov,
+                weight_decay,
+            } => {
+                let m = Momentum::new(
+                    op,
+                    step,
+                    lr,
+                    momentum,
+                    dampening,
+                    nesterov,
+                    weight_decay,
+                    grad_scale,
+                )?;
+                // `momentum = 0` is plain SGD, and the velocity is left alone (PyTorch).
+                m.map_or_else(
+                    || Inner::Sgd(Sgd::new(lr, weight_decay, grad_scale)),
+                    Inner::Momentum,
+                )
+            }
+            Update::Adam {
+                lr,
+                beta1,
+                beta2,
+                eps,
+                weight_decay,
+                decoupled,
+            } => {
+                let c = AdamConsts::new(op, step, lr, beta1, beta2, eps, weight_decay, grad_scale)?;
+                Inner::Adam(if decoupled {
+                    Adam::new(c, 0.0, grad_scale, Some((1.0 - lr * weight_decay) as f32))
+                } else {
+                    Adam::new(c, weight_decay, grad_scale, None)
+                })
+            }
+        }))
+    }
+
+    /// State slots the rule uses per element.
+    pub fn slots(&self) -> usize {
+        match self.0 {
+            Inner::Sgd(_) => Sgd::SLOTS,
+            Inner::Momentum(_) => Momentum::SLOTS,
+            Inner::Adam(_) => Adam::SLOTS,
+        }
+    }
+
+    /// Applies the rule to every element (lengths checked by the caller).
+    pub fn write(&self, params: &mut [f32], grads: &[f32], state: [&mut [f32]; 2]) {
+        match &self.0 {
+            Inner::Sgd(r) => write(r, params, grads, state),
+            Inner::Momentum(r) => write(r, params, grads, state),
+            Inner::Adam(r) => write(r, params, grads, state),
+        }
+    }
+
+    /// Whether applying the rule would leave every value finite (nothing written).
+    pub fn all_finite_after(&self, params: &[f32], grads: &[f32], state: [&[f32]; 2]) -> bool {
+        match &self.0 {
+            Inner::Sgd(r) => all_finite_after(r, params, grads, state),
+            Inner::Momentum(r) => all_finite_after(r, params, grads, state),
+            Inner::Adam(r) => all_finite_after(r, params, grads, state),
+        }
+    }
+}
+
 /// Applies `rule` to every element (lengths checked by the caller: `grads` and the rule's
 /// state slots as long as `params`).
-pub(crate) fn write<R: Rule>(rule: &R, params: &mut [f32], grads: &[f32], state: [&mut [f32]; 2]) {
+fn write<R: Rule>(rule: &R, params: &mut [f32], grads: &[f32], state: [&mut [f32]; 2]) {
     let [s0, s1] = state;
     match R::SLOTS {
         0 => {
@@ -217,12 +334,7 @@ fn non_finite(x: f32) -> u32 {
 
 /// Whether applying `rule` would leave every parameter and state value finite. Nothing is
 /// written.
-pub(crate) fn all_finite_after<R: Rule>(
-    rule: &R,
-    params: &[f32],
-    grads: &[f32],
-    state: [&[f32]; 2],
-) -> bool {
+fn all_finite_after<R: Rule>(rule: &R, params: &[f32], grads: &[f32], state: [&[f32]; 2]) -> bool {
     let [s0, s1] = state;
     let mut bad = 0u32;
     match R::SLOTS {
