@@ -4,8 +4,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
-import { checkObject } from './checks.js';
+import { checkClipNorm, checkInt, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe } from '../validate/index.js';
 import { type LossKind, Model, type SequenceBatch, type StepResult } from './model.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
 import { startTraining } from './training-lock.js';
@@ -100,11 +99,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const op = 'fit';
   if (!(model instanceof Model)) throw new InvalidArgumentError(`${op}: argument \`model\` expected a Model (from sequential), got ${describe(model)}`);
   checkObject(op, 'options', options, 'an options object');
-  for (const name of ['onBatchEnd', 'onEpochEnd'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'function') {
-      throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a function, got ${describe(options[name])}`);
-    }
-  }
+  for (const name of ['onBatchEnd', 'onEpochEnd'] as const) checkOptionalFunction(op, name, options[name]);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`${op}: argument \`signal\` expected an AbortSignal, got ${describe(options.signal)}`);
   }
@@ -113,7 +108,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const bptt = typeof options.bptt === 'object' && options.bptt !== null ? options.bptt : { mode: options.bptt ?? 'full' };
   const mode = checkOneOf(op, 'bptt', bptt.mode, ['full', 'truncated', 'random'] as const);
   const meanLength = mode === 'random' ? checkNumber(op, 'bptt.meanLength', bptt.meanLength ?? 16, 1, 1e6) : 0;
-  const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(op, 'clipNorm', options.clipNorm, 1e-12, Infinity);
+  const clipNorm = checkClipNorm(op, options.clipNorm);
   const onNonFinite = checkOneOf(op, 'onNonFinite', options.onNonFinite ?? 'stop', ['stop', 'skip'] as const);
   const yieldEvery = checkInt(op, 'yieldEvery', options.yieldEvery ?? 1, 1);
   if (typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {

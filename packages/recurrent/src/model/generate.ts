@@ -5,7 +5,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, describe } from '../core/validate.js';
+import { checkInt, checkNumber, describe } from '../validate/index.js';
 import type { Model } from './model.js';
 
 /** Options of {@link generate}. */

@@ -9,10 +9,10 @@ import type { Vocab } from '../data/vocab.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError, NonFiniteError, OutOfMemoryError } from '../errors.js';
-import { checkInt, checkOneOf, describe } from '../core/validate.js';
+import { checkClipNorm, checkFinite, checkInt, checkObject, checkOneOf, checkOptionalBoolean, describe, MAX_BATCH_FLOATS } from '../validate/index.js';
 import {
-  asOutOfMemory, checkLayerConfigs, checkObject, checkOptimizer, checkOptionalBoolean, checkParameterBudget, checkParameterNames, checkState,
-  checkVocab, MAX_BATCH_FLOATS, type NamedLayer, type VocabSizes,
+  asOutOfMemory, checkLayerConfigs, checkOptimizer, checkParameterBudget, checkParameterNames, checkState,
+  checkVocab, type NamedLayer, type VocabSizes,
 } from './checks.js';
 import { gateCount } from '../core/stack.js';
 import { cellKindOf } from './layers.js';
@@ -573,8 +573,7 @@ export class Model extends Owned {
     checkObject(op, 'options', options, 'an options object { loss, optimizer, ... }');
     const loss = checkOneOf(op, 'loss', options.loss, ['crossEntropy', 'mse'] as const);
     const p = this.#prepare(batch, op, loss);
-    const clip = options.clipNorm;
-    if (clip !== undefined && !(typeof clip === 'number' && clip > 0)) throw new InvalidArgumentError(`trainStep: option \`clipNorm\` expected a number > 0, got ${describe(clip)}`);
+    const clip = checkClipNorm(op, options.clipNorm);
     const optimizer = checkOptimizer(op, options.optimizer, this.groups());
     const epoch = checkInt(op, 'epoch', options.epoch ?? 0, 0);
     checkOptionalBoolean(op, 'carryState', options.carryState);
@@ -816,12 +815,6 @@ export class Model extends Owned {
     for (const r of this.recurrent) r.dispose();
     this.dense?.dispose();
   }
-}
-
-/** Throws unless every value is finite, naming the first that is not. */
-function checkFinite(op: string, what: string, values: Float32Array): void {
-  const i = values.findIndex((v) => !Number.isFinite(v));
-  if (i >= 0) throw new InvalidArgumentError(`${op}: ${what} contains a non-finite value: expected finite values, got ${values[i]} at index ${i}`);
 }
 
 /** Builds a model from layer configs: `sequential([embedding(...), lstm(...), dense(...)])`. */

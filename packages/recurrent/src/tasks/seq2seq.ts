@@ -14,7 +14,7 @@
  * PyTorch names, and `stateDict()` prefixes them with `encoder.` / `decoder.`.
  */
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { checkInt, checkNumber } from '../core/validate.js';
+import { checkClipNorm, checkInt } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { dense, embedding, type RecurrentConfig } from '../model/layers.js';
 import { Model, type StepResult } from '../model/model.js';
@@ -230,8 +230,7 @@ export class Seq2Seq extends Owned {
    */
   trainStep(pairs: readonly Seq2SeqPair[], options: { optimizer: Optimizer; clipNorm?: number | undefined; epoch?: number }): StepResult {
     const p = this.#prepare(pairs, 'Seq2Seq.trainStep');
-    const clip = options.clipNorm;
-    if (clip !== undefined && !(clip > 0)) throw new InvalidArgumentError(`Seq2Seq.trainStep: option \`clipNorm\` expected a number > 0, got ${String(clip)}`);
+    const clip = checkClipNorm('Seq2Seq.trainStep', options.clipNorm);
     const steps = this.#steps;
     try {
       const seed = (this.#seed * 2654435761 + this.#steps++) >>> 0;
@@ -284,7 +283,7 @@ export class Seq2Seq extends Owned {
     this.live();
     const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
     const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 32, 1);
-    const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(op, 'clipNorm', options.clipNorm, 1e-12, Infinity);
+    const clipNorm = checkClipNorm(op, options.clipNorm);
     const seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
     if (!Array.isArray(pairs) || pairs.length === 0) throw new InvalidArgumentError(`${op}: expected a non-empty array of { source, target } pairs`);
     const optimizer = this.optimizer(options.optimizer ?? adam({ lr: 0.005 }));

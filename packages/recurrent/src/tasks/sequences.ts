@@ -14,7 +14,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt } from '../core/validate.js';
+import { checkInt } from '../validate/index.js';
 import type { Model, SequenceBatch } from '../model/model.js';
 
 /** One example for sequence classification. */

@@ -2,7 +2,7 @@
  * `Float32Buffer`: floats that live in wasm linear memory, so kernels read them without a
  * copy. Reading and writing from JS copies, unless you take a {@link Float32Buffer.view}.
  */
-import { describe } from '../core/validate.js';
+import { checkArrayLike } from '../validate/index.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
@@ -40,7 +40,7 @@ export class Float32Buffer extends Owned {
 
   /** A buffer holding a copy of `data`. */
   static from(data: ArrayLike<number>): Float32Buffer {
-    checkArrayLike('Float32Buffer.from', data);
+    checkArrayLike('Float32Buffer.from', 'data', data, 'a Float32Array or an array of numbers');
     const buffer = new Float32Buffer(data.length);
     buffer.write(data);
     return buffer;
@@ -64,7 +64,7 @@ export class Float32Buffer extends Owned {
   /** Copies `data` into the buffer starting at element `offset`. */
   write(data: ArrayLike<number>, offset = 0): void {
     this.live();
-    checkArrayLike('Float32Buffer.write', data);
+    checkArrayLike('Float32Buffer.write', 'data', data, 'a Float32Array or an array of numbers');
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.length) {
       throw new InvalidArgumentError(
         `Float32Buffer.write: expected offset + data.length <= ${this.length}, got offset ${offset} and ${data.length} values`,
@@ -87,10 +87,4 @@ export class Float32Buffer extends Owned {
 /** The finalizer's way to free a buffer, made outside the constructor so it cannot reach `this`. */
 function bufferFreer(engine: Engine, handle: number): () => void {
   return () => engine.wasm.buffer_free(handle);
-}
-
-function checkArrayLike(op: string, data: unknown): void {
-  if (typeof data !== 'object' || data === null || !Number.isSafeInteger((data as { length?: unknown }).length)) {
-    throw new InvalidArgumentError(`${op}: argument \`data\` expected a Float32Array or an array of numbers, got ${describe(data)}`);
-  }
 }

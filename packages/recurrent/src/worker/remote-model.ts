@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
