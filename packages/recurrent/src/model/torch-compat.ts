@@ -31,7 +31,7 @@ const REASONS: Partial<Record<CellKind, string>> = {
 
 /** Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind and reason. */
 function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; params: readonly { name: string }[] }[] {
-  return model.recurrent.flatMap((r) => {
+  return model.network.recurrent.flatMap((r) => {
     const kind = cellKindOf(r.config);
     const reason = REASONS[kind];
     return reason === undefined ? [] : [{ kind, reason, name: r.name, params: r.params }];

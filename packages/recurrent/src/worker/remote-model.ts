@@ -11,7 +11,7 @@ import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
 import type { GenerateOptions } from '../model/generate.js';
 import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
-import type { GradientFlow, LossKind, SequenceBatch } from '../model/model.js';
+import type { GradientFlow, LossKind, SequenceBatch } from '../model/model-types.js';
 import type { LayerStateArrays } from '../model/state.js';
 import { startTraining } from '../model/training-lock.js';
 import { isAbortError } from './errors.js';

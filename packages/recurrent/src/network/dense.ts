@@ -1,0 +1,48 @@
+/** A `dense` layer in a network: `y = x W^T + b` on every row (each step, or each pooled sequence). */
+import type { DenseLayer } from '../model/dense-layer.js';
+import type { Activation, Layer, Pass } from './layer.js';
+
+export class DenseBlock implements Layer {
+  readonly floatsPerPosition = 0;
+  readonly streamProblem = undefined;
+  readonly type = 'dense';
+
+  constructor(
+    readonly layer: DenseLayer,
+    readonly configIndex: number,
+  ) {}
+
+  get name(): string {
+    return this.layer.name;
+  }
+
+  get params() {
+    return this.layer.params;
+  }
+
+  get groups() {
+    return this.layer.groups;
+  }
+
+  get outputSize(): number {
+    return this.layer.units;
+  }
+
+  forward(pass: Pass, x: Activation): Activation {
+    const n = x.rows;
+    const data = pass.ws.get(`${this.name}.y`, n * this.outputSize);
+    if (pass.scores === undefined) this.layer.forward(n, x.data, data);
+    else this.layer.logits(n, x.data, data, pass.scores === 'logSoftmax');
+    return { data, rows: n, width: this.outputSize, perStep: x.perStep };
+  }
+
+  backward(pass: Pass, x: Activation, gy: Activation, needInput: boolean): Activation | undefined {
+    const dx = needInput ? pass.ws.get(`${this.name}.gx`, x.rows * x.width) : undefined;
+    this.layer.backward(x.rows, x.data, gy.data, dx);
+    return dx && { data: dx, rows: x.rows, width: x.width, perStep: x.perStep };
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}

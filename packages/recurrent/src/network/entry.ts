@@ -1,0 +1,72 @@
+/** The two ways into a network: token ids (an `embedding` or `oneHot` layer), or features. */
+import type { InputLayer } from '../model/embedding-layer.js';
+import type { Activation, Entry, NetworkInput, Pass } from './layer.js';
+
+/** Token ids to vectors through an `embedding` (learned) or `oneHot` layer. */
+export class TokenEntry implements Entry {
+  readonly configIndex = 0;
+
+  constructor(readonly layer: InputLayer) {}
+
+  get type(): string {
+    return this.layer.config.type;
+  }
+
+  get name(): string {
+    return this.layer.name;
+  }
+
+  get params() {
+    return this.layer.params;
+  }
+
+  get groups() {
+    return this.layer.groups;
+  }
+
+  get outputSize(): number {
+    return this.layer.dim;
+  }
+
+  get vocabSize(): number {
+    return this.layer.vocabSize;
+  }
+
+  forward(pass: Pass, input: NetworkInput): Activation {
+    const ids = input.ids!;
+    const data = pass.ws.get('x', ids.length * this.outputSize);
+    this.layer.forward(ids, data);
+    return { data, rows: ids.length, width: this.outputSize, perStep: true };
+  }
+
+  backward(_pass: Pass, input: NetworkInput, gy: Activation): void {
+    this.layer.backward(input.ids!, gy.data);
+  }
+
+  dispose(): void {
+    this.layer.dispose();
+  }
+}
+
+/** Features given by the caller, copied into wasm memory (no parameters). */
+export class FeatureEntry implements Entry {
+  readonly type = 'features';
+  readonly name = 'input';
+  readonly configIndex = undefined;
+  readonly params = [];
+  readonly groups = [];
+  readonly vocabSize = undefined;
+
+  constructor(readonly outputSize: number) {}
+
+  forward(pass: Pass, input: NetworkInput): Activation {
+    const x = input.x!;
+    const data = pass.ws.get('x', x.length);
+    data.write(x);
+    return { data, rows: x.length / this.outputSize, width: this.outputSize, perStep: true };
+  }
+
+  backward(): void {}
+
+  dispose(): void {}
+}
