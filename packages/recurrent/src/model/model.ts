@@ -213,7 +213,7 @@ export class Model extends Owned {
   #head(what: string, kind: LossKind): LossHead {
     let head = this.#heads.get(kind);
     if (!head) {
-      head = lossHead(what, kind, this.network, this.engine);
+      head = lossHead(what, kind, this.network);
       this.#heads.set(kind, head);
     }
     return head;

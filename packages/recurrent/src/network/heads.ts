@@ -44,13 +44,13 @@ export interface LossHead {
 }
 
 /** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
-export function lossHead(what: string, kind: LossKind, network: Network, engine: Engine): LossHead {
+export function lossHead(what: string, kind: LossKind, network: Network): LossHead {
   if (kind === 'crossEntropy') {
     const last = network.layers.at(-1);
     if (!(last instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
     return new CrossEntropyHead(last);
   }
-  return new MseHead(engine);
+  return new MseHead(network.engine);
 }
 
 /** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */

@@ -5,6 +5,7 @@
  * (to any layer), hand the output to a loss head, and run the gradient back, never reaching
  * into a layer. See docs/ARCHITECTURE.md, "The network".
  */
+import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { Param, ParamGroup } from '../model/param.js';
 import type { LayerState, RecurrentLayer, StateGradients } from '../model/recurrent-layer.js';
@@ -50,6 +51,8 @@ export class Network {
   readonly #needsInput: boolean[];
 
   constructor(
+    /** The engine whose memory holds its parameters and workspace. */
+    readonly engine: Engine,
     readonly entry: Entry,
     readonly layers: readonly Layer[],
   ) {

@@ -135,7 +135,7 @@ export class Seq2Seq extends Owned {
       this.encoder.dispose();
       throw e;
     }
-    this.#head = lossHead(op, 'crossEntropy', this.decoder.network, this.decoder.engine);
+    this.#head = lossHead(op, 'crossEntropy', this.decoder.network);
   }
 
   /** Every parameter, `encoder.<name>` and `decoder.<name>` (copies). */
@@ -257,7 +257,7 @@ export class Seq2Seq extends Owned {
     const groups = this.#groups();
     return optimizationStep(op, {
       groups,
-      engine: this.decoder.engine,
+      engine: this.decoder.network.engine,
       optimizer: checkOptimizer(op, options.optimizer, groups),
       clipNorm: checkClipNorm(op, options.clipNorm),
       epoch: checkInt(op, 'epoch', options.epoch ?? 0, 0),
@@ -267,13 +267,13 @@ export class Seq2Seq extends Owned {
   }
 
   #groups() {
-    return [...this.encoder.groups(), ...this.decoder.groups()];
+    return [...this.encoder.network.groups(), ...this.decoder.network.groups()];
   }
 
   /** An optimiser over both halves' parameters, for {@link Seq2Seq.trainStep}. Dispose it when done. */
   optimizer(config: OptimizerConfig): Optimizer {
     this.live();
-    return new Optimizer(config, this.#groups(), this.decoder.engine);
+    return new Optimizer(config, this.#groups(), this.decoder.network.engine);
   }
 
   /** Teacher-forced loss and per-token accuracy (the `eos` included) on `pairs`. */
