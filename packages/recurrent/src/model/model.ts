@@ -3,7 +3,7 @@
  * dense output — with training by BPTT, inference, streaming steps and generation. It is a
  * {@link Network} with a loss head per loss kind, composed with the one optimisation step
  * every task uses; every tensor lives in wasm memory, and one training step is a handful of
- * wasm calls whatever the sequence length (docs/ARCHITECTURE.md, "One training step").
+ * wasm calls whatever the sequence length (docs/ARCHITECTURE.md, "Data flow of one training step").
  */
 import { Random } from '../data/random.js';
 import type { Vocab } from '../data/vocab.js';

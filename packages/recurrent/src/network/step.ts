@@ -3,7 +3,7 @@
  * backward (the task's part), take the global gradient norm, refuse a non-finite loss or
  * norm, scale for clipping, apply the optimiser; when anything fails, put back what the step
  * changed (the carried states, the dropout seed counter; the optimiser undoes its own update)
- * and rethrow, so a failed step changes nothing. See docs/ARCHITECTURE.md, "One training step".
+ * and rethrow, so a failed step changes nothing. See docs/ARCHITECTURE.md, "Data flow of one training step".
  */
 import type { Engine } from '../engine/engine.js';
 import { NonFiniteError } from '../errors.js';

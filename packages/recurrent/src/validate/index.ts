@@ -2,7 +2,8 @@
  * The argument rules of the whole package, each written once: values (numbers, choices,
  * flags, names, option bags), arrays (finite values, lengths, token ids), batches, and size
  * limits. This module sits at the bottom of the import graph: it imports only `errors.ts`, so
- * every layer (tensors, core, model, tasks, worker, CLI) can use it without importing upward.
+ * every layer (tensors, core, model, tasks, worker, CLI) can use it without importing upward
+ * (docs/ARCHITECTURE.md, "Validation").
  */
 export {
   describe, checkInt, checkNumber, checkPositive, checkClipNorm, checkOneOf, checkObject, checkOptionalBoolean,

@@ -5,7 +5,7 @@
  * (`transfer: true`) and whether its result's arrays are fresh copies to hand back. The
  * client's methods (`remote-model.ts`) and the worker's dispatch (`service.ts`) are derived
  * from it, and their types from the in-thread `Model` and `ModelState`: a new model method is
- * one line here. `fit` (callbacks, abort, one at a time) and `dispose` have code of their own.
+ * one line here (docs/ARCHITECTURE.md, "The worker bridge"). `fit` (callbacks, abort, one at a time) and `dispose` have code of their own.
  *
  * This module is read by the client, where no engine is loaded: it imports types only.
  */
