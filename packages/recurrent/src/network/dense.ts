@@ -1,27 +1,18 @@
 /** A `dense` layer in a network: `y = x W^T + b` on every row (each step, or each pooled sequence). */
 import type { DenseLayer } from '../model/dense-layer.js';
 import type { Activation, Layer, Pass } from './layer.js';
+import { Wrapped } from './wrapped.js';
 
-export class DenseBlock implements Layer {
+export class DenseBlock extends Wrapped<DenseLayer> implements Layer {
   readonly floatsPerPosition = 0;
   readonly streamProblem = undefined;
   readonly type = 'dense';
 
   constructor(
-    readonly layer: DenseLayer,
+    layer: DenseLayer,
     readonly configIndex: number,
-  ) {}
-
-  get name(): string {
-    return this.layer.name;
-  }
-
-  get params() {
-    return this.layer.params;
-  }
-
-  get groups() {
-    return this.layer.groups;
+  ) {
+    super(layer);
   }
 
   get outputSize(): number {
@@ -40,9 +31,5 @@ export class DenseBlock implements Layer {
     const dx = needInput ? pass.ws.get(`${this.name}.gx`, x.rows * x.width) : undefined;
     this.layer.backward(x.rows, x.data, gy.data, dx);
     return dx && { data: dx, rows: x.rows, width: x.width, perStep: x.perStep };
-  }
-
-  dispose(): void {
-    this.layer.dispose();
   }
 }

@@ -1,27 +1,14 @@
 /** The two ways into a network: token ids (an `embedding` or `oneHot` layer), or features. */
 import type { InputLayer } from '../model/embedding-layer.js';
 import type { Activation, Entry, NetworkInput, Pass } from './layer.js';
+import { Wrapped } from './wrapped.js';
 
 /** Token ids to vectors through an `embedding` (learned) or `oneHot` layer. */
-export class TokenEntry implements Entry {
+export class TokenEntry extends Wrapped<InputLayer> implements Entry {
   readonly configIndex = 0;
-
-  constructor(readonly layer: InputLayer) {}
 
   get type(): string {
     return this.layer.config.type;
-  }
-
-  get name(): string {
-    return this.layer.name;
-  }
-
-  get params() {
-    return this.layer.params;
-  }
-
-  get groups() {
-    return this.layer.groups;
   }
 
   get outputSize(): number {
@@ -41,10 +28,6 @@ export class TokenEntry implements Entry {
 
   backward(_pass: Pass, input: NetworkInput, gy: Activation): void {
     this.layer.backward(input.ids!, gy.data);
-  }
-
-  dispose(): void {
-    this.layer.dispose();
   }
 }
 

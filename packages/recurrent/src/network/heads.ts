@@ -40,7 +40,18 @@ export interface LossHead {
    * The loss of `features` (the output of the network's unfused part) against `targets`;
    * with `backward`, also dL/dfeatures (and the fused layers' parameter gradients).
    */
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): { measured: Measured; grad?: Activation };
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult;
+}
+
+/** What a head returns: the measures, and dL/d(its input) when asked for. */
+export interface HeadResult {
+  measured: Measured;
+  grad?: Activation;
+}
+
+/** `measured`, with `grad` (when computed) shaped like the head's input `like`. */
+function result(measured: Measured, grad: Float32Buffer | undefined, like: Activation): HeadResult {
+  return grad ? { measured, grad: { data: grad, rows: like.rows, width: like.width, perStep: like.perStep } } : { measured };
 }
 
 /** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
@@ -71,14 +82,13 @@ class CrossEntropyHead implements LossHead {
 
   constructor(readonly dense: DenseBlock) {}
 
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): { measured: Measured; grad?: Activation } {
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
     const n = features.rows;
     const dense = this.dense.layer;
     const scratch = pass.ws.get('logits', n * dense.units);
     const grad = backward ? pass.ws.get('gfeatures', n * features.width) : undefined;
     const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features), undefined, backward);
-    const measured = { loss: s.loss, count: s.rows, correct: s.correct };
-    return grad ? { measured, grad: { data: grad, rows: n, width: features.width, perStep: features.perStep } } : { measured };
+    return result({ loss: s.loss, count: s.rows, correct: s.correct }, grad, features);
   }
 }
 
@@ -90,7 +100,7 @@ class MseHead implements LossHead {
 
   constructor(readonly engine: Engine) {}
 
-  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): { measured: Measured; grad?: Activation } {
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
     const n = out.rows;
     const len = n * out.width;
     const target = pass.ws.get('target', len);
@@ -105,8 +115,7 @@ class MseHead implements LossHead {
     }
     const dOut = backward ? pass.ws.get('dout', len) : undefined;
     const value = this.engine.call((w) => w.mse(len, out.data.liveHandle(), target.liveHandle(), dOut?.liveHandle() ?? 0, false));
-    const measured = { loss: value, count: n, correct: 0 };
-    return dOut ? { measured, grad: { data: dOut, rows: n, width: out.width, perStep: out.perStep } } : { measured };
+    return result({ loss: value, count: n, correct: 0 }, dOut, out);
   }
 }
 

@@ -7,11 +7,12 @@ import { gateCount } from '../core/stack.js';
 import { cellKindOf } from '../model/layers.js';
 import type { RecurrentLayer } from '../model/recurrent-layer.js';
 import type { Activation, Layer, Pass } from './layer.js';
+import { Wrapped } from './wrapped.js';
 
 /** Added to the pass's seed per recurrent layer, so each layer draws its own dropout masks. */
 const SEED_STRIDE = 7919;
 
-export class RecurrentBlock implements Layer {
+export class RecurrentBlock extends Wrapped<RecurrentLayer> implements Layer {
   readonly floatsPerPosition: number;
 
   /**
@@ -19,28 +20,17 @@ export class RecurrentBlock implements Layer {
    * `states`, `stateGrads` and `flow` is its own).
    */
   constructor(
-    readonly layer: RecurrentLayer,
+    layer: RecurrentLayer,
     readonly slot: number,
     readonly configIndex: number,
   ) {
+    super(layer);
     // What BPTT records per position and stacked layer: gate activations and states.
     this.floatsPerPosition = layer.stacks.length * layer.outputSize * (gateCount(cellKindOf(layer.config)) + 4);
   }
 
   get type(): string {
     return this.layer.config.type;
-  }
-
-  get name(): string {
-    return this.layer.name;
-  }
-
-  get params() {
-    return this.layer.params;
-  }
-
-  get groups() {
-    return this.layer.groups;
   }
 
   get outputSize(): number {
@@ -73,9 +63,5 @@ export class RecurrentBlock implements Layer {
   step(pass: Pass, x: Activation): Activation {
     const data = this.layer.step(pass.ws, pass.batch, x.data, pass.states![this.slot]!);
     return { data, rows: pass.batch, width: this.layer.outputSize, perStep: true };
-  }
-
-  dispose(): void {
-    this.layer.dispose();
   }
 }
