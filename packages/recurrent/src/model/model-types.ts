@@ -1,4 +1,4 @@
-/** The option and result types of {@link Model}'s API (the model itself is in `model.ts`). */
+/** The option and result types of `Model`'s API (the model itself is in `model.ts`). */
 import type { Vocab } from '../data/vocab.js';
 import type { LossKind } from '../network/heads.js';
 import type { Optimizer } from './optimizers.js';
@@ -8,7 +8,7 @@ export type { SequenceBatch, CheckedBatch } from '../validate/index.js';
 export type { LossKind, Measured } from '../network/heads.js';
 export type { StepResult } from '../network/step.js';
 
-/** Options of {@link sequential}. */
+/** Options of `sequential`. */
 export interface SequentialOptions {
   /** Seed of the parameter initialisation (and of dropout masks). Default `0`. */
   seed?: number;
@@ -16,7 +16,7 @@ export interface SequentialOptions {
   inputSize?: number;
   /**
    * A vocabulary to keep with the model (used by `generate` with strings, and saved): a
-   * {@link Vocab} with as many tokens as the input layer's `vocabSize` (or, for a model
+   * `Vocab` with as many tokens as the input layer's `vocabSize` (or, for a model
    * without a token input, as its outputs). Default: none.
    */
   vocab?: Vocab;
@@ -45,7 +45,7 @@ export interface TrainStepOptions {
   epoch?: number;
 }
 
-/** Options of {@link Model.predict}. */
+/** Options of `Model.predict`. */
 export interface PredictOptions {
   /** T. */
   seqLen: number;
@@ -68,7 +68,7 @@ export interface GradientFlow {
   norms: Float32Array;
 }
 
-/** Where {@link Model.findNonFinite} found the first NaN or infinity. */
+/** Where `Model.findNonFinite` found the first NaN or infinity. */
 export interface NonFiniteReport {
   /** The layer's module name as in parameter names (`embedding`, `rnn`, `rnn_1`, `fc`; `oneHot`). */
   layer: string;
