@@ -68,6 +68,7 @@ export interface WasmExports {
   pool_workers(): number;
   pool_set_threads(threads: number): void;
   pool_threads(): number;
+  pool_set_caller_may_block(mayBlock: boolean): void;
 }
 
 /** What the loader keeps of an instantiated build. */
