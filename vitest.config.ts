@@ -52,6 +52,10 @@ function provide(environment: Environment, threads = 1) {
   return { environment, threads, paths: { root: ROOT, fixtures: FIXTURES }, env: KNOBS };
 }
 
+if (!existsSync(FIXTURES)) {
+  console.warn(`vitest.config: the shared fixtures folder ${FIXTURES} is missing (set RECURRENT_FIXTURES)`);
+}
+
 /** The unit tests in Chromium, with or without cross-origin isolation. */
 function chromium(name: 'chromium-isolated' | 'chromium', isolated: boolean): TestProjectInlineConfiguration {
   if (!existsSync(CHROMIUM)) {
