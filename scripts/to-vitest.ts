@@ -19,7 +19,8 @@ export function convert(source: string, file: string): { source: string; notes: 
   let support = relative(dirname(resolve(file)), SUPPORT).split('\\').join('/');
   if (!support.startsWith('.')) support = `./${support}`;
   let out = source;
-  const assertImport = /^import\s+assert\s+from\s+['"]node:assert(?:\/strict)?['"];?\n/m;
+  // Only the strict flavour: the shim has strict semantics (the loose `node:assert` would change them).
+  const assertImport = /^import\s+assert\s+from\s+['"]node:assert\/strict['"];?\n/m;
   if (assertImport.test(out)) {
     out = addImport(out.replace(assertImport, ''), `import assert from '${support}/assert.js';`);
   }

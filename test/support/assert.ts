@@ -39,6 +39,7 @@ export interface Assert {
   deepEqual<T>(actual: unknown, expected: T, message?: string): asserts actual is T;
   notDeepEqual(actual: unknown, expected: unknown, message?: string): void;
   match(value: string, pattern: RegExp, message?: string): void;
+  doesNotMatch(value: string, pattern: RegExp, message?: string): void;
   fail(message?: string): never;
   /** `fn` must throw, and the error must meet `expected` when given. */
   throws(fn: () => unknown, expected?: ErrorExpectation, message?: string): void;
@@ -120,6 +121,11 @@ function notDeepEqual(actual: unknown, expected: unknown, message?: string): voi
 function match(value: string, pattern: RegExp, message?: string): void {
   if (typeof value !== 'string') throw new AssertionError(message ?? `expected a string to match ${pattern}, got ${show(value)}`);
   expect(value, message).toMatch(pattern);
+}
+
+function doesNotMatch(value: string, pattern: RegExp, message?: string): void {
+  if (typeof value !== 'string') throw new AssertionError(message ?? `expected a string not to match ${pattern}, got ${show(value)}`);
+  expect(value, message).not.toMatch(pattern);
 }
 
 function fail(message = 'Failed'): never {
@@ -219,6 +225,7 @@ const assert: Assert = {
   deepEqual,
   notDeepEqual,
   match,
+  doesNotMatch,
   fail,
   throws,
   rejects,
