@@ -50,7 +50,7 @@ threadsOnly.test('threads: 2 runs the threaded build with one parked worker on s
   assert.equal(e.threads, 2);
 });
 
-onlyIf(!hasThreads(), 'threads are available here').test(
+onlyIf(!hasThreads(), 'checks the fallback where threads are unavailable, and threads are available here').test(
   'without SharedArrayBuffer (a page that is not cross-origin isolated), threads: 2 is an InitError saying why; noThreads: warn falls back once',
   async () => {
     await dispose();
