@@ -70,6 +70,7 @@ export interface WasmExports {
   pool_threads(): number;
   engine_prepare(): void;
   memory_max_bytes(): number;
+  pool_set_caller_may_block(mayBlock: boolean): void;
 }
 
 /** What the loader keeps of an instantiated build. */
