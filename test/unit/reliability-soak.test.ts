@@ -2,11 +2,14 @@
 // with --expose-gc so heap figures follow full collections). After warm-up, wasm memory and the
 // JS heap grow by less than 1%; disposing everything returns every wasm buffer; models dropped
 // without dispose() are freed by the finalizer safety net.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
-import { promisify } from 'node:util';
+import * as childProcess from 'node:child_process';
+import * as util from 'node:util';
+
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { repoPath } from '../support/files.js';
+
+const { test } = nodeOnly('runs test/soak/soak.ts in a child Node process started with --expose-gc');
 
 interface Figures {
   wasmBytes: number;
@@ -29,10 +32,10 @@ interface Soak {
   finalizer: { droppedBuffers: number; leftAfterGc: number; rounds: number };
 }
 
-const script = fileURLToPath(new URL('../soak/soak.ts', import.meta.url));
+const script = repoPath('test/soak/soak.ts');
 
 test('soak: 100,000 streaming steps and 2,000 training steps keep wasm memory and the heap flat', { timeout: 300_000 }, async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script], { maxBuffer: 1 << 20 });
+  const { stdout } = await util.promisify(childProcess.execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script], { maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as Soak;
   const line = (name: string, p: Phase) =>
     `[soak] ${name}: wasm memory ${p.warm.wasmBytes} bytes after warm-up, ${p.end.wasmBytes} at the end (${p.wasmGrowthPct.toFixed(3)}%); ` +

@@ -16,6 +16,7 @@
 pub mod error;
 pub mod gemm;
 pub mod math;
+pub mod mem;
 pub mod parallel;
 pub mod rnn;
 pub mod simd;

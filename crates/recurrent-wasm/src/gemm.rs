@@ -5,13 +5,14 @@ use wasm_bindgen::prelude::*;
 
 use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::{with_buffers, with_taken};
+use crate::registry::Handle;
 
 fn slice_from(buf: &[f32], offset: u32, what: &str) -> Result<std::ops::Range<usize>, JsError> {
     let off = offset as usize;
     if off > buf.len() {
         return Err(abi_error(
             Kind::InvalidArgument,
-            format!(
+            format_args!(
                 "sgemm: argument `{what}` expected at most {} (the buffer length), got {off}",
                 buf.len()
             ),
@@ -38,21 +39,21 @@ pub fn gemm(
     n: u32,
     k: u32,
     alpha: f32,
-    a: u32,
+    a: Handle,
     a_offset: u32,
     lda: u32,
-    b: u32,
+    b: Handle,
     b_offset: u32,
     ldb: u32,
     beta: f32,
-    c: u32,
+    c: Handle,
     c_offset: u32,
     ldc: u32,
 ) -> Result<(), JsError> {
     if c == a || c == b {
         return Err(abi_error(
             Kind::InvalidArgument,
-            "sgemm: argument `c` must be a different buffer from `a` and `b`",
+            format_args!("sgemm: argument `c` must be a different buffer from `a` and `b`"),
         ));
     }
     with_taken(c, |c_buf| {
@@ -92,18 +93,18 @@ pub fn gemm_reference(
     n: u32,
     k: u32,
     alpha: f32,
-    a: u32,
+    a: Handle,
     lda: u32,
-    b: u32,
+    b: Handle,
     ldb: u32,
     beta: f32,
-    c: u32,
+    c: Handle,
     ldc: u32,
 ) -> Result<(), JsError> {
     if c == a || c == b {
         return Err(abi_error(
             Kind::InvalidArgument,
-            "sgemm: argument `c` must be a different buffer from `a` and `b`",
+            format_args!("sgemm: argument `c` must be a different buffer from `a` and `b`"),
         ));
     }
     with_taken(c, |c_buf| {

@@ -3,14 +3,19 @@
 //! Every export validates its arguments and returns `Result<_, JsError>`; the message starts
 //! with a bracketed kind (`[InvalidArgument]`, `[StaleHandle]`, `[OutOfMemory]`) that the
 //! TypeScript side turns into a typed `Error` subclass. Nothing reachable from bad arguments
-//! panics: a panic would trap and leave the instance unusable.
+//! panics, and nothing allocates infallibly: a panic or an aborted allocation would trap and
+//! leave the instance unusable. Every allocation uses `try_reserve` (see `recurrent_core::mem`);
+//! errors are formatted without allocating (`abi_error`); arrays and names come in as JS values
+//! (`js_input`) rather than through wasm-bindgen's infallible allocator.
 
 mod abi_error;
 mod buffers;
 mod build_info;
 mod gemm;
+mod js_input;
 mod registry;
 mod rnn;
+mod setup;
 mod taken;
 mod threads;
 mod train;

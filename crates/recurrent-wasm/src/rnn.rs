@@ -11,7 +11,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::with_buffers;
-use crate::registry::Registry;
+use crate::js_input::u32s;
+use crate::registry::{Handle, Registry};
 use crate::taken::{ensure_distinct, Taken};
 use crate::views::{prefix, prefix_mut, prefix_mut_opt, prefix_opt};
 
@@ -21,9 +22,9 @@ pub struct Stack {
     layout: ParamLayout,
     /// Buffer (in the buffer registry) of the flat parameters in PyTorch order, so optimiser
     /// and clipping exports treat them like any other parameter buffer.
-    params: u32,
+    params: Handle,
     /// Buffer of the gradients, same layout; accumulated by backward.
-    grads: u32,
+    grads: Handle,
     /// Number of parameters.
     len: usize,
     /// Steps and batch of the last training forward (what backward goes through).
@@ -38,25 +39,39 @@ thread_local! {
     static STACKS: RefCell<Registry<Stack>> = const { RefCell::new(Registry::new("recurrent stack")) };
 }
 
+/// Touches this module's thread-local (see `setup::engine_prepare`).
+pub(crate) fn prepare_thread() {
+    STACKS.with(|_| ());
+}
+
 fn with_stack<R>(
-    handle: u32,
+    handle: Handle,
     f: impl FnOnce(&mut Stack) -> Result<R, JsError>,
 ) -> Result<R, JsError> {
     STACKS.with_borrow_mut(|r| f(r.get_mut(handle)?))
 }
 
 /// Creates a stack. `kind` is one of `rnn_tanh`, `rnn_relu`, `rnn_residual`, `gru`,
-/// `gru_reset_before`, `lstm`, `lstm_peephole`, `lstm_cifg`, `lstm_no_forget`. Parameters
-/// start at zero (the TS side initialises them).
+/// `gru_reset_before`, `lstm`, `lstm_peephole`, `lstm_cifg`, `lstm_no_forget` (a JS string,
+/// compared in JS: nothing is copied into wasm memory for it). Parameters start at zero (the
+/// TS side initialises them).
 #[wasm_bindgen]
 pub fn rnn_create(
-    kind: &str,
+    kind: JsValue,
     input_size: u32,
     hidden_size: u32,
     num_layers: u32,
     bidirectional: bool,
-) -> Result<u32, JsError> {
-    let kind = CellKind::from_name(kind).map_err(from_core)?;
+) -> Result<Handle, JsError> {
+    let kind = CellKind::ALL
+        .into_iter()
+        .find(|k| kind == *k.name())
+        .ok_or_else(|| {
+            abi_error(
+                Kind::InvalidArgument,
+                format_args!("rnn_create: argument `kind` expected one of {KindNames}"),
+            )
+        })?;
     let spec = StackSpec {
         kind,
         input_size: input_size as usize,
@@ -75,7 +90,7 @@ pub fn rnn_create(
             return Err(e);
         }
     };
-    STACKS.with_borrow_mut(|r| {
+    let inserted = STACKS.with_borrow_mut(|r| {
         r.insert(Stack {
             spec,
             layout,
@@ -87,21 +102,42 @@ pub fn rnn_create(
             infer: None,
             step: None,
         })
-    })
+    });
+    if inserted.is_err() {
+        // Freeing never allocates, so these cannot fail for want of memory.
+        let _ = crate::buffers::buffer_free(params);
+        let _ = crate::buffers::buffer_free(grads);
+    }
+    inserted
+}
+
+/// The cell kind names, comma-separated.
+struct KindNames;
+
+impl std::fmt::Display for KindNames {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, k) in CellKind::ALL.into_iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            f.write_str(k.name())?;
+        }
+        Ok(())
+    }
 }
 
 fn len_u32(len: usize) -> Result<u32, JsError> {
     u32::try_from(len).map_err(|_| {
         abi_error(
             Kind::OutOfMemory,
-            format!("{len} parameters do not fit in wasm memory"),
+            format_args!("{len} parameters do not fit in wasm memory"),
         )
     })
 }
 
 /// Frees a stack, its parameter and gradient buffers and its scratch.
 #[wasm_bindgen]
-pub fn rnn_free(handle: u32) -> Result<(), JsError> {
+pub fn rnn_free(handle: Handle) -> Result<(), JsError> {
     let stack = STACKS.with_borrow_mut(|r| r.remove(handle))?;
     // Free both even if the first fails (its handle was freed directly through the ABI).
     let params = crate::buffers::buffer_free(stack.params);
@@ -111,47 +147,66 @@ pub fn rnn_free(handle: u32) -> Result<(), JsError> {
 
 /// Number of parameters (and of gradients).
 #[wasm_bindgen]
-pub fn rnn_param_len(handle: u32) -> Result<u32, JsError> {
+pub fn rnn_param_len(handle: Handle) -> Result<u32, JsError> {
     with_stack(handle, |s| len_u32(s.len))
 }
 
 /// Handle of the buffer holding the flat parameters (owned by the stack: freed with it).
 #[wasm_bindgen]
-pub fn rnn_params_buffer(handle: u32) -> Result<u32, JsError> {
+pub fn rnn_params_buffer(handle: Handle) -> Result<Handle, JsError> {
     with_stack(handle, |s| Ok(s.params))
 }
 
 /// Handle of the buffer holding the flat gradients (owned by the stack: freed with it).
 #[wasm_bindgen]
-pub fn rnn_grads_buffer(handle: u32) -> Result<u32, JsError> {
+pub fn rnn_grads_buffer(handle: Handle) -> Result<Handle, JsError> {
     with_stack(handle, |s| Ok(s.grads))
 }
 
-/// The parameter tensors as JSON: `[{"name", "offset", "shape"}]` in storage order.
+/// The parameter tensors as JSON: `[{"name", "offset", "shape"}]` in storage order. The text
+/// is allocated fallibly (an out-of-memory error, not a trap, when memory is full).
 #[wasm_bindgen]
-pub fn rnn_param_table(handle: u32) -> Result<String, JsError> {
+pub fn rnn_param_table(handle: Handle) -> Result<String, JsError> {
     with_stack(handle, |s| {
-        let rows: Vec<String> = s
-            .layout
-            .tensors()
-            .iter()
-            .map(|t| {
-                let shape: Vec<String> = t.shape.iter().map(usize::to_string).collect();
-                format!(
-                    r#"{{"name":"{}","offset":{},"shape":[{}]}}"#,
-                    t.name,
-                    t.offset,
-                    shape.join(",")
-                )
-            })
-            .collect();
-        Ok(format!("[{}]", rows.join(",")))
+        recurrent_core::mem::format(
+            "rnn_param_table",
+            "the parameter table",
+            format_args!("{}", ParamTableJson(&s.layout)),
+        )
+        .map_err(from_core)
     })
+}
+
+/// A parameter layout written as the JSON `rnn_param_table` returns.
+struct ParamTableJson<'a>(&'a ParamLayout);
+
+impl std::fmt::Display for ParamTableJson<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[")?;
+        for (i, t) in self.0.tensors().iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(
+                f,
+                r#"{{"name":"{}","offset":{},"shape":["#,
+                t.name, t.offset
+            )?;
+            for (j, d) in t.shape.iter().enumerate() {
+                if j > 0 {
+                    f.write_str(",")?;
+                }
+                write!(f, "{d}")?;
+            }
+            f.write_str("]}")?;
+        }
+        f.write_str("]")
+    }
 }
 
 /// Floats held by the stack's training tape now (for memory reports).
 #[wasm_bindgen]
-pub fn rnn_tape_floats(handle: u32) -> Result<f64, JsError> {
+pub fn rnn_tape_floats(handle: Handle) -> Result<f64, JsError> {
     with_stack(handle, |s| match &s.tape {
         Some(tape) => Tape::floats(&s.spec, tape.max_seq_len(), tape.max_batch())
             .map(|n| n as f64)
@@ -169,24 +224,25 @@ fn layout_of(batch_major: bool) -> Layout {
 }
 
 /// Forward over a sequence: `x` (`[T,B,I]`, or `[B,T,I]` when `batch_major`) into `y`,
-/// `h_n`, `c_n` (LSTM family; 0 otherwise). `h0`, `c0`: 0 for zeros. `lengths`: empty for
-/// all T. With `train`, records what `rnn_backward` needs.
+/// `h_n`, `c_n` (LSTM family; 0 otherwise). `h0`, `c0`: 0 for zeros. `lengths`: a
+/// `Uint32Array`, empty for all T. With `train`, records what `rnn_backward` needs.
 #[wasm_bindgen]
 pub fn rnn_forward(
-    handle: u32,
+    handle: Handle,
     train: bool,
     batch_major: bool,
     seq_len: u32,
     batch: u32,
-    x: u32,
-    lengths: Vec<u32>,
-    h0: u32,
-    c0: u32,
-    y: u32,
-    h_n: u32,
-    c_n: u32,
+    x: Handle,
+    lengths: JsValue,
+    h0: Handle,
+    c0: Handle,
+    y: Handle,
+    h_n: Handle,
+    c_n: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "rnn_forward";
+    let lengths = u32s(OP, "lengths", &lengths)?;
     ensure_distinct(
         OP,
         &[("y", y), ("h_n", h_n), ("c_n", c_n)],
@@ -242,7 +298,7 @@ impl Sizes {
         let too_big = || {
             abi_error(
                 Kind::InvalidArgument,
-                format!("{op}: {t} steps x {b} sequences is too large"),
+                format_args!("{op}: {t} steps x {b} sequences is too large"),
             )
         };
         let rows = t.checked_mul(b).ok_or_else(too_big)?;
@@ -272,7 +328,7 @@ fn fitting_tape<'a>(
         *slot = Some(Tape::new(spec, t, b).map_err(from_core)?);
     }
     slot.as_mut()
-        .ok_or_else(|| abi_error(Kind::OutOfMemory, "tape"))
+        .ok_or_else(|| abi_error(Kind::OutOfMemory, format_args!("tape")))
 }
 
 fn fitting_scratch<'a>(
@@ -290,7 +346,7 @@ fn fitting_scratch<'a>(
         *slot = Some(InferScratch::new(spec, t, b).map_err(from_core)?);
     }
     slot.as_mut()
-        .ok_or_else(|| abi_error(Kind::OutOfMemory, "scratch"))
+        .ok_or_else(|| abi_error(Kind::OutOfMemory, format_args!("scratch")))
 }
 
 /// BPTT over the last training forward: `gy` shaped like `y`; `ghn`, `gcn` 0 for zeros.
@@ -300,14 +356,14 @@ fn fitting_scratch<'a>(
 /// `SeqGradDiagnostics` says exactly what).
 #[wasm_bindgen]
 pub fn rnn_backward(
-    handle: u32,
-    gy: u32,
-    ghn: u32,
-    gcn: u32,
-    gx: u32,
-    gh0: u32,
-    gc0: u32,
-    step_norms: u32,
+    handle: Handle,
+    gy: Handle,
+    ghn: Handle,
+    gcn: Handle,
+    gx: Handle,
+    gh0: Handle,
+    gc0: Handle,
+    step_norms: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "rnn_backward";
     ensure_distinct(
@@ -332,7 +388,9 @@ pub fn rnn_backward(
         let tape = s.tape.as_mut().ok_or_else(|| {
             abi_error(
                 Kind::InvalidArgument,
-                "rnn_backward: no training forward was recorded (call forward with train first)",
+                format_args!(
+                    "rnn_backward: no training forward was recorded (call forward with train first)"
+                ),
             )
         })?;
         with_buffers(|reg| {
@@ -367,7 +425,14 @@ pub fn rnn_backward(
 /// One streaming step of a unidirectional stack for `batch` sequences: reads `x [B, I]`,
 /// updates `h [L, B, H]` and `c` (LSTM family; 0 otherwise) in place, writes `y [B, H]`.
 #[wasm_bindgen]
-pub fn rnn_step(handle: u32, batch: u32, x: u32, h: u32, c: u32, y: u32) -> Result<(), JsError> {
+pub fn rnn_step(
+    handle: Handle,
+    batch: u32,
+    x: Handle,
+    h: Handle,
+    c: Handle,
+    y: Handle,
+) -> Result<(), JsError> {
     const OP: &str = "rnn_step";
     ensure_distinct(OP, &[("h", h), ("c", c), ("y", y)], &[("x", x)])?;
     let mut h = Taken::take(h)?;
@@ -389,7 +454,7 @@ pub fn rnn_step(handle: u32, batch: u32, x: u32, h: u32, c: u32, y: u32) -> Resu
         let scratch = s
             .step
             .as_mut()
-            .ok_or_else(|| abi_error(Kind::OutOfMemory, "step scratch"))?;
+            .ok_or_else(|| abi_error(Kind::OutOfMemory, format_args!("step scratch")))?;
         with_buffers(|reg| {
             rnn::step(
                 recurrent_core::default_pool(),

@@ -5,23 +5,24 @@ use wasm_bindgen::JsError;
 
 use crate::abi_error::{abi_error, Kind};
 use crate::buffers::BUFFERS;
+use crate::registry::Handle;
 
 /// A buffer taken out of the registry for the duration of a call.
 pub struct Taken {
-    handle: u32,
+    handle: Handle,
     data: Vec<f32>,
 }
 
 impl Taken {
     /// Takes the buffer `handle` out; it reads as stale until this guard drops.
-    pub fn take(handle: u32) -> Result<Self, JsError> {
+    pub fn take(handle: Handle) -> Result<Self, JsError> {
         let data = BUFFERS.with_borrow_mut(|r| r.get_mut(handle).map(std::mem::take))?;
         Ok(Self { handle, data })
     }
 
     /// Takes `handle` out unless it is 0 ("not given").
-    pub fn take_opt(handle: u32) -> Result<Option<Self>, JsError> {
-        if handle == 0 {
+    pub fn take_opt(handle: Handle) -> Result<Option<Self>, JsError> {
+        if handle == 0.0 {
             Ok(None)
         } else {
             Self::take(handle).map(Some)
@@ -49,11 +50,11 @@ impl Drop for Taken {
 /// an output that aliases another argument would read as "not live" once taken out.
 pub fn ensure_distinct(
     op: &str,
-    outputs: &[(&str, u32)],
-    inputs: &[(&str, u32)],
+    outputs: &[(&str, Handle)],
+    inputs: &[(&str, Handle)],
 ) -> Result<(), JsError> {
     for (i, &(name, h)) in outputs.iter().enumerate() {
-        if h == 0 {
+        if h == 0.0 {
             continue;
         }
         let clash = outputs[..i]
@@ -63,7 +64,7 @@ pub fn ensure_distinct(
         if let Some((other, _)) = clash {
             return Err(abi_error(
                 Kind::InvalidArgument,
-                format!("{op}: argument `{name}` must be a different buffer from `{other}`"),
+                format_args!("{op}: argument `{name}` must be a different buffer from `{other}`"),
             ));
         }
     }

@@ -8,6 +8,8 @@ use wasm_bindgen::prelude::*;
 pub fn pool_worker_main() -> Result<(), JsError> {
     #[cfg(target_feature = "atomics")]
     {
+        // The first touch of the kernels' thread-locals allocates (see `engine_prepare`).
+        recurrent_core::gemm::prepare_thread();
         recurrent_core::worker_pool::worker_main();
         Ok(())
     }
@@ -15,7 +17,9 @@ pub fn pool_worker_main() -> Result<(), JsError> {
     {
         Err(crate::abi_error::abi_error(
             crate::abi_error::Kind::InvalidArgument,
-            "pool_worker_main: this is the single-threaded build; workers need the threaded one",
+            format_args!(
+                "pool_worker_main: this is the single-threaded build; workers need the threaded one"
+            ),
         ))
     }
 }
@@ -55,6 +59,17 @@ pub fn pool_set_threads(threads: u32) {
     recurrent_core::worker_pool::set_wanted_threads(threads as usize);
     #[cfg(not(target_feature = "atomics"))]
     let _ = threads;
+}
+
+/// Whether the thread that calls the kernels may block on an atomic wait while pool workers
+/// finish. A browser page's main thread may not (the wait traps there), so the loader passes
+/// false there and the caller spins instead.
+#[wasm_bindgen]
+pub fn pool_set_caller_may_block(may_block: bool) {
+    #[cfg(target_feature = "atomics")]
+    recurrent_core::worker_pool::set_caller_may_block(may_block);
+    #[cfg(not(target_feature = "atomics"))]
+    let _ = may_block;
 }
 
 /// Threads kernels use now, the caller included.

@@ -9,6 +9,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::with_buffers;
+use crate::js_input::u32s;
+use crate::registry::Handle;
 use crate::taken::{ensure_distinct, Taken};
 use crate::views::{prefix, prefix_mut, prefix_mut_opt, prefix_opt, size};
 
@@ -30,21 +32,22 @@ pub fn dense_xent(
     n: u32,
     in_dim: u32,
     classes: u32,
-    x: u32,
-    w: u32,
-    b: u32,
-    targets: Vec<u32>,
-    weights: u32,
+    x: Handle,
+    w: Handle,
+    b: Handle,
+    targets: JsValue,
+    weights: Handle,
     ignore_index: i32,
     reduction_sum: bool,
-    scratch: u32,
-    logits_out: u32,
-    dw: u32,
-    db: u32,
-    dx: u32,
+    scratch: Handle,
+    logits_out: Handle,
+    dw: Handle,
+    db: Handle,
+    dx: Handle,
     dx_accumulate: bool,
 ) -> Result<Vec<f64>, JsError> {
     const OP: &str = "dense_xent";
+    let targets = u32s(OP, "targets", &targets)?;
     ensure_distinct(
         OP,
         &[
@@ -97,13 +100,16 @@ pub fn dense_xent(
             grads,
         )
         .map_err(from_core)?;
-        Ok(vec![
+        let mut out =
+            recurrent_core::mem::with_capacity(OP, "the loss statistics", 5).map_err(from_core)?;
+        out.extend_from_slice(&[
             stats.loss,
             stats.loss_sum,
             stats.weight_sum,
             stats.rows as f64,
             stats.correct as f64,
-        ])
+        ]);
+        Ok(out)
     })
 }
 
@@ -113,10 +119,10 @@ pub fn dense_logits(
     n: u32,
     in_dim: u32,
     classes: u32,
-    x: u32,
-    w: u32,
-    b: u32,
-    out: u32,
+    x: Handle,
+    w: Handle,
+    b: Handle,
+    out: Handle,
     log_softmax: bool,
 ) -> Result<(), JsError> {
     const OP: &str = "dense_logits";
@@ -144,10 +150,10 @@ pub fn dense_forward(
     n: u32,
     in_dim: u32,
     out_dim: u32,
-    x: u32,
-    w: u32,
-    b: u32,
-    y: u32,
+    x: Handle,
+    w: Handle,
+    b: Handle,
+    y: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "dense_forward";
     ensure_distinct(OP, &[("y", y)], &[("x", x), ("w", w), ("b", b)])?;
@@ -173,12 +179,12 @@ pub fn dense_backward(
     n: u32,
     in_dim: u32,
     out_dim: u32,
-    x: u32,
-    w: u32,
-    dy: u32,
-    dw: u32,
-    db: u32,
-    dx: u32,
+    x: Handle,
+    w: Handle,
+    dy: Handle,
+    dw: Handle,
+    db: Handle,
+    dx: Handle,
     dx_accumulate: bool,
 ) -> Result<(), JsError> {
     const OP: &str = "dense_backward";
@@ -214,7 +220,13 @@ pub fn dense_backward(
 
 /// Mean squared error over the first `len` elements; `dpred` (0: none) gets its gradient.
 #[wasm_bindgen]
-pub fn mse(len: u32, pred: u32, target: u32, dpred: u32, accumulate: bool) -> Result<f64, JsError> {
+pub fn mse(
+    len: u32,
+    pred: Handle,
+    target: Handle,
+    dpred: Handle,
+    accumulate: bool,
+) -> Result<f64, JsError> {
     const OP: &str = "mse";
     ensure_distinct(
         OP,
@@ -239,15 +251,20 @@ pub fn mse(len: u32, pred: u32, target: u32, dpred: u32, accumulate: bool) -> Re
 pub fn embedding_forward(
     vocab: u32,
     dim: u32,
-    ids: Vec<u32>,
-    table: u32,
-    out: u32,
+    ids: JsValue,
+    table: Handle,
+    out: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "embedding_forward";
+    let ids = u32s(OP, "ids", &ids)?;
     ensure_distinct(OP, &[("out", out)], &[("table", table)])?;
     let mut out = Taken::take(out)?;
-    let n = u32::try_from(ids.len())
-        .map_err(|_| abi_error(Kind::InvalidArgument, "embedding_forward: too many ids"))?;
+    let n = u32::try_from(ids.len()).map_err(|_| {
+        abi_error(
+            Kind::InvalidArgument,
+            format_args!("embedding_forward: too many ids"),
+        )
+    })?;
     with_buffers(|reg| {
         train::embedding_forward(
             vocab as usize,
@@ -265,15 +282,20 @@ pub fn embedding_forward(
 pub fn embedding_backward(
     vocab: u32,
     dim: u32,
-    ids: Vec<u32>,
-    dout: u32,
-    dtable: u32,
+    ids: JsValue,
+    dout: Handle,
+    dtable: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "embedding_backward";
+    let ids = u32s(OP, "ids", &ids)?;
     ensure_distinct(OP, &[("dtable", dtable)], &[("dout", dout)])?;
     let mut dtable = Taken::take(dtable)?;
-    let n = u32::try_from(ids.len())
-        .map_err(|_| abi_error(Kind::InvalidArgument, "embedding_backward: too many ids"))?;
+    let n = u32::try_from(ids.len()).map_err(|_| {
+        abi_error(
+            Kind::InvalidArgument,
+            format_args!("embedding_backward: too many ids"),
+        )
+    })?;
     with_buffers(|reg| {
         train::embedding_backward(
             vocab as usize,
@@ -288,19 +310,19 @@ pub fn embedding_backward(
 
 /// Sum of squares of a whole buffer, in f64 (for global-norm clipping).
 #[wasm_bindgen]
-pub fn sum_squares(buf: u32) -> Result<f64, JsError> {
+pub fn sum_squares(buf: Handle) -> Result<f64, JsError> {
     with_buffers(|reg| Ok(train::sum_squares(reg.get(buf)?)))
 }
 
 /// Whether every element of a buffer is finite.
 #[wasm_bindgen]
-pub fn all_finite(buf: u32) -> Result<bool, JsError> {
+pub fn all_finite(buf: Handle) -> Result<bool, JsError> {
     with_buffers(|reg| Ok(train::all_finite(reg.get(buf)?)))
 }
 
 /// Multiplies a whole buffer by `s`.
 #[wasm_bindgen]
-pub fn scale_buffer(buf: u32, s: f32) -> Result<(), JsError> {
+pub fn scale_buffer(buf: Handle, s: f32) -> Result<(), JsError> {
     let mut buf = Taken::take(buf)?;
     train::scale(buf.data(), s);
     Ok(())
@@ -309,8 +331,8 @@ pub fn scale_buffer(buf: u32, s: f32) -> Result<(), JsError> {
 /// Plain SGD on a parameter buffer with its gradient buffer (same length).
 #[wasm_bindgen]
 pub fn optim_sgd(
-    params: u32,
-    grads: u32,
+    params: Handle,
+    grads: Handle,
     lr: f64,
     weight_decay: f64,
     grad_scale: f32,
@@ -325,9 +347,9 @@ pub fn optim_sgd(
 /// SGD with momentum (PyTorch semantics) with a velocity buffer; `step` counts from 1.
 #[wasm_bindgen]
 pub fn optim_momentum(
-    params: u32,
-    grads: u32,
-    velocity: u32,
+    params: Handle,
+    grads: Handle,
+    velocity: Handle,
     step: u32,
     lr: f64,
     momentum: f64,
@@ -364,10 +386,10 @@ pub fn optim_momentum(
 /// Adam (`decoupled = false`, L2 weight decay) or AdamW (`decoupled = true`); `step` from 1.
 #[wasm_bindgen]
 pub fn optim_adam(
-    params: u32,
-    grads: u32,
-    m: u32,
-    v: u32,
+    params: Handle,
+    grads: Handle,
+    m: Handle,
+    v: Handle,
     step: u32,
     lr: f64,
     beta1: f64,
@@ -411,14 +433,19 @@ thread_local! {
     static MASK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Touches this module's thread-local (see `setup::engine_prepare`).
+pub(crate) fn prepare_thread() {
+    MASK.with(|_| ());
+}
+
 /// Inverted dropout of the first `len` elements: `out = x * keep / (1 - p)` with a mask
 /// drawn from `(seed, index)` alone. Its backward is the same call on the upstream gradient
 /// with the same `p` and seed (the mask is a function of the seed, not of state).
 #[wasm_bindgen]
 pub fn dropout(
     len: u32,
-    x: u32,
-    out: u32,
+    x: Handle,
+    out: Handle,
     p: f64,
     seed_hi: u32,
     seed_lo: u32,
@@ -438,7 +465,10 @@ pub fn dropout(
             mask.try_reserve_exact(len - mask.len()).map_err(|_| {
                 abi_error(
                     Kind::OutOfMemory,
-                    format!("{OP}: a mask of {len} bytes does not fit in wasm memory"),
+                    format_args!(
+                        "{OP}: a mask of {len} bytes does not fit in wasm memory; {}",
+                        crate::abi_error::MemoryNote
+                    ),
                 )
             })?;
         }
@@ -446,7 +476,8 @@ pub fn dropout(
         if x == out {
             // In place: the input is the taken-out buffer itself.
             let data = prefix_mut(&mut out_t, len, OP, "x")?;
-            let copy = data.to_vec();
+            let copy =
+                recurrent_core::mem::copy_of(OP, "a copy of the input", data).map_err(from_core)?;
             train::dropout_forward(&copy, data, mask, p, seed).map_err(from_core)
         } else {
             with_buffers(|reg| {

@@ -4,13 +4,13 @@
 use wasm_bindgen::JsError;
 
 use crate::abi_error::{abi_error, Kind};
-use crate::registry::Registry;
+use crate::registry::{Handle, Registry};
 use crate::taken::Taken;
 
 /// The first `need` elements of buffer `handle`; an error naming `arg` if it is shorter.
 pub fn prefix<'a>(
     reg: &'a Registry<Vec<f32>>,
-    handle: u32,
+    handle: Handle,
     need: usize,
     op: &str,
     arg: &str,
@@ -23,12 +23,12 @@ pub fn prefix<'a>(
 /// Like [`prefix`], `None` for handle 0.
 pub fn prefix_opt<'a>(
     reg: &'a Registry<Vec<f32>>,
-    handle: u32,
+    handle: Handle,
     need: usize,
     op: &str,
     arg: &str,
 ) -> Result<Option<&'a [f32]>, JsError> {
-    if handle == 0 {
+    if handle == 0.0 {
         Ok(None)
     } else {
         prefix(reg, handle, need, op, arg).map(Some)
@@ -64,7 +64,9 @@ pub fn prefix_mut_opt<'a>(
 fn short(op: &str, arg: &str, need: usize, len: usize) -> JsError {
     abi_error(
         Kind::InvalidArgument,
-        format!("{op}: argument `{arg}` expected a buffer of at least {need} floats, got {len}"),
+        format_args!(
+            "{op}: argument `{arg}` expected a buffer of at least {need} floats, got {len}"
+        ),
     )
 }
 
@@ -73,7 +75,7 @@ pub fn size(op: &str, arg: &str, a: u32, b: u32) -> Result<usize, JsError> {
     (a as usize).checked_mul(b as usize).ok_or_else(|| {
         abi_error(
             Kind::InvalidArgument,
-            format!("{op}: argument `{arg}` is too large ({a} x {b})"),
+            format_args!("{op}: argument `{arg}` is too large ({a} x {b})"),
         )
     })
 }

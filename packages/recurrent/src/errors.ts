@@ -14,12 +14,20 @@ export class InvalidArgumentError extends RecurrentError {
   override name = 'InvalidArgumentError';
 }
 
-/** A handle or object was used after `dispose()`, or never belonged to this engine. */
+/**
+ * An object was used after its `dispose()`, or after the engine it was made with was ended by
+ * the package's `dispose()` (the message names the engine: `engine #1 was disposed`), or a
+ * handle never belonged to the engine.
+ */
 export class DisposedError extends RecurrentError {
   override name = 'DisposedError';
 }
 
-/** The request does not fit in WebAssembly memory. */
+/**
+ * The request does not fit in WebAssembly memory (at most 4 GiB); the message gives the bytes
+ * asked for and what the memory holds. Nothing was changed, and the engine stays usable: free
+ * something and call again.
+ */
 export class OutOfMemoryError extends RecurrentError {
   override name = 'OutOfMemoryError';
 }

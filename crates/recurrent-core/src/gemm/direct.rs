@@ -13,30 +13,39 @@
 
 use super::blocking::direct_grid;
 use super::kernel::{put1, put4};
-use super::scratch::with_tile_scratch;
+use super::scratch::with_shared_scratch;
 use super::{Problem, Transpose};
+use crate::error::CoreResult;
 use crate::parallel::Parallel;
 use crate::simd::{F32x4, LANES};
 
-/// Computes `p` on the direct path, one task per tile of [`direct_grid`].
-pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
+/// Computes `p` on the direct path, one task per tile of [`direct_grid`]. Errors only when
+/// the gathered rows of a transposed A do not fit in memory (before anything is written).
+pub fn run(pool: &dyn Parallel, p: &Problem<'_>) -> CoreResult<()> {
     let grid = direct_grid(p.m, p.n, p.k);
-    pool.run(grid.tiles(), &|t| {
-        let (_, _, j0, j1) = grid.tile(t, p.m, p.n);
-        match p.a.trans {
-            Transpose::No => tile(p, p.a.data, p.a.ld, (j0, j1)),
-            // Rows of op(A) are strided columns of A: gather them once per tile (m x k,
-            // small next to the m x k x tile-width work).
-            Transpose::Yes => with_tile_scratch(p.m * p.k, |rows| {
-                for (i, row) in rows.chunks_exact_mut(p.k).enumerate() {
-                    for (q, x) in row.iter_mut().enumerate() {
-                        *x = p.a.data[q * p.a.ld + i];
-                    }
-                }
-                tile(p, rows, p.k, (j0, j1));
-            }),
+    match p.a.trans {
+        Transpose::No => {
+            pool.run(grid.tiles(), &|t| {
+                let (_, _, j0, j1) = grid.tile(t, p.m, p.n);
+                tile(p, p.a.data, p.a.ld, (j0, j1));
+            });
+            Ok(())
         }
-    });
+        // Rows of op(A) are strided columns of A: the calling thread gathers them once (m x k,
+        // small next to the m x k x n work) and every tile reads them.
+        Transpose::Yes => with_shared_scratch(p.m * p.k, |rows| {
+            for (i, row) in rows.chunks_exact_mut(p.k).enumerate() {
+                for (q, x) in row.iter_mut().enumerate() {
+                    *x = p.a.data[q * p.a.ld + i];
+                }
+            }
+            let rows = &*rows;
+            pool.run(grid.tiles(), &|t| {
+                let (_, _, j0, j1) = grid.tile(t, p.m, p.n);
+                tile(p, rows, p.k, (j0, j1));
+            });
+        }),
+    }
 }
 
 /// Columns `[j0, j1)` of C, all rows; row `i` of op(A) is `a[i * lda..][..k]`.

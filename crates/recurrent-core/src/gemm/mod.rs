@@ -27,6 +27,7 @@ mod scratch;
 pub use blocking::{DIRECT_MAX_M, KC, MC, NC};
 pub use kernel::{MR, NR};
 pub use reference::sgemm_reference;
+pub use scratch::prepare_thread;
 
 use crate::error::{CoreError, CoreResult};
 use crate::parallel::{Parallel, SharedMut};
@@ -78,8 +79,8 @@ fn check_operand(
         return Err(CoreError::new(
             "sgemm",
             ld_name,
-            format!(">= {cols} (the row width)"),
-            ld.to_string(),
+            format_args!(">= {cols} (the row width)"),
+            format_args!("{ld}"),
         ));
     }
     let need = (rows - 1)
@@ -90,15 +91,15 @@ fn check_operand(
                 "sgemm",
                 name,
                 "a size that fits in memory",
-                format!("{rows} x {cols}, ld {ld}"),
+                format_args!("{rows} x {cols}, ld {ld}"),
             )
         })?;
     if len < need {
         return Err(CoreError::new(
             "sgemm",
             name,
-            format!("at least {need} elements for {rows} x {cols} with ld {ld}"),
-            len.to_string(),
+            format_args!("at least {need} elements for {rows} x {cols} with ld {ld}"),
+            format_args!("{len}"),
         ));
     }
     Ok(())
@@ -113,7 +114,8 @@ fn check_operand(
 /// written. `beta == 0` never reads C. `k == 0` gives `C <- alpha * 0 + beta * C`. The
 /// k-sum runs in a fixed order that depends on `(m, n, k)` only, so the result is
 /// bit-identical for any `pool`. Errors (nothing written) if a size or slice is
-/// inconsistent.
+/// inconsistent; errors if scratch memory cannot be had (see `scratch::run_tiles`: rarely,
+/// when a pool worker's own buffer cannot grow, after part of C was written).
 pub fn sgemm(
     pool: &dyn Parallel,
     ta: Transpose,
@@ -212,11 +214,10 @@ pub fn sgemm_with_path(
         GemmPath::Direct => true,
     };
     if direct {
-        direct::run(pool, &problem);
+        direct::run(pool, &problem)
     } else {
-        packed::run(pool, &problem);
+        packed::run(pool, &problem)
     }
-    Ok(())
 }
 
 /// op(B) (`k x n`) packed once, for many products with the same B: the recurrent weights
@@ -236,7 +237,8 @@ pub struct PackedB<'s> {
 
 /// Runs `f` with op(B) packed in this thread's prepack buffer (reused across calls; a nested
 /// call gets a buffer of its own). `b` is `k x n` as used (`tb`), stored with `ldb`.
-/// Errors if the operand is inconsistent (as [`sgemm`] would).
+/// Errors if the operand is inconsistent (as [`sgemm`] would) or the packed copy does not fit
+/// in memory.
 pub fn with_packed_b<R>(
     tb: Transpose,
     n: usize,
@@ -248,7 +250,7 @@ pub fn with_packed_b<R>(
     let (rows, cols) = if tb == Transpose::No { (k, n) } else { (n, k) };
     check_operand("b", b.len(), rows, cols, ldb, "ldb")?;
     let len = packed::packed_b_len(n, k);
-    Ok(scratch::with_prepack_scratch(len, |buf| {
+    scratch::with_prepack_scratch(len, |buf| {
         if n > 0 && k > 0 {
             packed::pack_b_all(Operand::new(b, ldb, tb), n, k, buf);
         }
@@ -260,7 +262,7 @@ pub fn with_packed_b<R>(
             k,
             ldb,
         })
-    }))
+    })
 }
 
 /// [`sgemm`] with `B` given both as stored (`b`, for the unpacked direct path of few rows)
@@ -286,8 +288,8 @@ pub fn sgemm_packed_b(
         return Err(CoreError::new(
             "sgemm_packed_b",
             "packed",
-            format!("B packed from this operand as {k} x {n}"),
-            format!("one packed as {} x {}", packed.k, packed.n),
+            format_args!("B packed from this operand as {k} x {n}"),
+            format_args!("one packed as {} x {}", packed.k, packed.n),
         ));
     }
     if m <= DIRECT_MAX_M || k == 0 || m == 0 || n == 0 {
@@ -305,8 +307,7 @@ pub fn sgemm_packed_b(
         c: SharedMut::new(c),
         ldc,
     };
-    packed::run_with_packed_b(pool, &problem, packed.data);
-    Ok(())
+    packed::run_with_packed_b(pool, &problem, packed.data)
 }
 
 /// A validated GEMM with `m, n, k > 0`, shared read-only by the tiles.

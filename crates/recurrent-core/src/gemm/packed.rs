@@ -9,8 +9,9 @@
 use super::blocking::{k_block, packed_grid, Grid};
 use super::kernel::{micro_kernel, write_back, MR, NR};
 use super::pack::{pack_a, pack_b, packed_len};
-use super::scratch::{with_shared_scratch, with_tile_scratch, SHARED_MAX_FLOATS};
+use super::scratch::{run_tiles, with_shared_scratch, SHARED_MAX_FLOATS};
 use super::Problem;
+use crate::error::CoreResult;
 use crate::parallel::Parallel;
 
 /// Where a tile gets the panels of one operand.
@@ -74,7 +75,8 @@ pub fn pack_b_all(b: super::pack::Operand<'_>, n: usize, k: usize, out: &mut [f3
 }
 
 /// [`run`] with op(B) already packed whole by [`pack_b_all`] (`packed_b`): no tile packs B.
-pub fn run_with_packed_b(pool: &dyn Parallel, p: &Problem<'_>, packed_b: &[f32]) {
+/// Errors only when scratch memory cannot be had (see [`run_tiles`]).
+pub fn run_with_packed_b(pool: &dyn Parallel, p: &Problem<'_>, packed_b: &[f32]) -> CoreResult<()> {
     let grid = packed_grid(p.m, p.n, p.k);
     let kc_max = k_block(p.k);
     let a_len = packed_len(grid.tm, kc_max, MR);
@@ -96,18 +98,17 @@ pub fn run_with_packed_b(pool: &dyn Parallel, p: &Problem<'_>, packed_b: &[f32])
                 };
                 tile(p, &grid, t, kc_max, a, shared_b(()));
             });
-        });
+        })
     } else {
-        pool.run(grid.tiles(), &|t| {
-            with_tile_scratch(a_len, |abuf| {
-                tile(p, &grid, t, kc_max, Panels::Own(abuf), shared_b(()))
-            });
-        });
+        run_tiles(pool, grid.tiles(), a_len, &|t, abuf| {
+            tile(p, &grid, t, kc_max, Panels::Own(abuf), shared_b(()))
+        })
     }
 }
 
-/// Computes `p` on the packed path, one task per tile of [`packed_grid`].
-pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
+/// Computes `p` on the packed path, one task per tile of [`packed_grid`]. Errors only when
+/// scratch memory cannot be had (see [`run_tiles`]).
+pub fn run(pool: &dyn Parallel, p: &Problem<'_>) -> CoreResult<()> {
     let grid = packed_grid(p.m, p.n, p.k);
     let kc_max = k_block(p.k);
     let a_len = packed_len(grid.tm, kc_max, MR);
@@ -120,51 +121,33 @@ pub fn run(pool: &dyn Parallel, p: &Problem<'_>) {
                 pack_a(p.a, (0, p.m), d, out)
             });
             let shared = &*shared;
-            pool.run(grid.tiles(), &|t| {
-                with_tile_scratch(b_len, |bbuf| {
-                    tile(
-                        p,
-                        &grid,
-                        t,
-                        kc_max,
-                        Panels::Shared {
-                            all: shared,
-                            total: p.m,
-                        },
-                        Panels::Own(bbuf),
-                    )
-                });
-            });
-        });
+            run_tiles(pool, grid.tiles(), b_len, &|t, bbuf| {
+                let a = Panels::Shared {
+                    all: shared,
+                    total: p.m,
+                };
+                tile(p, &grid, t, kc_max, a, Panels::Own(bbuf))
+            })
+        })?
     } else if grid.cols == 1 && grid.rows > 1 && b_all <= SHARED_MAX_FLOATS {
         with_shared_scratch(b_all, |shared| {
             pack_all(p.k, kc_max, p.n, NR, shared, |d, out| {
                 pack_b(p.b, (0, p.n), d, out)
             });
             let shared = &*shared;
-            pool.run(grid.tiles(), &|t| {
-                with_tile_scratch(a_len, |abuf| {
-                    tile(
-                        p,
-                        &grid,
-                        t,
-                        kc_max,
-                        Panels::Own(abuf),
-                        Panels::Shared {
-                            all: shared,
-                            total: p.n,
-                        },
-                    )
-                });
-            });
-        });
+            run_tiles(pool, grid.tiles(), a_len, &|t, abuf| {
+                let b = Panels::Shared {
+                    all: shared,
+                    total: p.n,
+                };
+                tile(p, &grid, t, kc_max, Panels::Own(abuf), b)
+            })
+        })?
     } else {
-        pool.run(grid.tiles(), &|t| {
-            with_tile_scratch(a_len + b_len, |buf| {
-                let (abuf, bbuf) = buf.split_at_mut(a_len);
-                tile(p, &grid, t, kc_max, Panels::Own(abuf), Panels::Own(bbuf));
-            });
-        });
+        run_tiles(pool, grid.tiles(), a_len + b_len, &|t, buf| {
+            let (abuf, bbuf) = buf.split_at_mut(a_len);
+            tile(p, &grid, t, kc_max, Panels::Own(abuf), Panels::Own(bbuf));
+        })
     }
 }
 

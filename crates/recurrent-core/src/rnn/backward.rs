@@ -236,8 +236,8 @@ fn check_backward(
         return Err(CoreError::new(
             op,
             "tape",
-            format!("a tape made for {spec:?}"),
-            format!("one made for {:?}", tape.spec),
+            format_args!("a tape made for {spec:?}"),
+            format_args!("one made for {:?}", tape.spec),
         ));
     }
     if tape.state != TapeState::Recorded {

@@ -19,7 +19,7 @@ pub(crate) fn optional(
             op,
             arg,
             "absent (this cell has no cell state)",
-            format!("{len} elements"),
+            format_args!("{len} elements"),
         )),
     }
 }
@@ -37,7 +37,7 @@ pub(crate) fn required_iff(
         (None, true) => Err(CoreError::new(
             op,
             arg,
-            format!("{need} elements (this cell has a cell state)"),
+            format_args!("{need} elements (this cell has a cell state)"),
             "none",
         )),
         _ => optional(op, arg, len, need, required),
@@ -55,8 +55,8 @@ pub(crate) fn in_range(
         return Err(CoreError::new(
             op,
             arg,
-            format!("between 1 and {max}"),
-            v.to_string(),
+            format_args!("between 1 and {max}"),
+            format_args!("{v}"),
         ));
     }
     Ok(())
@@ -82,25 +82,9 @@ pub(crate) fn lengths(
         return Err(CoreError::new(
             op,
             "lengths",
-            format!("every length at most seq_len = {seq_len}"),
-            format!("lengths[{b}] = {l}"),
+            format_args!("every length at most seq_len = {seq_len}"),
+            format_args!("lengths[{b}] = {l}"),
         ));
     }
     Ok(())
-}
-
-/// `n` zeros, or an error instead of the abort of a failed allocation (a size that passed the
-/// overflow checks can still be more memory than there is).
-pub(crate) fn zeros<T: Copy + Default>(op: &'static str, n: usize) -> CoreResult<Vec<T>> {
-    let mut v = Vec::new();
-    v.try_reserve_exact(n).map_err(|_| {
-        CoreError::new(
-            op,
-            "size",
-            "an allocation that succeeds",
-            format!("{n} elements"),
-        )
-    })?;
-    v.resize(n, T::default());
-    Ok(v)
 }

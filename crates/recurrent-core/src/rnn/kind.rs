@@ -111,7 +111,7 @@ impl CellKind {
                     "name",
                     "one of rnn_tanh, rnn_relu, rnn_residual, gru, gru_reset_before, lstm, \
                  lstm_peephole, lstm_cifg, lstm_no_forget",
-                    format!("{name:?}"),
+                    format_args!("{name:?}"),
                 )
             })
     }

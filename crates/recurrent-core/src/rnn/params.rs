@@ -6,6 +6,7 @@
 
 use super::spec::StackSpec;
 use crate::error::CoreResult;
+use crate::mem;
 
 /// What a parameter tensor is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -77,35 +78,43 @@ pub struct ParamLayout {
 }
 
 impl ParamLayout {
-    /// The layout of `spec` (validated first).
+    /// The layout of `spec` (validated first). Allocates fallibly: an error, not an abort,
+    /// when memory is short.
     pub fn new(spec: &StackSpec) -> CoreResult<Self> {
+        const OP: &str = "ParamLayout::new";
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let mut tensors = Vec::new();
+        let per_dir = if spec.kind.peepholes() == 3 { 7 } else { 4 };
+        let count = spec.state_count() * per_dir;
+        let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
             for d in 0..spec.directions() {
                 let o = DirOffsets::new(spec, l, d);
                 let sfx = if d == 1 { "_reverse" } else { "" };
-                let mut push = |role: ParamRole, offset: usize, shape: Vec<usize>| {
-                    let name = format!("{}_l{l}{sfx}", role.stem());
+                let mut push = |role: ParamRole, offset: usize, shape: &[usize]| {
                     tensors.push(ParamTensor {
-                        name,
+                        name: mem::format(
+                            OP,
+                            "parameter table",
+                            format_args!("{}_l{l}{sfx}", role.stem()),
+                        )?,
                         offset,
-                        shape,
+                        shape: mem::copy_of(OP, "parameter table", shape)?,
                         layer: l,
                         direction: d,
                         role,
                     });
+                    CoreResult::Ok(())
                 };
-                push(ParamRole::WeightIh, o.w_ih, vec![gh, o.input]);
-                push(ParamRole::WeightHh, o.w_hh, vec![gh, h]);
-                push(ParamRole::BiasIh, o.b_ih, vec![gh]);
-                push(ParamRole::BiasHh, o.b_hh, vec![gh]);
+                push(ParamRole::WeightIh, o.w_ih, &[gh, o.input])?;
+                push(ParamRole::WeightHh, o.w_hh, &[gh, h])?;
+                push(ParamRole::BiasIh, o.b_ih, &[gh])?;
+                push(ParamRole::BiasHh, o.b_hh, &[gh])?;
                 if spec.kind.peepholes() == 3 {
-                    push(ParamRole::PeepholeI, o.peep, vec![h]);
-                    push(ParamRole::PeepholeF, o.peep + h, vec![h]);
-                    push(ParamRole::PeepholeO, o.peep + 2 * h, vec![h]);
+                    push(ParamRole::PeepholeI, o.peep, &[h])?;
+                    push(ParamRole::PeepholeF, o.peep + h, &[h])?;
+                    push(ParamRole::PeepholeO, o.peep + 2 * h, &[h])?;
                 }
             }
         }

@@ -97,7 +97,7 @@ impl StackSpec {
                 OP,
                 arg,
                 "sizes whose parameter count fits in memory",
-                format!("{self:?}"),
+                format_args!("{self:?}"),
             )
         };
         let gh = self
@@ -138,7 +138,14 @@ impl StackSpec {
 pub(crate) fn product(op: &'static str, arg: &'static str, dims: &[usize]) -> CoreResult<usize> {
     dims.iter()
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .ok_or_else(|| CoreError::new(op, arg, "a size that fits in memory", format!("{dims:?}")))
+        .ok_or_else(|| {
+            CoreError::new(
+                op,
+                arg,
+                "a size that fits in memory",
+                format_args!("{dims:?}"),
+            )
+        })
 }
 
 #[cfg(test)]

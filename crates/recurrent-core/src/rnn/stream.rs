@@ -17,6 +17,7 @@ use super::check;
 use super::params::DirOffsets;
 use super::spec::{product, StackSpec};
 use crate::error::{CoreError, CoreResult};
+use crate::mem;
 use crate::parallel::Parallel;
 
 /// Preallocated scratch of [`step`] for one stack and one batch size.
@@ -53,9 +54,9 @@ impl StepScratch {
         Ok(Self {
             spec: *spec,
             batch,
-            gates: check::zeros(OP, gates)?,
-            rec: check::zeros(OP, gates)?,
-            extra: check::zeros(OP, extra)?,
+            gates: mem::zeros(OP, "step scratch", gates)?,
+            rec: mem::zeros(OP, "step scratch", gates)?,
+            extra: mem::zeros(OP, "step scratch", extra)?,
         })
     }
 
@@ -88,8 +89,8 @@ pub fn step(
         return Err(CoreError::new(
             OP,
             "scratch",
-            format!("scratch made for {spec:?}"),
-            format!("scratch made for {:?}", scratch.spec),
+            format_args!("scratch made for {spec:?}"),
+            format_args!("scratch made for {:?}", scratch.spec),
         ));
     }
     let batch = scratch.batch;

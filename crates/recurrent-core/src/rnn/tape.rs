@@ -7,6 +7,7 @@ use super::check;
 use super::seq::Layout;
 use super::spec::{product, StackSpec};
 use crate::error::{CoreError, CoreResult};
+use crate::mem;
 
 /// Where a [`Tape`] is in its life: backward reuses the recorded activations as gradient
 /// storage, so a tape serves one backward per forward.
@@ -138,8 +139,8 @@ impl Tape {
         const OP: &str = "Tape::new";
         let s = TapeSizes::new(OP, spec, max_seq_len, max_batch)?;
         s.total(OP, spec)?;
-        let z = |n: usize| check::zeros::<f32>(OP, n);
-        let mut dirs = Vec::with_capacity(spec.state_count());
+        let z = |n: usize| mem::zeros::<f32>(OP, "tape", n);
+        let mut dirs = mem::with_capacity(OP, "tape", spec.state_count())?;
         for _ in 0..spec.state_count() {
             dirs.push(DirTape {
                 act: z(s.act)?,
@@ -148,7 +149,7 @@ impl Tape {
                 cprev: z(s.cprev)?,
             });
         }
-        let mut outs = Vec::with_capacity(spec.num_layers - 1);
+        let mut outs = mem::with_capacity(OP, "tape", spec.num_layers - 1)?;
         for _ in 1..spec.num_layers {
             outs.push(z(s.out)?);
         }
@@ -159,7 +160,7 @@ impl Tape {
             seq_len: 0,
             batch: 0,
             layout: Layout::TimeMajor,
-            lengths: check::zeros(OP, max_batch)?,
+            lengths: mem::zeros(OP, "tape", max_batch)?,
             has_lengths: false,
             state: TapeState::Empty,
             x: z(s.x)?,
@@ -253,7 +254,7 @@ impl InferScratch {
         let proj = product(OP, "batch", &[chunk, s.rec])?;
         let extra = product(OP, "batch", &[max_batch, info.extra, h])?;
         let xin = product(OP, "batch", &[chunk, max_batch, spec.input_size])?;
-        let z = |n: usize| check::zeros::<f32>(OP, n);
+        let z = |n: usize| mem::zeros::<f32>(OP, "inference scratch", n);
         let layer = |needed: bool| z(if needed { s.out } else { 0 });
         Ok(Self {
             spec: *spec,
@@ -319,8 +320,8 @@ fn check_sized_for(
         return Err(CoreError::new(
             op,
             what,
-            format!("a {what} made for {spec:?}"),
-            format!("one made for {made_for:?}"),
+            format_args!("a {what} made for {spec:?}"),
+            format_args!("one made for {made_for:?}"),
         ));
     }
     check::in_range(op, "seq_len", seq_len, max_seq_len)?;

@@ -16,7 +16,7 @@ pub(crate) fn product(
             op,
             arg,
             "a size that fits in memory",
-            format!("{a} x {b} elements"),
+            format_args!("{a} x {b} elements"),
         )
     })
 }
@@ -56,11 +56,11 @@ pub(crate) fn scalar_in(
     if !(v.is_finite() && v >= lo && below_hi) {
         let close = if hi_open { ")" } else { "]" };
         let range = if hi == f64::INFINITY {
-            format!("a finite number >= {lo}")
+            format_args!("a finite number >= {lo}")
         } else {
-            format!("in [{lo}, {hi}{close}")
+            format_args!("in [{lo}, {hi}{close}")
         };
-        return Err(CoreError::new(op, arg, range, format!("{v}")));
+        return Err(CoreError::new(op, arg, range, format_args!("{v}")));
     }
     Ok(())
 }
@@ -68,7 +68,12 @@ pub(crate) fn scalar_in(
 /// Fails unless `v` is finite (any sign).
 pub(crate) fn finite(op: &'static str, arg: &'static str, v: f64) -> CoreResult<()> {
     if !v.is_finite() {
-        return Err(CoreError::new(op, arg, "a finite number", format!("{v}")));
+        return Err(CoreError::new(
+            op,
+            arg,
+            "a finite number",
+            format_args!("{v}"),
+        ));
     }
     Ok(())
 }
@@ -84,8 +89,8 @@ pub(crate) fn ids_below(
         return Err(CoreError::new(
             op,
             arg,
-            format!("every id below {bound}"),
-            format!("{id} at index {i}"),
+            format_args!("every id below {bound}"),
+            format_args!("{id} at index {i}"),
         ));
     }
     Ok(())

@@ -67,7 +67,7 @@ pub fn dropout_backward(dout: &[f32], mask: &[u8], p: f64, dx: &mut [f32]) -> Co
             OP,
             "mask",
             "bytes 0 or 1",
-            format!("{m} at index {i}"),
+            format_args!("{m} at index {i}"),
         ));
     }
     let s = keep_scale(p);

@@ -117,7 +117,7 @@ pub fn sgd_momentum(
             OP,
             "nesterov",
             "momentum > 0 and dampening = 0 (Nesterov momentum)",
-            format!("momentum {momentum}, dampening {dampening}"),
+            format_args!("momentum {momentum}, dampening {dampening}"),
         ));
     }
     if momentum == 0.0 {

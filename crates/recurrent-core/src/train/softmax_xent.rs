@@ -145,7 +145,7 @@ fn plan<'a>(
                 op,
                 "weights",
                 "finite weights >= 0",
-                format!("{v} at row {i}"),
+                format_args!("{v} at row {i}"),
             ));
         }
     }
@@ -161,8 +161,8 @@ fn plan<'a>(
             return Err(CoreError::new(
                 op,
                 "targets",
-                format!("every counted target below {classes} (the number of classes)"),
-                format!("{t} at row {i}"),
+                format_args!("every counted target below {classes} (the number of classes)"),
+                format_args!("{t} at row {i}"),
             ));
         }
         p.rows += 1;

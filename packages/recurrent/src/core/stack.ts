@@ -179,15 +179,22 @@ export class RecurrentStack extends Owned {
     this.bidirectional = bidirectional;
     const engine = currentEngine();
     this.engine = engine;
+    this.attachEngine(engine);
     const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional));
     this.handle = handle;
+    try {
+      const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
+      this.#params = table.map((t) => Object.freeze({ ...t, size: t.shape.reduce((a, b) => a * b, 1) }));
+      this.#byName = new Map(this.#params.map((p) => [p.name, p]));
+      this.parameterCount = engine.call((w) => w.rnn_param_len(handle));
+      this.paramsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_params_buffer(handle)), this.parameterCount);
+      this.gradsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_grads_buffer(handle)), this.parameterCount);
+    } catch (e) {
+      // Out of memory half-way (the parameter table is allocated in wasm): free what was made.
+      engine.free((w) => w.rnn_free(handle));
+      throw e;
+    }
     this.track(stackFreer(engine, handle));
-    const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
-    this.#params = table.map((t) => Object.freeze({ ...t, size: t.shape.reduce((a, b) => a * b, 1) }));
-    this.#byName = new Map(this.#params.map((p) => [p.name, p]));
-    this.parameterCount = engine.call((w) => w.rnn_param_len(handle));
-    this.paramsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_params_buffer(handle)), this.parameterCount);
-    this.gradsBuffer = Float32Buffer.borrowed(engine, engine.call((w) => w.rnn_grads_buffer(handle)), this.parameterCount);
   }
 
   /** Directions: 2 when bidirectional, else 1. */
@@ -383,7 +390,11 @@ export class RecurrentStack extends Owned {
   }
 
   protected free(): void {
-    this.engine.wasm.rnn_free(this.handle);
+    // The views of the stack's parameters and gradients end with it: an optimiser still
+    // holding them gets a DisposedError, not a write into freed (or reused) memory.
+    this.paramsBuffer.dispose();
+    this.gradsBuffer.dispose();
+    this.engine.free((w) => w.rnn_free(this.handle));
   }
 }
 
@@ -407,7 +418,7 @@ function withTemps<T>(f: (buf: (data: Float32Array | number) => Float32Buffer) =
  * it), and a held value that reaches its target keeps the target alive forever.
  */
 function stackFreer(engine: Engine, handle: number): () => void {
-  return () => engine.wasm.rnn_free(handle);
+  return () => engine.free((w) => w.rnn_free(handle));
 }
 
 function checkOptions(op: string, options: unknown): void {

@@ -1,7 +1,7 @@
 /**
  * The functions both wasm builds export (through their wasm-bindgen glue). The two glue
  * modules have the same shape; the loader picks one and the rest of the package sees only
- * this interface.
+ * this interface. Handles are numbers (integers below 2^53, never reused by an instance).
  */
 export interface WasmExports {
   buffer_alloc(len: number): number;
@@ -68,6 +68,9 @@ export interface WasmExports {
   pool_workers(): number;
   pool_set_threads(threads: number): void;
   pool_threads(): number;
+  engine_prepare(): void;
+  memory_max_bytes(): number;
+  pool_set_caller_may_block(mayBlock: boolean): void;
 }
 
 /** What the loader keeps of an instantiated build. */

@@ -6,7 +6,7 @@
 import { InitError } from '../errors.js';
 import { type BuildKind, importGlue } from './bindings.js';
 import { Engine } from './engine.js';
-import { hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
+import { canBlock, hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
 import { startPoolWorkers } from './pool.js';
 import { compileBuild } from './wasm-bytes.js';
 
@@ -16,7 +16,8 @@ export interface InitOptions {
    * Threads for the kernels, the caller's included. `1` loads the single-threaded build;
    * a number above 1 loads the threaded build with that many threads (an error where
    * threads are unavailable); `'auto'` uses every logical processor when threads are
-   * available and otherwise falls back to one thread with a warning. Default `'auto'`.
+   * available and otherwise (no shared memory, or the pool's workers could not start) falls
+   * back to one thread with a warning. Default `'auto'`.
    */
   threads?: number | 'auto';
   /**
@@ -94,14 +95,20 @@ export function engineIfReady(): Engine | undefined {
 }
 
 /**
- * Stops the pool workers and forgets the engine, so a Node script's event loop is free and
- * {@link init} may load again with other options. Objects created before stay invalid.
+ * Stops the pool workers and ends the engine, so a Node script's event loop is free and
+ * {@link init} may load again with other options. Objects made with the ended engine stay
+ * unusable: using them is a {@link DisposedError} naming it (`engine #1 was disposed`);
+ * disposing them is allowed.
  */
 export async function dispose(): Promise<void> {
   const current = state;
   state = { kind: 'idle' };
-  if (current.kind === 'loading') await current.promise.then((e) => e.stopWorkers(), () => undefined);
-  if (current.kind === 'ready') await current.engine.stopWorkers();
+  const end = async (e: Engine) => {
+    e.markDisposed();
+    await e.stopWorkers();
+  };
+  if (current.kind === 'loading') await current.promise.then(end, () => undefined);
+  if (current.kind === 'ready') await end(current.engine);
 }
 
 async function load(threads: number | 'auto', base: string | URL | undefined, noThreads: 'error' | 'warn'): Promise<Engine> {
@@ -125,19 +132,41 @@ async function load(threads: number | 'auto', base: string | URL | undefined, no
     }
     build = 'simd';
   }
+  try {
+    return await start(build, wanted, base);
+  } catch (e) {
+    if (build !== 'threads' || threads !== 'auto') throw e;
+    // 'auto' promises a working engine: one thread rather than none.
+    console.warn(`recurrent: using the single-threaded build because the threaded one could not start: ${(e as Error).message}`);
+    return await start('simd', 1, base);
+  }
+}
+
+/** Compiles and instantiates `build`, starts its pool for `threads` threads, returns the engine. */
+async function start(build: BuildKind, threads: number, base: string | URL | undefined): Promise<Engine> {
   const module = await compileBuild(build, base);
   const glue = await importGlue(build);
   let memory: WebAssembly.Memory;
   try {
     memory = glue.initSync({ module }).memory;
+    // Done now, while memory is certainly available: first-time allocations of the instance
+    // that could not fail gracefully later (see `engine_prepare` in the Rust crate).
+    glue.engine_prepare();
   } catch (e) {
     throw new InitError(`could not instantiate the ${build} build: ${(e as Error).message}`, { cause: e });
   }
-  const workerCount = build === 'threads' ? wanted - 1 : 0;
-  const workers = await startPoolWorkers(workerCount, { module, memory, build });
+  // On a page's main thread the caller spins while pool workers finish instead of waiting.
+  glue.pool_set_caller_may_block(canBlock());
+  const workerCount = build === 'threads' ? threads - 1 : 0;
+  const workers = await startPoolWorkers(workerCount, { module, memory, build }, { shutdown: () => glue.pool_shutdown(), reset: () => glue.pool_reset() });
   const engine = new Engine(build, glue, memory, module, workers);
-  await waitForRegistration(engine, workerCount);
-  engine.setThreads(wanted);
+  try {
+    await waitForRegistration(engine, workerCount);
+  } catch (e) {
+    await engine.stopWorkers();
+    throw e;
+  }
+  engine.setThreads(threads);
   return engine;
 }
 

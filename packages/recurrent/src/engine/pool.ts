@@ -7,6 +7,7 @@
 import { InitError } from '../errors.js';
 import type { BuildKind } from './bindings.js';
 import { isNode } from './features.js';
+import { newNodeWorker } from './node-worker.js';
 
 /** Message a pool worker receives to start. */
 export interface PoolStartMessage {
@@ -32,15 +33,28 @@ const NODE_POOL_ENTRY = './pool-worker-node.js';
 
 const START_TIMEOUT_MS = 30_000;
 
-/** Starts `count` workers and resolves when each has instantiated the module. */
-export async function startPoolWorkers(count: number, start: PoolStartMessage): Promise<PoolWorkerHandle[]> {
+/** The pool's controls in wasm, to undo a start that failed half-way. */
+export interface PoolControl {
+  /** Asks the workers that entered the pool to leave it. */
+  shutdown(): void;
+  /** Readies the pool for new workers once those have left. */
+  reset(): void;
+}
+
+/**
+ * Starts `count` workers and resolves when each has instantiated the module. If one cannot
+ * start, those already started leave the pool and end, and the error is an {@link InitError}.
+ */
+export async function startPoolWorkers(count: number, start: PoolStartMessage, pool: PoolControl): Promise<PoolWorkerHandle[]> {
   const spawn = isNode() ? spawnNode : spawnBrowser;
   const workers: PoolWorkerHandle[] = [];
   try {
     for (let i = 0; i < count; i++) workers.push(await spawn(start));
   } catch (e) {
+    pool.shutdown();
     await Promise.all(workers.map((w) => w.stopped()));
-    throw e;
+    pool.reset();
+    throw e instanceof InitError ? e : new InitError(`could not start a pool worker: ${(e as Error)?.message ?? String(e)}`, { cause: e });
   }
   return workers;
 }
@@ -79,25 +93,8 @@ function whenReady(target: Endpoint, describe: string): Promise<void> {
   });
 }
 
-/**
- * The parent's Node options minus those a worker refuses: `--input-type` (a script run with
- * `node --input-type=module -e ...`) makes every worker that inherits it fail to start.
- */
-export function workerExecArgv(): string[] {
-  const p = (globalThis as { process?: { execArgv?: string[] } }).process;
-  const args = p?.execArgv ?? [];
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a === '--input-type') i++;
-    else if (!a.startsWith('--input-type=')) out.push(a);
-  }
-  return out;
-}
-
 async function spawnNode(start: PoolStartMessage): Promise<PoolWorkerHandle> {
-  const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
-  const worker = new Worker(new URL(NODE_POOL_ENTRY, import.meta.url), { workerData: start, execArgv: workerExecArgv() });
+  const worker = await newNodeWorker(new URL(NODE_POOL_ENTRY, import.meta.url), { workerData: start }, 'a pool worker (worker_threads)');
   const ready = whenReady(worker as unknown as Endpoint, 'a pool worker (worker_threads)');
   const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
   await ready;

@@ -74,6 +74,7 @@ export class Model extends Owned {
       throw new InvalidArgumentError(`${op}: option \`tokenizer\` expected 'char' or 'word', got ${String(this.tokenizer)}`);
     }
     this.engine = currentEngine();
+    this.attachEngine(this.engine);
     try {
       ({ network: this.network, output: this.output } = buildNetwork(op, layers, options.inputSize, new Random(this.seed), this.engine));
     } catch (e) {

@@ -2,8 +2,8 @@
  * `Float32Buffer`: floats that live in wasm linear memory, so kernels read them without a
  * copy. Reading and writing from JS copies, unless you take a {@link Float32Buffer.view}.
  */
-import { checkArrayLike } from '../validate/index.js';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, OutOfMemoryError } from '../errors.js';
+import { checkArrayLike, checkAttached } from '../validate/index.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { Owned } from './owned.js';
@@ -17,13 +17,22 @@ export class Float32Buffer extends Owned {
 
   readonly #owned: boolean;
 
-  /** A zero-filled buffer of `length` floats in the loaded engine's memory. */
+  /**
+   * A zero-filled buffer of `length` floats in the loaded engine's memory. More than wasm
+   * memory can hold is an {@link OutOfMemoryError} giving the bytes asked for and the limit.
+   */
   constructor(length: number, borrow?: { engine: Engine; handle: number }) {
     super('Float32Buffer');
-    if (!Number.isSafeInteger(length) || length < 0 || length > 0xffffffff) {
+    if (!Number.isSafeInteger(length) || length < 0) {
       throw new InvalidArgumentError(`Float32Buffer: argument \`length\` expected an integer >= 0, got ${String(length)}`);
     }
     const engine = borrow?.engine ?? currentEngine();
+    this.attachEngine(engine);
+    if (length * 4 > engine.maxMemoryBytes) {
+      throw new OutOfMemoryError(
+        `Float32Buffer: argument \`length\` asks for ${length} floats (${length * 4} bytes), more than wasm memory holds (at most ${engine.maxMemoryBytes} bytes)`,
+      );
+    }
     const handle = borrow?.handle ?? engine.call((w) => w.buffer_alloc(length));
     this.engine = engine;
     this.handle = handle;
@@ -38,11 +47,14 @@ export class Float32Buffer extends Owned {
     return new Float32Buffer(length, { engine, handle });
   }
 
-  /** A buffer holding a copy of `data`. */
+  /** A buffer holding a copy of `data` (which may be another buffer's {@link Float32Buffer.view}). */
   static from(data: ArrayLike<number>): Float32Buffer {
-    checkArrayLike('Float32Buffer.from', 'data', data, 'a Float32Array or an array of numbers');
-    const buffer = new Float32Buffer(data.length);
-    buffer.write(data);
+    checkData('Float32Buffer.from', data);
+    // Allocating may grow wasm memory, and growing detaches every view of the old memory in
+    // the single-threaded build: a source that is such a view is copied out first.
+    const source = ArrayBuffer.isView(data) && data.buffer === currentEngine().memory.buffer ? (data as unknown as Float32Array).slice() : data;
+    const buffer = new Float32Buffer(source.length);
+    buffer.write(source);
     return buffer;
   }
 
@@ -64,7 +76,7 @@ export class Float32Buffer extends Owned {
   /** Copies `data` into the buffer starting at element `offset`. */
   write(data: ArrayLike<number>, offset = 0): void {
     this.live();
-    checkArrayLike('Float32Buffer.write', 'data', data, 'a Float32Array or an array of numbers');
+    checkData('Float32Buffer.write', data);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.length) {
       throw new InvalidArgumentError(
         `Float32Buffer.write: expected offset + data.length <= ${this.length}, got offset ${offset} and ${data.length} values`,
@@ -80,11 +92,17 @@ export class Float32Buffer extends Owned {
   }
 
   protected free(): void {
-    if (this.#owned) this.engine.wasm.buffer_free(this.handle);
+    if (this.#owned) this.engine.free((w) => w.buffer_free(this.handle));
   }
 }
 
 /** The finalizer's way to free a buffer, made outside the constructor so it cannot reach `this`. */
 function bufferFreer(engine: Engine, handle: number): () => void {
-  return () => engine.wasm.buffer_free(handle);
+  return () => engine.free((w) => w.buffer_free(handle));
+}
+
+/** `data` as `from` and `write` take it: an array of numbers, or a view of memory that is still there. */
+function checkData(op: string, data: unknown): void {
+  checkArrayLike(op, 'data', data, 'a Float32Array or an array of numbers');
+  checkAttached(op, 'data', data);
 }

@@ -3,6 +3,7 @@
  * the object unusable (a {@link DisposedError} afterwards); `[Symbol.dispose]` lets `using`
  * do it; a FinalizationRegistry frees what was forgotten, as a safety net only.
  */
+import type { Engine } from '../engine/engine.js';
 import { DisposedError } from '../errors.js';
 
 const finalizer = new FinalizationRegistry<() => void>((free) => {
@@ -15,6 +16,7 @@ const finalizer = new FinalizationRegistry<() => void>((free) => {
 
 export abstract class Owned {
   #disposed = false;
+  #engine: Engine | undefined;
 
   /** @param what names the object in "used after dispose" errors. */
   protected constructor(private readonly what: string) {}
@@ -44,9 +46,18 @@ export abstract class Owned {
     return this.#disposed;
   }
 
-  /** Throws {@link DisposedError} if disposed. */
+  /**
+   * Makes {@link Owned.live} also fail once `engine` is disposed (the engine's own check, not a
+   * copy of it).
+   */
+  protected attachEngine(engine: Engine): void {
+    this.#engine = engine;
+  }
+
+  /** Throws {@link DisposedError} if disposed, or if the engine it was made with was. */
   protected live(): void {
     if (this.#disposed) throw new DisposedError(`this ${this.what} was disposed and cannot be used`);
+    this.#engine?.assertLive();
   }
 
   protected abstract free(): void;

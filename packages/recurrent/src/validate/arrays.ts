@@ -25,6 +25,33 @@ export function checkArrayLike(op: string, name: string, value: unknown, expecte
   }
 }
 
+/** Whether `buffer` was detached (its memory moved or transferred): then it can no longer back a view. */
+export function isDetached(buffer: ArrayBufferLike): boolean {
+  if (buffer.byteLength !== 0) return false;
+  const flag = (buffer as { detached?: unknown }).detached;
+  if (typeof flag === 'boolean') return flag;
+  // Runtimes without `ArrayBuffer.prototype.detached` (Node 20): only a detached buffer refuses a new view.
+  try {
+    new Uint8Array(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Throws when `value` is a view whose buffer is gone: wasm memory that grew since the view was
+ * taken (which detaches views in the single-threaded build), or a buffer transferred away.
+ */
+export function checkAttached(op: string, name: string, value: unknown): void {
+  if (ArrayBuffer.isView(value) && isDetached(value.buffer)) {
+    throw new InvalidArgumentError(
+      `${op}: argument \`${name}\` is a view of memory that is gone (wasm memory grew since the view was taken, ` +
+        'which detaches views in the single-threaded build); take a new view() or pass a copy',
+    );
+  }
+}
+
 /**
  * `length` finite numbers given as one of `kinds` (typed-array classes) or a plain array;
  * `shape` names the expected shape in messages. Returns `value` as it was given.

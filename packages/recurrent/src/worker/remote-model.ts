@@ -5,7 +5,7 @@
  */
 import * as Comlink from 'comlink';
 
-import { describe } from '../validate/index.js';
+import { describe, isDetached } from '../validate/index.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
@@ -14,7 +14,6 @@ import { startTraining } from '../model/training-lock.js';
 import { isAbortError } from './errors.js';
 import { type MethodSpec, MODEL_METHODS, type ModelMethod, type RemoteModelMethods, type RemoteStateMethods, STATE_METHODS, type StateMethod } from './methods.js';
 import type { FitData, ModelInfo, WireFitOptions, WorkerApi } from './protocol.js';
-import { isDetached } from './sendable.js';
 import { freshForTransfer, transferablesOf } from './transfer.js';
 
 export type { RemotePredictOptions } from './methods.js';

@@ -7,7 +7,7 @@ import type { Endpoint } from 'comlink';
 
 import { InitError } from '../errors.js';
 import { isNode } from '../engine/features.js';
-import { workerExecArgv } from '../engine/pool.js';
+import { newNodeWorker } from '../engine/node-worker.js';
 import { WorkerExitedError } from './errors.js';
 import { nodeEndpoint } from './node-endpoint.js';
 import type { HelloMessage, ReadyMessage } from './protocol.js';
@@ -71,8 +71,7 @@ function isReady(data: unknown): data is ReadyMessage {
 }
 
 async function startNode(options: StartOptions): Promise<WorkerHandle> {
-  const { Worker } = await import(/* @vite-ignore */ 'node:worker_threads');
-  const worker = new Worker(new URL(NODE_ENTRY, import.meta.url), { name: 'recurrent', execArgv: workerExecArgv() });
+  const worker = await newNodeWorker(new URL(NODE_ENTRY, import.meta.url), { name: 'recurrent' }, 'the recurrent worker');
   const exit = new ExitSignal();
   let lastError: Error | undefined;
   let terminating: string | undefined;
