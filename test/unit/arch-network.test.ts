@@ -11,8 +11,7 @@
 //   parameters included, and Seq2Seq.fit ran twice at once on one model;
 // - Seq2Seq.loadStateDict wrote the encoder before checking the decoder's half;
 // - generation needed a Model (it read its layers), so nothing else could stream tokens.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -36,10 +35,13 @@ import {
   type TokenStream,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const V = 7;
 

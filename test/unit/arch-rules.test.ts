@@ -7,16 +7,16 @@
 // tensor/buffer.ts imported core/validate.ts; model.ts and generate.ts imported each other;
 // tasks/seq2seq.ts used Model's @internal `input`, `recurrent`, `ws`, `dense`, `groups` and
 // `engine`; comments cited a DESIGN.md that is not in the repository.
-import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { test } from 'node:test';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as url from 'node:url';
 
-import ts from 'typescript';
+import type ts from 'typescript';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const SRC = join(ROOT, 'packages/recurrent/src');
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+
+const { test, beforeAll } = nodeOnly('reads the package sources from the file system');
 
 /**
  * Files the Rust/ABI half of the architecture work owns (issue 13's other helper): the TS face
@@ -26,14 +26,28 @@ const OWNED_ELSEWHERE = new Set(['core/stack.ts']);
 const MAX_LINES = 400;
 
 function files(dir: string, ext = '.ts'): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'dist' || e.name === 'target' ? [] : files(path, ext);
-    return e.name.endsWith(ext) ? [path] : [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const file = path.join(dir, e.name);
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === 'dist' || e.name === 'target' ? [] : files(file, ext);
+    return e.name.endsWith(ext) ? [file] : [];
   });
 }
 
-const sources = files(SRC).map((path) => ({ path, rel: relative(SRC, path), text: readFileSync(path, 'utf8') }));
+interface Source {
+  path: string;
+  rel: string;
+  text: string;
+}
+
+let ROOT: string;
+let SRC: string;
+let sources: Source[];
+
+beforeAll(() => {
+  ROOT = url.fileURLToPath(new URL('../..', import.meta.url));
+  SRC = path.join(ROOT, 'packages/recurrent/src');
+  sources = files(SRC).map((file) => ({ path: file, rel: path.relative(SRC, file), text: fs.readFileSync(file, 'utf8') }));
+});
 
 /** The relative module specifiers a file imports or re-exports. */
 function importsOf(text: string): string[] {
@@ -77,7 +91,8 @@ test('generation knows a token stream, not the model: model/generate.ts does not
   assert.ok(!importsOf(gen.text).some((spec) => /model\.js$/.test(spec)), 'generate.ts imports model.ts');
 });
 
-test("tasks, the worker and the CLI use only public members of the classes they compose (no @internal, no private)", () => {
+test("tasks, the worker and the CLI use only public members of the classes they compose (no @internal, no private)", async () => {
+  const ts = (await import('typescript')).default;
   const dirs = ['tasks', 'worker', 'cli'];
   const roots = sources.filter((s) => dirs.some((d) => s.rel.startsWith(`${d}/`))).map((s) => s.path);
   const program = ts.createProgram(roots, {
@@ -106,7 +121,7 @@ test("tasks, the worker and the CLI use only public members of the classes they 
           const hidden = modifiers.some((m) => m.kind === ts.SyntaxKind.PrivateKeyword || m.kind === ts.SyntaxKind.ProtectedKeyword);
           if (internal || hidden) {
             const { line } = file.getLineAndCharacterOfPosition(node.getStart());
-            found.push(`${relative(SRC, file.fileName)}:${line + 1} ${node.getText()} (${owner.name?.text}.${node.name.text})`);
+            found.push(`${path.relative(SRC, file.fileName)}:${line + 1} ${node.getText()} (${owner.name?.text}.${node.name.text})`);
           }
         }
       }
@@ -121,15 +136,17 @@ test("tasks, the worker and the CLI use only public members of the classes they 
 });
 
 test('comments cite docs/ARCHITECTURE.md (not DESIGN.md), and every section they name exists', () => {
-  const doc = join(ROOT, 'docs/ARCHITECTURE.md');
-  assert.ok(existsSync(doc), 'docs/ARCHITECTURE.md is in the repository');
-  const headings = new Set([...readFileSync(doc, 'utf8').matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1]!.trim()));
+  const doc = path.join(ROOT, 'docs/ARCHITECTURE.md');
+  assert.ok(fs.existsSync(doc), 'docs/ARCHITECTURE.md is in the repository');
+  const headings = new Set([...fs.readFileSync(doc, 'utf8').matchAll(/^#{1,4} (.+)$/gm)].map((m) => m[1]!.trim()));
   const everywhere = [
     ...sources,
-    ...['bench', 'examples', 'scripts', 'test', 'playground/src'].flatMap((d) => (existsSync(join(ROOT, d)) ? files(join(ROOT, d)) : [])).map((path) => ({ path, rel: relative(ROOT, path), text: readFileSync(path, 'utf8') })),
+    ...['bench', 'examples', 'scripts', 'test', 'playground/src']
+      .flatMap((d) => (fs.existsSync(path.join(ROOT, d)) ? files(path.join(ROOT, d)) : []))
+      .map((file) => ({ path: file, rel: path.relative(ROOT, file), text: fs.readFileSync(file, 'utf8') })),
   ];
   for (const s of everywhere) {
-    if (s.path === fileURLToPath(import.meta.url)) continue;
+    if (s.path === url.fileURLToPath(import.meta.url)) continue;
     assert.ok(!/DESIGN\.md/.test(s.text), `${s.rel} cites DESIGN.md`);
     for (const m of s.text.matchAll(/ARCHITECTURE\.md, "([^"]+)"/g)) assert.ok(headings.has(m[1]!), `${s.rel} cites a section "${m[1]}" that docs/ARCHITECTURE.md does not have`);
   }

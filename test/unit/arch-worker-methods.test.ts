@@ -4,11 +4,14 @@
 // tied them together. Here: every listed method exists in-thread and on the remote handles,
 // and each one, called through a real worker, gives what it gives in-thread on a twin model
 // (same seed), states and transfers included.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-
 import { dense, dispose, embedding, init, lstm, Model, ModelState, saveModel, sequential, type SequenceBatch } from 'recurrent';
 import { RemoteModel, RemoteState, spawnWorker, type RecurrentWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+
+// In pages the bridge runs in a module Worker, tested by test/browser/worker.test.ts.
+const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
 const DIST = new URL('../../packages/recurrent/dist/worker', import.meta.url).href;
 type Methods = typeof import('../../packages/recurrent/dist/worker/methods.js');
@@ -16,12 +19,12 @@ type Methods = typeof import('../../packages/recurrent/dist/worker/methods.js');
 let methods: Methods;
 let remote: RecurrentWorker;
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   methods = (await import(`${DIST}/methods.js`)) as Methods;
   remote = await spawnWorker({ threads: 1 });
 });
-after(async () => {
+afterAll(async () => {
   await remote?.dispose();
   await dispose();
 });
