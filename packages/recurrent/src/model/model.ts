@@ -13,6 +13,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { buildNetwork } from '../network/build.js';
 import { DenseBlock } from '../network/dense.js';
 import { inputOf, LOSS_KINDS, type LossHead, type LossKind, lossHead, type Measured, runLoss } from '../network/heads.js';
+import type { NetworkInput } from '../network/layer.js';
 import type { Network } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
 import {
@@ -328,15 +329,15 @@ export class Model extends Owned {
     const layers = checked.use(this, b, 'step');
     this.network.checkStreamable('step');
     const tokens = this.network.entry.vocabSize;
-    let input;
+    let input: NetworkInput;
     if (tokens !== undefined) {
       if (!x || x.length !== b) throw new InvalidArgumentError(`step: argument \`x\` expected ${b} token ids, got ${x?.length ?? String(x)}`);
-      input = { ids: checkTokenIds('step x', x, tokens) };
+      input = { ids: checkTokenIds('step x', x, tokens), x: undefined };
     } else {
       if (!x || x.length !== b * this.featureSize) throw new InvalidArgumentError(`step: argument \`x\` expected [${b}, ${this.featureSize}] features, got ${x?.length ?? String(x)} values`);
       const f = Float32Array.from(x);
       checkFinite('step', 'argument `x`', f);
-      input = { x: f };
+      input = { ids: undefined, x: f };
     }
     const pass = this.network.pass({ seqLen: 1, batch: b, scores: options.logSoftmax ? 'logSoftmax' : 'logits', states: layers });
     const out = this.network.step(pass, input);

@@ -1,6 +1,6 @@
 /** A `dense` layer in a network: `y = x W^T + b` on every row (each step, or each pooled sequence). */
 import type { DenseLayer } from '../model/dense-layer.js';
-import type { Activation, Layer, Pass } from './layer.js';
+import { type Activation, activation, type Layer, type Pass } from './layer.js';
 import { Wrapped } from './wrapped.js';
 
 export class DenseBlock extends Wrapped<DenseLayer> implements Layer {
@@ -24,12 +24,12 @@ export class DenseBlock extends Wrapped<DenseLayer> implements Layer {
     const data = pass.ws.get(`${this.name}.y`, n * this.outputSize);
     if (pass.scores === undefined) this.layer.forward(n, x.data, data);
     else this.layer.logits(n, x.data, data, pass.scores === 'logSoftmax');
-    return { data, rows: n, width: this.outputSize, perStep: x.perStep };
+    return activation(data, n, this.outputSize, x.perStep);
   }
 
   backward(pass: Pass, x: Activation, gy: Activation, needInput: boolean): Activation | undefined {
     const dx = needInput ? pass.ws.get(`${this.name}.gx`, x.rows * x.width) : undefined;
     this.layer.backward(x.rows, x.data, gy.data, dx);
-    return dx && { data: dx, rows: x.rows, width: x.width, perStep: x.perStep };
+    return dx && activation(dx, x.rows, x.width, x.perStep);
   }
 }

@@ -1,6 +1,6 @@
 /** The two ways into a network: token ids (an `embedding` or `oneHot` layer), or features. */
 import type { InputLayer } from '../model/embedding-layer.js';
-import type { Activation, Entry, NetworkInput, Pass } from './layer.js';
+import { type Activation, activation, type Entry, type NetworkInput, type Pass } from './layer.js';
 import { Wrapped } from './wrapped.js';
 
 /** Token ids to vectors through an `embedding` (learned) or `oneHot` layer. */
@@ -23,7 +23,7 @@ export class TokenEntry extends Wrapped<InputLayer> implements Entry {
     const ids = input.ids!;
     const data = pass.ws.get('x', ids.length * this.outputSize);
     this.layer.forward(ids, data);
-    return { data, rows: ids.length, width: this.outputSize, perStep: true };
+    return activation(data, ids.length, this.outputSize, true);
   }
 
   backward(_pass: Pass, input: NetworkInput, gy: Activation): void {
@@ -46,7 +46,7 @@ export class FeatureEntry implements Entry {
     const x = input.x!;
     const data = pass.ws.get('x', x.length);
     data.write(x);
-    return { data, rows: x.length / this.outputSize, width: this.outputSize, perStep: true };
+    return activation(data, x.length / this.outputSize, this.outputSize, true);
   }
 
   backward(): void {}

@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { TargetKind } from '../validate/index.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { DenseBlock } from './dense.js';
-import type { Activation, NetworkInput, Pass } from './layer.js';
+import { type Activation, activation, type NetworkInput, type Pass } from './layer.js';
 import type { Network } from './network.js';
 
 /** The loss a model trains on. */
@@ -46,12 +46,12 @@ export interface LossHead {
 /** What a head returns: the measures, and dL/d(its input) when asked for. */
 export interface HeadResult {
   measured: Measured;
-  grad?: Activation;
+  grad: Activation | undefined;
 }
 
 /** `measured`, with `grad` (when computed) shaped like the head's input `like`. */
 function result(measured: Measured, grad: Float32Buffer | undefined, like: Activation): HeadResult {
-  return grad ? { measured, grad: { data: grad, rows: like.rows, width: like.width, perStep: like.perStep } } : { measured };
+  return { measured, grad: grad && activation(grad, like.rows, like.width, like.perStep) };
 }
 
 /** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
@@ -121,7 +121,7 @@ class MseHead implements LossHead {
 
 /** The network input of a checked batch. */
 export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined }): NetworkInput {
-  return batch.ids ? { ids: batch.ids } : { x: batch.x! };
+  return batch.ids ? { ids: batch.ids, x: undefined } : { ids: undefined, x: batch.x! };
 }
 
 /**

@@ -27,6 +27,14 @@ export interface Activation {
   readonly final?: Float32Buffer | undefined;
 }
 
+/**
+ * An activation. Made here only, so every activation has one shape (hidden class): the hot
+ * paths that read them stay monomorphic.
+ */
+export function activation(data: Float32Buffer, rows: number, width: number, perStep: boolean, final?: Float32Buffer): Activation {
+  return { data, rows, width, perStep, final };
+}
+
 /** What a network reads: token ids `[rows]`, or features `[rows, F]` (checked host arrays). */
 export type NetworkInput = { readonly ids: Uint32Array; readonly x?: undefined } | { readonly x: Float32Array; readonly ids?: undefined };
 

@@ -3,7 +3,7 @@
  * sequence. `last` takes the final state (forward direction at each sequence's last valid
  * step, reverse direction at step 0); `mean` averages the outputs over the valid steps.
  */
-import type { Activation, Layer, Pass } from './layer.js';
+import { type Activation, activation, type Layer, type Pass } from './layer.js';
 
 export class PoolLayer implements Layer {
   readonly type = 'pool';
@@ -51,7 +51,7 @@ export class PoolLayer implements Layer {
         }
       }
     }
-    return { data: pooled, rows: B, width, perStep: false };
+    return activation(pooled, B, width, false);
   }
 
   /** The gradient of the pooled features spread back over the steps (and the final state, for `last`). */
@@ -65,7 +65,7 @@ export class PoolLayer implements Layer {
       const ghn = pass.ws.get('ghn', this.directions * B * H);
       const v = ghn.view();
       for (let d = 0; d < this.directions; d++) for (let b = 0; b < B; b++) v.set(g.subarray(b * width + d * H, b * width + (d + 1) * H), (d * B + b) * H);
-      return { data: spread, rows: x.rows, width, perStep: true, final: ghn };
+      return activation(spread, x.rows, width, true, ghn);
     }
     const out = spread.view();
     for (let b = 0; b < B; b++) {
@@ -75,7 +75,7 @@ export class PoolLayer implements Layer {
         for (let j = 0; j < width; j++) out[dst + j] = g[b * width + j]! / len;
       }
     }
-    return { data: spread, rows: x.rows, width, perStep: true };
+    return activation(spread, x.rows, width, true);
   }
 
   /** Streaming: the state after this step is the pooled `last` output (`mean` cannot stream). */

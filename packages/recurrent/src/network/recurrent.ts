@@ -6,7 +6,7 @@
 import { gateCount } from '../core/stack.js';
 import { cellKindOf } from '../model/layers.js';
 import type { RecurrentLayer } from '../model/recurrent-layer.js';
-import type { Activation, Layer, Pass } from './layer.js';
+import { type Activation, activation, type Layer, type Pass } from './layer.js';
 import { Wrapped } from './wrapped.js';
 
 /** Added to the pass's seed per recurrent layer, so each layer draws its own dropout masks. */
@@ -50,18 +50,18 @@ export class RecurrentBlock extends Wrapped<RecurrentLayer> implements Layer {
     const data = r.forward(pass.ws, pass.seqLen, pass.batch, x.data, pass.lengths, pass.states?.[this.slot], pass.training, this.#seed(pass), pass.checkpointEvery);
     // The top stacked layer's final state, where the layer's forward left it.
     const final = pass.ws.get(`${r.name}.hn${r.stacks.length - 1}`, r.stateSize(pass.batch));
-    return { data, rows: x.rows, width: r.outputSize, perStep: true, final };
+    return activation(data, x.rows, r.outputSize, true, final);
   }
 
   backward(pass: Pass, x: Activation, gy: Activation, needInput: boolean): Activation | undefined {
     const r = this.layer;
     const flow = pass.flow?.[this.slot];
     const gx = r.backward(pass.ws, pass.seqLen, pass.batch, gy.data, gy.final, needInput, this.#seed(pass), flow && [...flow], pass.stateGrads?.[this.slot]);
-    return gx && { data: gx, rows: x.rows, width: r.inputSize, perStep: true };
+    return gx && activation(gx, x.rows, r.inputSize, true);
   }
 
   step(pass: Pass, x: Activation): Activation {
     const data = this.layer.step(pass.ws, pass.batch, x.data, pass.states![this.slot]!);
-    return { data, rows: pass.batch, width: this.layer.outputSize, perStep: true };
+    return activation(data, pass.batch, this.layer.outputSize, true);
   }
 }

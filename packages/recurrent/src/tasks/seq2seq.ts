@@ -16,7 +16,7 @@
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type LossHead, lossHead, type Measured } from '../network/heads.js';
-import type { NetworkInput } from '../network/layer.js';
+import { activation, type NetworkInput } from '../network/layer.js';
 import type { Network, Trace } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
 import { checkClipNorm, checkInt, checkObject, checkTokenIds } from '../validate/index.js';
@@ -212,7 +212,7 @@ export class Seq2Seq extends Owned {
     // The encoder's final state (varlen: each sequence's last step) lands in `state`.
     const state = this.#stateBuffers(enc, 'enc.state', p.b, true);
     const encPass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: train, seed, states: [state] });
-    const encTrace = enc.forward(encPass, { ids: p.srcIds });
+    const encTrace = enc.forward(encPass, { ids: p.srcIds, x: undefined });
     // The decoder starts from a copy of it (its forward overwrites its state with the final one).
     const decState = this.#stateBuffers(dec, 'dec.state', p.b, false);
     const n = enc.recurrent[0]!.stateSize(p.b);
@@ -222,7 +222,7 @@ export class Seq2Seq extends Owned {
     const decPass = dec.pass({
       seqLen: p.tgtLen, batch: p.b, lengths: p.tgtLengths, training: train, seed: seed + DECODER_SEED, states: [decState], stateGrads: [grads],
     });
-    const decInput: NetworkInput = { ids: p.inIds };
+    const decInput: NetworkInput = { ids: p.inIds, x: undefined };
     const decTrace = dec.forward(decPass, decInput, dec.layers.length - this.#head.fused);
     const { measured, grad } = this.#head.loss(decPass, decTrace.output, p.outIds, train);
     if (!grad || !grads) return measured;
@@ -242,7 +242,7 @@ export class Seq2Seq extends Owned {
     const pass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: true, seed, stateGrads: [{ ghn: decoder.gh0!, gcn: decoder.gc0! }] });
     const out = trace.output;
     const zero = enc.ws.zeros('gy', out.rows * out.width);
-    enc.backward(pass, trace, { data: zero, rows: out.rows, width: out.width, perStep: true });
+    enc.backward(pass, trace, activation(zero, out.rows, out.width, true));
   }
 
   /**

@@ -65,17 +65,44 @@ export interface CheckedBatch {
   readonly shape: BatchShape;
 }
 
-const made = new WeakSet<CheckedBatch>();
+/** The one maker of checked batches: an object is one only if this class made it (a private brand, no registry). */
+class Checked implements CheckedBatch {
+  readonly #brand = true;
+  readonly seqLen: number;
+  readonly batchSize: number;
+  readonly rows: number;
+  readonly lengths: Uint32Array;
+  readonly ids: Uint32Array | undefined;
+  readonly x: Float32Array | undefined;
+  readonly targetKind: TargetKind | undefined;
+  readonly targets: Uint32Array | Float32Array | undefined;
+  readonly shape: BatchShape;
+
+  constructor(b: CheckedBatch) {
+    this.seqLen = b.seqLen;
+    this.batchSize = b.batchSize;
+    this.rows = b.rows;
+    this.lengths = b.lengths;
+    this.ids = b.ids;
+    this.x = b.x;
+    this.targetKind = b.targetKind;
+    this.targets = b.targets;
+    this.shape = b.shape;
+    Object.freeze(this);
+  }
+
+  static is(value: unknown): value is Checked {
+    return typeof value === 'object' && value !== null && #brand in value && value.#brand;
+  }
+}
 
 /** Whether `value` is a batch {@link checkBatch} made for `shape` (nothing else passes). */
 export function isCheckedBatch(value: unknown, shape: BatchShape): value is CheckedBatch {
-  return typeof value === 'object' && value !== null && made.has(value as CheckedBatch) && (value as CheckedBatch).shape === shape;
+  return Checked.is(value) && value.shape === shape;
 }
 
 function seal(batch: CheckedBatch): CheckedBatch {
-  Object.freeze(batch);
-  made.add(batch);
-  return batch;
+  return new Checked(batch);
 }
 
 /**
