@@ -44,11 +44,16 @@ export interface PassOptions {
   flow?: readonly (readonly Float32Buffer[] | undefined)[] | undefined;
 }
 
+/** No lengths: every sequence runs all T steps (empty, so nothing can be written into it). */
+const ALL_STEPS = new Uint32Array(0);
+
 export class Network {
   /** Scratch buffers reused from batch to batch (one workspace per network: names do not collide). */
   readonly ws = new Workspace();
   /** Per layer: whether something below it learns, so its input gradient is needed. */
   readonly #needsInput: boolean[];
+  /** Why the network cannot stream (its first layer's reason), or undefined. */
+  readonly #streamProblem: string | undefined;
 
   constructor(
     /** The engine whose memory holds its parameters and workspace. */
@@ -62,6 +67,7 @@ export class Network {
       learns ||= l.params.length > 0;
       return need;
     });
+    this.#streamProblem = layers.find((l) => l.streamProblem !== undefined)?.streamProblem;
   }
 
   /** Features per position the first layer reads. */
@@ -110,7 +116,7 @@ export class Network {
       ws: this.ws,
       seqLen: o.seqLen,
       batch: o.batch,
-      lengths: o.lengths ?? new Uint32Array(0),
+      lengths: o.lengths ?? ALL_STEPS,
       training: o.training ?? false,
       seed: o.seed ?? 0,
       checkpointEvery: o.checkpointEvery ?? 0,
@@ -140,7 +146,7 @@ export class Network {
 
   /** Throws unless every layer can run one step at a time (`op` names the caller). */
   checkStreamable(op: string): void {
-    for (const l of this.layers) if (l.streamProblem !== undefined) throw new InvalidArgumentError(`${op}: ${l.streamProblem}`);
+    if (this.#streamProblem !== undefined) throw new InvalidArgumentError(`${op}: ${this.#streamProblem}`);
   }
 
   /** One streaming step of `pass.batch` sequences (`pass.states` carried); returns the output `[B, O]`. */
