@@ -66,28 +66,11 @@ export interface CheckedBatch {
 }
 
 /** The one maker of checked batches: an object is one only if this class made it (a private brand, no registry). */
-class Checked implements CheckedBatch {
+class Checked {
   readonly #brand = true;
-  readonly seqLen: number;
-  readonly batchSize: number;
-  readonly rows: number;
-  readonly lengths: Uint32Array;
-  readonly ids: Uint32Array | undefined;
-  readonly x: Float32Array | undefined;
-  readonly targetKind: TargetKind | undefined;
-  readonly targets: Uint32Array | Float32Array | undefined;
-  readonly shape: BatchShape;
 
   constructor(b: CheckedBatch) {
-    this.seqLen = b.seqLen;
-    this.batchSize = b.batchSize;
-    this.rows = b.rows;
-    this.lengths = b.lengths;
-    this.ids = b.ids;
-    this.x = b.x;
-    this.targetKind = b.targetKind;
-    this.targets = b.targets;
-    this.shape = b.shape;
+    Object.assign(this, b);
     Object.freeze(this);
   }
 
@@ -95,6 +78,8 @@ class Checked implements CheckedBatch {
     return typeof value === 'object' && value !== null && #brand in value && value.#brand;
   }
 }
+// Its fields are those of the interface, copied in by the constructor.
+interface Checked extends CheckedBatch {}
 
 /** Whether `value` is a batch {@link checkBatch} made for `shape` (nothing else passes). */
 export function isCheckedBatch(value: unknown, shape: BatchShape): value is CheckedBatch {
