@@ -22,6 +22,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 
 import type { Environment } from './test/support/env.js';
 import { tempFiles } from './test/support/temp-files-plugin.js';
+import { urlRoutes } from './test/support/url-routes-plugin.js';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = resolve(process.env['RECURRENT_FIXTURES'] ?? join(ROOT, '../shared/fixtures'));
@@ -63,7 +64,7 @@ function chromium(name: 'chromium-isolated' | 'chromium', isolated: boolean): Te
   }
   return {
     extends: true,
-    plugins: [tempFiles()],
+    plugins: [tempFiles(), urlRoutes()],
     server: { ...(isolated ? { headers: ISOLATION } : {}), fs: { allow: [ROOT, FIXTURES] } },
     // Bundled before the first test file loads, so the page never reloads mid-run; binaryen is
     // imported only by a Node-only test.
