@@ -4,14 +4,16 @@
 // a `messageerror` nobody listened to. Now such a call rejects with InvalidArgumentError
 // naming the argument, any message that arrives unreadable settles its own call with an
 // error, and the queue goes on.
-import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { after, before, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
+import * as nodeModule from 'node:module';
+import * as nodeUrl from 'node:url';
+import * as workerThreads from 'node:worker_threads';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, embedding, gru, InvalidArgumentError, saveModel, sequential, init, Vocab } from 'recurrent';
 import { type RecurrentWorker, type RemoteModel, spawnWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
 
 // comlink is the package's dependency, not the workspace's: its types by path.
 type Comlink = typeof import('../../packages/recurrent/node_modules/comlink/dist/umd/comlink.js');
@@ -26,13 +28,13 @@ const DETACHED = /argument `([^`]+)` cannot be sent to the worker: its buffer wa
 
 /** The comlink module the package itself loads (its transfer cache is per module). */
 async function loadComlink(): Promise<Comlink> {
-  const require = createRequire(fileURLToPath(import.meta.resolve('recurrent/package.json')));
-  return (await import(pathToFileURL(require.resolve('comlink')).href)) as Comlink;
+  const require = nodeModule.createRequire(nodeUrl.fileURLToPath(import.meta.resolve('recurrent/package.json')));
+  return (await import(/* @vite-ignore */ nodeUrl.pathToFileURL(require.resolve('comlink')).href)) as Comlink;
 }
 
 /** Fails instead of waiting for ever: the bug was a promise that never settled. */
 function settlesWithin<T>(p: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the call did not settle within ${ms} ms (the queue hangs)`)), ms);
   });
@@ -50,12 +52,12 @@ function detachedArgument(name: string) {
 let remote: RecurrentWorker;
 let model: RemoteModel;
 
-before(async () => {
+beforeAll(async () => {
   remote = await spawnWorker({ threads: 1 });
   model = await remote.sequential(layers, { seed: 1, vocab });
 });
 
-after(async () => {
+afterAll(async () => {
   // Ends the worker even with a call still pending (before the fix, one never settled).
   await remote?.terminate();
 });
@@ -105,7 +107,9 @@ test('fit and loadModel: transferred data used again is refused naming the part,
   assert.equal((await settlesWithin(model.generate([1], { length: 3, temperature: 0 }))).length, 3);
 });
 
-test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
+// Browsers refuse such a message at postMessage (a DataCloneError the client maps to an
+// InvalidArgumentError; test/browser/regress-worker-transfer.test.ts): only Node posts it.
+nodeOnly('a message whose transfer list holds a detached buffer reaches the worker only in Node (messageerror); browsers throw at postMessage').test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
   const Comlink = await loadComlink();
   const gone = new Int32Array(4);
   structuredClone(gone.buffer, { transfer: [gone.buffer] });
@@ -121,11 +125,11 @@ test('a request the worker receives but cannot read (messageerror) rejects its c
   assert.equal((await settlesWithin(model.generate([1], { length: 2, temperature: 0 }))).length, 2);
 });
 
-test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
+nodeOnly("posts unreadable replies over Node's MessageChannel and the package's Node endpoint").test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
   const Comlink = await loadComlink();
-  const { sequencedEndpoint } = (await import(`${DIST}/sequenced-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/sequenced-endpoint.js');
-  const { nodeEndpoint } = (await import(`${DIST}/node-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/node-endpoint.js');
-  const { port1, port2 } = new MessageChannel();
+  const { sequencedEndpoint } = (await import(/* @vite-ignore */ `${DIST}/sequenced-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/sequenced-endpoint.js');
+  const { nodeEndpoint } = (await import(/* @vite-ignore */ `${DIST}/node-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/node-endpoint.js');
+  const { port1, port2 } = new workerThreads.MessageChannel();
   try {
     const service = {
       ok: (n: number) => n + 1,
