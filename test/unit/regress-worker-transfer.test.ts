@@ -13,7 +13,7 @@ import { dense, embedding, gru, InvalidArgumentError, saveModel, sequential, ini
 import { type RecurrentWorker, type RemoteModel, spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
-import { nodeOnly } from '../support/env.js';
+import { inNode, nodeOnly, onlyIf } from '../support/env.js';
 
 // comlink is the package's dependency, not the workspace's: its types by path.
 type Comlink = typeof import('../../packages/recurrent/node_modules/comlink/dist/umd/comlink.js');
@@ -48,6 +48,38 @@ function detachedArgument(name: string) {
     return true;
   };
 }
+
+/**
+ * Whether postMessage here sends a message whose transfer list holds a detached buffer, which
+ * the receiver then cannot read (Node 20 does). Node 24, like browsers, refuses it at
+ * postMessage with a DataCloneError, so no unreadable message can ever arrive.
+ */
+function postsDetachedBuffers(): boolean {
+  const { port1, port2 } = new MessageChannel();
+  const buffer = new ArrayBuffer(4);
+  structuredClone(buffer, { transfer: [buffer] });
+  try {
+    port1.postMessage(buffer, [buffer]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+const POSTS_DETACHED = inNode && postsDetachedBuffers();
+/** The tests below load the package's own comlink module (its transfer cache is per module) with node:module. */
+const COMLINK = "loads the package's comlink module through node:module";
+/** Tests of a message that arrives unreadable (messageerror). */
+const unreadableArrives = inNode
+  ? onlyIf(POSTS_DETACHED, `Node ${process.versions.node} refuses a detached buffer in a transfer list at postMessage (DataCloneError), so no unreadable message can arrive (the request-refused-at-postMessage test covers this Node)`)
+  : nodeOnly(`browsers refuse a detached buffer in a transfer list at postMessage, so no unreadable message can arrive; and the test ${COMLINK}`);
+/** Tests of a message postMessage refuses at once. */
+const refusedAtPost = inNode
+  ? onlyIf(!POSTS_DETACHED, `Node ${process.versions.node} posts a detached buffer in a transfer list: the messageerror tests cover it`)
+  : nodeOnly(COMLINK);
 
 let remote: RecurrentWorker;
 let model: RemoteModel;
@@ -107,9 +139,7 @@ test('fit and loadModel: transferred data used again is refused naming the part,
   assert.equal((await settlesWithin(model.generate([1], { length: 3, temperature: 0 }))).length, 3);
 });
 
-// Browsers refuse such a message at postMessage (a DataCloneError the client maps to an
-// InvalidArgumentError; test/browser/regress-worker-transfer.test.ts): only Node posts it.
-nodeOnly('a message whose transfer list holds a detached buffer reaches the worker only in Node (messageerror); browsers throw at postMessage').test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
+unreadableArrives.test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
   const Comlink = await loadComlink();
   const gone = new Int32Array(4);
   structuredClone(gone.buffer, { transfer: [gone.buffer] });
@@ -125,7 +155,24 @@ nodeOnly('a message whose transfer list holds a detached buffer reaches the work
   assert.equal((await settlesWithin(model.generate([1], { length: 2, temperature: 0 }))).length, 2);
 });
 
-nodeOnly("posts unreadable replies over Node's MessageChannel and the package's Node endpoint").test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
+// Where postMessage refuses the same request at once: comlink rejects the call itself, with the
+// DataCloneError the client turns into an InvalidArgumentError.
+refusedAtPost.test('a request postMessage refuses (a detached buffer in its transfer list) rejects its call with InvalidArgumentError, and the queue goes on', async () => {
+  const Comlink = await loadComlink();
+  const gone = new Int32Array(4);
+  structuredClone(gone.buffer, { transfer: [gone.buffer] });
+  const call = remote.call('probe', (api) => (api.engineInfo as unknown as (x: unknown) => Promise<unknown>)(Comlink.transfer({ gone }, [gone.buffer])));
+  await assert.rejects(settlesWithin(call), (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentError, `got ${String(e)}`);
+    assert.match(e.message, /^probe: an argument cannot be sent to the worker: /);
+    assert.equal((e.cause as Error | undefined)?.name, 'DataCloneError');
+    return true;
+  });
+  assert.equal((await settlesWithin(remote.engineInfo())).build, 'simd');
+  assert.equal((await settlesWithin(model.generate([1], { length: 2, temperature: 0 }))).length, 2);
+});
+
+unreadableArrives.test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
   const Comlink = await loadComlink();
   const { sequencedEndpoint } = (await import(/* @vite-ignore */ `${DIST}/sequenced-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/sequenced-endpoint.js');
   const { nodeEndpoint } = (await import(/* @vite-ignore */ `${DIST}/node-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/node-endpoint.js');
