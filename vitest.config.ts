@@ -6,6 +6,8 @@
  *   chromium-isolated  the same files in Chromium, cross-origin isolated (COOP/COEP on every
  *                      response): SharedArrayBuffer, so the threaded build with 2 threads
  *   chromium           the same files in Chromium without the headers: the SIMD build
+ *   readme             test/readme: every code block of README.md run as written, in child
+ *                      processes (one to two minutes, so once per test run, with one Node)
  *   parity             test/parity: every case of a fixtures folder against the public API
  *                      ($PARITY_FIXTURES, default ../shared/fixtures/parity)
  *   chromium-pages     test/browser: the playground and a static worker page, driven from Node
@@ -22,6 +24,7 @@ import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config
 
 import type { Environment } from './test/support/env.js';
 import { tempFiles } from './test/support/temp-files-plugin.js';
+import { urlRoutes } from './test/support/url-routes-plugin.js';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
 const FIXTURES = resolve(process.env['RECURRENT_FIXTURES'] ?? join(ROOT, '../shared/fixtures'));
@@ -63,7 +66,7 @@ function chromium(name: 'chromium-isolated' | 'chromium', isolated: boolean): Te
   }
   return {
     extends: true,
-    plugins: [tempFiles()],
+    plugins: [tempFiles(), urlRoutes()],
     server: { ...(isolated ? { headers: ISOLATION } : {}), fs: { allow: [ROOT, FIXTURES] } },
     // Bundled before the first test file loads, so the page never reloads mid-run; binaryen is
     // imported only by a Node-only test.
@@ -110,6 +113,10 @@ export default defineConfig({
       { extends: true, test: { name: 'node-worker', include: UNIT, pool: 'threads', provide: provide('node-worker') } },
       chromium('chromium-isolated', true),
       chromium('chromium', false),
+      // The README's blocks run in child processes of their own, whatever the project: run in a
+      // worker thread, a page (where they could not start at all) or with a second Node, they
+      // would only repeat those minutes. A project of their own runs them once.
+      { extends: true, test: { name: 'readme', include: ['test/readme/*.test.ts'], pool: 'forks', provide: provide('readme') } },
       { extends: true, test: { name: 'parity', include: ['test/parity/*.test.ts'], provide: provide('parity') } },
       {
         extends: true,

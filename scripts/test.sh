@@ -3,8 +3,9 @@
 # runs the native Rust tests of the core, the typechecks, and the TypeScript suites on vitest
 # (vitest.config.ts): the unit tests in Node (the machine's Node, with coverage, and Node 24), in a
 # Node worker_threads worker, in Chromium cross-origin isolated (threaded build) and not (SIMD
-# build); the playground and worker pages in Chromium; and the PyTorch parity suite. Exits
-# non-zero if any group fails, and ends with each vitest run's summary lines and the parity line.
+# build); every code block of README.md, once; the playground and worker pages in Chromium; and
+# the PyTorch parity suite. Exits non-zero if any group fails, and ends with each vitest run's
+# summary lines and the parity line.
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 started=$SECONDS
@@ -55,6 +56,7 @@ else
   summary+=("skip  unit tests, Node 24: the machine's Node is 24, which the run above used")
 fi
 RECURRENT_EXPECT_NODE="$MAJOR" vitest_run "unit tests in a Node worker_threads worker (project node-worker)" "$NODE_MACHINE" --project node-worker
+vitest_run "README code blocks, run as written (project readme)" "$NODE_MACHINE" --project readme
 vitest_run "unit tests in Chromium, cross-origin isolated: threaded build (project chromium-isolated)" "$NODE_MACHINE" --project chromium-isolated
 vitest_run "unit tests in Chromium, not isolated: SIMD build (project chromium)" "$NODE_MACHINE" --project chromium
 vitest_run "playground and worker pages in Chromium (project chromium-pages)" "$NODE_MACHINE" --project chromium-pages

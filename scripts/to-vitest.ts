@@ -51,15 +51,23 @@ export function convert(source: string, file: string): { source: string; notes: 
     out = out.replace(hookInit, '$1init(engineOptions)');
     out = addImport(out, `import { engineOptions } from '${support}/env.js';`);
   }
-  for (const m of out.matchAll(/from\s+['"](node:[\w/]+)['"]/g)) {
+  for (const m of header(out).matchAll(/from\s+['"](node:[\w/]+)['"]/g)) {
     notes.push(`imports ${m[1]}: Node only; gate its tests with nodeOnly(reason), or use test/support/files.ts for data`);
   }
   return { source: out, notes };
 }
 
-/** Adds an import of test/support after the last import (in the support group, sorted). */
+/**
+ * The file's leading block of comments and import statements: imports further down are text
+ * (a script in a template string, run in a child process), not this file's imports.
+ */
+function header(source: string): string {
+  return /^(?:\s+|\/\/[^\n]*|\/\*[\s\S]*?\*\/|import\s[^;]+;)*/.exec(source)![0];
+}
+
+/** Adds an import of test/support after the file's last import (in the support group, sorted). */
 function addImport(source: string, line: string): string {
-  const imports = [...source.matchAll(/^import [^;]+;$/gms)];
+  const imports = [...header(source).matchAll(/^import [^;]+;$/gms)];
   const last = imports.at(-1);
   if (!last) return `${line}\n${source}`;
   const end = last.index + last[0].length;
