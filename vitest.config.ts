@@ -115,7 +115,9 @@ export default defineConfig({
       chromium('chromium', false),
       // The README's blocks run in child processes of their own, whatever the project: run in a
       // worker thread, a page (where they could not start at all) or with a second Node, they
-      // would only repeat those minutes. A project of their own runs them once.
+      // would only repeat those minutes. A project of their own runs them once. The npm tarball
+      // test is here too: `pnpm pack` briefly copies files into the package folder, so two
+      // projects packing at once would see each other's copies.
       { extends: true, test: { name: 'readme', include: ['test/readme/*.test.ts'], pool: 'forks', provide: provide('readme') } },
       { extends: true, test: { name: 'parity', include: ['test/parity/*.test.ts'], provide: provide('parity') } },
       {

@@ -1,11 +1,6 @@
-// Issue 11, first use: the npm tarball had no README and no LICENSE files, and the loadTorch
-// folder format (meta.json) was undocumented. The package is packed with pnpm and listed; the
-// README's "PyTorch folders" section is checked against the code: its example loads, and the
-// limits it states are the ones in force.
-import * as childProcess from 'node:child_process';
-import * as fs from 'node:fs/promises';
-import * as os from 'node:os';
-import * as path from 'node:path';
+// Issue 11, first use: the loadTorch folder format (meta.json) was undocumented. The README's
+// "PyTorch folders" section is checked against the code: its example loads, and the limits it
+// states are the ones in force. (The tarball test is test/readme/package-tarball.test.ts.)
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
@@ -24,53 +19,8 @@ import {
 } from 'recurrent';
 
 import assert from '../support/assert.js';
-import { engineOptions, nodeOnly } from '../support/env.js';
+import { engineOptions } from '../support/env.js';
 import { readDataText, repoPath, withTempFolder } from '../support/files.js';
-
-const PACKAGE = repoPath('packages/recurrent');
-
-function exec(file: string, args: string[], cwd: string): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    childProcess.execFile(file, args, { cwd, timeout: 180_000, maxBuffer: 64 * 2 ** 20 }, (error, stdout, stderr) => {
-      if (error) reject(new Error(`${file} ${args.join(' ')}: ${error.message}\n${stderr}`));
-      else resolve({ stdout, stderr });
-    });
-  });
-}
-
-describe('the npm tarball', () => {
-  const { test, beforeAll, afterAll } = nodeOnly('packs the package with pnpm and lists it with tar (child processes)');
-  let dir: string;
-
-  beforeAll(async () => {
-    dir = await fs.mkdtemp(path.join(os.tmpdir(), 'regress-io-firstuse-'));
-  });
-
-  afterAll(async () => {
-    await fs.rm(dir, { recursive: true, force: true });
-  });
-
-  test('pnpm pack includes README.md, LICENSE-MIT and LICENSE-APACHE (the root files), and leaves no copies behind', async () => {
-    const packageJson = JSON.parse(await fs.readFile(path.join(PACKAGE, 'package.json'), 'utf8')) as { license: string };
-    assert.equal(packageJson.license, 'MIT OR Apache-2.0');
-    const before = (await fs.readdir(PACKAGE)).sort();
-    await exec('pnpm', ['pack', '--pack-destination', dir], PACKAGE);
-    const tarballs = (await fs.readdir(dir)).filter((f) => f.endsWith('.tgz'));
-    assert.equal(tarballs.length, 1, String(tarballs));
-    const tarball = path.join(dir, tarballs[0]!);
-    const listed = (await exec('tar', ['tzf', tarball], dir)).stdout.split('\n');
-    for (const name of ['README.md', 'LICENSE-MIT', 'LICENSE-APACHE', 'package.json', 'dist/index.js', 'dist/cli/main.js', 'datasets/timemachine.txt']) {
-      assert.ok(listed.includes(`package/${name}`), `package/${name} is not in the tarball`);
-    }
-    for (const name of ['README.md', 'LICENSE-MIT', 'LICENSE-APACHE']) {
-      const packed = (await exec('tar', ['xzf', tarball, '-O', `package/${name}`], dir)).stdout;
-      assert.equal(packed, await fs.readFile(repoPath(name), 'utf8'), `${name} in the tarball is the repository's`);
-    }
-    assert.match(await fs.readFile(repoPath('LICENSE-MIT'), 'utf8'), /^MIT License\n/);
-    assert.match(await fs.readFile(repoPath('LICENSE-APACHE'), 'utf8'), /Apache License\s+Version 2\.0, January 2004/);
-    assert.deepEqual((await fs.readdir(PACKAGE)).sort(), before, 'pack leaves the package folder as it was');
-  });
-});
 
 describe('README: PyTorch folders', () => {
   let section: string;

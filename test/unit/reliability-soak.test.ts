@@ -1,4 +1,4 @@
-// Soak: 100,000 streaming steps and 2,000 training steps (test/soak/soak.ts, in a child process
+// Soak: 100,000 streaming steps and 5,000 training steps (test/soak/soak.ts, in a child process
 // with --expose-gc so heap figures follow full collections). After warm-up, wasm memory and the
 // JS heap grow by less than 1%; disposing everything returns every wasm buffer; models dropped
 // without dispose() are freed by the finalizer safety net.
@@ -34,7 +34,7 @@ interface Soak {
 
 const script = repoPath('test/soak/soak.ts');
 
-test('soak: 100,000 streaming steps and 2,000 training steps keep wasm memory and the heap flat', { timeout: 300_000 }, async () => {
+test('soak: 100,000 streaming steps and 5,000 training steps keep wasm memory and the heap flat', { timeout: 300_000 }, async () => {
   const { stdout } = await util.promisify(childProcess.execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', script], { maxBuffer: 1 << 20 });
   const r = JSON.parse(stdout.trim().split('\n').pop()!) as Soak;
   const line = (name: string, p: Phase) =>
