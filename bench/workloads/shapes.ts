@@ -1,4 +1,4 @@
-/** The fixed shapes and seeds of the model workloads (W1-W3 of DESIGN.md), in one place. */
+/** The fixed shapes and seeds of the model workloads (docs/ARCHITECTURE.md, "Benchmarks: W1, W2, W3"), in one place. */
 
 /** W1: char LM training. */
 export const W1 = { vocab: 28, hidden: 256, batch: 32, seqLen: 35, lr: 1, clipNorm: 1 } as const;

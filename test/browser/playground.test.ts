@@ -5,17 +5,18 @@
 // then the gradient-flow comparison draws its three curves (the RNN's vanishing), and the trained model goes out
 // through Save and back in through Load and generates. A screenshot of the page is kept in
 // test-results/playground/.
-import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { type BrowserContext, chromium } from 'playwright-core';
 
 import { type PlaygroundServer, startPlayground } from '../../playground/server.js';
+
+import assert from '../support/assert.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 // As in worker.test.ts: the closed network refuses Chromium's background connections.
@@ -35,7 +36,7 @@ let context: BrowserContext;
 let profile: string;
 const started = performance.now();
 
-before(async () => {
+beforeAll(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (never a Playwright browser download)`);
   await mkdir(OUT, { recursive: true });
   profile = await mkdtemp(join(tmpdir(), 'recurrent-playground-'));
@@ -45,7 +46,7 @@ before(async () => {
   ]);
 });
 
-after(async () => {
+afterAll(async () => {
   await context?.close();
   await server?.close();
   if (profile) await rm(profile, { recursive: true, force: true });

@@ -3,16 +3,17 @@
 // array is refused naming it, a data object reused after a transferring call is sent with its
 // new arrays (comlink used to keep the old transfer list by that object, which Chromium then
 // refused), a function in the arguments is an InvalidArgumentError, and the queue goes on.
-import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { type BrowserContext, chromium } from 'playwright-core';
 
 import { startServer } from './server.js';
+
+import assert from '../support/assert.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 const FLAGS = [
@@ -28,13 +29,13 @@ interface Outcome {
 let context: BrowserContext;
 let profile: string;
 
-before(async () => {
+beforeAll(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (never a Playwright browser download)`);
   profile = await mkdtemp(join(tmpdir(), 'recurrent-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
 });
 
-after(async () => {
+afterAll(async () => {
   await context?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
 });

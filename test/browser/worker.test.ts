@@ -4,16 +4,17 @@
 // reports which build ran. Served with COOP/COEP the worker runs the threaded build with its
 // own pool; without them, the single-threaded build with exactly one console warning that
 // names cross-origin isolation.
-import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { type BrowserContext, chromium } from 'playwright-core';
 
 import { startServer } from './server.js';
+
+import assert from '../support/assert.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 // The machine's closed network refuses Chromium's background connections; these flags stop
@@ -41,13 +42,13 @@ let profile: string;
 const groupStarted = performance.now();
 const results = new Map<string, PageResult>();
 
-before(async () => {
+beforeAll(async () => {
   assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install -y chromium (never a Playwright browser download)`);
   profile = await mkdtemp(join(tmpdir(), 'recurrent-chromium-'));
   context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: FLAGS });
 });
 
-after(async () => {
+afterAll(async () => {
   await context?.close();
   if (profile) await rm(profile, { recursive: true, force: true });
   console.log(`# browser group: ${((performance.now() - groupStarted) / 1000).toFixed(1)} s (Chromium start, two pages, shutdown)`);

@@ -13,15 +13,16 @@
 //   2 vs 4 recurrent layers of 2: 36 vs 60.
 // After: 5, 7, 7 (T = 50 and 200), 9 vs 13 (one forward and one backward per recurrent
 // layer, everything else once).
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, dispose, embedding, engine, init, lstm, oneHot, Optimizer, sequential, sgd, type LayerConfig } from 'recurrent';
 
 import { rng } from '../support/random.js';
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
-before(() => init({ threads: 1 }));
-after(() => dispose());
+beforeAll(() => init(engineOptions));
+afterAll(() => dispose());
 
 /** Calls of each export made while `f` runs. */
 function countCalls(f: () => void): Map<string, number> {
@@ -67,17 +68,17 @@ const cases: [string, () => LayerConfig[], number][] = [
 ];
 
 for (const [name, layers, k] of cases) {
-  test(`ABI calls per training batch do not depend on T: ${name}`, () => {
+  test(`ABI calls per training batch do not depend on T: ${name}`, ({ annotate }) => {
     const short = callsPerBatch(layers(), 50, k);
     const long = callsPerBatch(layers(), 200, k);
-    console.log(`[abi calls per batch] ${name}: T=50 ${total(short)} (${show(short)}); T=200 ${total(long)} (${show(long)})`);
+    annotate(`ABI calls per batch, ${name}: T=50 ${total(short)} (${show(short)}); T=200 ${total(long)} (${show(long)})`);
     assert.deepEqual(long, short, 'the same calls for T = 200 as for T = 50');
     // One recurrent layer, one parameter set: no export is called twice in a batch.
     for (const [export_, n] of long) assert.equal(n, 1, `${export_} called ${n} times: ${show(long)}`);
   });
 }
 
-test('the gradient norm and the optimiser are one call each, however many parameter groups', () => {
+test('the gradient norm and the optimiser are one call each, however many parameter groups', ({ annotate }) => {
   const deep = (n: number): LayerConfig[] => [
     embedding({ vocabSize: 28, dim: 8 }),
     ...Array.from({ length: n }, (_, i) => lstm({ units: 8, layers: 2, dropout: 0.1, name: `rnn${i}` })),
@@ -85,7 +86,7 @@ test('the gradient norm and the optimiser are one call each, however many parame
   ];
   const two = callsPerBatch(deep(2), 30);
   const four = callsPerBatch(deep(4), 30);
-  console.log(`[abi calls per batch] 2 recurrent layers: ${total(two)} (${show(two)}); 4: ${total(four)} (${show(four)})`);
+  annotate(`ABI calls per batch, 2 recurrent layers: ${total(two)} (${show(two)}); 4: ${total(four)} (${show(four)})`);
   // Every call that is not a recurrent layer's own forward or backward is the same in both,
   // and made once: the norm and the optimiser cover every group in one call each.
   const rest = (c: Map<string, number>) => new Map([...c].filter(([name]) => !name.startsWith('rnn_')));

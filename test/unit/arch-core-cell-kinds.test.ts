@@ -3,18 +3,20 @@
 // (gate counts, cell state, per-unit parameter vectors) match what the wasm build computes
 // with; the layer vocabulary and the CLI's choices reach every row of their family; the forget
 // bias lands in the forget gate's block of the table's gate order.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { CELL_KINDS, dispose, gateCount, gru, hasCellState, init, lstm, RecurrentStack, rnn, sequential } from 'recurrent';
 
-import { recurrentLayer, type TrainFlags, VARIANTS } from '../../packages/recurrent/dist/cli/train.js';
+import type { TrainFlags } from '../../packages/recurrent/dist/cli/train.js';
 import { CELL_KIND_ROWS } from '../../packages/recurrent/dist/core/cell-kinds.generated.js';
 import { gateBlock, optionSpelling } from '../../packages/recurrent/dist/core/cell-kinds.js';
 import { cellKindOf } from '../../packages/recurrent/dist/model/layers.js';
 
-before(() => init({ threads: 1 }));
-after(() => dispose());
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+
+beforeAll(() => init(engineOptions));
+afterAll(() => dispose());
 
 test("every kind's gate count, cell state and per-unit vectors are what the wasm stack computes with", () => {
   assert.deepEqual([...CELL_KINDS], CELL_KIND_ROWS.map((r) => r.id));
@@ -55,7 +57,8 @@ test('every row is reachable from its layer factory, spelled as the row says', (
   assert.throws(() => lstm({ units: 2, variant: 'no_forget' as never }), /variant/);
 });
 
-test("the CLI's --variant choices reach every lstm and gru row", () => {
+nodeOnly('imports the CLI, which imports node: modules').test("the CLI's --variant choices reach every lstm and gru row", async () => {
+  const { recurrentLayer, VARIANTS } = await import('../../packages/recurrent/dist/cli/train.js');
   const flags = (cell: 'lstm' | 'gru', variant: string) => ({ cell, variant, hidden: 4, layers: 1 }) as unknown as TrainFlags;
   for (const family of ['lstm', 'gru'] as const) {
     const kinds = VARIANTS[family].map((v) => cellKindOf(recurrentLayer(flags(family, v))));

@@ -2,13 +2,15 @@
 // layers with dropout computes exactly (the same bits) what two single-layer stacks with the
 // dropout kernel between them compute (how recurrent-layer.ts composed them before), with masks
 // that depend on the seed alone; a model's stacked layers keep PyTorch's names.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, dispose, embedding, engine, Float32Buffer, init, lstm, Optimizer, RecurrentStack, sequential, sgd } from 'recurrent';
 
-before(() => init({ threads: 1 }));
-after(() => dispose());
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(() => init(engineOptions));
+afterAll(() => dispose());
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const T = 7;

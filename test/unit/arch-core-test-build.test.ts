@@ -1,30 +1,28 @@
 // Issue 13, item 3: the exports only tests call are behind the cargo feature `test-exports`.
 // The release builds (what the package ships) do not have them; the test builds
-// (wasm/*-test, built beside them by scripts/build-wasm.sh) do, and a checkout's tests load
-// those. Both compute the same bits, threads or not.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+// (wasm/*-test, built beside them by scripts/build-wasm.sh) do, and the tests load those (a
+// checkout in Node: found by the loader; a page: test/support/test-build.ts says so). Both
+// compute the same bits, threads or not.
+import * as childProcess from 'node:child_process';
+import { afterAll, test } from 'vitest';
 
 import { dispose, engine, init } from 'recurrent';
 
 import { TEST_EXPORTS, type TestExports } from '../../packages/recurrent/dist/engine/bindings.js';
 import type * as ReleaseGlue from '../../packages/recurrent/wasm/simd/recurrent_wasm.js';
 import type * as TestGlue from '../../packages/recurrent/wasm/simd-test/recurrent_wasm.js';
-
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const PACKAGE = fileURLToPath(new URL('../../packages/recurrent/', import.meta.url));
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+import { asUrl, repoPath } from '../support/files.js';
 
 // The hand-written declarations of the test-only exports are the test build's own: this only
 // compiles (`tsc -p test`) while each has the glue's signature.
 const declared: { [K in keyof TestExports]: (typeof TestGlue)[K] } = {} as TestExports;
 void declared;
 
-after(() => dispose());
+const node = nodeOnly('runs child processes with other builds, and npm to list the package');
+
+afterAll(() => dispose());
 
 /** One training step of a small 2-layer LSTM with dropout and checkpointing, as bits. */
 const SCRIPT = `
@@ -46,7 +44,8 @@ function run(variant: string | undefined, threads: number): Promise<Record<strin
     const env = { ...process.env };
     delete env['RECURRENT_WASM_VARIANT'];
     if (variant) env['RECURRENT_WASM_VARIANT'] = variant;
-    execFile(process.execPath, ['--input-type=module', '-e', SCRIPT, String(threads)], { cwd: HERE, timeout: 60_000, env }, (error, stdout, stderr) => {
+    const cwd = repoPath('test/unit');
+    childProcess.execFile(process.execPath, ['--input-type=module', '-e', SCRIPT, String(threads)], { cwd, timeout: 60_000, env }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
       else resolve(JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, string | number>);
     });
@@ -54,7 +53,7 @@ function run(variant: string | undefined, threads: number): Promise<Record<strin
 }
 
 for (const threads of [1, 2]) {
-  test(`${threads === 1 ? 'simd' : 'threads'} build: the release build has no test-only exports and computes the test build's bits`, async () => {
+  node.test(`${threads === 1 ? 'simd' : 'threads'} build: the release build has no test-only exports and computes the test build's bits`, async () => {
     const release = await run('release', threads);
     const checkout = await run(undefined, threads);
     assert.equal(release['variant'], 'release');
@@ -68,42 +67,34 @@ for (const threads of [1, 2]) {
 }
 
 test('the test-only exports are exactly those the test build has beyond the release build', async () => {
-  const base = new URL('../../packages/recurrent/wasm/', import.meta.url);
+  const glue = (folder: string) => asUrl(repoPath(`packages/recurrent/wasm/${folder}/recurrent_wasm.js`)).href;
   for (const build of ['simd', 'threads']) {
-    const release = (await import(new URL(`${build}/recurrent_wasm.js`, base).href)) as typeof ReleaseGlue;
-    const withTests = (await import(new URL(`${build}-test/recurrent_wasm.js`, base).href)) as typeof TestGlue;
+    const release = (await import(/* @vite-ignore */ glue(build))) as typeof ReleaseGlue;
+    const withTests = (await import(/* @vite-ignore */ glue(`${build}-test`))) as typeof TestGlue;
     const extra = Object.keys(withTests).filter((k) => !(k in release)).sort();
     assert.deepEqual(extra, [...TEST_EXPORTS].sort(), `${build}: exports only the test build has`);
   }
 });
 
-let dir: string;
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'arch-core-test-build-'));
-});
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-test('the package ships the release builds only', async () => {
-  await new Promise<void>((resolve, reject) =>
-    execFile('pnpm', ['pack', '--pack-destination', dir], { cwd: PACKAGE, timeout: 120_000 }, (e) => (e ? reject(e) : resolve())),
-  );
-  const tarball = join(dir, (await readdir(dir)).find((f) => f.endsWith('.tgz'))!);
+node.test('the package ships the release builds only', async () => {
+  // `npm pack --dry-run --ignore-scripts` lists the tarball's files without writing anything
+  // (no prepack copies), so it can run beside other tests.
   const listed = await new Promise<string[]>((resolve, reject) =>
-    execFile('tar', ['tzf', tarball], (e, stdout) => (e ? reject(e) : resolve(stdout.split('\n')))),
+    childProcess.execFile('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: repoPath('packages/recurrent'), timeout: 120_000 }, (e, stdout) =>
+      e ? reject(e) : resolve((JSON.parse(stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path)),
+    ),
   );
-  const wasm = listed.filter((f) => f.startsWith('package/wasm/')).sort();
+  const wasm = listed.filter((f) => f.startsWith('wasm/')).sort();
   for (const build of ['simd', 'threads']) {
     for (const file of ['recurrent_wasm.js', 'recurrent_wasm_bg.wasm', 'recurrent_wasm.d.ts']) {
-      assert.ok(wasm.includes(`package/wasm/${build}/${file}`), `${build}/${file} is shipped`);
+      assert.ok(wasm.includes(`wasm/${build}/${file}`), `${build}/${file} is shipped`);
     }
   }
   assert.deepEqual(wasm.filter((f) => f.includes('-test/')), [], 'no test build is shipped');
 });
 
-test('in this process (a checkout) the engine is the test build', async () => {
-  const e = await init({ threads: 1 });
+test('the tests run on the test build', async () => {
+  const e = await init(engineOptions);
   assert.equal(e.variant, 'test');
   assert.equal(typeof engine().wasm.buffer_live_count(), 'number');
 });

@@ -1,14 +1,15 @@
 // Memory-saving BPTT: keeping the state every k steps and recomputing the rest gives the
 // same loss and gradients as the full tape, with a tape k/T as long.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, dispose, embedding, gru, init, lstm, Optimizer, rnn, sequential, sgd, type LayerConfig } from 'recurrent';
 
 import { rng } from '../support/random.js';
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
-before(() => init({ threads: 1 }));
-after(() => dispose());
+beforeAll(() => init(engineOptions));
+afterAll(() => dispose());
 
 function batch(seqLen: number, batchSize: number, vocab: number, seed: number, varlen: boolean) {
   const next = rng(seed);

@@ -4,18 +4,22 @@
 // holds only the continuation), info (text and JSON), greedy generation from the PyTorch
 // fixture folder against its expected continuation, and one-line errors with non-zero exit
 // codes for bad flags and unreadable files.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe } from 'vitest';
 
 import { readSafetensorsHeader } from 'recurrent';
 
-const CLI = fileURLToPath(new URL('../../packages/recurrent/dist/cli/main.js', import.meta.url));
-const TORCH_LM = fileURLToPath(new URL('../../../shared/fixtures/torch-lm', import.meta.url));
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { fixturePath, repoPath } from '../support/files.js';
+
+const { test, beforeAll, afterAll } = nodeOnly('runs the CLI as child processes on temporary files');
+
+const CLI = repoPath('packages/recurrent/dist/cli/main.js');
+const TORCH_LM = fixturePath('torch-lm');
 
 interface Run {
   code: number;
@@ -25,7 +29,7 @@ interface Run {
 
 function run(args: string[], cwd?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    childProcess.execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
       resolve({ code, stdout, stderr });
     });
@@ -49,14 +53,14 @@ let dir: string;
 let checkpoint: string;
 let trained: Run;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'recurrent-cli-'));
-  checkpoint = join(dir, 'lm.safetensors');
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'recurrent-cli-'));
+  checkpoint = path.join(dir, 'lm.safetensors');
   trained = await run(['train', ...TINY, '--max-batches', '12', '--out', checkpoint]);
 });
 
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 describe('train', () => {
@@ -70,12 +74,12 @@ describe('train', () => {
     const ppl = Number(/final perplexity: ([\d.]+)/.exec(trained.stdout)![1]);
     assert.ok(ppl > 1 && ppl < 40, `perplexity ${ppl}`);
 
-    const header = readSafetensorsHeader(await readFile(checkpoint));
+    const header = readSafetensorsHeader(await fs.readFile(checkpoint));
     const config = JSON.parse(header.metadata['recurrent']!);
     assert.deepEqual(config.layers.map((l: { type: string }) => l.type), ['oneHot', 'lstm', 'dense']);
     assert.equal(config.vocab.tokens.length, 28);
 
-    const svg = await readFile(join(dir, 'lm.perplexity.svg'), 'utf8');
+    const svg = await fs.readFile(path.join(dir, 'lm.perplexity.svg'), 'utf8');
     assert.match(svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(svg, /<\/svg>\n$/);
     assert.match(svg, /<circle /);
@@ -83,23 +87,23 @@ describe('train', () => {
   });
 
   test("a user's corpus gets d2l preprocessing and its own char vocabulary (gru, randomized BPTT)", async () => {
-    const corpus = join(dir, 'corpus.txt');
-    await writeFile(corpus, 'Abba, baba: CAB!\n'.repeat(40));
-    const out = join(dir, 'gru.safetensors');
+    const corpus = path.join(dir, 'corpus.txt');
+    await fs.writeFile(corpus, 'Abba, baba: CAB!\n'.repeat(40));
+    const out = path.join(dir, 'gru.safetensors');
     const r = await run(['train', corpus, ...TINY, '--cell', 'gru', '--bptt', 'random', '--epochs', '2', '--optimizer', 'sgd', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /vocabulary of 5\b/); // <unk>, a, b, space, c
     const info = JSON.parse((await run(['info', '--json', out])).stdout);
     assert.equal(info.vocabSize, 5);
     assert.deepEqual(info.layers[1], { type: 'gru', units: 16, layers: 1 });
-    assert.match(await readFile(join(dir, 'gru.perplexity.svg'), 'utf8'), /<polyline /);
+    assert.match(await fs.readFile(path.join(dir, 'gru.perplexity.svg'), 'utf8'), /<polyline /);
   });
 
   test('full BPTT with an rnn and --plot elsewhere', async () => {
-    const plot = join(dir, 'plots', 'rnn.svg');
-    const r = await run(['train', ...TINY, '--cell', 'rnn', '--nonlinearity', 'relu', '--bptt', 'full', '--max-batches', '3', '--out', join(dir, 'rnn.safetensors'), '--plot', plot]);
+    const plot = path.join(dir, 'plots', 'rnn.svg');
+    const r = await run(['train', ...TINY, '--cell', 'rnn', '--nonlinearity', 'relu', '--bptt', 'full', '--max-batches', '3', '--out', path.join(dir, 'rnn.safetensors'), '--plot', plot]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(await readFile(plot, 'utf8'), /^<svg /);
+    assert.match(await fs.readFile(plot, 'utf8'), /^<svg /);
   });
 });
 
@@ -117,7 +121,7 @@ describe('generate', () => {
   });
 
   test('greedy from the PyTorch folder reproduces its expected continuation', async () => {
-    const meta = JSON.parse(await readFile(join(TORCH_LM, 'meta.json'), 'utf8'));
+    const meta = JSON.parse(await fs.readFile(path.join(TORCH_LM, 'meta.json'), 'utf8'));
     const { prefix, continuation } = meta.expected as { prefix: string; continuation: string };
     const r = await run(['generate', '--model', TORCH_LM, '--prefix', prefix, '--length', '60', '--greedy', '--threads', '2']);
     assert.equal(r.code, 0, r.stderr);
@@ -138,7 +142,7 @@ describe('info', () => {
     const count = info.parameters.reduce((n: number, p: { shape: number[] }) => n + p.shape.reduce((a, b) => a * b, 1), 0);
     assert.equal(info.parameterCount, count);
     assert.equal(count, 4 * 16 * (28 + 16) + 2 * 4 * 16 + 28 * 16 + 28);
-    assert.equal(info.fileBytes, (await readFile(checkpoint)).byteLength);
+    assert.equal(info.fileBytes, (await fs.readFile(checkpoint)).byteLength);
 
     const text = await run(['info', checkpoint]);
     assert.equal(text.code, 0, text.stderr);
@@ -176,12 +180,12 @@ describe('errors', () => {
   });
 
   test('unreadable files: one line naming the file, exit code 1', async () => {
-    const missing = join(dir, 'missing.safetensors');
+    const missing = path.join(dir, 'missing.safetensors');
     assertOneLineError(await run(['generate', '--model', missing, '--prefix', 'a']), 1, /cannot read model ".*missing\.safetensors": no such file or directory/);
     assertOneLineError(await run(['info', missing]), 1, /no such file or directory/);
-    assertOneLineError(await run(['train', join(dir, 'missing.txt'), ...TINY]), 1, /cannot read corpus ".*missing\.txt": no such file or directory/);
-    const junk = join(dir, 'junk.safetensors');
-    await writeFile(junk, 'this is not a model');
+    assertOneLineError(await run(['train', path.join(dir, 'missing.txt'), ...TINY]), 1, /cannot read corpus ".*missing\.txt": no such file or directory/);
+    const junk = path.join(dir, 'junk.safetensors');
+    await fs.writeFile(junk, 'this is not a model');
     assertOneLineError(await run(['info', junk]), 1, /junk\.safetensors: safetensors: /);
     assertOneLineError(await run(['generate', '--model', dir, '--prefix', 'a']), 1, /a folder without meta\.json/);
     assertOneLineError(await run(['train', ...TINY, '--out', dir]), 1, /cannot write checkpoint .*: it is a directory/);

@@ -1,12 +1,9 @@
 // Data utilities (d2l chapter 8): preprocessing, tokenizers, Vocab (order, minFreq, reserved
 // tokens, JSON), the Time Machine corpus against the PyTorch fixtures, the two minibatch
 // iterators against hand-worked d2l batches, state continuity, seeded determinism, perplexity.
-import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
+import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 
 import {
   batchCount,
@@ -25,16 +22,16 @@ import {
 } from 'recurrent';
 import { InvalidArgumentError } from 'recurrent';
 
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { asUrl, digest, fixturePath, readData, readDataJson, readDataText, repoPath } from '../support/files.js';
 import { rng } from '../support/random.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
-const DATASET = new URL('../../packages/recurrent/datasets/timemachine.txt', import.meta.url);
+/** The shipped Time Machine: a `file:` URL in Node, served by vitest in a browser. */
+const DATASET = asUrl(repoPath('packages/recurrent/datasets/timemachine.txt'));
 
-async function readJson(relative: string): Promise<any> {
-  return JSON.parse(await readFile(new URL(relative, FIXTURES), 'utf8'));
-}
-
-const sha1 = (text: string | Uint8Array): string => createHash('sha1').update(text).digest('hex');
+const readJson = (relative: string): Promise<any> => readDataJson(fixturePath(relative));
+const sha1 = (data: string | Uint8Array): Promise<string> => digest('SHA-1', data);
 const iota = (n: number): Int32Array => Int32Array.from({ length: n }, (_, i) => i);
 
 /** A batch as rows of sequences: `rows[b][t]` (the d2l book prints X this way, batch-major). */
@@ -140,7 +137,7 @@ describe('Vocab', () => {
 
 describe('The Time Machine', () => {
   test('the shipped file is the d2l text (sha1 090b5e7e...)', async () => {
-    assert.equal(sha1(await readFile(DATASET)), '090b5e7e70c295757f55df93cb0a180b9691891a');
+    assert.equal(await sha1(await readData(DATASET)), '090b5e7e70c295757f55df93cb0a180b9691891a');
   });
 
   test('char level reproduces the fixtures: 28-token vocab in order, 170,580 ids, the tokens at the fixtures offsets', async () => {
@@ -171,7 +168,7 @@ describe('The Time Machine', () => {
   });
 
   test('the loader and the step-by-step pipeline agree', async () => {
-    const raw = await readFile(DATASET, 'utf8');
+    const raw = await readDataText(DATASET);
     const text = preprocessTimeMachine(raw);
     const tokens = charTokenizer.tokenize(text);
     const vocab = new Vocab(tokens);
@@ -191,19 +188,19 @@ describe('The Time Machine', () => {
     const { corpus, vocab, text } = await loadTimeMachine({ level: 'word' });
     assert.equal(vocab.size, 4580);
     assert.equal(corpus.length, 32_775);
-    assert.equal(sha1(vocab.tokens.join('\n')), 'c17bd9455a9f401d087fd25869514e71395d6afd');
+    assert.equal(await sha1(vocab.tokens.join('\n')), 'c17bd9455a9f401d087fd25869514e71395d6afd');
     assert.deepEqual(vocab.tokens.slice(0, 8), ['<unk>', 'the', 'i', 'and', 'of', 'a', 'to', 'was']);
     assert.deepEqual(Array.from(corpus.subarray(0, 10)), [1, 19, 50, 40, 2183, 2184, 400, 2, 1, 19]);
     assert.equal(corpus.reduce((s, v) => s + v, 0), 16_296_549);
     assert.deepEqual(wordTokenizer.tokenize(text).slice(0, 4), ['the', 'time', 'machine', 'by']);
     const rare = await loadTimeMachine({ level: 'word', minFreq: 5, reservedTokens: ['<pad>'] });
     assert.equal(rare.vocab.size, 826);
-    assert.equal(sha1(rare.vocab.tokens.join('\n')), '65b055102fd128df9642bcb9a13395890ef28b9d');
+    assert.equal(await sha1(rare.vocab.tokens.join('\n')), '65b055102fd128df9642bcb9a13395890ef28b9d');
   });
 
-  test('a URL source is fetched (the browser path): same corpus; an HTTP error names the URL', async () => {
-    const body = await readFile(DATASET);
-    const server = createServer((req, res) => {
+  nodeOnly('serves the file from a node:http server of its own (in a browser every source is fetched)').test('a URL source is fetched (the browser path): same corpus; an HTTP error names the URL', async () => {
+    const body = await readData(DATASET);
+    const server = http.createServer((req, res) => {
       if (req.url === '/timemachine.txt') res.writeHead(200, { 'Content-Type': 'text/plain' }).end(body);
       else res.writeHead(404).end();
     });

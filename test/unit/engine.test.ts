@@ -1,18 +1,17 @@
 // The loader: build selection, SIMD really compiled in, the threaded build really running,
 // the state machine (shared promises, option conflicts, clean errors), and dispose.
-import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import { after, test } from 'node:test';
+import { afterAll, test } from 'vitest';
 
-import binaryen from 'binaryen';
-import { dispose, engine, init, InitError } from 'recurrent';
+import { dispose, engine, hasThreads, init, InitError } from 'recurrent';
 
-const require = createRequire(import.meta.url);
-const wasmDir = new URL('../../packages/recurrent/wasm/', `file://${require.resolve('recurrent/package.json')}`);
+import assert from '../support/assert.js';
+import { nodeOnly, onlyIf, threadsOnly } from '../support/env.js';
+import { readData, repoPath } from '../support/files.js';
 
 async function simdInstructionCount(build: 'simd' | 'threads'): Promise<number> {
-  const bytes = await readFile(new URL(`${build}/recurrent_wasm_bg.wasm`, wasmDir));
+  // binaryen (a large wasm-in-JS module) is loaded only where this test runs.
+  const { default: binaryen } = await import('binaryen');
+  const bytes = await readData(repoPath(`packages/recurrent/wasm/${build}/recurrent_wasm_bg.wasm`));
   const module = binaryen.readBinary(bytes);
   module.setFeatures(binaryen.Features.All);
   const text = module.emitText();
@@ -20,7 +19,7 @@ async function simdInstructionCount(build: 'simd' | 'threads'): Promise<number> 
   return (text.match(/\b(f32x4|v128|i32x4)\.[a-z_]+/g) ?? []).length;
 }
 
-test('both builds contain SIMD128 instructions (the SIMD path was compiled in)', async () => {
+nodeOnly('disassembles both builds with binaryen, a large wasm-in-JS package kept out of pages').test('both builds contain SIMD128 instructions (the SIMD path was compiled in)', async () => {
   for (const build of ['simd', 'threads'] as const) {
     const n = await simdInstructionCount(build);
     assert.ok(n > 100, `${build} build has only ${n} SIMD instructions`);
@@ -32,11 +31,12 @@ test('threads: 1 loads the single-threaded build on plain memory', async () => {
   const e = await init({ threads: 1 });
   assert.equal(e.build, 'simd');
   assert.equal(e.wasm.build_threads(), false);
-  assert.ok(!(e.memory.buffer instanceof SharedArrayBuffer));
+  // Plain memory (a SharedArrayBuffer is not an ArrayBuffer; pages without isolation have no SharedArrayBuffer at all).
+  assert.ok(e.memory.buffer instanceof ArrayBuffer);
   assert.equal(e.threads, 1);
 });
 
-test('threads: 2 runs the threaded build with one parked worker on shared memory', async () => {
+threadsOnly.test('threads: 2 runs the threaded build with one parked worker on shared memory', async () => {
   await dispose();
   const e = await init({ threads: 2 });
   assert.equal(e.build, 'threads');
@@ -49,6 +49,26 @@ test('threads: 2 runs the threaded build with one parked worker on shared memory
   e.setThreads(99);
   assert.equal(e.threads, 2);
 });
+
+onlyIf(!hasThreads(), 'checks the fallback where threads are unavailable, and threads are available here').test(
+  'without SharedArrayBuffer (a page that is not cross-origin isolated), threads: 2 is an InitError saying why; noThreads: warn falls back once',
+  async () => {
+    await dispose();
+    await assert.rejects(init({ threads: 2 }), (e: unknown) => e instanceof InitError && /cross-origin isolated/.test(e.message));
+    const warnings: unknown[] = [];
+    const warn = console.warn;
+    console.warn = (...args: unknown[]) => void warnings.push(args.join(' '));
+    try {
+      const e = await init({ threads: 2, noThreads: 'warn' });
+      assert.equal(e.build, 'simd');
+      assert.equal(e.threads, 1);
+    } finally {
+      console.warn = warn;
+    }
+    assert.equal(warnings.length, 1, warnings.join(' | '));
+    assert.match(String(warnings[0]), /single-threaded build because the page is not cross-origin isolated/);
+  },
+);
 
 test('concurrent inits share one promise; conflicting options are refused', async () => {
   await dispose();
@@ -69,4 +89,4 @@ test('bad options and use before init give InitError that says what to do', asyn
   assert.equal(e.build, 'simd');
 });
 
-after(() => dispose());
+afterAll(() => dispose());

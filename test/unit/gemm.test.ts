@@ -1,11 +1,12 @@
 // GEMM in both wasm builds against a float64 JS reference: exhaustive small cubes, odd sizes,
 // every transpose combination, alpha/beta (beta = 0 over NaN), padded leading dimensions,
 // and bit-identical results for 1 and 2 threads and across builds.
-import assert from 'node:assert/strict';
-import { after, describe, test } from 'node:test';
+import { afterAll, describe, test as anywhere } from 'vitest';
 
 import { dispose, Float32Buffer, gemm, init, InvalidArgumentError, type Engine } from 'recurrent';
 
+import assert from '../support/assert.js';
+import { threadsOnly } from '../support/env.js';
 import { type GemmCase, gemmReference, storage } from '../support/gemm-reference.js';
 import { randomF32, rng } from '../support/random.js';
 
@@ -63,6 +64,7 @@ function plain(m: number, n: number, k: number, transA: boolean, transB: boolean
 
 for (const threads of [1, 2] as const) {
   describe(`gemm, ${threads === 1 ? 'simd build' : 'threads build, 2 threads'}`, () => {
+    const test = threads === 1 ? anywhere : threadsOnly.test;
     let engine: Engine;
     test('loads the requested build', async () => {
       await dispose();
@@ -149,7 +151,7 @@ describe('threads give identical bits', () => {
     return run(plain(m, n, k, transA, transB, { beta: 0.5 }), seed, 'random').out;
   }
 
-  test('1 and 2 threads, and the simd build, agree bit for bit; 1000 alternating calls', async () => {
+  threadsOnly.test('1 and 2 threads, and the simd build, agree bit for bit; 1000 alternating calls', async () => {
     await dispose();
     const single = await init({ threads: 1 });
     const expected = shapes.map((s, i) => compute(1, s, i, single));
@@ -167,4 +169,4 @@ describe('threads give identical bits', () => {
   });
 });
 
-after(() => dispose());
+afterAll(() => dispose());

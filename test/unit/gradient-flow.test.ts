@@ -11,10 +11,12 @@
 // Setup: T = 120 steps, batch 4, 8 inputs, H = 32, PyTorch's init U(-1/sqrt(H), 1/sqrt(H))
 // from a seeded generator, inputs N(0, 1), a loss on the last step's output only (dL/dy_{T-1}
 // random, zero elsewhere), so the norm at t measures how much of that loss reaches step t.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dispose, init, RecurrentStack, type CellKind, type StackBackwardResult } from 'recurrent';
+
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
 const T = 120;
 const B = 4;
@@ -99,11 +101,11 @@ function summary(name: string, norms: Float32Array): string {
   return `${name.padEnd(24)} ${cells}  |  t=0/t=${T - 1}: ${r.toExponential(1)}, per step x${(r ** (1 / (T - 1))).toFixed(3)}`;
 }
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
 });
 
-after(async () => {
+afterAll(async () => {
   await dispose();
 });
 

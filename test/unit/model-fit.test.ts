@@ -1,7 +1,6 @@
 // `fit`: the three BPTT modes (with the carried state checked against evaluate), callbacks,
 // cancellation, learning-rate schedules, and the optimisers' updates against a JS reference.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -29,10 +28,13 @@ import {
   Vocab,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const TEXT =
   'it was at ten oclock to day that the first of all time machines began its career ' +

@@ -1,10 +1,6 @@
 // The model API: save/load round-trips bit-exactly, the streaming step equals predict, a small
 // char model learns a paragraph, and the per-step gradient-norm diagnostics through the model.
-import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -32,10 +28,14 @@ import {
   Vocab,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+import { withTempFile } from '../support/files.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 /** Random token ids `[T, B]` and next-token-like targets. */
 function tokenBatch(rng: Random, vocab: number, seqLen: number, batchSize: number, classes = vocab): SequenceBatch {
@@ -131,10 +131,9 @@ for (const c of cases) {
 
       const bytes = saveModel(model);
       const copy = modelFromBytes(bytes);
-      const dir = await mkdtemp(join(tmpdir(), 'recurrent-model-'));
       try {
-        await writeFile(join(dir, 'model.safetensors'), bytes);
-        const fromFile = await loadModel(join(dir, 'model.safetensors'));
+        // From a file in Node, from a blob: URL in a page: loadModel reads either.
+        const fromFile = await withTempFile('model.safetensors', bytes, (location) => loadModel(location));
         try {
           for (const other of [copy, fromFile]) {
             assertSameStateDict(model, other);
@@ -154,7 +153,6 @@ for (const c of cases) {
         }
       } finally {
         copy.dispose();
-        await rm(dir, { recursive: true, force: true });
       }
 
       // A flipped bit in the tensor data is caught by the checksum.
@@ -336,7 +334,7 @@ const PARAGRAPH =
   'animated the fire burned brightly and the soft radiance of the incandescent lights in the ' +
   'lilies of silver caught the bubbles that flashed and passed in our glasses';
 
-test('a small char LSTM learns to reproduce a paragraph (perplexity < 1.5)', async (t) => {
+test('a small char LSTM learns to reproduce a paragraph (perplexity < 1.5)', async ({ annotate }) => {
   const tokens = charTokenizer.tokenize(PARAGRAPH);
   const v = new Vocab(tokens);
   const corpus = v.encode(tokens);
@@ -367,7 +365,7 @@ test('a small char LSTM learns to reproduce a paragraph (perplexity < 1.5)', asy
     for (let i = 0; i < want.length; i++) if (got[i] === want[i]) same++;
     assert.ok(same >= 0.9 * want.length, `generated ${JSON.stringify(got)}`);
     assert.ok(seconds < 30, `took ${seconds.toFixed(1)} s`);
-    t.diagnostic(`paragraph: training perplexity ${last.toFixed(3)}, whole-paragraph perplexity ${Math.exp(whole.loss).toFixed(3)}, greedy continuation ${same}/${want.length} chars right, ${seconds.toFixed(1)} s`);
+    annotate(`paragraph: training perplexity ${last.toFixed(3)}, whole-paragraph perplexity ${Math.exp(whole.loss).toFixed(3)}, greedy continuation ${same}/${want.length} chars right, ${seconds.toFixed(1)} s`);
   } finally {
     model.dispose();
   }
@@ -386,7 +384,7 @@ function featureBatch(rng: Random, T: number, B: number, F: number, classes: num
   };
 }
 
-test('gradientFlow: a plain RNN vanishes over 100 steps, an LSTM with forget bias 2 keeps the gradient', (t) => {
+test('gradientFlow: a plain RNN vanishes over 100 steps, an LSTM with forget bias 2 keeps the gradient', ({ annotate }) => {
   const T = 100;
   const batch = featureBatch(new Random(7), T, 4, 8, 3);
   const ratio = (model: Model): number => {
@@ -411,7 +409,7 @@ test('gradientFlow: a plain RNN vanishes over 100 steps, an LSTM with forget bia
   assert.ok(cell > plain * 1e6, `lstm ${cell} vs rnn ${plain}`);
   // The forget bias is what opens the cell path (the notes' advice of 1 to 2).
   assert.ok(cell > closed * 1e3, `lstm forget bias 2: ${cell}, default init: ${closed}`);
-  t.diagnostic(`|dL/dh_0| / |dL/dh_99|: rnn ${plain.toExponential(1)}, lstm forget bias 2 ${cell.toExponential(1)}, lstm default ${closed.toExponential(1)}`);
+  annotate(`|dL/dh_0| / |dL/dh_99|: rnn ${plain.toExponential(1)}, lstm forget bias 2 ${cell.toExponential(1)}, lstm default ${closed.toExponential(1)}`);
 });
 
 test('gradientFlow: one entry per stacked layer, both directions in time order, no update', () => {

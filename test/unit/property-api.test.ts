@@ -6,8 +6,7 @@
 // Every one must throw a typed error whose message names the argument, and afterwards every
 // model gives bit-identical outputs on a fixed input, its parameters and streaming state are
 // unchanged, and no wasm buffer was leaked.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import fc from 'fast-check';
 import {
@@ -33,6 +32,9 @@ import {
   sgd,
   type SequenceBatch,
 } from 'recurrent';
+
+import assert from '../support/assert.js';
+import { engineOptions, testEnv } from '../support/env.js';
 
 const NAMES = new Set(['InvalidArgumentError', 'DisposedError', 'OutOfMemoryError']);
 
@@ -67,8 +69,8 @@ let batchB: SequenceBatch;
 let batchC: SequenceBatch;
 const sx = Float32Array.from({ length: T * N * 2 }, (_, i) => Math.sin(i));
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   A = sequential([embedding({ vocabSize: V, dim: 4 }), lstm({ units: 5, layers: 2, dropout: 0.2 }), dense({ units: V })], { seed: 1 });
   B = sequential([rnn({ units: 3, nonlinearity: 'relu' })], { inputSize: 2, seed: 2 });
   C = sequential([oneHot({ vocabSize: 5 }), gru({ units: 3, bidirectional: true, output: 'last' }), dense({ units: 2 })], { seed: 3 });
@@ -95,7 +97,7 @@ before(async () => {
   C.trainStep(batchC, { loss: 'crossEntropy', optimizer: optC });
 });
 
-after(async () => {
+afterAll(async () => {
   for (const o of [optA, optB, optC]) o.dispose();
   for (const o of [A, B, C, S, stateA, stateB, buf, ga, gb, gc]) o.dispose();
   await dispose();
@@ -507,7 +509,7 @@ test('thousands of generated bad calls: each throws a typed error naming the arg
       kinds.set(error.name, (kinds.get(error.name) ?? 0) + 1);
       assert.deepEqual(snapshot(), reference, `${c.label}: the call changed the models`);
     }),
-    { numRuns: Number(process.env.PROP_RUNS ?? 10000), seed: Number(process.env.PROP_SEED ?? 20240607), includeErrorInReport: true },
+    { numRuns: Number(testEnv('PROP_RUNS') ?? 10000), seed: Number(testEnv('PROP_SEED') ?? 20240607), includeErrorInReport: true },
   );
   const grown = engine().memoryBytes - memory;
   console.log(`[property] ${tried} generated bad calls over ${labels.size} call sites, all typed: ${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ')}; wasm memory +${grown} bytes`);
@@ -547,7 +549,7 @@ test('fit: generated bad options and bad batches reject with a typed error befor
       assert.ok(error instanceof RecurrentError && NAMES.has(error.name), `fit(${show(options)}, ${show(data)}): expected a typed error, got ${error === undefined ? 'success' : `${(error as Error)?.name}: ${(error as Error)?.message}`}`);
       assert.deepEqual(snapshot(), reference, `fit(${show(options)}): changed the model`);
     }),
-    { numRuns: 400, seed: Number(process.env.PROP_SEED ?? 7), includeErrorInReport: true },
+    { numRuns: 400, seed: Number(testEnv('PROP_SEED') ?? 7), includeErrorInReport: true },
   );
   console.log(`[property] ${tried} generated bad fit calls, all rejected with typed errors and no update`);
 });

@@ -2,16 +2,17 @@
 // it. `Float32Buffer.from(buf.view())` allocated first and read its source afterwards, so the
 // source was gone and a raw TypeError escaped. Now the source is copied out first, and a view
 // that is already gone is refused with a typed error.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dispose, engine, Float32Buffer, init, InvalidArgumentError } from 'recurrent';
 
-before(async () => {
+import assert from '../support/assert.js';
+
+beforeAll(async () => {
   await dispose();
   await init({ threads: 1 });
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 test('Float32Buffer.from(buf.view()) copies the floats although the allocation grows (and detaches) memory', () => {
   const e = engine();

@@ -4,9 +4,8 @@
 // reading and writing among its objects). Every use is a DisposedError naming the old engine;
 // disposing old objects is allowed and leaves the new engine's objects alone.
 // And `console.log(await init())` prints a one-line summary, not the wasm export table.
-import assert from 'node:assert/strict';
-import { inspect } from 'node:util';
-import { after, test } from 'node:test';
+import * as util from 'node:util';
+import { afterAll, test as anywhere } from 'vitest';
 
 import {
   dense,
@@ -25,11 +24,15 @@ import {
   sgd,
 } from 'recurrent';
 
-after(() => dispose());
+import assert from '../support/assert.js';
+import { nodeOnly, threadsOnly } from '../support/env.js';
+
+afterAll(() => dispose());
 
 const batch: SequenceBatch = { x: [0.1, 0.2, 0.3, 0.4], y: [1, 0], seqLen: 2, batchSize: 1 };
 
 for (const threads of [1, 2] as const) {
+  const test = threads === 1 ? anywhere : threadsOnly.test;
   test(`${threads === 1 ? 'simd' : 'threads'} build: objects of a disposed engine give DisposedError naming it after init() again`, async () => {
     await dispose();
     const first = await init({ threads });
@@ -74,18 +77,31 @@ for (const threads of [1, 2] as const) {
   });
 }
 
-test('the engine prints as a summary: toString and Node inspect, live and disposed', async () => {
+for (const threads of [1, 2] as const) {
+  const test = threads === 1 ? anywhere : threadsOnly.test;
+  const build = threads === 1 ? 'simd build, 1 thread' : 'threads build, 2 threads';
+  test(`the engine prints as a summary (toString), live and disposed: ${build}`, async () => {
+    await dispose();
+    const e = await init({ threads });
+    assert.match(String(e), new RegExp(`^Engine #${e.id} \\(${build}, [\\d.]+ [kMG]?B of wasm memory\\)$`));
+    await dispose();
+    assert.equal(String(e), `Engine #${e.id} (disposed)`);
+  });
+}
+
+// Node's inspect (what console.log shows in Node); pages print objects their own way.
+nodeOnly("checks Node's util.inspect").test('the engine prints as a summary: toString and Node inspect, live and disposed', async () => {
   await dispose();
   const e = await init({ threads: 2 });
-  const shown = inspect(e);
+  const shown = util.inspect(e);
   assert.match(shown, new RegExp(`^Engine \\{ id: ${e.id}, build: 'threads', threads: 2, simd: true, memory: '[\\d.]+ [kMG]?B' \\}$`));
   assert.ok(!/pool_worker_main|buffer_alloc|rnn_forward/.test(shown), shown);
   assert.match(String(e), new RegExp(`^Engine #${e.id} \\(threads build, 2 threads, [\\d.]+ [kMG]?B of wasm memory\\)$`));
   console.log(`[engine] console.log(await init()) shows: ${shown}`);
   await dispose();
-  assert.equal(inspect(e), `Engine { id: ${e.id}, disposed: true }`);
+  assert.equal(util.inspect(e), `Engine { id: ${e.id}, disposed: true }`);
   assert.equal(String(e), `Engine #${e.id} (disposed)`);
   const one = await init({ threads: 1 });
-  assert.match(inspect(one), /build: 'simd', threads: 1,/);
+  assert.match(util.inspect(one), /build: 'simd', threads: 1,/);
   assert.match(String(one), /\(simd build, 1 thread, /);
 });

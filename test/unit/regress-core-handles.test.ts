@@ -2,12 +2,14 @@
 // generation, so 4,095 alloc/free cycles of a slot made an old handle valid again, naming
 // whatever object then lived in that slot: an Optimizer built over a disposed model's groups
 // wrote into another, live model. Now no instance gives out a handle value twice.
-import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test as anywhere } from 'vitest';
 
 import { dispose, DisposedError, engine, init, lstm, Optimizer, type RecurrentError, sequential, sgd } from 'recurrent';
 
-after(() => dispose());
+import assert from '../support/assert.js';
+import { threadsOnly } from '../support/env.js';
+
+afterAll(() => dispose());
 
 /** Runs a raw export through the engine's error mapping; returns the typed error, or undefined. */
 function attempt(f: () => unknown): RecurrentError | undefined {
@@ -20,6 +22,7 @@ function attempt(f: () => unknown): RecurrentError | undefined {
 }
 
 for (const threads of [1, 2] as const) {
+  const test = threads === 1 ? anywhere : threadsOnly.test;
   test(`${threads === 1 ? 'simd' : 'threads'} build: a freed handle stays stale over 10,000 reuses of its slot`, async () => {
     await dispose();
     await init({ threads });
@@ -50,7 +53,7 @@ for (const threads of [1, 2] as const) {
   });
 }
 
-test('an Optimizer over a disposed model gives DisposedError and never writes into a newer model, over 4,500 models (past the 4,095 reuses that brought handles back)', async () => {
+anywhere('an Optimizer over a disposed model gives DisposedError and never writes into a newer model, over 4,500 models (past the 4,095 reuses that brought handles back)', async () => {
   await dispose();
   await init({ threads: 1 });
   const make = () => sequential([lstm({ units: 3 })], { inputSize: 2, seed: 5 });

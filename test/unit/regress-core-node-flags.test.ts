@@ -3,16 +3,20 @@
 // spawnWorker() and the CLI fail with a raw `Initiated Worker with invalid execArgv flags`,
 // because the pool passed process.execArgv to its workers. Run as child processes with those
 // options: everything starts, threads included.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
-const HERE = fileURLToPath(new URL('.', import.meta.url));
-const CLI = fileURLToPath(new URL('../../packages/recurrent/dist/cli/main.js', import.meta.url));
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { repoPath } from '../support/files.js';
+
+const { test } = nodeOnly('starts Node child processes with Node options');
+
+// The scripts import 'recurrent' as the tests do: resolved from this folder.
+const HERE = repoPath('test/unit');
+const CLI = repoPath('packages/recurrent/dist/cli/main.js');
 const FLAGS = ['--max-old-space-size=512', '--expose-gc', '--stack-size=2000', '--no-opt', '--title=recurrent-flags'];
 
 // init with the pool, a threaded computation, then a worker (its own pool inside), then done.
@@ -31,7 +35,7 @@ await dispose();
 
 function node(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: HERE, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    childProcess.execFile(process.execPath, args, { cwd: HERE, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
     });
   });
@@ -51,14 +55,14 @@ for (const flags of [FLAGS, ...FLAGS.map((f) => [f])]) {
 }
 
 test(`the CLI trains with 2 threads under ${FLAGS.join(' ')}`, async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'recurrent-flags-'));
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'recurrent-flags-'));
   try {
-    const out = join(dir, 'm.safetensors');
+    const out = path.join(dir, 'm.safetensors');
     const r = await node([...FLAGS, CLI, 'train', '--hidden', '8', '--batch-size', '4', '--seq-len', '8', '--threads', '2', '--max-batches', '2', '--out', out]);
     assert.equal(r.code, 0, `exit ${r.code}\n${r.stderr}`);
-    assert.ok((await stat(out)).size > 0);
+    assert.ok((await fs.stat(out)).size > 0);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await fs.rm(dir, { recursive: true, force: true });
   }
 });
 

@@ -3,15 +3,19 @@
 // the corpus replaced the training text, `--out ''` trained the whole run and then failed, and
 // `--out /proc/nope/m.safetensors` spun forever in Node's recursive mkdir. Outputs are now
 // checked before any work. Every run is a child process with a hard timeout.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { link, mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import * as childProcess from 'node:child_process';
+import * as fs from 'node:fs/promises';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { describe } from 'vitest';
 
-const CLI = fileURLToPath(new URL('../../packages/recurrent/dist/cli/main.js', import.meta.url));
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { repoPath } from '../support/files.js';
+
+const { test, beforeAll, afterAll } = nodeOnly('runs the CLI as child processes on temporary files');
+
+const CLI = repoPath('packages/recurrent/dist/cli/main.js');
 const TINY = ['--hidden', '8', '--batch-size', '2', '--seq-len', '4', '--threads', '1', '--max-batches', '2'];
 const CORPUS_TEXT = 'the time traveller for so it will be convenient to speak of him was expounding a recondite matter to us '.repeat(20);
 
@@ -25,7 +29,7 @@ interface Run {
 function run(args: string[], cwd: string, timeout = 30_000): Promise<Run> {
   const start = performance.now();
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { cwd, timeout, killSignal: 'SIGKILL', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
+    childProcess.execFile(process.execPath, [CLI, ...args], { cwd, timeout, killSignal: 'SIGKILL', env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
       const code = error ? (error.code ?? error.signal ?? null) : 0;
       resolve({ code, stdout, stderr, ms: performance.now() - start });
     });
@@ -45,62 +49,62 @@ function assertRefused(r: Run, code: number, pattern: RegExp): void {
 
 let dir: string;
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'regress-io-cli-'));
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'regress-io-cli-'));
 });
 
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
 });
 
 /** A fresh folder holding `corpus.txt`. */
 async function workspace(name: string): Promise<string> {
-  const w = join(dir, name);
-  await mkdir(w);
-  await writeFile(join(w, 'corpus.txt'), CORPUS_TEXT);
+  const w = path.join(dir, name);
+  await fs.mkdir(w);
+  await fs.writeFile(path.join(w, 'corpus.txt'), CORPUS_TEXT);
   return w;
 }
 
 describe('item 8: outputs are checked before training', () => {
   test('--plot equal to --out is refused; an existing file there is left alone', async () => {
     const w = await workspace('plot-out');
-    await writeFile(join(w, 'm.safetensors'), 'keep');
+    await fs.writeFile(path.join(w, 'm.safetensors'), 'keep');
     const r = await run(['train', 'corpus.txt', ...TINY, '--out', 'm.safetensors', '--plot', 'm.safetensors'], w);
     assertRefused(r, 1, /--plot "m\.safetensors" is the same file as --out "m\.safetensors": writing the plot would replace the checkpoint/);
-    assert.equal(await readFile(join(w, 'm.safetensors'), 'utf8'), 'keep');
+    assert.equal(await fs.readFile(path.join(w, 'm.safetensors'), 'utf8'), 'keep');
     // also when spelled differently
-    const r2 = await run(['train', 'corpus.txt', ...TINY, '--out', 'sub/../m.safetensors', '--plot', join(w, 'm.safetensors')], w);
+    const r2 = await run(['train', 'corpus.txt', ...TINY, '--out', 'sub/../m.safetensors', '--plot', path.join(w, 'm.safetensors')], w);
     assertRefused(r2, 1, /is the same file as --out/);
   });
 
   test('--out equal to the corpus (by name, symlink or hard link) is refused; the corpus is intact', async () => {
     const w = await workspace('out-corpus');
-    await symlink(join(w, 'corpus.txt'), join(w, 'alias.txt'));
-    await link(join(w, 'corpus.txt'), join(w, 'hard.txt'));
-    for (const out of ['corpus.txt', './corpus.txt', join(w, 'corpus.txt'), 'alias.txt', 'hard.txt']) {
+    await fs.symlink(path.join(w, 'corpus.txt'), path.join(w, 'alias.txt'));
+    await fs.link(path.join(w, 'corpus.txt'), path.join(w, 'hard.txt'));
+    for (const out of ['corpus.txt', './corpus.txt', path.join(w, 'corpus.txt'), 'alias.txt', 'hard.txt']) {
       const r = await run(['train', 'corpus.txt', ...TINY, '--out', out], w);
       assertRefused(r, 1, /--out ".*" is the same file as the corpus "corpus\.txt": writing the checkpoint would destroy the corpus/);
     }
-    assert.equal(await readFile(join(w, 'corpus.txt'), 'utf8'), CORPUS_TEXT);
+    assert.equal(await fs.readFile(path.join(w, 'corpus.txt'), 'utf8'), CORPUS_TEXT);
     // --plot on the corpus, and the default plot path on the corpus
     assertRefused(await run(['train', 'corpus.txt', ...TINY, '--out', 'm.safetensors', '--plot', 'corpus.txt'], w), 1, /--plot "corpus\.txt" is the same file as the corpus/);
-    await writeFile(join(w, 'lm.perplexity.svg'), CORPUS_TEXT);
+    await fs.writeFile(path.join(w, 'lm.perplexity.svg'), CORPUS_TEXT);
     assertRefused(await run(['train', 'lm.perplexity.svg', ...TINY, '--out', 'lm.safetensors'], w), 1, /the default plot path "lm\.perplexity\.svg" is the same file as the corpus.*set --plot to another path/);
-    assert.equal(await readFile(join(w, 'lm.perplexity.svg'), 'utf8'), CORPUS_TEXT);
+    assert.equal(await fs.readFile(path.join(w, 'lm.perplexity.svg'), 'utf8'), CORPUS_TEXT);
   });
 
   test('--out on the shipped Time Machine is refused; the file is untouched', async () => {
     const w = await workspace('shipped');
-    const shipped = fileURLToPath(new URL('../../packages/recurrent/datasets/timemachine.txt', import.meta.url));
-    const before = await stat(shipped);
-    const text = await readFile(shipped);
+    const shipped = repoPath('packages/recurrent/datasets/timemachine.txt');
+    const before = await fs.stat(shipped);
+    const text = await fs.readFile(shipped);
     try {
       assertRefused(await run(['train', ...TINY, '--out', shipped], w), 1, /is the same file as the corpus/);
-      assert.equal((await stat(shipped)).mtimeMs, before.mtimeMs);
+      assert.equal((await fs.stat(shipped)).mtimeMs, before.mtimeMs);
     } finally {
       // Unfixed, the run replaces the package's corpus with a checkpoint: put it back.
-      if (!(await readFile(shipped)).equals(text)) await writeFile(shipped, text);
-      await rm(`${shipped}.perplexity.svg`, { force: true });
+      if (!(await fs.readFile(shipped)).equals(text)) await fs.writeFile(shipped, text);
+      await fs.rm(`${shipped}.perplexity.svg`, { force: true });
     }
   });
 
@@ -114,8 +118,8 @@ describe('item 8: outputs are checked before training', () => {
     const w = await workspace('ok');
     const r = await run(['train', 'corpus.txt', ...TINY, '--out', 'a/b/m.safetensors', '--plot', 'c/p.svg'], w);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok((await stat(join(w, 'a/b/m.safetensors'))).size > 0);
-    assert.match(await readFile(join(w, 'c/p.svg'), 'utf8'), /^<svg /);
+    assert.ok((await fs.stat(path.join(w, 'a/b/m.safetensors'))).size > 0);
+    assert.match(await fs.readFile(path.join(w, 'c/p.svg'), 'utf8'), /^<svg /);
   });
 });
 
@@ -129,10 +133,10 @@ describe('item 18: folders that cannot be created fail fast', () => {
 
   test('a file in the way, and too many new folders, are refused before training', async () => {
     const w = await workspace('blocked');
-    await writeFile(join(w, 'file'), 'x');
+    await fs.writeFile(path.join(w, 'file'), 'x');
     assertRefused(await run(['train', 'corpus.txt', ...TINY, '--out', 'file/m.safetensors'], w), 1, /"[^"]*file" is not a folder/);
     const deep = `${Array.from({ length: 17 }, (_, i) => `d${i}`).join('/')}/m.safetensors`;
     assertRefused(await run(['train', 'corpus.txt', ...TINY, '--out', deep], w), 1, /needs more than 16 new folders/);
-    await assert.rejects(stat(join(w, 'd0')), /ENOENT/);
+    await assert.rejects(fs.stat(path.join(w, 'd0')), /ENOENT/);
   });
 });

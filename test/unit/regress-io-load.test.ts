@@ -3,13 +3,8 @@
 // RangeError out of a deeply nested meta.json (the CLI said "internal error"), a raw TypeError
 // out of loadTorch(123), and read /meta.json for loadTorch(''); crc32(undefined) threw a raw
 // TypeError.
-import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import * as childProcess from 'node:child_process';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
   crc32,
@@ -28,18 +23,24 @@ import {
   sequential,
 } from 'recurrent';
 
-const TORCH_LM = fileURLToPath(new URL('../../../shared/fixtures/torch-lm', import.meta.url));
-const CLI = fileURLToPath(new URL('../../packages/recurrent/dist/cli/main.js', import.meta.url));
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+import { fixturePath, readData, readDataJson, repoPath, type TempFolder, withTempFolder } from '../support/files.js';
 
-let dir: string;
+const TORCH_LM = fixturePath('torch-lm');
+const CLI = repoPath('packages/recurrent/dist/cli/main.js');
+
 let meta: Record<string, unknown>;
+let weights: Uint8Array;
 
-/** A PyTorch folder: the fixture's weights with `metaText` as meta.json. */
-async function folder(metaText: string): Promise<string> {
-  const f = await mkdtemp(join(dir, 'torch-'));
-  await writeFile(join(f, 'meta.json'), metaText);
-  await copyFile(join(TORCH_LM, 'model.safetensors'), join(f, 'model.safetensors'));
-  return f;
+/**
+ * `dir` as a PyTorch folder: the fixture's weights with `metaText` as meta.json. A test reuses
+ * its folder, each load awaited before the next write.
+ */
+async function folder(dir: TempFolder, metaText: string): Promise<string> {
+  await dir.write('meta.json', metaText);
+  await dir.write('model.safetensors', weights);
+  return dir.location;
 }
 
 /** The fixture's meta.json with an `extra` field nested `levels` arrays deep (meta.json is then 1 + levels deep). */
@@ -47,13 +48,9 @@ function nested(levels: number): string {
   return JSON.stringify({ ...meta, extra: 0 }).replace('"extra":0', `"extra":${'['.repeat(levels)}${']'.repeat(levels)}`);
 }
 
-before(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'regress-io-load-'));
-  meta = JSON.parse(await readFile(join(TORCH_LM, 'meta.json'), 'utf8')) as Record<string, unknown>;
-});
-
-after(async () => {
-  await rm(dir, { recursive: true, force: true });
+beforeAll(async () => {
+  meta = await readDataJson<Record<string, unknown>>(fixturePath('torch-lm/meta.json'));
+  weights = await readData(fixturePath('torch-lm/model.safetensors'));
 });
 
 describe('item 14: loading without an engine is an InitError, not the file\'s fault', () => {
@@ -61,7 +58,7 @@ describe('item 14: loading without an engine is an InitError, not the file\'s fa
     await assert.rejects(loadModel(new Uint8Array(16)), (e: unknown) => e instanceof InitError && /init\(\)/.test(e.message));
     assert.throws(() => modelFromBytes(new Uint8Array(16)), InitError);
     // nothing is read: a missing file is not the error
-    await assert.rejects(loadModel(join(dir, 'no-such-file.safetensors')), InitError);
+    await assert.rejects(loadModel(fixturePath('no-such-file.safetensors')), InitError);
     await assert.rejects(loadTorch(TORCH_LM), InitError);
   });
 
@@ -83,24 +80,24 @@ describe('item 14: loading without an engine is an InitError, not the file\'s fa
 });
 
 describe('item 15: loadTorch gives typed errors', () => {
-  before(async () => {
-    await init({ threads: 1 });
+  beforeAll(async () => {
+    await init(engineOptions);
   });
-  after(async () => {
+  afterAll(async () => {
     await dispose();
   });
 
-  test('a deeply nested meta.json is a FormatError naming the limit of 32 levels', async () => {
-    const deep = await folder(nested(100_000));
+  test('a deeply nested meta.json is a FormatError naming the limit of 32 levels', () => withTempFolder(async (dir) => {
+    const deep = await folder(dir, nested(100_000));
     await assert.rejects(loadTorch(deep), (e: unknown) => {
       assert.ok(e instanceof FormatError, `expected FormatError, got ${String(e)}`);
       assert.match(e.message, /meta\.json: nested deeper than 32 levels/);
       return true;
     });
     // the limit itself: 32 levels load, 33 do not
-    (await loadTorch(await folder(nested(31)))).dispose();
-    await assert.rejects(loadTorch(await folder(nested(32))), /deeper than 32 levels/);
-  });
+    (await loadTorch(await folder(dir, nested(31)))).dispose();
+    await assert.rejects(loadTorch(await folder(dir, nested(32))), /deeper than 32 levels/);
+  }));
 
   test('bad `folder` arguments are InvalidArgumentErrors naming `folder`; nothing is read', async () => {
     for (const bad of [123, '', null, undefined, {}, ['a']]) {
@@ -113,25 +110,27 @@ describe('item 15: loadTorch gives typed errors', () => {
     }
   });
 
-  test('meta.json fields of the wrong kind are FormatErrors, not ignored', async () => {
-    await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, vocab: 'abc' }))), /`vocab` expected an array of tokens/);
-    await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, vocab: { tokens: ['<unk>'] } }))), FormatError);
-    await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, tokenizer: { level: 'bpe' } }))), /`tokenizer` expected \{ level: 'char' \| 'word' \}, got level "bpe"/);
-    await assert.rejects(loadTorch(await folder(JSON.stringify({ ...meta, tokenizer: 5 }))), FormatError);
+  test('meta.json fields of the wrong kind are FormatErrors, not ignored', () => withTempFolder(async (dir) => {
+    await assert.rejects(loadTorch(await folder(dir, JSON.stringify({ ...meta, vocab: 'abc' }))), /`vocab` expected an array of tokens/);
+    await assert.rejects(loadTorch(await folder(dir, JSON.stringify({ ...meta, vocab: { tokens: ['<unk>'] } }))), FormatError);
+    await assert.rejects(loadTorch(await folder(dir, JSON.stringify({ ...meta, tokenizer: { level: 'bpe' } }))), /`tokenizer` expected \{ level: 'char' \| 'word' \}, got level "bpe"/);
+    await assert.rejects(loadTorch(await folder(dir, JSON.stringify({ ...meta, tokenizer: 5 }))), FormatError);
     const modules = meta['architecture'] as Record<string, unknown>[];
     const gelu = { ...meta, architecture: [modules[0], { ...modules[1], type: 'rnn', nonlinearity: 'gelu' }, modules[2]] };
-    await assert.rejects(loadTorch(await folder(JSON.stringify(gelu))), /`nonlinearity` expected 'tanh' or 'relu', got "gelu"/);
+    await assert.rejects(loadTorch(await folder(dir, JSON.stringify(gelu))), /`nonlinearity` expected 'tanh' or 'relu', got "gelu"/);
     // the fixture as is, and without the optional tokenizer, load
     (await loadTorch(TORCH_LM)).dispose();
     const { tokenizer: _, ...noTokenizer } = meta;
-    (await loadTorch(await folder(JSON.stringify(noTokenizer)))).dispose();
-  });
+    (await loadTorch(await folder(dir, JSON.stringify(noTokenizer)))).dispose();
+  }));
 
-  test('the CLI reports a deeply nested meta.json as a one-line error, not an internal error', async () => {
-    const deep = await folder(nested(100_000));
-    const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, [CLI, 'info', deep], { timeout: 60_000 }, (error, stdout, stderr) => {
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+  nodeOnly('runs the CLI in a child process on a temporary folder').test('the CLI reports a deeply nested meta.json as a one-line error, not an internal error', async () => {
+    const r = await withTempFolder(async (dir) => {
+      const deep = await folder(dir, nested(100_000));
+      return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        childProcess.execFile(process.execPath, [CLI, 'info', deep], { timeout: 60_000 }, (error, stdout, stderr) => {
+          resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
+        });
       });
     });
     assert.equal(r.code, 1, r.stderr);
@@ -148,6 +147,9 @@ describe('item 17: crc32', () => {
     }
     // the standard check value of CRC-32/ISO-HDLC
     assert.equal(crc32(new TextEncoder().encode('123456789')), 0xcbf43926);
+  });
+
+  nodeOnly('Buffer is a Node global').test('crc32 of a Node Buffer (a Uint8Array) is the same', () => {
     assert.equal(crc32(Buffer.from('123456789')), 0xcbf43926);
   });
 });

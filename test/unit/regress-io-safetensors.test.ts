@@ -3,8 +3,7 @@
 // element), the reader accepted what the writer refuses (lone-surrogate names) and silently
 // kept the last of two tensors with the same name; a file of a million empty tensors took
 // seconds to reject and a hostile file could make a message of megabytes.
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
   dense,
@@ -24,6 +23,9 @@ import {
   writeSafetensors,
   type WritableTensor,
 } from 'recurrent';
+
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
 const enc = new TextEncoder();
 
@@ -183,10 +185,10 @@ describe('limits: tensor count and message length', () => {
   });
 
   describe('a model file with 20,000 extra (empty) tensors', () => {
-    before(async () => {
-      await init({ threads: 1 });
+    beforeAll(async () => {
+      await init(engineOptions);
     });
-    after(async () => {
+    afterAll(async () => {
       await dispose();
     });
 

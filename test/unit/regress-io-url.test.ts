@@ -1,14 +1,9 @@
 // Issue 11, item 9: reading from a URL had no timeout, size cap or cancel. A server sending a
 // byte a second kept `loadModel(url)` pending forever, and a 512 MiB body whose first 8 bytes
-// cannot be a safetensors header was read in full before being refused. Against a local HTTP
-// server on 127.0.0.1; every wait is bounded.
-import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+// cannot be a safetensors header was read in full before being refused. Against the routes of
+// test/support/url-routes.ts: a local HTTP server on 127.0.0.1 in Node, the vitest server in a
+// page; every wait is bounded.
+import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
   DEFAULT_MAX_BYTES,
@@ -30,6 +25,11 @@ import {
   saveModel,
   sequential,
 } from 'recurrent';
+
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+import { withTempFile } from '../support/files.js';
+import { startUrlServer, type UrlServer } from '../support/url-server.js';
 
 /** How long any single read below may take before the test calls it hung. */
 const HUNG_MS = 5000;
@@ -69,102 +69,21 @@ function assertAborted(s: Settled, limit: string, pattern?: RegExp): void {
   if (pattern) assert.match(e.message, pattern);
 }
 
-let server: Server;
+let server: UrlServer;
 let base: string;
 let modelBytes: Uint8Array;
-let dir: string;
-const timers = new Set<ReturnType<typeof setInterval>>();
-/** Bytes the /bogus-512mib route managed to send before the client hung up. */
-let bogusSent = -1;
-let bogusClosed: Promise<void> = Promise.resolve();
-let requests = 0;
 
-/** Sends one byte a second for as long as the client listens. */
-function dribble(res: ServerResponse, length: number): void {
-  res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(length) });
-  res.write(Uint8Array.of(8));
-  const t = setInterval(() => res.write(Uint8Array.of(0)), 1000);
-  timers.add(t);
-  res.on('close', () => {
-    clearInterval(t);
-    timers.delete(t);
-  });
-}
-
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   const model = sequential([oneHot({ vocabSize: 6 }), lstm({ units: 4 }), dense({ units: 6 })], { seed: 3 });
   modelBytes = saveModel(model);
   model.dispose();
-  dir = await mkdtemp(join(tmpdir(), 'regress-io-url-'));
-  server = createServer((req, res) => {
-    requests++;
-    const url = new URL(req.url ?? '/', 'http://x');
-    switch (url.pathname) {
-      case '/model.safetensors':
-      case '/folder/model.safetensors':
-        res.writeHead(200, { 'content-length': String(modelBytes.byteLength) });
-        res.end(modelBytes);
-        return;
-      case '/chunked': {
-        // No Content-Length: the size is only known as bytes arrive.
-        res.writeHead(200, { 'content-type': 'application/octet-stream' });
-        for (let at = 0; at < modelBytes.byteLength; at += 256) res.write(modelBytes.subarray(at, at + 256));
-        res.end();
-        return;
-      }
-      case '/slow':
-      case '/folder/meta.json':
-        dribble(res, 1000);
-        return;
-      case '/bogus-512mib': {
-        // Claims 512 MiB; the first 8 bytes say the header is 2^64 - 1 bytes long.
-        const total = 512 * 2 ** 20;
-        res.writeHead(200, { 'content-length': String(total) });
-        let sent = 0;
-        const chunk = new Uint8Array(64 * 1024);
-        const first = new Uint8Array(64 * 1024).fill(0xff, 0, 8);
-        bogusClosed = new Promise((resolve) => res.on('close', () => {
-          bogusSent = sent;
-          resolve();
-        }));
-        const pump = (): void => {
-          while (sent < total && !res.destroyed) {
-            const ok = res.write(sent === 0 ? first : chunk);
-            sent += chunk.byteLength;
-            if (!ok) {
-              res.once('drain', pump);
-              return;
-            }
-          }
-          if (sent >= total) res.end();
-        };
-        pump();
-        return;
-      }
-      case '/no-brace': {
-        // A plausible header length, then not a JSON object.
-        const bytes = new Uint8Array(1 << 20);
-        new DataView(bytes.buffer).setUint32(0, 16, true);
-        bytes.set(new TextEncoder().encode('[not an object]'), 8);
-        res.writeHead(200, { 'content-length': String(64 * 2 ** 20) });
-        res.write(bytes);
-        return; // never ends: only an early check can answer
-      }
-      default:
-        res.writeHead(404);
-        res.end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startUrlServer(modelBytes);
+  base = server.base;
 });
 
-after(async () => {
-  for (const t of timers) clearInterval(t);
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await rm(dir, { recursive: true, force: true });
+afterAll(async () => {
+  await server?.close();
   await dispose();
 });
 
@@ -188,9 +107,9 @@ describe('limits of reading a URL', () => {
     const s = await settle(loadModel(`${base}/slow`, { signal: controller.signal }));
     assertAborted(s, 'signal', /aborted by the signal/);
     assert.equal((s.error as Error).cause, reason);
-    const before = requests;
+    const before = await server.requests();
     assertAborted(await settle(loadModel(`${base}/model.safetensors`, { signal: AbortSignal.abort() })), 'signal');
-    assert.equal(requests, before);
+    assert.equal(await server.requests(), before);
   });
 
   test('a 512 MiB body whose first 8 bytes are no header length: FormatError at once, the download stopped', async () => {
@@ -198,7 +117,8 @@ describe('limits of reading a URL', () => {
     assert.ok(s.error instanceof FormatError, String(s.error));
     assert.match((s.error as Error).message, /header length 18446744073709551615 exceeds the limit/);
     assert.ok(s.ms < 3000, `rejected after ${s.ms.toFixed(0)} ms`);
-    await settle(bogusClosed, 3000);
+    await settle(server.bogusClosed(), 3000);
+    const bogusSent = await server.bogusSent();
     assert.ok(bogusSent >= 0 && bogusSent < 64 * 2 ** 20, `the server sent ${bogusSent} bytes before the client closed`);
     // A length that fits, followed by no '{': refused without waiting for the rest.
     const t = await settle(loadSafetensors(`${base}/no-brace`));
@@ -215,16 +135,17 @@ describe('limits of reading a URL', () => {
     (await loadModel(`${base}/chunked`, { maxBytes: n })).dispose();
   });
 
-  test('files obey maxBytes and an aborted signal too; undeclared sizes are read as they come', async () => {
-    const path = join(dir, 'm.safetensors');
-    await writeFile(path, modelBytes);
-    assertAborted(await settle(readBytes(path, { maxBytes: 100 })), 'maxBytes');
-    assertAborted(await settle(loadModel(path, { signal: AbortSignal.abort() })), 'signal');
-    const bogus = join(dir, 'bogus.safetensors');
-    await writeFile(bogus, new Uint8Array(4096).fill(0xff));
-    await assert.rejects(loadModel(bogus), /header length 18446744073709551615/);
-    (await loadModel(path)).dispose();
-    // Sizes not declared by stat: a device is cut at maxBytes, a procfs file (size 0) read whole.
+  test('files (blob: URLs in a page) obey maxBytes and an aborted signal too', () =>
+    withTempFile('m.safetensors', modelBytes, async (path) => {
+      assertAborted(await settle(readBytes(path, { maxBytes: 100 })), 'maxBytes');
+      assertAborted(await settle(loadModel(path, { signal: AbortSignal.abort() })), 'signal');
+      await withTempFile('bogus.safetensors', new Uint8Array(4096).fill(0xff), async (bogus) => {
+        await assert.rejects(loadModel(bogus), /header length 18446744073709551615/);
+      });
+      (await loadModel(path)).dispose();
+    }));
+
+  nodeOnly('reads /dev/zero and /proc/self/status').test('files whose size stat does not declare are read as they come: a device is cut at maxBytes, a procfs file (size 0) read whole', async () => {
     assertAborted(await settle(readBytes('/dev/zero', { maxBytes: 2 ** 20 })), 'maxBytes', /more than 1048576 bytes/);
     assert.match(await readText('/proc/self/status'), /^Name:/);
   });

@@ -3,10 +3,11 @@
 // argument and the expected type. First use: `new Vocab(lines)` made each whole line one token,
 // and encoding any text then gave only <unk>, silently; an element holding several words is now
 // refused with an error that says what to pass.
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 
 import { charTokenizer, InvalidArgumentError, preprocessLines, preprocessTimeMachine, tokenFrequencies, Vocab, wordTokenizer } from 'recurrent';
+
+import assert from '../support/assert.js';
 
 const refused = (f: () => unknown, message: RegExp) =>
   assert.throws(f, (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message), String(message));

@@ -2,8 +2,7 @@
 // one tensor per name (an embedding named `fc` reloaded with the dense weights; two GRUs named
 // `rnn_1` gave a file that never loaded). sequential() now refuses them, naming both layers and
 // the parameter, and frees what it had built.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   crc32,
@@ -23,10 +22,13 @@ import {
   writeSafetensors,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const live = () => engine().wasm.buffer_live_count();
 

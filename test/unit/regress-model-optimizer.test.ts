@@ -2,8 +2,7 @@
 // became 0/0 = NaN with fit reporting nothing. Every optimiser hyperparameter is now checked in
 // one place, and a step whose update leaves a non-finite parameter or optimiser value is undone
 // (parameters, optimiser state, step count) and throws NonFiniteError.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -26,10 +25,13 @@ import {
   sgd,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const dictBits = (m: Model) => [...m.stateDict()].map(([k, v]) => [k, bits(v)]);

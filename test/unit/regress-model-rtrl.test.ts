@@ -3,10 +3,11 @@
 // sensitivities, output, loss, gradients or updated parameters would not be finite throws
 // NonFiniteError and leaves the trainer exactly as before the step: the next good steps match a
 // twin's that never saw the bad one.
-import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test } from 'vitest';
 
 import { NonFiniteError, RtrlTrainer, type RtrlTrainerOptions } from 'recurrent';
+
+import assert from '../support/assert.js';
 
 /** Everything observable about a trainer. */
 function snapshot(t: RtrlTrainer) {

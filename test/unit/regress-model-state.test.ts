@@ -1,15 +1,17 @@
 // Issue 11, item 11: ModelState.set wrote `h` before validating `c`, and accepted NaN and
 // Infinity. Now every given array is checked (shape and finiteness) before any is written, and a
 // non-finite value is an InvalidArgumentError naming the tensor and the index.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, dispose, init, InvalidArgumentError, lstm, sequential } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 // 2 stacked layers, 1 direction, batch 3, 4 units: each array is [1, 3, 4] = 12 floats.
 const model = () => sequential([lstm({ units: 4, layers: 2 }), dense({ units: 2 })], { inputSize: 2, seed: 1 });

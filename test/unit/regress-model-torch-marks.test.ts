@@ -5,8 +5,7 @@
 // every expected key missing and the marked ones unexpected, and say so in the metadata
 // (`recurrent.torch_compatible: "false"`, the reason in `recurrent.torch_incompatible`).
 // loadModel reads marked files and older unmarked ones alike.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   crc32,
@@ -28,10 +27,13 @@ import {
   writeSafetensors,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const dictBits = (m: Model) => [...m.stateDict()].map(([k, v]) => [k, bits(v)]);

@@ -5,8 +5,7 @@
 // vocabSize (or, without a token input, the output size), loadModel reports a mismatch as a
 // FormatError naming both sizes, and generate refuses upfront a model whose output is not over
 // its input tokens.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   crc32,
@@ -28,10 +27,13 @@ import {
   writeSafetensors,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const live = () => engine().wasm.buffer_live_count();
 const vocab = new Vocab([...'abcd']); // 5 tokens with <unk>

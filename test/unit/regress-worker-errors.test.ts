@@ -2,14 +2,16 @@
 // threw TypeError where the in-thread versions throw InvalidArgumentError, and a function in
 // a remote call's arguments gave a raw DataCloneError. Every bad call below must fail through
 // a worker with the class it fails with in-thread.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   dense, embedding, fit, gru, init, InvalidArgumentError, type Model, type ModelState, Random, sequential, sequentialBatches,
   Vocab,
 } from 'recurrent';
 import { type RecurrentWorker, type RemoteModel, type RemoteState, spawnWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
 const vocab = new Vocab([...'abcde']);
 const layers = [embedding({ vocabSize: vocab.size, dim: 4 }), gru({ units: 4 }), dense({ units: vocab.size })];
@@ -60,8 +62,8 @@ let remote: RecurrentWorker;
 let local: Target;
 let far: Target;
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   remote = await spawnWorker({ threads: 1 });
   const model = sequential(layers, { seed: 1, vocab });
   local = { model, state: model.zeroState(1) };
@@ -69,7 +71,7 @@ before(async () => {
   far = { model: remoteModel, state: await remoteModel.zeroState(1) };
 });
 
-after(async () => {
+afterAll(async () => {
   await remote?.terminate();
 });
 

@@ -2,11 +2,13 @@
 // interleave its batches with the first one's (both loops await between batches); through a
 // worker it was queued. Now both refuse it with InvalidArgumentError, and the first trains
 // exactly as it would alone.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, embedding, fit, gru, init, InvalidArgumentError, Random, sequential, sequentialBatches, Vocab } from 'recurrent';
 import { type RecurrentWorker, spawnWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
 const TEXT = 'the time traveller for so it will be convenient to speak of him was expounding a recondite matter to us ';
 const vocab = new Vocab([...TEXT]);
@@ -23,12 +25,12 @@ function batches() {
 
 let remote: RecurrentWorker;
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   remote = await spawnWorker({ threads: 1 });
 });
 
-after(async () => {
+afterAll(async () => {
   await remote?.dispose();
 });
 

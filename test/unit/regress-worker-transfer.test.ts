@@ -4,14 +4,16 @@
 // a `messageerror` nobody listened to. Now such a call rejects with InvalidArgumentError
 // naming the argument, any message that arrives unreadable settles its own call with an
 // error, and the queue goes on.
-import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
-import { after, before, test } from 'node:test';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MessageChannel } from 'node:worker_threads';
+import * as nodeModule from 'node:module';
+import * as nodeUrl from 'node:url';
+import * as workerThreads from 'node:worker_threads';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import { dense, embedding, gru, InvalidArgumentError, saveModel, sequential, init, Vocab } from 'recurrent';
 import { type RecurrentWorker, type RemoteModel, spawnWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { inNode, nodeOnly, onlyIf } from '../support/env.js';
 
 // comlink is the package's dependency, not the workspace's: its types by path.
 type Comlink = typeof import('../../packages/recurrent/node_modules/comlink/dist/umd/comlink.js');
@@ -26,13 +28,13 @@ const DETACHED = /argument `([^`]+)` cannot be sent to the worker: its buffer wa
 
 /** The comlink module the package itself loads (its transfer cache is per module). */
 async function loadComlink(): Promise<Comlink> {
-  const require = createRequire(fileURLToPath(import.meta.resolve('recurrent/package.json')));
-  return (await import(pathToFileURL(require.resolve('comlink')).href)) as Comlink;
+  const require = nodeModule.createRequire(nodeUrl.fileURLToPath(import.meta.resolve('recurrent/package.json')));
+  return (await import(/* @vite-ignore */ nodeUrl.pathToFileURL(require.resolve('comlink')).href)) as Comlink;
 }
 
 /** Fails instead of waiting for ever: the bug was a promise that never settled. */
 function settlesWithin<T>(p: Promise<T>, ms = 20_000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`the call did not settle within ${ms} ms (the queue hangs)`)), ms);
   });
@@ -47,15 +49,47 @@ function detachedArgument(name: string) {
   };
 }
 
+/**
+ * Whether postMessage here sends a message whose transfer list holds a detached buffer, which
+ * the receiver then cannot read (Node 20 does). Node 24, like browsers, refuses it at
+ * postMessage with a DataCloneError, so no unreadable message can ever arrive.
+ */
+function postsDetachedBuffers(): boolean {
+  const { port1, port2 } = new MessageChannel();
+  const buffer = new ArrayBuffer(4);
+  structuredClone(buffer, { transfer: [buffer] });
+  try {
+    port1.postMessage(buffer, [buffer]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    port1.close();
+    port2.close();
+  }
+}
+
+const POSTS_DETACHED = inNode && postsDetachedBuffers();
+/** The tests below load the package's own comlink module (its transfer cache is per module) with node:module. */
+const COMLINK = "loads the package's comlink module through node:module";
+/** Tests of a message that arrives unreadable (messageerror). */
+const unreadableArrives = inNode
+  ? onlyIf(POSTS_DETACHED, `Node ${process.versions.node} refuses a detached buffer in a transfer list at postMessage (DataCloneError), so no unreadable message can arrive (the request-refused-at-postMessage test covers this Node)`)
+  : nodeOnly(`browsers refuse a detached buffer in a transfer list at postMessage, so no unreadable message can arrive; and the test ${COMLINK}`);
+/** Tests of a message postMessage refuses at once. */
+const refusedAtPost = inNode
+  ? onlyIf(!POSTS_DETACHED, `Node ${process.versions.node} posts a detached buffer in a transfer list: the messageerror tests cover it`)
+  : nodeOnly(COMLINK);
+
 let remote: RecurrentWorker;
 let model: RemoteModel;
 
-before(async () => {
+beforeAll(async () => {
   remote = await spawnWorker({ threads: 1 });
   model = await remote.sequential(layers, { seed: 1, vocab });
 });
 
-after(async () => {
+afterAll(async () => {
   // Ends the worker even with a call still pending (before the fix, one never settled).
   await remote?.terminate();
 });
@@ -105,7 +139,7 @@ test('fit and loadModel: transferred data used again is refused naming the part,
   assert.equal((await settlesWithin(model.generate([1], { length: 3, temperature: 0 }))).length, 3);
 });
 
-test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
+unreadableArrives.test('a request the worker receives but cannot read (messageerror) rejects its call, and the queue goes on', async () => {
   const Comlink = await loadComlink();
   const gone = new Int32Array(4);
   structuredClone(gone.buffer, { transfer: [gone.buffer] });
@@ -121,11 +155,28 @@ test('a request the worker receives but cannot read (messageerror) rejects its c
   assert.equal((await settlesWithin(model.generate([1], { length: 2, temperature: 0 }))).length, 2);
 });
 
-test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
+// Where postMessage refuses the same request at once: comlink rejects the call itself, with the
+// DataCloneError the client turns into an InvalidArgumentError.
+refusedAtPost.test('a request postMessage refuses (a detached buffer in its transfer list) rejects its call with InvalidArgumentError, and the queue goes on', async () => {
   const Comlink = await loadComlink();
-  const { sequencedEndpoint } = (await import(`${DIST}/sequenced-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/sequenced-endpoint.js');
-  const { nodeEndpoint } = (await import(`${DIST}/node-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/node-endpoint.js');
-  const { port1, port2 } = new MessageChannel();
+  const gone = new Int32Array(4);
+  structuredClone(gone.buffer, { transfer: [gone.buffer] });
+  const call = remote.call('probe', (api) => (api.engineInfo as unknown as (x: unknown) => Promise<unknown>)(Comlink.transfer({ gone }, [gone.buffer])));
+  await assert.rejects(settlesWithin(call), (e: unknown) => {
+    assert.ok(e instanceof InvalidArgumentError, `got ${String(e)}`);
+    assert.match(e.message, /^probe: an argument cannot be sent to the worker: /);
+    assert.equal((e.cause as Error | undefined)?.name, 'DataCloneError');
+    return true;
+  });
+  assert.equal((await settlesWithin(remote.engineInfo())).build, 'simd');
+  assert.equal((await settlesWithin(model.generate([1], { length: 2, temperature: 0 }))).length, 2);
+});
+
+unreadableArrives.test('a reply that arrives unreadable rejects its call, on both sides of a sequenced endpoint', async () => {
+  const Comlink = await loadComlink();
+  const { sequencedEndpoint } = (await import(/* @vite-ignore */ `${DIST}/sequenced-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/sequenced-endpoint.js');
+  const { nodeEndpoint } = (await import(/* @vite-ignore */ `${DIST}/node-endpoint.js`)) as typeof import('../../packages/recurrent/dist/worker/node-endpoint.js');
+  const { port1, port2 } = new workerThreads.MessageChannel();
   try {
     const service = {
       ok: (n: number) => n + 1,

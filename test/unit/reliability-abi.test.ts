@@ -4,8 +4,7 @@
 // error (or succeed harmlessly on the test's own scratch buffers) — never a trap, which would
 // leave the instance unusable (a RefCell borrowed forever, an output buffer taken out of the
 // registry and never put back). Afterwards the instance computes exactly what it computed before.
-import assert from 'node:assert/strict';
-import { after, test } from 'node:test';
+import { afterAll, test as anywhere } from 'vitest';
 
 import fc from 'fast-check';
 import {
@@ -25,7 +24,10 @@ import {
   embedding,
 } from 'recurrent';
 
-after(() => dispose());
+import assert from '../support/assert.js';
+import { threadsOnly } from '../support/env.js';
+
+afterAll(() => dispose());
 
 const TYPED = new Set(['InvalidArgumentError', 'DisposedError', 'OutOfMemoryError']);
 
@@ -77,6 +79,7 @@ function probe(): Probe {
 }
 
 for (const threads of [1, 2] as const) {
+  const test = threads === 1 ? anywhere : threadsOnly.test;
   test(`${threads === 1 ? 'simd' : 'threads'} build: handles are generation-checked; stale, freed and foreign handles give DisposedError`, async () => {
     await dispose();
     await init({ threads });

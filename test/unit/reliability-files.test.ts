@@ -3,11 +3,7 @@
 // with their bytes, and a config that tries prototype pollution. Each gives a FormatError (or,
 // for a flip that leaves the content unchanged, such as whitespace in the header, the very same
 // model) and allocates nothing in wasm memory first.
-import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import fc from 'fast-check';
 import {
@@ -29,17 +25,21 @@ import {
   writeSafetensors,
 } from 'recurrent';
 
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+import { withTempFolder } from '../support/files.js';
+
 let model: Model;
 let bytes: Uint8Array;
 
-before(async () => {
-  await init({ threads: 1 });
+beforeAll(async () => {
+  await init(engineOptions);
   const vocab = new Vocab(['a', 'b', 'c', 'd']);
   model = sequential([embedding({ vocabSize: vocab.size, dim: 3 }), gru({ units: 4 }), dense({ units: vocab.size })], { seed: 5, vocab });
   bytes = saveModel(model);
 });
 
-after(async () => {
+afterAll(async () => {
   model.dispose();
   await dispose();
 });
@@ -290,25 +290,24 @@ test('PyTorch folders (loadTorch) with a corrupt meta.json or mismatched tensors
     tokenizer: { level: 'char' },
   };
   const tensors = (override?: Map<string, number[]>) => writeSafetensors(new Map([...dict].map(([k, v]) => [k, { shape: override?.get(k) ?? shapes.get(k)!, data: v }])));
-  const dir = await mkdtemp(join(tmpdir(), 'recurrent-torch-'));
-  const attempt = async (metaText: string, file: Uint8Array): Promise<'format' | 'ok'> => {
-    await writeFile(join(dir, 'meta.json'), metaText);
-    await writeFile(join(dir, 'model.safetensors'), file);
-    const live = engine().wasm.buffer_live_count();
-    const memory = engine().memoryBytes;
-    try {
-      (await loadTorch(dir)).dispose();
-      return 'ok';
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw new Error(`expected FormatError, got ${(e as Error)?.name}: ${(e as Error)?.message}`, { cause: e });
-      return 'format';
-    } finally {
-      assert.equal(engine().wasm.buffer_live_count(), live);
-      assert.equal(engine().memoryBytes, memory);
-    }
-  };
-  const withModule = (i: number, patch: Record<string, unknown>) => JSON.stringify({ ...meta, architecture: meta.architecture.map((m, k) => (k === i ? { ...m, ...patch } : m)) });
-  try {
+  await withTempFolder(async (dir) => {
+    const attempt = async (metaText: string, file: Uint8Array): Promise<'format' | 'ok'> => {
+      await dir.write('meta.json', metaText);
+      await dir.write('model.safetensors', file);
+      const live = engine().wasm.buffer_live_count();
+      const memory = engine().memoryBytes;
+      try {
+        (await loadTorch(dir.location)).dispose();
+        return 'ok';
+      } catch (e) {
+        if (!(e instanceof FormatError)) throw new Error(`expected FormatError, got ${(e as Error)?.name}: ${(e as Error)?.message}`, { cause: e });
+        return 'format';
+      } finally {
+        assert.equal(engine().wasm.buffer_live_count(), live);
+        assert.equal(engine().memoryBytes, memory);
+      }
+    };
+    const withModule = (i: number, patch: Record<string, unknown>) => JSON.stringify({ ...meta, architecture: meta.architecture.map((m, k) => (k === i ? { ...m, ...patch } : m)) });
     assert.equal(await attempt(JSON.stringify(meta), tensors()), 'ok');
     const bad: [string, string, Uint8Array][] = [
       ['meta.json is null', 'null', tensors()],
@@ -325,7 +324,5 @@ test('PyTorch folders (loadTorch) with a corrupt meta.json or mismatched tensors
       ['truncated tensors', JSON.stringify(meta), tensors().subarray(0, 100)],
     ];
     for (const [what, text, file] of bad) assert.equal(await attempt(text, file), 'format', what);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 });

@@ -1,8 +1,7 @@
 // Memory is returned: disposing every object brings the wasm buffer count back to where it
 // started, a model built again after dispose reuses the freed memory (linear memory does not
 // grow), and constructors that fail half-way free what they had built.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -26,10 +25,13 @@ import {
   type SequenceBatch,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const V = 12;
 const batch = (T: number, B: number): SequenceBatch => ({

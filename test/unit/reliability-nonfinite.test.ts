@@ -3,8 +3,7 @@
 // to a twin that never saw the bad batch); `fit` stops with an error naming the epoch and batch,
 // or skips the batch with `onNonFinite: 'skip'`; and `findNonFinite` reports the first layer whose
 // parameters or output are not finite.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -23,10 +22,13 @@ import {
   type SequenceBatch,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const dictBits = (m: Model) => [...m.stateDict()].map(([k, v]) => [k, bits(v)]);

@@ -2,9 +2,6 @@
 // time, streaming steps, training steps) on several small models, run with 1 thread, with 2
 // threads, and switching between the two on every call. Work is cut in fixed tiles, so every
 // result must be bit-identical whatever the thread count.
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-
 import {
   adam,
   dense,
@@ -24,10 +21,15 @@ import {
   type SequenceBatch,
 } from 'recurrent';
 
-before(async () => {
+import assert from '../support/assert.js';
+import { threadsOnly } from '../support/env.js';
+
+const { test, beforeAll, afterAll } = threadsOnly;
+
+beforeAll(async () => {
   await init({ threads: 2 });
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 const CALLS = 1000;
 

@@ -3,8 +3,7 @@
 // tanh and relu, squared error and cross-entropy, at every prefix of the sequence and with
 // unsupervised steps; online updates (every step, every k steps, clipping) do what they say
 // and learn a delayed-copy task; state resets; limits and bad arguments give clear errors.
-import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import { dispose, init, RecurrentStack } from 'recurrent';
 
@@ -21,6 +20,8 @@ import {
 } from 'recurrent';
 
 import { randomF32, rng } from '../support/random.js';
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
 
 type Params = Record<RtrlParameterName, Float64Array>;
 /** One step's target: a class index, O values, or none (an unsupervised step). */
@@ -224,8 +225,8 @@ function compareAll(actual: Params, expected: Params, tolerance: number, label: 
 const RECURRENT: readonly RtrlParameterName[] = ['weight_ih', 'weight_hh', 'bias_ih', 'bias_hh'];
 
 describe('RTRL gradients equal BPTT and finite differences', () => {
-  before(async () => {
-    await init({ threads: 1 });
+  beforeAll(async () => {
+    await init(engineOptions);
   });
 
   const cases: [RtrlNonlinearity, RtrlLoss, number][] = [
@@ -235,19 +236,19 @@ describe('RTRL gradients equal BPTT and finite differences', () => {
     ['relu', 'cross-entropy', 14],
   ];
   for (const [nonlinearity, loss, seed] of cases) {
-    test(`${nonlinearity}, ${loss}: total-loss gradient (no updates) = RecurrentStack BPTT and float64 central differences`, (t) => {
+    test(`${nonlinearity}, ${loss}: total-loss gradient (no updates) = RecurrentStack BPTT and float64 central differences`, ({ annotate }) => {
       const p = makeProblem(seed, nonlinearity, loss);
       const { grads, loss: total } = rtrlGradients(p);
       assert.ok(Math.abs(total - referenceLoss(p, p.params)) <= 1e-12 * Math.max(1, total));
       assert.deepEqual(grads.bias_ih, grads.bias_hh);
       // float32 BPTT against float64 RTRL.
-      t.diagnostic(compareAll(grads, bpttGradients(p), 1e-5, 'vs BPTT', RECURRENT));
+      annotate(compareAll(grads, bpttGradients(p), 1e-5, 'vs BPTT', RECURRENT));
       // float64 against float64: only the difference quotient's own error remains.
-      t.diagnostic(compareAll(grads, finiteDifferences(p), 1e-7, 'vs finite differences'));
+      annotate(compareAll(grads, finiteDifferences(p), 1e-7, 'vs finite differences'));
     });
   }
 
-  test('the gradient of the loss so far is exact at every step (prefix losses), with unsupervised steps', (t) => {
+  test('the gradient of the loss so far is exact at every step (prefix losses), with unsupervised steps', ({ annotate }) => {
     const p = makeProblem(21, 'tanh', 'cross-entropy', 3); // a target on every third step only
     const trainer = rtrlTrainer(p);
     let worst = 0;
@@ -259,7 +260,7 @@ describe('RTRL gradients equal BPTT and finite differences', () => {
       const grads = trainer.gradients();
       for (const name of RTRL_PARAMETER_NAMES) worst = Math.max(worst, relativeError(grads[name], fd[name]));
     }
-    t.diagnostic(`worst relative error over prefixes 3, 6, 9, 12: ${worst.toExponential(1)}`);
+    annotate(`worst relative error over prefixes 3, 6, 9, 12: ${worst.toExponential(1)}`);
     assert.ok(worst <= 1e-7);
     assert.equal(trainer.accumulatedSteps, 4);
     assert.equal(trainer.steps, 12);
@@ -281,7 +282,7 @@ describe('RTRL gradients equal BPTT and finite differences', () => {
     assert.ok(Object.values(trainer.gradients()).every((g) => g.every((v) => v === 0)));
   });
 
-  after(() => dispose());
+  afterAll(() => dispose());
 });
 
 describe('RTRL online updates', () => {
@@ -324,7 +325,7 @@ describe('RTRL online updates', () => {
     assert.ok(Math.abs(Math.sqrt(moved) - 1e-3) <= 1e-9);
   });
 
-  test('learns to output the input bit of two steps ago, online, from a seeded init', (t) => {
+  test('learns to output the input bit of two steps ago, online, from a seeded init', ({ annotate }) => {
     const run = (): { early: number; late: number; accuracy: number; losses: number[] } => {
       const trainer = new RtrlTrainer({ inputSize: 1, hiddenSize: 8, outputSize: 2, loss: 'cross-entropy', learningRate: 0.1, seed: 1 });
       const data = new Random(101);
@@ -345,7 +346,7 @@ describe('RTRL online updates', () => {
       return { early: mean(losses.slice(2, 50)), late: mean(losses.slice(-window)), accuracy: correct / window, losses };
     };
     const a = run();
-    t.diagnostic(`mean loss: steps 2-49 ${a.early.toFixed(3)}, last 200 of 2000 ${a.late.toFixed(4)}; accuracy ${a.accuracy}`);
+    annotate(`mean loss: steps 2-49 ${a.early.toFixed(3)}, last 200 of 2000 ${a.late.toFixed(4)}; accuracy ${a.accuracy}`);
     assert.ok(a.early > 0.3, 'the task is not solved from the start');
     assert.ok(a.late < 0.05, `mean loss over the last 200 steps is ${a.late}`);
     assert.ok(a.accuracy >= 0.99);

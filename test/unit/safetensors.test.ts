@@ -3,11 +3,7 @@
 // F16/BF16/F8 conversions against independent references, and every kind of bad file
 // (truncation at each byte, hostile headers, offsets, sizes, a seeded mutation fuzz) giving a
 // FormatError and never a crash.
-import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { describe, test } from 'node:test';
+import { describe, test } from 'vitest';
 
 import { InvalidArgumentError, RecurrentError } from 'recurrent';
 import {
@@ -23,9 +19,12 @@ import {
 } from 'recurrent';
 
 import { rng } from '../support/random.js';
+import assert from '../support/assert.js';
+import { inNode } from '../support/env.js';
+import { asUrl, digest, fixturePath, readData, readDataJson } from '../support/files.js';
 
-const FIXTURES = new URL('../../../shared/fixtures/torch-lm/', import.meta.url);
-const MODEL = new URL('model.safetensors', FIXTURES);
+/** The PyTorch fixture: a path in Node, a URL string in a page. */
+const MODEL = fixturePath('torch-lm/model.safetensors');
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -69,9 +68,9 @@ function smallFile(): Uint8Array {
 
 describe('the PyTorch fixture model.safetensors', () => {
   test('sha256 matches meta.json; 7 tensors with the shapes of the architecture; values are the raw float32s', async () => {
-    const meta = JSON.parse(await readFile(new URL('meta.json', FIXTURES), 'utf8'));
-    const bytes = new Uint8Array(await readFile(MODEL));
-    assert.equal(createHash('sha256').update(bytes).digest('hex'), meta.safetensors_sha256);
+    const meta = await readDataJson(fixturePath('torch-lm/meta.json'));
+    const bytes = await readData(MODEL);
+    assert.equal(await digest('SHA-256', bytes), meta.safetensors_sha256);
 
     const [emb, lstm, fc] = meta.architecture;
     const H4 = 4 * lstm.hidden_size;
@@ -106,11 +105,11 @@ describe('the PyTorch fixture model.safetensors', () => {
     }
   });
 
-  test('loadSafetensors reads a path, a file: URL; readBytes names a missing file', async () => {
-    const a = await loadSafetensors(fileURLToPath(MODEL));
-    const b = await loadSafetensors(MODEL);
+  test('loadSafetensors reads a path (in a page, a URL string) and a URL (file: in Node); readBytes names a missing file', async () => {
+    const a = await loadSafetensors(MODEL);
+    const b = await loadSafetensors(asUrl(MODEL));
     assert.deepEqual([...a.tensors.keys()], [...b.tensors.keys()]);
-    assert.equal((await readBytes(MODEL.href)).length, 350_416);
+    assert.equal((await readBytes(asUrl(MODEL).href)).length, 350_416);
     await assert.rejects(readBytes('/no/such/model.safetensors'), (e: Error) => {
       return e instanceof InvalidArgumentError && e.message.includes('/no/such/model.safetensors');
     });
@@ -118,7 +117,7 @@ describe('the PyTorch fixture model.safetensors', () => {
   });
 
   test('round trip is bit-exact; writing is deterministic and independent of insertion order', async () => {
-    const bytes = new Uint8Array(await readFile(MODEL));
+    const bytes = await readData(MODEL);
     const file = readSafetensors(bytes);
     const written = writeSafetensors(file.tensors, file.metadata);
     const again = readSafetensors(written);
@@ -489,9 +488,9 @@ describe('bad files give a FormatError naming the problem', () => {
     assert.ok(ok > 0, 'some mutations (in the data) still read');
   });
 
-  test('input as a Node Buffer at a non-zero byteOffset, or an ArrayBuffer', () => {
+  test('input as a Node Buffer (a plain Uint8Array in a page) at a non-zero byteOffset, or an ArrayBuffer', () => {
     const file = smallFile();
-    const pool = Buffer.alloc(file.length + 3);
+    const pool = inNode ? Buffer.alloc(file.length + 3) : new Uint8Array(file.length + 3);
     pool.set(file, 3);
     const view = pool.subarray(3);
     const a = readSafetensors(view);

@@ -1,8 +1,7 @@
 // Task helpers beyond language models: sequence classification (parity of ones, majority),
 // sequence tagging (local maxima, which needs both directions), and the encoder-decoder
 // (gradient through the decoder's initial state into the encoder; reversing digit strings).
-import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   adam,
@@ -27,10 +26,13 @@ import {
   taggingBatches,
 } from 'recurrent';
 
-before(async () => {
-  await init({ threads: 1 });
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+
+beforeAll(async () => {
+  await init(engineOptions);
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 // ---------------------------------------------------------------------------------------------
 // batching
@@ -77,7 +79,7 @@ test('classificationBatches / taggingBatches: every example once per epoch, resh
 
 const parity = (bits: readonly number[]): number => bits.reduce((a, b) => a + b, 0) % 2;
 
-test('classification: a GRU learns the parity of the number of ones (>= 95% on held-out strings)', async (t) => {
+test('classification: a GRU learns the parity of the number of ones (>= 95% on held-out strings)', async ({ annotate }) => {
   // All binary strings of lengths 1..10; a quarter of those of lengths 6..10 are held out.
   // Each length weighs about the same in training (short strings are repeated): the model
   // learns parity of short strings first and extends it, which gradient descent on long
@@ -106,7 +108,7 @@ test('classification: a GRU learns the parity of the number of ones (>= 95% on h
     const long = Array.from({ length: 200 }, () => Array.from({ length: 14 }, () => rng.nextInt(2)));
     const longAccuracy = predictClasses(model, long).filter((c, i) => c === parity(long[i]!)).length / long.length;
     assert.ok(longAccuracy >= 0.9, `length-14 accuracy ${longAccuracy}`);
-    t.diagnostic(`parity: held-out accuracy ${accuracy.toFixed(3)}, length-14 accuracy ${longAccuracy.toFixed(3)}`);
+    annotate(`parity: held-out accuracy ${accuracy.toFixed(3)}, length-14 accuracy ${longAccuracy.toFixed(3)}`);
   } finally {
     model.dispose();
   }
@@ -144,7 +146,7 @@ function localMaxima(rng: Random): { input: number[]; tags: number[] } {
   return { input: x, tags: x.map((v, t) => Number((t === 0 || v > x[t - 1]!) && (t === L - 1 || v > x[t + 1]!))) };
 }
 
-test('tagging: a bidirectional GRU tags local maxima (needs the next token too); a unidirectional one cannot', async (t) => {
+test('tagging: a bidirectional GRU tags local maxima (needs the next token too); a unidirectional one cannot', async ({ annotate }) => {
   const rng = new Random(1);
   const train = Array.from({ length: 2000 }, () => localMaxima(rng));
   const held = Array.from({ length: 500 }, () => localMaxima(rng));
@@ -174,7 +176,7 @@ test('tagging: a bidirectional GRU tags local maxima (needs the next token too);
   assert.ok(bi.token >= 0.98, `bidirectional per-token accuracy ${bi.token}`);
   assert.ok(bi.exact >= 0.8, `bidirectional exact sequences ${bi.exact}`);
   assert.ok(uni.token < 0.92, `unidirectional per-token accuracy ${uni.token}`);
-  t.diagnostic(`tagging: bidirectional ${bi.token.toFixed(3)} per token, ${bi.exact.toFixed(3)} exact; unidirectional ${uni.token.toFixed(3)} per token`);
+  annotate(`tagging: bidirectional ${bi.token.toFixed(3)} per token, ${bi.exact.toFixed(3)} exact; unidirectional ${uni.token.toFixed(3)} per token`);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -229,7 +231,7 @@ function close(a: number, b: number, tol: number): void {
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
 }
 
-test('Seq2Seq: learns to reverse digit strings of length 3-5 (>= 95% exact on held-out strings, free-running)', async (t) => {
+test('Seq2Seq: learns to reverse digit strings of length 3-5 (>= 95% exact on held-out strings, free-running)', async ({ annotate }) => {
   const rng = new Random(1);
   const train = Array.from({ length: 8000 }, () => reversal(rng));
   const seen = new Set(train.map((p) => p.source.join('')));
@@ -249,7 +251,7 @@ test('Seq2Seq: learns to reverse digit strings of length 3-5 (>= 95% exact on he
     const exact = out.filter((o, i) => o.join() === held[i]!.target.join()).length / held.length;
     assert.ok(exact >= 0.95, `held-out exact match ${exact}`);
     assert.ok(seconds < 60, `training took ${seconds.toFixed(1)} s`);
-    t.diagnostic(`reverse digits: held-out exact match ${exact.toFixed(3)} after ${seconds.toFixed(1)} s of training`);
+    annotate(`reverse digits: held-out exact match ${exact.toFixed(3)} after ${seconds.toFixed(1)} s of training`);
     // maxLength caps a decode; the state dict round-trips.
     assert.ok(model.translate([[1, 2, 3]], { maxLength: 2 })[0]!.length <= 2);
     const copy = new Seq2Seq({ sourceVocabSize: 10, targetVocabSize: 12, bos: BOS, eos: EOS, cell: gru({ units: 64 }), embeddingDim: 16, seed: 9 });

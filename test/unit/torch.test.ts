@@ -1,12 +1,7 @@
 // PyTorch interop: the char LSTM trained in PyTorch (../shared/fixtures/torch-lm, see its
 // README) loads with `loadTorch`, generates the reference's greedy continuation exactly, and its
 // first 20 generated steps' logits match the float64 reference within 1e-4.
-import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 
 import {
   dense,
@@ -28,7 +23,12 @@ import {
   writeSafetensors,
 } from 'recurrent';
 
-const folder = fileURLToPath(new URL('../../../shared/fixtures/torch-lm', import.meta.url));
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+import { fixturePath, readDataJson, type TempFolder, withTempFolder } from '../support/files.js';
+
+/** The PyTorch-trained fixture: a folder path in Node, its URL in a page. */
+const folder = fixturePath('torch-lm');
 
 interface Meta {
   vocab: string[];
@@ -37,11 +37,11 @@ interface Meta {
 
 let meta: Meta;
 
-before(async () => {
-  await init({ threads: 1 });
-  meta = JSON.parse(await readFile(`${folder}/meta.json`, 'utf8')) as Meta;
+beforeAll(async () => {
+  await init(engineOptions);
+  meta = await readDataJson<Meta>(fixturePath('torch-lm/meta.json'));
 });
-after(() => dispose());
+afterAll(() => dispose());
 
 test('loadTorch: the PyTorch char LSTM generates the reference continuation greedily, exactly', async () => {
   const model = await loadTorch(folder);
@@ -58,7 +58,7 @@ test('loadTorch: the PyTorch char LSTM generates the reference continuation gree
   }
 });
 
-test('loadTorch: logits of the first 20 generated steps match the reference within 1e-4', async (t) => {
+test('loadTorch: logits of the first 20 generated steps match the reference within 1e-4', async ({ annotate }) => {
   const model = await loadTorch(folder);
   const state = model.zeroState(1);
   try {
@@ -78,7 +78,7 @@ test('loadTorch: logits of the first 20 generated steps match the reference with
       logits = model.step([continuation[s]!], state);
     }
     assert.ok(worst < 1e-4, `max |logit - reference| = ${worst}`);
-    t.diagnostic(`max |logit - reference| over 20 steps: ${worst.toExponential(2)}`);
+    annotate(`max |logit - reference| over 20 steps: ${worst.toExponential(2)}`);
   } finally {
     state.dispose();
     model.dispose();
@@ -152,21 +152,20 @@ const archs: Arch[] = [
   },
 ];
 
-async function writeFolder(dir: string, model: Model, modules: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<void> {
+async function writeFolder(dir: TempFolder, model: Model, modules: Record<string, unknown>[], extra: Record<string, unknown> = {}): Promise<void> {
   const shapes = new Map(model.parameters().map((p) => [p.name, p.shape]));
   const tensors = new Map([...model.stateDict()].map(([k, data]) => [k, { dtype: 'F32' as const, shape: shapes.get(k)!, data }]));
-  await writeFile(join(dir, 'model.safetensors'), writeSafetensors(tensors));
-  await writeFile(join(dir, 'meta.json'), JSON.stringify({ format: 'pytorch-state-dict/1', architecture: modules, ...extra }));
+  await dir.write('model.safetensors', writeSafetensors(tensors));
+  await dir.write('meta.json', JSON.stringify({ format: 'pytorch-state-dict/1', architecture: modules, ...extra }));
 }
 
 for (const a of archs) {
-  test(`loadTorch reads ${a.name}`, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'recurrent-torch-'));
+  test(`loadTorch reads ${a.name}`, () => withTempFolder(async (dir) => {
     const vocab = new Vocab([['the', 'time', 'machine', 'was', 'here']]); // one line of word tokens
     const source = sequential(a.layers, { seed: 7, ...(a.inputSize ? { inputSize: a.inputSize } : {}) });
     try {
       await writeFolder(dir, source, a.modules, a.tokens ? { vocab: vocab.tokens, tokenizer: { level: a.tokenizer ?? 'char' } } : {});
-      const loaded = await loadTorch(dir);
+      const loaded = await loadTorch(dir.location);
       try {
         assert.deepEqual([...loaded.stateDict().keys()], [...source.stateDict().keys()]);
         for (const [k, v] of source.stateDict()) assert.deepEqual(loaded.stateDict().get(k), v, k);
@@ -187,19 +186,17 @@ for (const a of archs) {
       }
     } finally {
       source.dispose();
-      await rm(dir, { recursive: true, force: true });
     }
-  });
+  }));
 }
 
-test('loadTorch: unsupported modules, bias=False and mismatched tensors are FormatErrors', async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'recurrent-torch-'));
+test('loadTorch: unsupported modules, bias=False and mismatched tensors are FormatErrors', () => withTempFolder(async (dir) => {
   const a = archs[0]!;
   const source = sequential(a.layers, { seed: 7 });
   try {
     const withModules = async (modules: Record<string, unknown>[]) => {
       await writeFolder(dir, source, modules);
-      return loadTorch(dir);
+      return loadTorch(dir.location);
     };
     await assert.rejects(withModules([...a.modules.slice(0, 2), { type: 'conv1d', name: 'conv' }]), (e) => e instanceof FormatError && /conv1d/.test(e.message));
     await assert.rejects(withModules([a.modules[0]!, { ...a.modules[1]!, bias: false }, a.modules[2]!]), (e) => e instanceof FormatError && /bias=False/.test(e.message));
@@ -207,6 +204,5 @@ test('loadTorch: unsupported modules, bias=False and mismatched tensors are Form
     await assert.rejects(withModules([a.modules[0]!, { ...a.modules[1]!, bidirectional: false }, a.modules[2]!]), FormatError);
   } finally {
     source.dispose();
-    await rm(dir, { recursive: true, force: true });
   }
-});
+}));

@@ -1,9 +1,7 @@
 // recurrent/worker in Node: the model API through comlink in a worker_threads Worker.
 // Same numbers as in-thread (bit-identical losses), calls in order, abort within one batch,
 // errors keep their class, a dead worker rejects what is pending, and a script ends by itself.
-import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { after, before, test } from 'node:test';
+import * as childProcess from 'node:child_process';
 import type { Worker as NodeWorker } from 'node:worker_threads';
 
 import {
@@ -11,6 +9,13 @@ import {
   sequentialBatches, Vocab,
 } from 'recurrent';
 import { type RecurrentWorker, spawnWorker, WorkerExitedError } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { nodeOnly } from '../support/env.js';
+import { repoPath } from '../support/files.js';
+
+// In pages the same bridge runs in a module Worker: test/browser/worker.test.ts (project chromium-pages).
+const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads, child processes)');
 
 const TEXT = 'the time traveller for so it will be convenient to speak of him was expounding a recondite matter to us ';
 const vocab = new Vocab([...TEXT]);
@@ -21,11 +26,11 @@ const OPTIONS = { epochs: 2, bptt: 'truncated', optimizer: { type: 'adam', lr: 0
 
 let remote: RecurrentWorker;
 
-before(async () => {
+beforeAll(async () => {
   remote = await spawnWorker({ threads: 2 });
 });
 
-after(async () => {
+afterAll(async () => {
   await remote?.dispose();
 });
 
@@ -184,8 +189,8 @@ test('a script exits by itself after dispose() (and an idle worker does not hold
   `;
   for (const mode of ['dispose', 'idle']) {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script, mode], {
-      cwd: new URL('../..', import.meta.url),
+    const child = childProcess.spawn(process.execPath, ['--input-type=module', '-e', script, mode], {
+      cwd: repoPath(''),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';

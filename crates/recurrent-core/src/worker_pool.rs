@@ -36,6 +36,10 @@ struct Shared {
     wanted: AtomicUsize,
     /// Set while a job runs, so a nested `run` from inside a tile stays sequential.
     busy: AtomicBool,
+    /// Whether the caller may park on `memory.atomic.wait32` while workers finish; false on a
+    /// browser page's main thread, where the wait traps ("Atomics.wait cannot be called in
+    /// this context"), so the caller spins there instead.
+    caller_may_block: AtomicBool,
     shutdown: AtomicBool,
     task: UnsafeCell<Option<TaskPtr>>,
 }
@@ -54,6 +58,7 @@ static SHARED: Shared = Shared {
     registered: AtomicUsize::new(0),
     wanted: AtomicUsize::new(0),
     busy: AtomicBool::new(false),
+    caller_may_block: AtomicBool::new(true),
     shutdown: AtomicBool::new(false),
     task: UnsafeCell::new(None),
 };
@@ -140,6 +145,12 @@ pub fn registered_workers() -> usize {
     SHARED.registered.load(Ordering::Acquire)
 }
 
+/// Tells the pool whether the caller's thread may block on an atomic wait (see
+/// `Shared::caller_may_block`); the loader sets it once per instance.
+pub fn set_caller_may_block(may_block: bool) {
+    SHARED.caller_may_block.store(may_block, Ordering::Release);
+}
+
 /// Limits the threads a job uses (caller included); 0 means every registered worker + 1.
 pub fn set_wanted_threads(threads: usize) {
     SHARED.wanted.store(threads, Ordering::Release);
@@ -181,19 +192,20 @@ impl Parallel for WorkerPool {
         // SAFETY: live static i32 in shared memory.
         unsafe { memory_atomic_notify(as_ptr(&SHARED.epoch), u32::MAX) };
         claim_tiles(task);
+        let may_block = SHARED.caller_may_block.load(Ordering::Acquire);
         let mut spins = 0;
         loop {
             let left = SHARED.pending.load(Ordering::Acquire);
             if left == 0 {
                 break;
             }
-            if spins < SPIN_BEFORE_WAIT {
-                spins += 1;
+            if spins < SPIN_BEFORE_WAIT || !may_block {
+                spins = spins.saturating_add(1);
                 core::hint::spin_loop();
                 continue;
             }
-            // SAFETY: live static i32 in shared memory; the caller is never the browser's main
-            // thread (the threaded build runs there only inside a Worker).
+            // SAFETY: live static i32 in shared memory; `may_block` is false on a thread where
+            // the wait would trap (a browser page's main thread), so this thread may wait.
             unsafe { memory_atomic_wait32(as_ptr(&SHARED.pending), left, -1) };
         }
         // SAFETY: every worker finished with the task; clear it before the borrow ends.

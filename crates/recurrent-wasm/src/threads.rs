@@ -61,6 +61,17 @@ pub fn pool_set_threads(threads: u32) {
     let _ = threads;
 }
 
+/// Whether the thread that calls the kernels may block on an atomic wait while pool workers
+/// finish. A browser page's main thread may not (the wait traps there), so the loader passes
+/// false there and the caller spins instead.
+#[wasm_bindgen]
+pub fn pool_set_caller_may_block(may_block: bool) {
+    #[cfg(target_feature = "atomics")]
+    recurrent_core::worker_pool::set_caller_may_block(may_block);
+    #[cfg(not(target_feature = "atomics"))]
+    let _ = may_block;
+}
+
 /// Threads kernels use now, the caller included.
 #[wasm_bindgen]
 pub fn pool_threads() -> u32 {

@@ -3,7 +3,7 @@
  * dimensions. The same kernel the recurrent layers use; exposed for benchmarks and for
  * users who need a fast matrix product.
  */
-import { checkNumber, describe } from './core/validate.js';
+import { checkNumber, describe } from './validate/index.js';
 import { InvalidArgumentError } from './errors.js';
 import { Float32Buffer } from './tensor/buffer.js';
 

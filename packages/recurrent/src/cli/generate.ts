@@ -61,8 +61,8 @@ export async function generate(f: GenerateFlags): Promise<void> {
   await init({ threads: f.threads });
   const { model, kind } = await openModel(f.model);
   try {
-    if (!model.takesTokens || !model.dense) throw new CliError(`${f.model} is not a language model (it needs a token input layer and a dense output)`);
-    if (model.recurrent.some((r) => r.directions === 2)) throw new CliError(`${f.model} is bidirectional, so it cannot generate text one token at a time`);
+    if (!model.takesTokens || !model.configs.some((c) => c.type === 'dense')) throw new CliError(`${f.model} is not a language model (it needs a token input layer and a dense output)`);
+    if (model.configs.some((c) => 'bidirectional' in c && c.bidirectional)) throw new CliError(`${f.model} is bidirectional, so it cannot generate text one token at a time`);
     const note = (line: string) => {
       if (!f.quiet) process.stderr.write(`${line}\n`);
     };

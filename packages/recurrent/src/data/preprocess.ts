@@ -3,7 +3,7 @@
  * line becomes `re.sub('[^A-Za-z]+', ' ', line).strip().lower()`.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 
 /** Options of {@link preprocessTimeMachine}. */
 export interface PreprocessOptions {

@@ -3,7 +3,7 @@
  * Each is a small stateless object: `tokenize` text into tokens, `join` tokens back.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 
 /** Splits text into tokens and joins them back. */
 export interface Tokenizer {

@@ -12,6 +12,7 @@
  * `["<unk>", " ", "e", "t", "a", "i", ...]`.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { describe } from '../validate/index.js';
 
 /** The unknown token, always id 0. */
 export const UNK_TOKEN = '<unk>';
@@ -250,12 +251,4 @@ export class Vocab {
   toJSON(): VocabJSON {
     return { tokens: this.#tokens.slice() };
   }
-}
-
-function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
-  return String(value);
 }

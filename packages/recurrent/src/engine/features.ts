@@ -40,6 +40,21 @@ export function hasThreads(): boolean {
   }
 }
 
+/**
+ * Whether this thread may block on an atomic wait. A browser page's main thread may not:
+ * `Atomics.wait` throws there (and `memory.atomic.wait32` traps) before it compares values,
+ * so a wait on a value that differs probes it without blocking.
+ */
+export function canBlock(): boolean {
+  if (typeof SharedArrayBuffer === 'undefined') return false;
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Whether this is Node.js (as opposed to a browser or a browser worker). */
 export function isNode(): boolean {
   const p = (globalThis as { process?: { versions?: { node?: string } } }).process;

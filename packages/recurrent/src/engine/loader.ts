@@ -6,7 +6,7 @@
 import { InitError } from '../errors.js';
 import { type BuildKind, chooseVariant, importGlue } from './bindings.js';
 import { Engine } from './engine.js';
-import { hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
+import { canBlock, hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
 import { startPoolWorkers } from './pool.js';
 import { compileBuild } from './wasm-bytes.js';
 
@@ -158,6 +158,8 @@ async function start(build: BuildKind, threads: number, base: string | URL | und
   } catch (e) {
     throw new InitError(`could not instantiate the ${build} build: ${(e as Error).message}`, { cause: e });
   }
+  // On a page's main thread the caller spins while pool workers finish instead of waiting.
+  glue.pool_set_caller_may_block(canBlock());
   const workerCount = build === 'threads' ? threads - 1 : 0;
   const workers = await startPoolWorkers(workerCount, { module, memory, build, variant }, { shutdown: () => glue.pool_shutdown(), reset: () => glue.pool_reset() });
   const engine = new Engine(build, glue, memory, module, workers, variant);

@@ -6,35 +6,12 @@
  */
 import { gateCount } from '../core/stack.js';
 import { Vocab } from '../data/vocab.js';
-import { describe } from '../core/validate.js';
+import { describe, MAX_PARAMETER_FLOATS } from '../validate/index.js';
 import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
 import { cellKindOf, dense, embedding, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
 import { Optimizer } from './optimizers.js';
 import type { ParamGroup } from './param.js';
 import { ModelState } from './state.js';
-
-/**
- * Most floats a model's parameters may hold: params and their gradients of 2^29 floats each
- * are 4 GiB, all wasm32 can address, so a bigger model can never be built.
- */
-export const MAX_PARAMETER_FLOATS = 2 ** 29;
-
-/** Most floats of working memory one batch may need (2 GiB, half of what wasm32 addresses). */
-export const MAX_BATCH_FLOATS = 2 ** 29;
-
-/** Throws unless `value` is a non-null object (options bags, batches). */
-export function checkObject(op: string, name: string, value: unknown, expected: string): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected ${expected}, got ${describe(value)}`);
-  }
-}
-
-/** Throws unless `value` is undefined or a boolean. */
-export function checkOptionalBoolean(op: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a boolean, got ${describe(value)}`);
-  }
-}
 
 /**
  * Checks every layer config the way its factory does (configs may be written by hand or come

@@ -1,7 +1,7 @@
 /** Runtime of `embedding` and `oneHot`: token ids `[T*B]` to vectors `[T*B, dim]`. */
 import type { Random } from '../data/random.js';
 import type { Engine } from '../engine/engine.js';
-import { InvalidArgumentError } from '../errors.js';
+import { checkTokenIds } from '../validate/index.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { normal } from './init.js';
 import type { EmbeddingConfig, OneHotConfig } from './layers.js';
@@ -39,15 +39,7 @@ export class InputLayer {
 
   /** Checks ids and converts them for the kernels. */
   ids(tokens: ArrayLike<number>, what: string): Uint32Array {
-    const out = new Uint32Array(tokens.length);
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (!Number.isInteger(t) || t < 0 || t >= this.vocabSize) {
-        throw new InvalidArgumentError(`${what}: token id at index ${i} expected an integer in [0, ${this.vocabSize - 1}] (the vocabulary), got ${String(t)}`);
-      }
-      out[i] = t;
-    }
-    return out;
+    return checkTokenIds(what, tokens, this.vocabSize);
   }
 
   /** `out[i] = vector of ids[i]`. */

@@ -1,14 +1,34 @@
 /**
- * Text generation with the streaming step: the prefix is fed one token at a time with the
- * state carried, then each next token is sampled (or taken greedily) and fed back. Constant
- * work per token.
+ * Generation over a streaming interface: anything that starts from a zero state and maps a
+ * batch of token ids to scores over the same ids, one step at a time ({@link TokenStream}:
+ * a language model, the decoder of an encoder-decoder). The prefix is fed one token at a
+ * time with the state carried, then each next token is sampled (or taken greedily) and fed
+ * back. Constant work per token: nothing before is recomputed.
  */
 import { Random } from '../data/random.js';
+import type { Vocab } from '../data/vocab.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, describe } from '../core/validate.js';
-import type { Model } from './model.js';
+import { checkInt, checkNumber, checkObject, describe } from '../validate/index.js';
 
-/** Options of {@link generate}. */
+/**
+ * What generation needs of a model: `V = outputSize` scores per sequence for a step that
+ * reads token ids in [0, V), from a state made by `zeroState`. A `Model` with a token input
+ * and a dense layer over the same tokens is one.
+ */
+export interface TokenStream<S extends { dispose(): void }> {
+  /** V: the scores `step` returns per sequence, one per token id it reads. */
+  readonly outputSize: number;
+  /** Names the V tokens (text in and out); optional. */
+  readonly vocab?: Vocab | undefined;
+  /** How text splits into tokens: `'char'` (default) or `'word'`. */
+  readonly tokenizer?: 'char' | 'word';
+  /** A zero state for `batchSize` sequences (disposed by the caller). */
+  zeroState(batchSize: number): S;
+  /** Reads one token id per sequence, advances `state`, and returns the scores `[B, V]`. */
+  step(ids: ArrayLike<number>, state: S): Float32Array;
+}
+
+/** Options of {@link generateTokens}. */
 export interface GenerateOptions {
   /** Tokens to generate after the prefix. */
   length: number;
@@ -28,17 +48,20 @@ export interface GenerateOptions {
 export interface Generated {
   /** The generated token ids (without the prefix). */
   ids: number[];
-  /** The logits that produced each generated token. Kept only with `keepLogits`. */
+  /** The scores that produced each generated token. Kept only with `keepLogits`. */
   logits?: Float32Array[];
+}
+
+/** The first index of the largest score (ties: the first). */
+function argmax(scores: ArrayLike<number>, from = 0, to = scores.length): number {
+  let best = from;
+  for (let i = from + 1; i < to; i++) if (scores[i]! > scores[best]!) best = i;
+  return best - from;
 }
 
 /** Picks the next token from logits. */
 export function sample(logits: Float32Array, temperature: number, topK: number | undefined, rng: Random): number {
-  if (temperature === 0) {
-    let best = 0;
-    for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
-    return best;
-  }
+  if (temperature === 0) return argmax(logits);
   let order = Array.from(logits.keys());
   if (topK !== undefined && topK < logits.length) {
     order.sort((a, b) => logits[b]! - logits[a]! || a - b);
@@ -57,30 +80,24 @@ export function sample(logits: Float32Array, temperature: number, topK: number |
 }
 
 /** Generates `length` token ids after the prefix ids. */
-export function generateTokens(model: Model, prefix: ArrayLike<number>, options: GenerateOptions, keepLogits = false): Generated {
+export function generateTokens<S extends { dispose(): void }>(stream: TokenStream<S>, prefix: ArrayLike<number>, options: GenerateOptions, keepLogits = false): Generated {
   const op = 'generate';
+  checkObject(op, 'options', options, '{ length, temperature?, topK?, seed? }');
   const length = checkInt(op, 'length', options.length, 0, 1e7);
   const temperature = options.greedy ? 0 : checkNumber(op, 'temperature', options.temperature ?? 1, 0, 1e6);
   const topK = options.topK === undefined ? undefined : checkInt(op, 'topK', options.topK, 1);
   const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
-  if (!model.takesTokens || !model.dense) throw new InvalidArgumentError(`${op}: needs a model with an embedding or oneHot input and a dense output`);
-  // Each generated id is fed back as the next input: the output must be over the input's tokens.
-  const inputTokens = model.input!.vocabSize;
-  if (model.outputSize !== inputTokens) {
-    throw new InvalidArgumentError(
-      `${op}: needs a dense layer with one unit per input token (its outputs are fed back as inputs), got ${model.outputSize} units for ${inputTokens} input token ids`,
-    );
-  }
   if (typeof prefix !== 'object' || prefix === null || typeof prefix.length !== 'number') {
     throw new InvalidArgumentError(`${op}: argument \`prefix\` expected a string or an array of token ids, got ${describe(prefix)}`);
   }
   if (prefix.length === 0) throw new InvalidArgumentError(`${op}: the prefix must hold at least one token`);
-  const exclude = (options.exclude ?? []).map((id, i) => checkInt(op, `exclude[${i}]`, id, 0, model.outputSize - 1));
-  if (exclude.length >= model.outputSize) throw new InvalidArgumentError(`${op}: \`exclude\` leaves no token to generate`);
-  const state = model.zeroState(1);
+  const V = stream.outputSize;
+  const exclude = (options.exclude ?? []).map((id, i) => checkInt(op, `exclude[${i}]`, id, 0, V - 1));
+  if (exclude.length >= V) throw new InvalidArgumentError(`${op}: \`exclude\` leaves no token to generate`);
+  const state = stream.zeroState(1);
   try {
     let logits: Float32Array = new Float32Array(0);
-    for (let i = 0; i < prefix.length; i++) logits = model.step([prefix[i]!], state);
+    for (let i = 0; i < prefix.length; i++) logits = stream.step([prefix[i]!], state);
     const ids: number[] = [];
     const kept: Float32Array[] = [];
     for (let n = 0; n < length; n++) {
@@ -88,7 +105,7 @@ export function generateTokens(model: Model, prefix: ArrayLike<number>, options:
       for (const id of exclude) logits[id] = -Infinity;
       const next = sample(logits, temperature, topK, rng);
       ids.push(next);
-      if (n + 1 < length) logits = model.step([next], state);
+      if (n + 1 < length) logits = stream.step([next], state);
     }
     return keepLogits ? { ids, logits: kept } : { ids };
   } finally {
@@ -96,17 +113,47 @@ export function generateTokens(model: Model, prefix: ArrayLike<number>, options:
   }
 }
 
-/** Splits text into tokens the way the model's tokenizer does. */
-export function tokenize(model: Model, text: string): string[] {
-  return model.tokenizer === 'word' ? text.split(/\s+/).filter((t) => t.length > 0) : [...text];
+/** Splits text into tokens the way the stream's tokenizer does. */
+export function tokenize(stream: { readonly tokenizer?: 'char' | 'word' }, text: string): string[] {
+  return stream.tokenizer === 'word' ? text.split(/\s+/).filter((t) => t.length > 0) : [...text];
 }
 
-/** Generates text after a text prefix with the model's vocabulary. */
-export function generateText(model: Model, prefix: string, options: GenerateOptions): string {
+/** Generates text after a text prefix with the stream's vocabulary. */
+export function generateText<S extends { dispose(): void }>(stream: TokenStream<S>, prefix: string, options: GenerateOptions): string {
   if (typeof prefix !== 'string') throw new InvalidArgumentError('generate: argument `prefix` expected a string (or token ids)');
-  const vocab = model.vocab;
+  const vocab = stream.vocab;
   if (!vocab) throw new InvalidArgumentError('generate: the model has no vocabulary; pass token ids, or give sequential() a `vocab`');
-  const ids = vocab.encode(tokenize(model, prefix));
-  const out = generateTokens(model, ids, options).ids;
-  return vocab.decode(out).join(model.tokenizer === 'word' ? ' ' : '');
+  const ids = vocab.encode(tokenize(stream, prefix));
+  const out = generateTokens(stream, ids, options).ids;
+  return vocab.decode(out).join(stream.tokenizer === 'word' ? ' ' : '');
+}
+
+/**
+ * Greedy decoding of `start.length` sequences at once from `state` (which the caller made,
+ * e.g. from an encoder, and disposes): each step feeds back every sequence's arg-max, until
+ * each has produced `end` (not included) or `maxLength` tokens.
+ */
+export function greedyDecode<S extends { dispose(): void }>(stream: TokenStream<S>, state: S, start: readonly number[], options: { maxLength: number; end?: number }): number[][] {
+  const B = start.length;
+  const V = stream.outputSize;
+  const out: number[][] = Array.from({ length: B }, () => []);
+  const done = new Uint8Array(B);
+  let left = B;
+  let tokens = start.slice();
+  for (let t = 0; t < options.maxLength && left > 0; t++) {
+    const scores = stream.step(tokens, state);
+    tokens = tokens.map((_, b) => {
+      const best = argmax(scores, b * V, (b + 1) * V);
+      if (!done[b]) {
+        if (best === options.end) {
+          done[b] = 1;
+          left--;
+        } else {
+          out[b]!.push(best);
+        }
+      }
+      return best;
+    });
+  }
+  return out;
 }

@@ -5,13 +5,15 @@ export type {
   RecurrentOutput, LstmVariant,
 } from './layers.js';
 export { Model, sequential } from './model.js';
-export type { SequentialOptions, SequenceBatch, LossKind, StepResult, TrainStepOptions, GradientFlow, NonFiniteReport } from './model.js';
+export type {
+  SequentialOptions, SequenceBatch, CheckedBatch, LossKind, Measured, StepResult, TrainStepOptions, PredictOptions, GradientFlow, NonFiniteReport,
+} from './model-types.js';
 export { ModelState, type LayerStateArrays } from './state.js';
 export { sgd, adam, adamw, Optimizer } from './optimizers.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';
 export { fit } from './fit.js';
 export type { FitOptions, BpttMode, BatchInfo, EpochInfo, History, BatchSource } from './fit.js';
-export { sample, type GenerateOptions } from './generate.js';
+export { sample, generateTokens, generateText, greedyDecode, type GenerateOptions, type Generated, type TokenStream } from './generate.js';
 export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
 export { loadTorch } from './torch.js';
 export type { Param } from './param.js';

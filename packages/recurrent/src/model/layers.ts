@@ -5,7 +5,7 @@
  * optional `dense` output layer.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, checkOneOf, describe } from '../core/validate.js';
+import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
 
@@ -91,13 +91,8 @@ export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | Den
 
 /** Throws unless `options` is an object whose `name` (if any) is a non-empty string. */
 function checkOptions(op: string, options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(`${op}: argument \`options\` expected an options object, got ${describe(options)}`);
-  }
-  const name = (options as { name?: unknown }).name;
-  if (name !== undefined && (typeof name !== 'string' || name.length === 0)) {
-    throw new InvalidArgumentError(`${op}: argument \`name\` expected a non-empty string, got ${describe(name)}`);
-  }
+  checkObject(op, 'options', options, 'an options object');
+  checkOptionalName(op, 'name', (options as { name?: unknown }).name);
 }
 
 /** An embedding layer. */
@@ -121,20 +116,14 @@ function checkCommon(op: string, o: RecurrentCommon): void {
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
   checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
   checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
-  checkBoolean(op, 'bidirectional', o.bidirectional);
-}
-
-function checkBoolean(op: string, name: string, value: unknown): void {
-  if (value !== undefined && typeof value !== 'boolean') {
-    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a boolean, got ${describe(value)}`);
-  }
+  checkOptionalBoolean(op, 'bidirectional', o.bidirectional);
 }
 
 /** A vanilla RNN layer. */
 export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
   checkCommon('rnn', options);
   checkOneOf('rnn', 'nonlinearity', options.nonlinearity ?? 'tanh', ['tanh', 'relu'] as const);
-  checkBoolean('rnn', 'residual', options.residual);
+  checkOptionalBoolean('rnn', 'residual', options.residual);
   if (options.residual && options.nonlinearity === 'relu') {
     throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
   }
@@ -144,7 +133,7 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
 /** A GRU layer. */
 export function gru(options: Omit<GruConfig, 'type'>): GruConfig {
   checkCommon('gru', options);
-  checkBoolean('gru', 'resetAfter', options.resetAfter);
+  checkOptionalBoolean('gru', 'resetAfter', options.resetAfter);
   return { type: 'gru', ...options };
 }
 

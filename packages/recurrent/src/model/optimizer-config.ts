@@ -5,7 +5,7 @@
  * before any state is allocated or any step is taken.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { describe } from '../core/validate.js';
+import { checkRange, describe, type Range } from '../validate/index.js';
 
 /** Learning rate as a function of the optimiser step (from 1) and the epoch (from 0). */
 export type LearningRateSchedule = (info: { step: number; epoch: number }) => number;
@@ -64,14 +64,6 @@ export type ResolvedOptimizerConfig =
   | { type: 'sgd'; lr: number | LearningRateSchedule; momentum: number; dampening: number; nesterov: boolean; weightDecay: number }
   | { type: 'adam' | 'adamw'; lr: number | LearningRateSchedule; beta1: number; beta2: number; eps: number; weightDecay: number };
 
-/** The range of one hyperparameter: a finite number with an open or closed end on each side. */
-interface Range {
-  min: number;
-  max: number;
-  minOpen?: boolean;
-  maxOpen?: boolean;
-}
-
 const LR: Range = { min: 0, max: 1e6 };
 const RANGES = {
   momentum: { min: 0, max: 1, maxOpen: true },
@@ -88,20 +80,9 @@ const KEYS = {
   adamw: ['type', 'lr', 'beta1', 'beta2', 'eps', 'weightDecay'],
 } as const;
 
-function inRange(op: string, name: string, value: unknown, r: Range): number {
-  const ok =
-    typeof value === 'number' && Number.isFinite(value) &&
-    (r.minOpen ? value > r.min : value >= r.min) && (r.maxOpen ? value < r.max : value <= r.max);
-  if (!ok) {
-    const range = `${r.minOpen ? '(' : '['}${r.min}, ${r.max}${r.maxOpen ? ')' : ']'}`;
-    throw new InvalidArgumentError(`${op}: argument \`${name}\` expected a finite number in ${range}, got ${describe(value)}`);
-  }
-  return value as number;
-}
-
 /** A learning rate (a configured number, or what a schedule returned): finite, in [0, 1e6]. */
 export function checkLearningRate(op: string, name: string, value: unknown): number {
-  return inRange(op, name, value, LR);
+  return checkRange(op, name, value, LR);
 }
 
 /**
@@ -121,7 +102,7 @@ export function resolveOptimizerConfig(op: string, config: unknown): ResolvedOpt
       throw new InvalidArgumentError(`${op}: unknown ${type} option \`${key}\`; the options are ${KEYS[type].slice(1).join(', ')}`);
     }
   }
-  const get = (name: keyof typeof RANGES, fallback: number): number => (c[name] === undefined ? fallback : inRange(op, name, c[name], RANGES[name]));
+  const get = (name: keyof typeof RANGES, fallback: number): number => (c[name] === undefined ? fallback : checkRange(op, name, c[name], RANGES[name]));
   const lr = c['lr'] === undefined ? (type === 'sgd' ? 0.1 : 0.001) : c['lr'];
   if (typeof lr !== 'number' && typeof lr !== 'function') {
     throw new InvalidArgumentError(`${op}: argument \`lr\` expected a number or a schedule function, got ${describe(lr)}`);

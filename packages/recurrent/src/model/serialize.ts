@@ -13,7 +13,7 @@ import { Vocab, type VocabJSON } from '../data/vocab.js';
 import { engine } from '../engine/loader.js';
 import { DisposedError, InitError, InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
 import { checkLayerConfigs, parameterLowerBound } from './checks.js';
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 import { FormatError } from '../io/format-error.js';
 import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
 import { checkReadOptions, type ReadOptions } from '../io/read-session.js';

@@ -4,6 +4,7 @@
  * Used for streaming steps, for truncated BPTT between batches, and to give a starting state.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { checkFinite } from '../validate/index.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
 import type { LayerState, RecurrentLayer } from './recurrent-layer.js';
@@ -78,10 +79,7 @@ export class ModelState extends Owned {
         if (!(a instanceof Float32Array) || a.length !== size) {
           throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected a Float32Array of [${r.directions}, ${this.batchSize}, ${r.hiddenSize}] (${size} values)`);
         }
-        const bad = a.findIndex((v) => !Number.isFinite(v));
-        if (bad >= 0) {
-          throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected finite values, got ${a[bad]} at index ${bad}`);
-        }
+        checkFinite('ModelState.set', `\`${kind}[${i}]\``, a);
         return [into[i]!, a];
       });
     };

@@ -41,7 +41,7 @@ function reason(kind: CellKind): string | undefined {
 
 /** Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind and reason. */
 function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; params: readonly { name: string }[] }[] {
-  return model.recurrent.flatMap((r) => {
+  return model.network.recurrent.flatMap((r) => {
     const kind = cellKindOf(r.config);
     const why = reason(kind);
     return why === undefined ? [] : [{ kind, reason: why, name: r.name, params: r.params }];

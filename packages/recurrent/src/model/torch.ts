@@ -5,7 +5,7 @@
  * that order.
  */
 import { Vocab } from '../data/vocab.js';
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 import { engine } from '../engine/loader.js';
 import { DisposedError, InitError, InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
 import { FormatError } from '../io/format-error.js';

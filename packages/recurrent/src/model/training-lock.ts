@@ -25,3 +25,13 @@ export function startTraining(model: object): () => void {
   training.add(model);
   return () => void training.delete(model);
 }
+
+/** Runs `train` as `model`'s one `fit` (see {@link startTraining}), however it ends. */
+export async function withTraining<T>(model: object, train: () => Promise<T>): Promise<T> {
+  const done = startTraining(model);
+  try {
+    return await train();
+  } finally {
+    done();
+  }
+}

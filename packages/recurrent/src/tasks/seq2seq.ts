@@ -13,15 +13,25 @@
  * Both halves are ordinary {@link Model}s (`encoder`, `decoder`): their parameters carry
  * PyTorch names, and `stateDict()` prefixes them with `encoder.` / `decoder.`.
  */
-import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { checkInt, checkNumber } from '../core/validate.js';
+import { Random } from '../data/random.js';
+import { InvalidArgumentError } from '../errors.js';
+import { type LossHead, lossHead, type Measured } from '../network/heads.js';
+import { activation, type NetworkInput } from '../network/layer.js';
+import type { Network, Trace } from '../network/network.js';
+import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
+import { checkClipNorm, checkInt, checkObject, checkTokenIds } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
+import { checkOptimizer } from '../model/checks.js';
+import { greedyDecode } from '../model/generate.js';
 import { dense, embedding, type RecurrentConfig } from '../model/layers.js';
-import { Model, type StepResult } from '../model/model.js';
+import type { EpochInfo, History } from '../model/loop.js';
+import { runEpochs } from '../model/loop.js';
+import { Model } from '../model/model.js';
 import { Optimizer, type OptimizerConfig, adam } from '../model/optimizers.js';
 import type { LayerState, StateGradients } from '../model/recurrent-layer.js';
-import type { EpochInfo, History } from '../model/fit.js';
-import { Random } from '../data/random.js';
+import { checkStateDict, stateDictEntries } from '../model/state-dict.js';
+import { withTraining } from '../model/training-lock.js';
+import { Workspace } from '../model/workspace.js';
 
 /** Options of {@link Seq2Seq}. */
 export interface Seq2SeqOptions {
@@ -78,9 +88,10 @@ interface Prepared {
   inIds: Uint32Array;
   outIds: Uint32Array;
   tgtLengths: Uint32Array;
-  /** 1 for counted decoder rows. */
-  weights: Float32Array;
 }
+
+/** The decoder's seed offset from the encoder's: each half draws its own dropout masks. */
+const DECODER_SEED = 7919;
 
 export class Seq2Seq extends Owned {
   /** Embedding + recurrent layer over the source. */
@@ -89,13 +100,18 @@ export class Seq2Seq extends Owned {
   readonly decoder: Model;
   readonly bos: number;
   readonly eos: number;
-  #steps = 0;
-  readonly #seed: number;
+  readonly #sourceVocab: number;
+  readonly #targetVocab: number;
+  readonly #seeds: SeedSequence;
+  /** The decoder's cross-entropy, fused with its dense layer. */
+  readonly #head: LossHead;
+  /** The state handed from encoder to decoder, and its gradient back. */
+  readonly #ws = new Workspace();
 
   constructor(options: Seq2SeqOptions) {
     super('Seq2Seq');
     const op = 'Seq2Seq';
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError(`${op}: argument \`options\` expected an options object`);
+    checkObject(op, 'options', options, 'an options object');
     const src = checkInt(op, 'sourceVocabSize', options.sourceVocabSize, 1);
     const tgt = checkInt(op, 'targetVocabSize', options.targetVocabSize, 2);
     this.bos = checkInt(op, 'bos', options.bos, 0, tgt - 1);
@@ -108,14 +124,18 @@ export class Seq2Seq extends Owned {
     if (cell.bidirectional) throw new InvalidArgumentError(`${op}: the cell must be unidirectional (the decoder's state is the encoder's)`);
     if ((cell.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${op}: the cell's output must be 'sequence', got '${cell.output}'`);
     const dim = checkInt(op, 'embeddingDim', options.embeddingDim ?? 32, 1);
-    this.#seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xfffffffe);
-    this.encoder = new Model([embedding({ vocabSize: src, dim }), cell], { seed: this.#seed });
+    const seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xfffffffe);
+    this.#sourceVocab = src;
+    this.#targetVocab = tgt;
+    this.#seeds = new SeedSequence(seed);
+    this.encoder = new Model([embedding({ vocabSize: src, dim }), cell], { seed });
     try {
-      this.decoder = new Model([embedding({ vocabSize: tgt, dim }), cell, dense({ units: tgt })], { seed: this.#seed + 1 });
+      this.decoder = new Model([embedding({ vocabSize: tgt, dim }), cell, dense({ units: tgt })], { seed: seed + 1 });
     } catch (e) {
       this.encoder.dispose();
       throw e;
     }
+    this.#head = lossHead(op, 'crossEntropy', this.decoder.network);
   }
 
   /** Every parameter, `encoder.<name>` and `decoder.<name>` (copies). */
@@ -127,15 +147,17 @@ export class Seq2Seq extends Owned {
     return out;
   }
 
-  /** Sets every parameter from a {@link Seq2Seq.stateDict}. */
+  /** Sets every parameter from a {@link Seq2Seq.stateDict}; both halves are checked before either is written. */
   loadStateDict(dict: ReadonlyMap<string, ArrayLike<number>>): void {
     this.live();
-    const part = (prefix: string) => new Map([...dict].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    const op = 'Seq2Seq.loadStateDict';
+    const entries = stateDictEntries(op, dict);
+    const part = (prefix: string) => new Map([...entries].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
     const enc = part('encoder.');
     const dec = part('decoder.');
-    if (enc.size + dec.size !== dict.size) throw new InvalidArgumentError('Seq2Seq.loadStateDict: every name must start with `encoder.` or `decoder.`');
-    this.encoder.loadStateDict(enc);
-    this.decoder.loadStateDict(dec);
+    if (enc.size + dec.size !== entries.size) throw new InvalidArgumentError(`${op}: every name must start with \`encoder.\` or \`decoder.\``);
+    const writes = [...checkStateDict(op, this.encoder.parameters(), enc, true), ...checkStateDict(op, this.decoder.parameters(), dec, true)];
+    for (const [p, f] of writes) p.write(f);
   }
 
   /** Pads a list of pairs into a teacher-forced, time-major batch. */
@@ -156,7 +178,6 @@ export class Seq2Seq extends Owned {
     const src = new Float64Array(srcLen * b);
     const inTokens = new Float64Array(tgtLen * b);
     const outTokens = new Float64Array(tgtLen * b);
-    const weights = new Float32Array(tgtLen * b);
     pairs.forEach((p, i) => {
       for (let t = 0; t < p.source.length; t++) src[t * b + i] = p.source[t]!;
       inTokens[i] = this.bos;
@@ -165,62 +186,63 @@ export class Seq2Seq extends Owned {
         outTokens[t * b + i] = p.target[t]!;
       }
       outTokens[p.target.length * b + i] = this.eos;
-      for (let t = 0; t <= p.target.length; t++) weights[t * b + i] = 1;
     });
-    const srcIds = this.encoder.input!.ids(src, `${what} source`);
-    const inIds = this.decoder.input!.ids(inTokens, `${what} target`);
-    const outIds = this.decoder.input!.ids(outTokens, `${what} target`);
-    return { b, srcLen, srcIds, srcLengths, tgtLen, inIds, outIds, tgtLengths, weights };
+    const srcIds = checkTokenIds(`${what} source`, src, this.#sourceVocab);
+    const inIds = checkTokenIds(`${what} target`, inTokens, this.#targetVocab);
+    const outIds = checkTokenIds(`${what} target`, outTokens, this.#targetVocab);
+    return { b, srcLen, srcIds, srcLengths, tgtLen, inIds, outIds, tgtLengths };
   }
 
-  /** Per stacked layer of the shared cell: `[1, B, H]` buffers from `ws` named `name`. */
-  #stateBuffers(model: Model, name: string, b: number, zero: boolean): LayerState {
-    const r = model.recurrent[0]!;
-    const n = r.stateSize(b);
-    const get = (k: string) => (zero ? model.ws.zeros(k, n) : model.ws.get(k, n));
-    return { h: r.stacks.map((_, l) => get(`${name}.h${l}`)), c: r.hasCell ? r.stacks.map((_, l) => get(`${name}.c${l}`)) : [] };
+  /** Per stacked layer of the shared cell: `[1, B, H]` buffers named `name` (zeroed with `zero`). */
+  #stateBuffers(net: Network, name: string, b: number, zero: boolean): LayerState {
+    let k = 0;
+    const [state] = net.zeroStates(b, (size) => (zero ? this.#ws.zeros(`${name}.${k++}`, size) : this.#ws.get(`${name}.${k++}`, size)));
+    return state!;
   }
 
   /**
-   * Forward (and with `train`, backward) of a teacher-forced batch. Returns loss and counts;
-   * parameter gradients of both halves are accumulated (zeroed first) when training.
+   * Forward (and with `train`, backward) of a teacher-forced batch: the encoder over the
+   * source, its final state as the decoder's initial state, the decoder over [bos, y...] and
+   * its cross-entropy; then BPTT through the decoder, whose dL/d(initial state) enters the
+   * encoder as dL/d(its final state). Gradients accumulate into both halves.
    */
-  #run(p: Prepared, train: boolean, seed: number): { loss: number; count: number; correct: number } {
-    const enc = this.encoder;
-    const dec = this.decoder;
-    const encR = enc.recurrent[0]!;
-    const decR = dec.recurrent[0]!;
-    if (train) for (const g of [...enc.groups(), ...dec.groups()]) g.grad.view().fill(0);
-    // Encoder over the source; its final state lands in `state` (varlen: each sequence's last step).
-    const xs = enc.ws.get('x', p.srcLen * p.b * enc.featureSize);
-    enc.input!.forward(p.srcIds, xs);
-    const state = this.#stateBuffers(enc, 's2s.state', p.b, true);
-    encR.forward(enc.ws, p.srcLen, p.b, xs, p.srcLengths, state, train, seed);
-    // Decoder from that state over [bos, y...] (its own copy: forward overwrites it with the final state).
-    const decState = this.#stateBuffers(dec, 's2s.state', p.b, false);
-    state.h.forEach((h, l) => decState.h[l]!.view().set(h.view().subarray(0, encR.stateSize(p.b))));
-    state.c.forEach((c, l) => decState.c[l]!.view().set(c.view().subarray(0, encR.stateSize(p.b))));
-    const rows = p.tgtLen * p.b;
-    const xd = dec.ws.get('x', rows * dec.featureSize);
-    dec.input!.forward(p.inIds, xd);
-    const top = decR.forward(dec.ws, p.tgtLen, p.b, xd, p.tgtLengths, decState, train, seed + 7919);
-    const weights = dec.ws.get('s2s.weights', rows);
-    weights.write(p.weights);
-    const scratch = dec.ws.get('logits', rows * dec.outputSize);
-    const gTop = train ? dec.ws.get('gfeatures', rows * decR.outputSize) : undefined;
-    const s = dec.dense!.xent(rows, top, p.outIds, scratch, gTop, weights, undefined, train);
-    if (!train || !gTop) return { loss: s.loss, count: s.rows, correct: s.correct };
-    // Decoder BPTT, keeping dL/d(initial state); it is the encoder's dL/d(final state).
-    const grads: StateGradients = {
-      gh0: decR.stacks.map((_, l) => dec.ws.get(`s2s.gh0.${l}`, decR.stateSize(p.b))),
-      gc0: decR.hasCell ? decR.stacks.map((_, l) => dec.ws.get(`s2s.gc0.${l}`, decR.stateSize(p.b))) : [],
-    };
-    const gxd = decR.backward(dec.ws, p.tgtLen, p.b, gTop, undefined, true, seed + 7919, undefined, grads)!;
-    dec.input!.backward(p.inIds, gxd);
-    const gy = enc.ws.zeros('gy', p.srcLen * p.b * encR.outputSize);
-    const gxs = encR.backward(enc.ws, p.srcLen, p.b, gy, undefined, true, seed, undefined, { ghn: grads.gh0!, gcn: grads.gc0! })!;
-    enc.input!.backward(p.srcIds, gxs);
-    return { loss: s.loss, count: s.rows, correct: s.correct };
+  #run(p: Prepared, train: boolean, seed: number): Measured {
+    const enc = this.encoder.network;
+    const dec = this.decoder.network;
+    // The encoder's final state (varlen: each sequence's last step) lands in `state`.
+    const state = this.#stateBuffers(enc, 'enc.state', p.b, true);
+    const encPass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: train, seed, states: [state] });
+    const encTrace = enc.forward(encPass, { ids: p.srcIds, x: undefined });
+    // The decoder starts from a copy of it (its forward overwrites its state with the final one).
+    const decState = this.#stateBuffers(dec, 'dec.state', p.b, false);
+    const n = enc.recurrent[0]!.stateSize(p.b);
+    state.h.forEach((h, l) => decState.h[l]!.view().set(h.view().subarray(0, n)));
+    state.c.forEach((c, l) => decState.c[l]!.view().set(c.view().subarray(0, n)));
+    const grads = train ? this.#initialStateGradients(dec, p.b) : undefined;
+    const decPass = dec.pass({
+      seqLen: p.tgtLen, batch: p.b, lengths: p.tgtLengths, training: train, seed: seed + DECODER_SEED, states: [decState], stateGrads: [grads],
+    });
+    const decInput: NetworkInput = { ids: p.inIds, x: undefined };
+    const decTrace = dec.forward(decPass, decInput, dec.layers.length - this.#head.fused);
+    const { measured, grad } = this.#head.loss(decPass, decTrace.output, p.outIds, train);
+    if (!grad || !grads) return measured;
+    dec.backward(decPass, decTrace, grad);
+    this.#encoderBackward(enc, encTrace, p, seed, grads);
+    return measured;
+  }
+
+  /** Buffers receiving the decoder's dL/d(initial h) (and c) per stacked layer. */
+  #initialStateGradients(dec: Network, b: number): StateGradients {
+    const g = this.#stateBuffers(dec, 'dec.grad0', b, false);
+    return { gh0: g.h, gc0: g.c };
+  }
+
+  /** BPTT through the encoder from dL/d(its final state) alone (its outputs feed no loss). */
+  #encoderBackward(enc: Network, trace: Trace, p: Prepared, seed: number, decoder: StateGradients): void {
+    const pass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: true, seed, stateGrads: [{ ghn: decoder.gh0!, gcn: decoder.gc0! }] });
+    const out = trace.output;
+    const zero = enc.ws.zeros('gy', out.rows * out.width);
+    enc.backward(pass, trace, activation(zero, out.rows, out.width, true));
   }
 
   /**
@@ -229,38 +251,29 @@ export class Seq2Seq extends Owned {
    * and throws {@link NonFiniteError}.
    */
   trainStep(pairs: readonly Seq2SeqPair[], options: { optimizer: Optimizer; clipNorm?: number | undefined; epoch?: number }): StepResult {
-    const p = this.#prepare(pairs, 'Seq2Seq.trainStep');
-    const clip = options.clipNorm;
-    if (clip !== undefined && !(clip > 0)) throw new InvalidArgumentError(`Seq2Seq.trainStep: option \`clipNorm\` expected a number > 0, got ${String(clip)}`);
-    const steps = this.#steps;
-    try {
-      const seed = (this.#seed * 2654435761 + this.#steps++) >>> 0;
-      const m = this.#run(p, true, seed);
-      let sq = 0;
-      for (const g of this.#groups()) sq += this.encoder.engine.call((w) => w.sum_squares(g.grad.liveHandle()));
-      const gradNorm = Math.sqrt(sq);
-      if (!Number.isFinite(m.loss) || !Number.isFinite(gradNorm)) {
-        throw new NonFiniteError(`Seq2Seq.trainStep: the loss or gradient norm is not finite (loss ${m.loss}, gradient norm ${gradNorm}); parameters were not updated`);
-      }
-      const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
-      // The optimiser undoes an update that leaves a non-finite value and throws NonFiniteError.
-      options.optimizer.apply(clipScale, options.epoch ?? 0);
-      return { loss: m.loss, gradNorm, clipScale, count: m.count, correct: m.correct };
-    } catch (e) {
-      // A failed step leaves the dropout counter as it was too: the next step is the one it replaces.
-      this.#steps = steps;
-      throw e;
-    }
+    const op = 'Seq2Seq.trainStep';
+    const p = this.#prepare(pairs, op);
+    checkObject(op, 'options', options, 'an options object { optimizer, clipNorm?, epoch? }');
+    const groups = this.#groups();
+    return optimizationStep(op, {
+      groups,
+      engine: this.decoder.network.engine,
+      optimizer: checkOptimizer(op, options.optimizer, groups),
+      clipNorm: checkClipNorm(op, options.clipNorm),
+      epoch: checkInt(op, 'epoch', options.epoch ?? 0, 0),
+      seeds: this.#seeds,
+      run: (seed) => this.#run(p, true, seed),
+    });
   }
 
   #groups() {
-    return [...this.encoder.groups(), ...this.decoder.groups()];
+    return [...this.encoder.network.groups(), ...this.decoder.network.groups()];
   }
 
   /** An optimiser over both halves' parameters, for {@link Seq2Seq.trainStep}. Dispose it when done. */
   optimizer(config: OptimizerConfig): Optimizer {
     this.live();
-    return new Optimizer(config, this.#groups(), this.encoder.engine);
+    return new Optimizer(config, this.#groups(), this.decoder.network.engine);
   }
 
   /** Teacher-forced loss and per-token accuracy (the `eos` included) on `pairs`. */
@@ -278,48 +291,42 @@ export class Seq2Seq extends Owned {
     return { loss: sum / count, accuracy: correct / count, count };
   }
 
-  /** Trains on `pairs` with teacher forcing, shuffled each epoch. */
+  /**
+   * Trains on `pairs` with teacher forcing, shuffled each epoch. As `fit`, one at a time: while
+   * one runs, another rejects with `InvalidArgumentError`.
+   */
   async fit(pairs: readonly Seq2SeqPair[], options: Seq2SeqFitOptions = {}): Promise<History> {
     const op = 'Seq2Seq.fit';
     this.live();
+    checkObject(op, 'options', options, 'an options object');
     const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
     const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 32, 1);
-    const clipNorm = options.clipNorm === undefined ? undefined : checkNumber(op, 'clipNorm', options.clipNorm, 1e-12, Infinity);
+    const clipNorm = checkClipNorm(op, options.clipNorm);
     const seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
     if (!Array.isArray(pairs) || pairs.length === 0) throw new InvalidArgumentError(`${op}: expected a non-empty array of { source, target } pairs`);
-    const optimizer = this.optimizer(options.optimizer ?? adam({ lr: 0.005 }));
-    const history: History = { epochs: [] };
-    try {
-      for (let epoch = 0; epoch < epochs; epoch++) {
-        const started = performance.now();
-        const order = new Random(seed + epoch * 0x9e3779b1).shuffle(Array.from({ length: pairs.length }, (_, i) => i));
-        let sum = 0;
-        let count = 0;
-        let correct = 0;
-        let batches = 0;
-        for (let i = 0; i < order.length; i += batchSize) {
-          options.signal?.throwIfAborted();
-          const batch = order.slice(i, i + batchSize).map((k) => pairs[k]!);
-          const m = this.trainStep(batch, { optimizer, clipNorm, epoch });
-          sum += m.loss * m.count;
-          count += m.count;
-          correct += m.correct;
-          batches++;
-        }
-        const seconds = (performance.now() - started) / 1000;
-        const loss = sum / count;
-        const info: EpochInfo = {
-          epoch, loss, perplexity: Math.exp(loss), accuracy: correct / count, tokensPerSecond: count / Math.max(seconds, 1e-9), batches, skippedBatches: 0, seconds,
-        };
-        history.epochs.push(info);
-        if (options.onEpochEnd && (await options.onEpochEnd(info)) === false) break;
-        await new Promise<void>((r) => setTimeout(r, 0));
+    return withTraining(this, async () => {
+      const optimizer = this.optimizer(options.optimizer ?? adam({ lr: 0.005 }));
+      try {
+        return await runEpochs<readonly Seq2SeqPair[]>({
+          op,
+          epochs,
+          batches: (epoch) => shuffledBatches(pairs, batchSize, new Random(seed + epoch * 0x9e3779b1)),
+          train: (batch, epoch) => {
+            const m = this.trainStep(batch, { optimizer, clipNorm, epoch });
+            const sum = m.loss * m.count;
+            return { sum, count: m.count, correct: m.correct, positions: m.count, gradNorm: m.gradNorm, clipped: m.clipScale < 1, skipped: false };
+          },
+          nonFiniteHint: 'Lower the learning rate or set clipNorm',
+          emptyEpochHint: '',
+          perplexity: true,
+          signal: options.signal,
+          onEpochEnd: options.onEpochEnd,
+          yieldEvery: 1,
+        });
+      } finally {
+        optimizer.dispose();
       }
-      options.signal?.throwIfAborted();
-      return history;
-    } finally {
-      optimizer.dispose();
-    }
+    });
   }
 
   /**
@@ -344,28 +351,7 @@ export class Seq2Seq extends Owned {
     try {
       this.encoder.predict(p.srcIds, { seqLen: p.srcLen, batchSize: p.b, lengths: p.srcLengths, state: encState });
       decState.set(0, encState.get(0));
-      const V = this.decoder.outputSize;
-      const out: number[][] = sources.map(() => []);
-      const done = new Uint8Array(p.b);
-      let left = p.b;
-      let tokens: number[] = new Array<number>(p.b).fill(this.bos);
-      for (let t = 0; t < maxLength && left > 0; t++) {
-        const logits = this.decoder.step(tokens, decState);
-        tokens = tokens.map((_, b) => {
-          let best = 0;
-          for (let j = 1; j < V; j++) if (logits[b * V + j]! > logits[b * V + best]!) best = j;
-          if (!done[b]) {
-            if (best === this.eos) {
-              done[b] = 1;
-              left--;
-            } else {
-              out[b]!.push(best);
-            }
-          }
-          return best;
-        });
-      }
-      return out;
+      return greedyDecode(this.decoder, decState, new Array<number>(p.b).fill(this.bos), { maxLength, end: this.eos });
     } finally {
       encState.dispose();
       decState.dispose();
@@ -373,8 +359,14 @@ export class Seq2Seq extends Owned {
   }
 
   protected free(): void {
+    this.#ws.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
 }
 
+/** The pairs in `batchSize` chunks, in an order shuffled by `rng`. */
+function* shuffledBatches<T>(items: readonly T[], batchSize: number, rng: Random): Generator<T[]> {
+  const order = rng.shuffle(Array.from({ length: items.length }, (_, i) => i));
+  for (let i = 0; i < order.length; i += batchSize) yield order.slice(i, i + batchSize).map((k) => items[k]!);
+}

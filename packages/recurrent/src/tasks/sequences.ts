@@ -14,8 +14,9 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt } from '../core/validate.js';
-import type { Model, SequenceBatch } from '../model/model.js';
+import { checkInt } from '../validate/index.js';
+import type { Model } from '../model/model.js';
+import type { SequenceBatch } from '../model/model-types.js';
 
 /** One example for sequence classification. */
 export interface ClassificationExample {

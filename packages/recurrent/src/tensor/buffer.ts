@@ -2,8 +2,8 @@
  * `Float32Buffer`: floats that live in wasm linear memory, so kernels read them without a
  * copy. Reading and writing from JS copies, unless you take a {@link Float32Buffer.view}.
  */
-import { describe } from '../core/validate.js';
 import { InvalidArgumentError, OutOfMemoryError } from '../errors.js';
+import { checkArrayLike, checkAttached } from '../validate/index.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { Owned } from './owned.js';
@@ -49,7 +49,7 @@ export class Float32Buffer extends Owned {
 
   /** A buffer holding a copy of `data` (which may be another buffer's {@link Float32Buffer.view}). */
   static from(data: ArrayLike<number>): Float32Buffer {
-    checkArrayLike('Float32Buffer.from', data);
+    checkData('Float32Buffer.from', data);
     // Allocating may grow wasm memory, and growing detaches every view of the old memory in
     // the single-threaded build: a source that is such a view is copied out first.
     const source = ArrayBuffer.isView(data) && data.buffer === currentEngine().memory.buffer ? (data as unknown as Float32Array).slice() : data;
@@ -76,7 +76,7 @@ export class Float32Buffer extends Owned {
   /** Copies `data` into the buffer starting at element `offset`. */
   write(data: ArrayLike<number>, offset = 0): void {
     this.live();
-    checkArrayLike('Float32Buffer.write', data);
+    checkData('Float32Buffer.write', data);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset + data.length > this.length) {
       throw new InvalidArgumentError(
         `Float32Buffer.write: expected offset + data.length <= ${this.length}, got offset ${offset} and ${data.length} values`,
@@ -101,28 +101,8 @@ function bufferFreer(engine: Engine, handle: number): () => void {
   return () => engine.free((w) => w.buffer_free(handle));
 }
 
-function checkArrayLike(op: string, data: unknown): void {
-  if (typeof data !== 'object' || data === null || !Number.isSafeInteger((data as { length?: unknown }).length)) {
-    throw new InvalidArgumentError(`${op}: argument \`data\` expected a Float32Array or an array of numbers, got ${describe(data)}`);
-  }
-  if (ArrayBuffer.isView(data) && isDetached(data.buffer)) {
-    throw new InvalidArgumentError(
-      `${op}: argument \`data\` is a view of memory that is gone (wasm memory grew since the view was taken, ` +
-        'which detaches views in the single-threaded build); take a new view() or pass a copy',
-    );
-  }
-}
-
-/** Whether `buffer` was detached (its memory moved or transferred): then it can no longer back a view. */
-function isDetached(buffer: ArrayBufferLike): boolean {
-  if (buffer.byteLength !== 0) return false;
-  const flag = (buffer as { detached?: unknown }).detached;
-  if (typeof flag === 'boolean') return flag;
-  // Runtimes without `ArrayBuffer.prototype.detached` (Node 20): only a detached buffer refuses a new view.
-  try {
-    new Uint8Array(buffer);
-    return false;
-  } catch {
-    return true;
-  }
+/** `data` as `from` and `write` take it: an array of numbers, or a view of memory that is still there. */
+function checkData(op: string, data: unknown): void {
+  checkArrayLike(op, 'data', data, 'a Float32Array or an array of numbers');
+  checkAttached(op, 'data', data);
 }

@@ -12,7 +12,7 @@
  */
 import * as Comlink from 'comlink';
 
-import { describe } from '../core/validate.js';
+import { describe } from '../validate/index.js';
 import { DisposedError, InitError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { LayerConfig } from '../model/layers.js';

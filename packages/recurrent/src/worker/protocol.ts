@@ -9,11 +9,10 @@ import type { BuildKind } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
-import type { GenerateOptions } from '../model/generate.js';
 import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
-import type { GradientFlow, LossKind, SequenceBatch } from '../model/model.js';
+import type { SequenceBatch } from '../model/model-types.js';
 import type { OptimizerConfig } from '../model/optimizers.js';
-import type { LayerStateArrays } from '../model/state.js';
+import type { MODEL_METHODS, ModelMethod, STATE_METHODS, StateMethod } from './methods.js';
 
 /** Options of the engine inside the worker (see `init`). */
 export interface WorkerInitOptions {
@@ -106,38 +105,19 @@ export interface ModelInfo {
   parameters: { name: string; shape: number[] }[];
 }
 
-/** Options of a remote `predict`. */
-export interface WirePredictOptions {
-  seqLen: number;
-  batchSize: number;
-  lengths?: ArrayLike<number>;
-  logSoftmax?: boolean;
-  /** Id of a state made by `zeroState`. */
-  stateId?: number;
-}
-
-/** Options of a remote `evaluate`. */
-export interface WireEvaluateOptions {
-  carryState?: boolean;
-  stateId?: number;
-}
-
-/** A state dict as `loadStateDict` takes it (checked in the worker, by the in-thread code). */
-export type StateDictLike = ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>;
-
 /** A progress callback as the worker sees it (a comlink proxy: calls return promises). */
 export type RemoteCallback<T> = (info: T) => Promise<void | boolean>;
 
 /**
  * The object the worker exposes. Model and state objects stay in the worker and are named by
- * ids; results are copies, their buffers transferred.
+ * ids; results are copies, their buffers transferred. The model and state methods go through
+ * `callModel` and `callState`, as the list in `methods.ts` says.
  */
 export interface WorkerApi {
   init(options: WorkerInitOptions): Promise<EngineInfo>;
   engineInfo(): EngineInfo;
   sequential(layers: LayerConfig[], options: WireSequentialOptions): ModelInfo;
   loadModel(bytes: Uint8Array): ModelInfo;
-  save(modelId: number): Uint8Array;
   fit(
     modelId: number,
     data: FitData,
@@ -148,19 +128,16 @@ export interface WorkerApi {
   ): Promise<History>;
   /** Stops the running `fit` with this call id after its current batch (no-op if none). */
   abort(callId: number): void;
-  evaluate(modelId: number, batch: SequenceBatch, loss: LossKind, options: WireEvaluateOptions): { loss: number; count: number; correct: number };
-  predict(modelId: number, x: ArrayLike<number>, options: WirePredictOptions): Float32Array;
-  gradientFlow(modelId: number, batch: SequenceBatch, loss: LossKind): GradientFlow[];
-  generate(modelId: number, prefix: string | ArrayLike<number>, options: GenerateOptions): string | number[];
-  resetState(modelId: number): void;
-  stateDict(modelId: number): Map<string, Float32Array>;
-  loadStateDict(modelId: number, dict: StateDictLike, options: { strict?: boolean }): void;
+  /**
+   * Runs method `method` of {@link MODEL_METHODS} on a model, with its arguments as they
+   * crossed (state ids in place of states). A method returning a state returns its id. The
+   * arguments are the call's own (not an array): comlink transfers what a call marks for
+   * transfer only among its top-level arguments.
+   */
+  callModel(modelId: number, method: ModelMethod, ...args: unknown[]): unknown;
+  /** Runs method `method` of {@link STATE_METHODS} on a state. */
+  callState(stateId: number, method: StateMethod, ...args: unknown[]): unknown;
   disposeModel(modelId: number): void;
-  zeroState(modelId: number, batchSize: number): number;
-  step(modelId: number, stateId: number, x: ArrayLike<number>, options: { logSoftmax?: boolean }): Float32Array;
-  getState(stateId: number, index: number): LayerStateArrays;
-  setState(stateId: number, index: number, value: Partial<LayerStateArrays>): void;
-  zeroStateValues(stateId: number): void;
   disposeState(stateId: number): void;
   /** Frees every model and state, stops the pool and forgets the engine. */
   shutdown(): Promise<void>;

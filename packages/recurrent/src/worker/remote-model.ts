@@ -5,19 +5,18 @@
  */
 import * as Comlink from 'comlink';
 
-import { describe } from '../core/validate.js';
+import { describe, isDetached } from '../validate/index.js';
 import { DisposedError, InvalidArgumentError } from '../errors.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
-import type { GenerateOptions } from '../model/generate.js';
 import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
-import type { GradientFlow, LossKind, SequenceBatch } from '../model/model.js';
-import type { LayerStateArrays } from '../model/state.js';
 import { startTraining } from '../model/training-lock.js';
 import { isAbortError } from './errors.js';
+import { type MethodSpec, MODEL_METHODS, type ModelMethod, type RemoteModelMethods, type RemoteStateMethods, STATE_METHODS, type StateMethod } from './methods.js';
 import type { FitData, ModelInfo, WireFitOptions, WorkerApi } from './protocol.js';
-import { isDetached } from './sendable.js';
 import { freshForTransfer, transferablesOf } from './transfer.js';
+
+export type { RemotePredictOptions } from './methods.js';
 
 /** @internal What a remote handle needs of its client. */
 export interface Caller {
@@ -51,18 +50,6 @@ export interface RemoteFitOptions extends FitOptions {
   transfer?: boolean;
 }
 
-/** Options of a remote `predict`. */
-export interface RemotePredictOptions {
-  seqLen: number;
-  batchSize: number;
-  lengths?: ArrayLike<number>;
-  logSoftmax?: boolean;
-  /** A state from {@link RemoteModel.zeroState} to start from (it receives the final state). */
-  state?: RemoteState;
-  /** Hand `x`'s buffer to the worker instead of copying it. Default `false`. */
-  transfer?: boolean;
-}
-
 function dataArrays(data: FitData): unknown[] {
   if ('corpus' in data) return [data.corpus];
   if ('batches' in data && Array.isArray(data.batches)) return data.batches.flatMap((b: unknown) => (isObject(b) ? [b.x, b.y, b.lengths] : []));
@@ -78,7 +65,13 @@ function stateIdOf(state: unknown, model: RemoteModel, op: string): number | und
   return state.idFor(model, op);
 }
 
-/** A model living in the worker. */
+/**
+ * A model living in the worker: the in-thread methods of `Model` as promises (the list is
+ * {@link MODEL_METHODS}), states by {@link RemoteState} handle.
+ */
+export interface RemoteModel extends RemoteModelMethods {}
+
+/** A model living in the worker (see the interface of the same name for its derived methods). */
 export class RemoteModel {
   readonly #caller: Caller;
   readonly #id: number;
@@ -195,89 +188,25 @@ export class RemoteModel {
     return result.finally(done);
   }
 
-  /** Loss (and accuracy counts) of a batch, changing nothing. */
-  evaluate(batch: SequenceBatch, loss: LossKind = 'crossEntropy', options: { carryState?: boolean; state?: RemoteState } = {}): Promise<{ loss: number; count: number; correct: number }> {
-    let wire: unknown = options;
-    if (isObject(options)) {
-      const { state, ...rest } = options;
-      try {
-        const stateId = stateIdOf(state, this, 'evaluate');
-        wire = { ...rest, ...(stateId !== undefined ? { stateId } : {}) };
-      } catch (e) {
-        return Promise.reject(e);
-      }
+  /** The calls of {@link MODEL_METHODS}, each sent as the list says (see {@link RemoteModelMethods}). */
+  static {
+    for (const name of Object.keys(MODEL_METHODS) as ModelMethod[]) {
+      const spec: MethodSpec = MODEL_METHODS[name];
+      Object.defineProperty(RemoteModel.prototype, name, {
+        value(this: RemoteModel, ...args: unknown[]): Promise<unknown> {
+          let wire: unknown[];
+          try {
+            wire = wireArgs(name, spec, args, this);
+          } catch (e) {
+            return Promise.reject(e);
+          }
+          const sent = this.#call(name, (api, id) => api.callModel(id, name, ...wire), namedArgs(spec, wire));
+          return spec.returnsState ? sent.then((s) => new RemoteState(this.#caller, this, (s as StateInfo).id, (s as StateInfo).batchSize)) : sent;
+        },
+        writable: true,
+        configurable: true,
+      });
     }
-    return this.#call('evaluate', (api, id) => api.evaluate(id, batch, loss, wire as Parameters<WorkerApi['evaluate']>[3]), { batch, loss, options: wire });
-  }
-
-  /** The model's output for a batch (as `predict` in-thread). */
-  predict(x: ArrayLike<number>, options: RemotePredictOptions): Promise<Float32Array> {
-    let wire: unknown = options;
-    let arg: unknown = x;
-    if (isObject(options)) {
-      const { state, transfer, ...rest } = options;
-      try {
-        const stateId = stateIdOf(state, this, 'predict');
-        wire = { ...rest, ...(stateId !== undefined ? { stateId } : {}) };
-      } catch (e) {
-        return Promise.reject(e);
-      }
-      if (transfer === true && isObject(x)) arg = transferArg(x, [x]);
-    }
-    return this.#call('predict', (api, id) => api.predict(id, arg as ArrayLike<number>, wire as Parameters<WorkerApi['predict']>[2]), { x: arg, options: wire });
-  }
-
-  /** Per-step norms of dL/dh_t on one batch (no update). */
-  gradientFlow(batch: SequenceBatch, loss: LossKind = 'crossEntropy'): Promise<GradientFlow[]> {
-    return this.#call('gradientFlow', (api, id) => api.gradientFlow(id, batch, loss), { batch, loss });
-  }
-
-  /** Generates a continuation of a text prefix (text back) or of token ids (ids back). */
-  generate(prefix: string, options: GenerateOptions): Promise<string>;
-  generate(prefix: ArrayLike<number>, options: GenerateOptions): Promise<number[]>;
-  generate(prefix: string | ArrayLike<number>, options: GenerateOptions): Promise<string | number[]> {
-    return this.#call('generate', (api, id) => api.generate(id, prefix, options) as Promise<string | number[]>, { prefix, options });
-  }
-
-  /** A zero recurrent state for `batchSize` sequences, for {@link RemoteModel.step}. */
-  async zeroState(batchSize: number): Promise<RemoteState> {
-    const stateId = await this.#call('zeroState', (api, id) => api.zeroState(id, batchSize), { batchSize });
-    return new RemoteState(this.#caller, this, stateId, batchSize);
-  }
-
-  /** One streaming step; `state` is updated in the worker. Returns the output `[B, O]`. */
-  step(x: ArrayLike<number>, state: RemoteState, options: { logSoftmax?: boolean } = {}): Promise<Float32Array> {
-    let stateId: number | undefined;
-    try {
-      stateId = stateIdOf(state, this, 'step');
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (stateId === undefined) {
-      return Promise.reject(new InvalidArgumentError('step: argument `state` expected a RemoteState (from model.zeroState), got undefined'));
-    }
-    const id = stateId;
-    return this.#call('step', (api, modelId) => api.step(modelId, id, x, options), { x, options });
-  }
-
-  /** Forgets the state carried between batches. */
-  resetState(): Promise<void> {
-    return this.#call('resetState', (api, id) => api.resetState(id), {});
-  }
-
-  /** The bytes of a model file (safetensors with the config), transferred from the worker. */
-  save(): Promise<Uint8Array> {
-    return this.#call('save', (api, id) => api.save(id), {});
-  }
-
-  /** Every parameter by its PyTorch name (copies). */
-  stateDict(): Promise<Map<string, Float32Array>> {
-    return this.#call('stateDict', (api, id) => api.stateDict(id), {});
-  }
-
-  /** Sets parameters from a state dict (as `loadStateDict` in-thread, which checks it in the worker). */
-  loadStateDict(dict: ReadonlyMap<string, ArrayLike<number>> | Readonly<Record<string, ArrayLike<number>>>, options: { strict?: boolean } = {}): Promise<void> {
-    return this.#call('loadStateDict', (api, id) => api.loadStateDict(id, dict, options), { dict, options });
   }
 
   /** Frees the model (and its states) in the worker. Idempotent. */
@@ -292,7 +221,10 @@ export class RemoteModel {
   }
 }
 
-/** A recurrent state living in the worker (see `ModelState`). */
+/** A recurrent state living in the worker (see `ModelState`), with its methods as promises. */
+export interface RemoteState extends RemoteStateMethods {}
+
+/** A recurrent state living in the worker (see the interface of the same name for its derived methods). */
 export class RemoteState {
   #disposed = false;
 
@@ -312,24 +244,20 @@ export class RemoteState {
     return this.id;
   }
 
-  #call<T>(what: string, f: (api: Comlink.Remote<WorkerApi>) => Promise<T>, args: Readonly<Record<string, unknown>>): Promise<T> {
-    if (this.#disposed) return Promise.reject(new DisposedError(`${what}: this state was disposed and cannot be used`));
-    return this.caller.call(what, f, args);
-  }
-
-  /** A copy of recurrent layer `index`'s state. */
-  get(index: number): Promise<LayerStateArrays> {
-    return this.#call('ModelState.get', (api) => api.getState(this.id, index), { index });
-  }
-
-  /** Overwrites recurrent layer `index`'s state. */
-  set(index: number, value: Partial<LayerStateArrays>): Promise<void> {
-    return this.#call('ModelState.set', (api) => api.setState(this.id, index, value), { index, value });
-  }
-
-  /** Sets every value to zero. */
-  reset(): Promise<void> {
-    return this.#call('ModelState.reset', (api) => api.zeroStateValues(this.id), {});
+  /** The calls of {@link STATE_METHODS}: `get`, `set`, `reset` (see {@link RemoteStateMethods}). */
+  static {
+    for (const name of Object.keys(STATE_METHODS) as StateMethod[]) {
+      const spec: MethodSpec = STATE_METHODS[name];
+      Object.defineProperty(RemoteState.prototype, name, {
+        value(this: RemoteState, ...args: unknown[]): Promise<unknown> {
+          const what = `ModelState.${name}`;
+          if (this.#disposed) return Promise.reject(new DisposedError(`${what}: this state was disposed and cannot be used`));
+          return this.caller.call(what, (api) => api.callState(this.id, name, ...args), namedArgs(spec, args));
+        },
+        writable: true,
+        configurable: true,
+      });
+    }
   }
 
   /** Frees the state in the worker. Idempotent. */
@@ -342,4 +270,42 @@ export class RemoteState {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose();
   }
+}
+
+/** What a call returning a state gets back: the state's id in the worker, and its batch size. */
+interface StateInfo {
+  id: number;
+  batchSize: number;
+}
+
+/**
+ * The arguments of a model call as they cross (`spec` says how): a state handle replaced by
+ * its id (checked: a live {@link RemoteState} of `model`), `transfer: true` turned into a
+ * transfer of the argument it names. What is not an options object crosses as it is, for the
+ * worker's in-thread code to refuse with its own error.
+ */
+function wireArgs(what: string, spec: MethodSpec, args: readonly unknown[], model: RemoteModel): unknown[] {
+  const wire = [...args];
+  const st = spec.state;
+  if (st?.in === 'arg') {
+    const id = stateIdOf(args[st.arg], model, what);
+    if (id === undefined && st.required) throw new InvalidArgumentError(`${what}: argument \`state\` expected a RemoteState (from model.zeroState), got undefined`);
+    wire[st.arg] = id;
+  } else if (st?.in === 'options' && isObject(args[st.arg])) {
+    const { state, ...rest } = args[st.arg] as Record<string, unknown>;
+    const id = stateIdOf(state, model, what);
+    wire[st.arg] = { ...rest, ...(id !== undefined ? { stateId: id } : {}) };
+  }
+  const tr = spec.transfer;
+  if (tr && isObject(wire[tr.option])) {
+    const { transfer, ...rest } = wire[tr.option] as Record<string, unknown>;
+    wire[tr.option] = rest;
+    if (transfer === true && isObject(wire[tr.arg])) wire[tr.arg] = transferArg(wire[tr.arg] as object, [wire[tr.arg]]);
+  }
+  return wire;
+}
+
+/** Argument name to value, for the check that each can be sent (and for its error's wording). */
+function namedArgs(spec: MethodSpec, wire: readonly unknown[]): Record<string, unknown> {
+  return Object.fromEntries(spec.args.map((name, i) => [name, wire[i]]));
 }

@@ -6,6 +6,7 @@
  * transfer list holds an already detached buffer, and the worker then fails to read it.
  */
 import { InvalidArgumentError } from '../errors.js';
+import { isDetached } from '../validate/index.js';
 
 /** Objects structured clone refuses, by how they are named in the error. */
 const UNCLONEABLE: readonly [string, unknown][] = [
@@ -16,22 +17,6 @@ const UNCLONEABLE: readonly [string, unknown][] = [
   // A port crosses only in a transfer list, which no call of this API has.
   ['a MessagePort', (globalThis as { MessagePort?: unknown }).MessagePort],
 ];
-
-/**
- * Whether `buffer` was detached (transferred away). `ArrayBuffer.prototype.detached` is
- * missing before Node 22; a detached buffer has length 0 and no view can be made on it.
- */
-export function isDetached(buffer: ArrayBufferLike): boolean {
-  if (!(buffer instanceof ArrayBuffer) || buffer.byteLength !== 0) return false;
-  const flag = (buffer as { detached?: unknown }).detached;
-  if (typeof flag === 'boolean') return flag;
-  try {
-    new Uint8Array(buffer);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 /**
  * Throws {@link InvalidArgumentError} naming the first part of `args` (argument name to value)

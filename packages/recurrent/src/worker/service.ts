@@ -10,17 +10,19 @@ import { dispose as disposeEngine, engine, init } from '../engine/loader.js';
 import { isNode } from '../engine/features.js';
 import { InvalidArgumentError, DisposedError } from '../errors.js';
 import { fit, type BatchSource, type FitOptions, type History } from '../model/fit.js';
-import type { GenerateOptions } from '../model/generate.js';
 import type { LayerConfig } from '../model/layers.js';
-import { sequential, type GradientFlow, type LossKind, type Model, type SequenceBatch } from '../model/model.js';
+import { sequential, type Model } from '../model/model.js';
 import { modelFromBytes, saveModel } from '../model/serialize.js';
-import type { LayerStateArrays, ModelState } from '../model/state.js';
+import type { ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
-import { transferablesOf } from './transfer.js';
-import type {
-  EngineInfo, FitData, ModelInfo, RemoteCallback, StateDictLike, WireEvaluateOptions, WireFitOptions, WirePredictOptions,
-  WireSequentialOptions, WorkerApi, WorkerInitOptions,
-} from './protocol.js';
+import { type MethodSpec, MODEL_METHODS, type ModelMethod, STATE_METHODS, type StateMethod } from './methods.js';
+import { transferablesOf, typedArraysIn } from './transfer.js';
+import type { EngineInfo, FitData, ModelInfo, RemoteCallback, WireFitOptions, WireSequentialOptions, WorkerApi, WorkerInitOptions } from './protocol.js';
+
+/** The entries of the list that are functions of a model rather than its methods. */
+const MODEL_FUNCTIONS = {
+  save: (model: Model): Uint8Array => saveModel(model),
+};
 import type { BatchInfo, EpochInfo } from '../model/fit.js';
 
 /** The parts of comlink the worker uses (the module itself, however it was loaded). */
@@ -78,11 +80,6 @@ class WorkerService implements WorkerApi {
     return this.#register(modelFromBytes(bytes));
   }
 
-  save(modelId: number): Uint8Array {
-    const bytes = saveModel(this.#model(modelId, 'save'));
-    return this.#comlink.transfer(bytes, transferablesOf([bytes]));
-  }
-
   async fit(
     modelId: number,
     data: FitData,
@@ -118,38 +115,27 @@ class WorkerService implements WorkerApi {
     this.#fits.get(callId)?.abort(new DOMException('fit was aborted', 'AbortError'));
   }
 
-  evaluate(modelId: number, batch: SequenceBatch, loss: LossKind, options: WireEvaluateOptions): { loss: number; count: number; correct: number } {
-    const model = this.#model(modelId, 'evaluate');
-    return model.evaluate(batch, loss, this.#withState(options, 'evaluate'));
+  callModel(modelId: number, method: ModelMethod, ...args: unknown[]): unknown {
+    const spec: MethodSpec | undefined = Object.hasOwn(MODEL_METHODS, method) ? MODEL_METHODS[method] : undefined;
+    if (!spec) throw new InvalidArgumentError(`the worker has no model method ${String(method)}`);
+    const model = this.#model(modelId, method);
+    const real = this.#withStates(spec, args, method);
+    const result = spec.fn ? MODEL_FUNCTIONS[method as keyof typeof MODEL_FUNCTIONS](model) : (model[method as Exclude<ModelMethod, 'save'>] as (...a: unknown[]) => unknown)(...real);
+    if (spec.returnsState) {
+      const state = result as ModelState;
+      const id = this.#nextId++;
+      this.#states.set(id, { model: modelId, state });
+      return { id, batchSize: state.batchSize };
+    }
+    return spec.transferResult ? this.#comlink.transfer(result, transferablesOf(typedArraysIn(result))) : result;
   }
 
-  predict(modelId: number, x: ArrayLike<number>, options: WirePredictOptions): Float32Array {
-    const model = this.#model(modelId, 'predict');
-    const out = model.predict(x, this.#withState(options, 'predict'));
-    return this.#comlink.transfer(out, transferablesOf([out]));
-  }
-
-  gradientFlow(modelId: number, batch: SequenceBatch, loss: LossKind): GradientFlow[] {
-    const flow = this.#model(modelId, 'gradientFlow').gradientFlow(batch, loss);
-    return this.#comlink.transfer(flow, transferablesOf(flow.map((f) => f.norms)));
-  }
-
-  generate(modelId: number, prefix: string | ArrayLike<number>, options: GenerateOptions): string | number[] {
-    const model = this.#model(modelId, 'generate');
-    return typeof prefix === 'string' ? model.generate(prefix, options) : model.generate(prefix, options);
-  }
-
-  resetState(modelId: number): void {
-    this.#model(modelId, 'resetState').resetState();
-  }
-
-  stateDict(modelId: number): Map<string, Float32Array> {
-    const dict = this.#model(modelId, 'stateDict').stateDict();
-    return this.#comlink.transfer(dict, transferablesOf([...dict.values()]));
-  }
-
-  loadStateDict(modelId: number, dict: StateDictLike, options: { strict?: boolean }): void {
-    this.#model(modelId, 'loadStateDict').loadStateDict(dict, options);
+  callState(stateId: number, method: StateMethod, ...args: unknown[]): unknown {
+    const spec: MethodSpec | undefined = Object.hasOwn(STATE_METHODS, method) ? STATE_METHODS[method] : undefined;
+    if (!spec) throw new InvalidArgumentError(`the worker has no state method ${String(method)}`);
+    const state = this.#state(stateId, `ModelState.${method}`);
+    const result = (state[method] as (...a: unknown[]) => unknown)(...args);
+    return spec.transferResult ? this.#comlink.transfer(result, transferablesOf(typedArraysIn(result))) : result;
   }
 
   disposeModel(modelId: number): void {
@@ -163,31 +149,6 @@ class WorkerService implements WorkerApi {
     }
     model.dispose();
     this.#models.delete(modelId);
-  }
-
-  zeroState(modelId: number, batchSize: number): number {
-    const state = this.#model(modelId, 'zeroState').zeroState(batchSize);
-    const id = this.#nextId++;
-    this.#states.set(id, { model: modelId, state });
-    return id;
-  }
-
-  step(modelId: number, stateId: number, x: ArrayLike<number>, options: { logSoftmax?: boolean }): Float32Array {
-    const out = this.#model(modelId, 'step').step(x, this.#state(stateId, 'step'), options);
-    return this.#comlink.transfer(out, transferablesOf([out]));
-  }
-
-  getState(stateId: number, index: number): LayerStateArrays {
-    const value = this.#state(stateId, 'ModelState.get').get(index);
-    return this.#comlink.transfer(value, transferablesOf([...value.h, ...value.c]));
-  }
-
-  setState(stateId: number, index: number, value: Partial<LayerStateArrays>): void {
-    this.#state(stateId, 'ModelState.set').set(index, value);
-  }
-
-  zeroStateValues(stateId: number): void {
-    this.#state(stateId, 'ModelState.reset').reset();
   }
 
   disposeState(stateId: number): void {
@@ -222,11 +183,19 @@ class WorkerService implements WorkerApi {
     };
   }
 
-  /** Options with the state id replaced by the state; anything but an object as it is (for the model to refuse). */
-  #withState<T extends { stateId?: number }>(options: T, what: string): Omit<T, 'stateId'> & { state?: ModelState } {
-    if (!isObject(options)) return options;
-    const { stateId, ...rest } = options;
-    return { ...rest, ...(stateId !== undefined ? { state: this.#state(stateId, what) } : {}) };
+  /** The arguments with each state id (where `spec` says one stands) replaced by its state. */
+  #withStates(spec: MethodSpec, args: readonly unknown[], what: string): unknown[] {
+    const st = spec.state;
+    if (!st) return [...args];
+    const real = [...args];
+    if (st.in === 'arg') {
+      real[st.arg] = this.#state(args[st.arg] as number, what);
+    } else if (isObject(args[st.arg])) {
+      // Anything but an options object goes as it is, for the model to refuse.
+      const { stateId, ...rest } = args[st.arg] as { stateId?: number };
+      real[st.arg] = { ...rest, ...(stateId !== undefined ? { state: this.#state(stateId, what) } : {}) };
+    }
+    return real;
   }
 
   #model(id: number, what: string): Model {

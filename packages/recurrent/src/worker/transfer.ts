@@ -32,3 +32,14 @@ function freshView(view: ArrayBufferView): ArrayBufferView {
   const Ctor = view.constructor as new (buffer: ArrayBufferLike, byteOffset: number, length: number) => ArrayBufferView;
   return new Ctor(view.buffer, view.byteOffset, (view as unknown as { length: number }).length);
 }
+
+/**
+ * The typed arrays in a result: the value itself, or inside arrays, Map values and plain
+ * objects (two levels down: a list of `GradientFlow`, a state's `{ h: [...], c: [...] }`).
+ */
+export function typedArraysIn(value: unknown, depth = 0): unknown[] {
+  if (ArrayBuffer.isView(value)) return [value];
+  if (depth >= 3 || typeof value !== 'object' || value === null) return [];
+  const children = Array.isArray(value) ? value : value instanceof Map ? [...value.values()] : Object.values(value);
+  return children.flatMap((v: unknown) => typedArraysIn(v, depth + 1));
+}

@@ -9,13 +9,14 @@
 // - blocks in other languages (sh, python) are not programs of this package and are listed
 //   as such; a block without a language fails the test, so none is skipped silently.
 // The blocks are found when this file loads, so a block added to README.md is picked up.
-import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+
+import assert from '../support/assert.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const README = join(ROOT, 'README.md');
@@ -74,13 +75,13 @@ let scratch: string;
 const fileOf = (b: Block) => join(scratch, `block-${b.index}.${TS.has(b.lang) ? 'mts' : 'mjs'}`);
 const report: string[] = [];
 
-before(async () => {
+beforeAll(async () => {
   // Inside the repository (so `recurrent` resolves), in a folder git ignores (.scratch*/).
   scratch = await mkdtemp(join(ROOT, '.scratch-readme-'));
   for (const b of blocks.filter(isScript)) await writeFile(fileOf(b), b.code);
 });
 
-after(async () => {
+afterAll(async () => {
   if (scratch) await rm(scratch, { recursive: true, force: true });
   console.log(`# README.md: ${blocks.length} code blocks\n${report.map((r) => `#   ${r}`).join('\n')}`);
 });

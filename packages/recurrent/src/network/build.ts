@@ -1,0 +1,71 @@
+/**
+ * A network from layer configs (`sequential`'s list): `[embedding | oneHot] rnn|gru|lstm...
+ * [dense]`, the last recurrent layer's `output: 'last' | 'mean'` adding a pooling layer.
+ * Parameters are drawn from `rng` in layer order; a failure frees what was built.
+ */
+import type { Random } from '../data/random.js';
+import type { Engine } from '../engine/engine.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkParameterNames } from '../model/checks.js';
+import { DenseLayer } from '../model/dense-layer.js';
+import { InputLayer } from '../model/embedding-layer.js';
+import type { DenseConfig, EmbeddingConfig, LayerConfig, OneHotConfig, RecurrentConfig, RecurrentOutput } from '../model/layers.js';
+import { RecurrentLayer } from '../model/recurrent-layer.js';
+import { checkInt } from '../validate/index.js';
+import { DenseBlock } from './dense.js';
+import { FeatureEntry, TokenEntry } from './entry.js';
+import type { Entry, Layer } from './layer.js';
+import { Network } from './network.js';
+import { PoolLayer } from './pool.js';
+import { RecurrentBlock } from './recurrent.js';
+
+const RECURRENT_TYPES: readonly string[] = ['rnn', 'gru', 'lstm'];
+
+/** A network of checked `layers` (`op` names the caller); `inputSize` is needed without a token input. */
+export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSize: number | undefined, rng: Random, engine: Engine): { network: Network; output: RecurrentOutput } {
+  let entry: Entry | undefined;
+  const built: Layer[] = [];
+  try {
+    let i = 0;
+    const first = layers[0]!;
+    if (first.type === 'embedding' || first.type === 'oneHot') {
+      entry = new TokenEntry(new InputLayer(first as EmbeddingConfig | OneHotConfig, engine, rng));
+      i = 1;
+      if (inputSize !== undefined && inputSize !== entry.outputSize) {
+        throw new InvalidArgumentError(`${op}: option \`inputSize\` ${inputSize} disagrees with the input layer's ${entry.outputSize} features`);
+      }
+    } else {
+      entry = new FeatureEntry(checkInt(op, 'inputSize (needed without an embedding or oneHot layer)', inputSize, 1));
+    }
+    let size = entry.outputSize;
+    let last: RecurrentBlock | undefined;
+    for (; i < layers.length && RECURRENT_TYPES.includes(layers[i]!.type); i++) {
+      if (last && (last.layer.config.output ?? 'sequence') !== 'sequence') {
+        throw new InvalidArgumentError(`${op}: only the last recurrent layer may set \`output\` to '${last.layer.config.output}'`);
+      }
+      const slot = last ? last.slot + 1 : 0;
+      last = new RecurrentBlock(new RecurrentLayer(layers[i] as RecurrentConfig, slot, size, rng, engine), slot, i);
+      built.push(last);
+      size = last.outputSize;
+    }
+    if (!last) {
+      throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer, got ${layers.map((l) => l.type).join(', ')}`);
+    }
+    const output = last.layer.config.output ?? 'sequence';
+    if (output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.hiddenSize, last.name));
+    if (i < layers.length && layers[i]!.type === 'dense') {
+      built.push(new DenseBlock(new DenseLayer(layers[i] as DenseConfig, size, engine, rng), i));
+      i++;
+    }
+    if (i < layers.length) {
+      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense]`);
+    }
+    const network = new Network(engine, entry, built);
+    checkParameterNames(op, network.modules.flatMap((m) => (m.configIndex === undefined ? [] : [{ index: m.configIndex, type: m.type as LayerConfig['type'], name: m.name, params: m.params }])));
+    return { network, output };
+  } catch (e) {
+    entry?.dispose();
+    for (const l of built) l.dispose();
+    throw e;
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Loss heads: a loss over a network's output, separate from the network. A head may compute
+ * the network's trailing layers itself (`fused`): cross-entropy fuses the output dense layer
+ * with the softmax (one kernel, `dense_xent`, computes logits, loss, and both gradients), so
+ * the network runs up to the features before it. Padded steps of a variable-length batch are
+ * not counted.
+ */
+import type { Engine } from '../engine/engine.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { TargetKind } from '../validate/index.js';
+import type { Float32Buffer } from '../tensor/buffer.js';
+import { DenseBlock } from './dense.js';
+import { type Activation, activation, type NetworkInput, type Pass } from './layer.js';
+import type { Network } from './network.js';
+
+/** The loss a model trains on. */
+export type LossKind = 'crossEntropy' | 'mse';
+
+/** Every {@link LossKind}. */
+export const LOSS_KINDS: readonly LossKind[] = ['crossEntropy', 'mse'];
+
+/** What a loss measured over a batch. */
+export interface Measured {
+  /** Mean loss over the counted positions. */
+  loss: number;
+  /** Counted positions (tokens or sequences). */
+  count: number;
+  /** Positions whose arg-max prediction was right (cross-entropy only). */
+  correct: number;
+}
+
+/** A loss over the output of a network. */
+export interface LossHead {
+  readonly kind: LossKind;
+  /** What the batch's targets must be. */
+  readonly targets: TargetKind;
+  /** Trailing layers of the network the head computes itself: run the network to `layers.length - fused`. */
+  readonly fused: number;
+  /**
+   * The loss of `features` (the output of the network's unfused part) against `targets`;
+   * with `backward`, also dL/dfeatures (and the fused layers' parameter gradients).
+   */
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult;
+}
+
+/** What a head returns: the measures, and dL/d(its input) when asked for. */
+export interface HeadResult {
+  measured: Measured;
+  grad: Activation | undefined;
+}
+
+/** `measured`, with `grad` (when computed) shaped like the head's input `like`. */
+function result(measured: Measured, grad: Float32Buffer | undefined, like: Activation): HeadResult {
+  return { measured, grad: grad && activation(grad, like.rows, like.width, like.perStep) };
+}
+
+/** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
+export function lossHead(what: string, kind: LossKind, network: Network): LossHead {
+  if (kind === 'crossEntropy') {
+    const last = network.layers.at(-1);
+    if (!(last instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
+    return new CrossEntropyHead(last);
+  }
+  return new MseHead(network.engine);
+}
+
+/** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */
+function rowWeights(pass: Pass, features: Activation): Float32Buffer | undefined {
+  if (!features.perStep || pass.lengths.length === 0) return undefined;
+  const buf = pass.ws.get('weights', features.rows);
+  const v = buf.view();
+  const B = pass.batch;
+  for (let t = 0; t < pass.seqLen; t++) for (let b = 0; b < B; b++) v[t * B + b] = t < pass.lengths[b]! ? 1 : 0;
+  return buf;
+}
+
+/** Softmax cross-entropy on class ids, fused with the output dense layer. */
+class CrossEntropyHead implements LossHead {
+  readonly kind = 'crossEntropy';
+  readonly targets = 'classes';
+  readonly fused = 1;
+
+  constructor(readonly dense: DenseBlock) {}
+
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+    const n = features.rows;
+    const dense = this.dense.layer;
+    const scratch = pass.ws.get('logits', n * dense.units);
+    const grad = backward ? pass.ws.get('gfeatures', n * features.width) : undefined;
+    const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features), undefined, backward);
+    return result({ loss: s.loss, count: s.rows, correct: s.correct }, grad, features);
+  }
+}
+
+/** Mean squared error on float targets shaped like the output; a padded row counts as zero error. */
+class MseHead implements LossHead {
+  readonly kind = 'mse';
+  readonly targets = 'values';
+  readonly fused = 0;
+
+  constructor(readonly engine: Engine) {}
+
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+    const n = out.rows;
+    const len = n * out.width;
+    const target = pass.ws.get('target', len);
+    const t = target.view();
+    t.set(targets);
+    const weights = rowWeights(pass, out);
+    if (weights) {
+      // A padded row's target is its own output: it adds nothing to the loss or the gradient.
+      const w = weights.view();
+      const o = out.data.view();
+      for (let i = 0; i < n; i++) if (!w[i]) t.set(o.subarray(i * out.width, (i + 1) * out.width), i * out.width);
+    }
+    const dOut = backward ? pass.ws.get('dout', len) : undefined;
+    const value = this.engine.call((w) => w.mse(len, out.data.liveHandle(), target.liveHandle(), dOut?.liveHandle() ?? 0, false));
+    return result({ loss: value, count: n, correct: 0 }, dOut, out);
+  }
+}
+
+/** The network input of a checked batch. */
+export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined }): NetworkInput {
+  return batch.ids ? { ids: batch.ids, x: undefined } : { ids: undefined, x: batch.x! };
+}
+
+/**
+ * Forward to `head`, the loss, and (with `backward`) BPTT back to the entry: parameter
+ * gradients accumulate (zero them first). The data path of every training step.
+ */
+export function runLoss(network: Network, head: LossHead, pass: Pass, input: NetworkInput, targets: Uint32Array | Float32Array, backward: boolean): Measured {
+  const trace = network.forward(pass, input, network.layers.length - head.fused);
+  const { measured, grad } = head.loss(pass, trace.output, targets, backward);
+  if (grad) network.backward(pass, trace, grad);
+  return measured;
+}
