@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 
 import { DEFAULT_TIMING, QUICK_TIMING, type TimingOptions } from './stats.js';
 
+/** Rounds of ours/baseline children when `--baseline` is given without `--rounds`. */
+const DEFAULT_BASELINE_ROUNDS = 3;
+
 export interface Args {
   /** `workload` or `workload/case-substring` patterns; empty runs everything. */
   filters: string[];
@@ -12,6 +15,12 @@ export interface Args {
   list: boolean;
   help: boolean;
   quick: boolean;
+  /** `--baseline DIR`: also run ours' workload code on DIR's built package (subjects `base-Nt`). */
+  baseline: string | undefined;
+  /** Children of ours (and the baseline) per thread count, interleaved; medians are reported. */
+  rounds: number;
+  /** Skip the peers: only ours (and the baseline) run. */
+  onlyOurs: boolean;
 }
 
 export const USAGE = `usage: pnpm bench [-- options] [filter...]
@@ -21,6 +30,12 @@ export const USAGE = `usage: pnpm bench [-- options] [filter...]
   --threads 1,2         thread counts for ours (1 = SIMD build, n>1 = threaded build); default 1,2
   --budget SECONDS      time box of one measurement (warm-up excluded); default 2
   --quick               short time boxes, fewer samples: a smoke run, noisier figures
+  --baseline DIR        also run the same workloads on DIR's recurrent (another checkout of
+                        this repository with packages/recurrent/{dist,wasm} built): subjects
+                        base-1t, base-2t and rows "ours vs base", children interleaved with ours'
+  --rounds N            run each ours (and base) child N times, alternating ours and base, and
+                        report the medians; default 3 with --baseline, else 1
+  --only-ours           skip the peers (with --baseline: just ours vs base)
   --out PATH            rows JSON; default results/latest.json (env beside it, *-env.json)
   --list                list workloads and cases, run nothing
   --help`;
@@ -35,6 +50,9 @@ export function parse(argv: string[]): Args {
       threads: { type: 'string' },
       budget: { type: 'string' },
       quick: { type: 'boolean' },
+      baseline: { type: 'string' },
+      rounds: { type: 'string' },
+      'only-ours': { type: 'boolean' },
       out: { type: 'string' },
       list: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -57,6 +75,8 @@ export function parse(argv: string[]): Args {
     timing.budgetMs = s * 1000;
     timing.minTimeMs = Math.min(timing.minTimeMs, timing.budgetMs / 4);
   }
+  const rounds = values.rounds === undefined ? (values.baseline === undefined ? 1 : DEFAULT_BASELINE_ROUNDS) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 99) throw new Error(`--rounds expected an integer in [1, 99], got ${values.rounds ?? ''}`);
   return {
     filters,
     threads: threadList,
@@ -65,6 +85,9 @@ export function parse(argv: string[]): Args {
     list: values.list ?? false,
     help: values.help ?? false,
     quick: values.quick ?? false,
+    baseline: values.baseline,
+    rounds,
+    onlyOurs: values['only-ours'] ?? false,
   };
 }
 

@@ -19,6 +19,11 @@ export interface SubjectSpec {
   kind: SubjectKind;
   /** Threads asked for (peers report what they really got in their info). */
   threads: number;
+  /**
+   * Kind `ours` only: a baseline checkout whose built package runs the same workload code
+   * instead of the workspace's `recurrent` (ids `base-1t`, `base-2t`; see `lib/baseline.ts`).
+   */
+  baseline?: string;
 }
 
 /** A started engine, handed to a workload's `measure` inside the child. */
@@ -46,6 +51,8 @@ export interface Measurement {
   spread: number;
   /** A small digest of the result, to check that engines computed the same thing. */
   check?: number[];
+  /** With `--rounds N`: which round (0-based) of ours/baseline children measured it. */
+  round?: number;
 }
 
 /** One line of the report and of `results/latest.json`. `ratio > 1` means ours is better. */
