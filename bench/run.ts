@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { parse, selection, USAGE } from './lib/args.js';
 import { baselineRows, baselineSummary, mergeRounds, schedule } from './lib/baseline.js';
-import { checkBaselineDir, commitOf } from './lib/baseline-dir.js';
+import { checkBuilt, commitOf } from './lib/baseline-dir.js';
 import { baseSpec } from './lib/subjects.js';
 import { importBaseline } from './ours/recurrent.js';
 import type { ChildJob, ChildMessage } from './lib/ipc.js';
@@ -79,12 +79,13 @@ async function main(): Promise<void> {
 
   const started = Date.now();
   const notes: string[] = [];
-  const commits: Record<string, string | null> = { ours: commitOf(fileURLToPath(new URL('..', import.meta.url))) };
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const commits: Record<string, string | null> = { ours: commitOf(root) };
   // The baseline is checked before anything runs: a missing build or a different API fails
   // here, naming what differs, not after minutes of measuring.
   const baseline = args.baseline;
   if (baseline !== undefined) {
-    notes.push(...checkBaselineDir(baseline));
+    notes.push(...checkBuilt(root, 'this checkout'), ...checkBuilt(baseline, `--baseline ${baseline}`));
     await importBaseline(baseline);
     commits['base'] = commitOf(baseline);
   }

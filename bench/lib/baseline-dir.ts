@@ -43,20 +43,21 @@ function newestMtime(dir: string, ext: string): number {
 }
 
 /**
- * Checks that DIR holds a built package; throws naming what is missing. Returns warnings when
- * a build looks older than its sources (then the baseline may not be the commit it claims).
+ * Checks that checkout `dir` holds a built package; throws naming what is missing. Returns
+ * warnings when a build looks older than its sources (then that side may not be the commit
+ * it claims). `what` names the side in messages (`--baseline DIR`, `this checkout`).
  */
-export function checkBaselineDir(dir: string): string[] {
+export function checkBuilt(dir: string, what: string): string[] {
   const pkg = join(resolve(dir), PACKAGE);
-  if (!existsSync(pkg)) throw new Error(`--baseline ${dir}: no ${PACKAGE} there; expected a checkout of this repository`);
+  if (!existsSync(pkg)) throw new Error(`${what}: no ${PACKAGE} there; expected a checkout of this repository`);
   const missing = REQUIRED.filter((f) => !existsSync(join(pkg, f)));
   if (missing.length > 0) {
-    throw new Error(`--baseline ${dir}: ${missing.map((f) => join(PACKAGE, f)).join(', ')} missing; build it there first (pnpm build)`);
+    throw new Error(`${what}: ${missing.map((f) => join(PACKAGE, f)).join(', ')} missing; build it there first (pnpm build)`);
   }
   const warnings: string[] = [];
   const dist = statSync(join(pkg, 'dist', 'index.js')).mtimeMs;
-  if (newestMtime(join(pkg, 'src'), '.ts') > dist) warnings.push(`baseline ${dir}: a file in ${PACKAGE}/src is newer than dist/index.js (rebuild it?)`);
+  if (newestMtime(join(pkg, 'src'), '.ts') > dist) warnings.push(`${what}: a file in ${PACKAGE}/src is newer than dist/index.js (rebuild it?)`);
   const wasm = Math.min(...REQUIRED.slice(1).map((f) => statSync(join(pkg, f)).mtimeMs));
-  if (newestMtime(join(resolve(dir), 'crates'), '.rs') > wasm) warnings.push(`baseline ${dir}: a file in crates/ is newer than its wasm builds (rebuild them?)`);
+  if (newestMtime(join(resolve(dir), 'crates'), '.rs') > wasm) warnings.push(`${what}: a file in crates/ is newer than its wasm builds (rebuild them?)`);
   return warnings;
 }
