@@ -8,9 +8,10 @@ import { fork } from 'node:child_process';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 
-import { parse, selection, USAGE } from './lib/args.js';
+import { caseId, parse, selection, USAGE } from './lib/args.js';
 import { baselineRows, baselineSummary, mergeRounds, schedule } from './lib/baseline.js';
 import { checkBuilt, commitOf } from './lib/baseline-dir.js';
+import { pick } from './lib/rows.js';
 import { baseSpec } from './lib/subjects.js';
 import { importBaseline } from './ours/recurrent.js';
 import type { ChildJob, ChildMessage } from './lib/ipc.js';
@@ -108,11 +109,13 @@ async function main(): Promise<void> {
     const ms: Measurement[] = [];
     const specs = w.subjects(args.threads).filter((s) => !args.onlyOurs || s.kind === 'ours');
     const base = baseline === undefined ? undefined : (t: number) => baseSpec(t, baseline);
-    for (const { spec, round } of schedule(specs, args.rounds, base)) {
+    const cases = pick(w.caseIds().map((c) => ({ id: caseId(c) })), { caseFilter: sel.cases, caseExact: false }).map((c) => c.id);
+    for (const { spec, round, caseFilter, caseExact } of schedule(specs, { rounds: args.rounds, cases, caseFilter: sel.cases, base })) {
       const t0 = Date.now();
-      console.error(`- ${spec.id}${args.rounds > 1 && spec.kind === 'ours' ? ` round ${round + 1}/${args.rounds}` : ''} (child process)`);
+      const what = [caseExact ? caseFilter[0] : '', args.rounds > 1 && spec.kind === 'ours' ? `round ${round + 1}/${args.rounds}` : ''].filter((x) => x).join(', ');
+      console.error(`- ${spec.id}${what ? ` (${what})` : ''} (child process)`);
       loads.push(os.loadavg()[0] ?? 0);
-      const r = await runChild({ workload: w.name, subject: spec, timing: args.timing, caseFilter: sel.cases, quick: args.quick });
+      const r = await runChild({ workload: w.name, subject: spec, timing: args.timing, caseFilter, caseExact, quick: args.quick });
       if (r.error) notes.push(`${w.name} ${spec.id}: ${r.error}`);
       if (r.info) subjects[spec.id] = r.info;
       if (r.info?.['note'] && round === 0) notes.push(`${spec.id}: ${String(r.info['note'])}`);
@@ -140,9 +143,11 @@ async function main(): Promise<void> {
   for (const line of summary(rows.filter((r) => baseline === undefined || !r.peer.startsWith(`${baseName} `)))) console.log(line);
   if (baseline !== undefined) for (const line of baselineSummary(rows, baseName)) console.log(line);
   console.log(`  1-minute load average when each child started: min ${Math.min(...loads).toFixed(2)}, max ${Math.max(...loads).toFixed(2)} (${os.availableParallelism()} cpus)`);
-  if (notes.length > 0) {
+  // With a child per case (--baseline), the same engine note can come once per case.
+  const uniqueNotes = [...new Set(notes)];
+  if (uniqueNotes.length > 0) {
     console.log('\nNotes:');
-    for (const n of notes) console.log(`  ${n}`);
+    for (const n of uniqueNotes) console.log(`  ${n}`);
   }
 
   const envPath = args.out.replace(/\.json$/, '') + '-env.json';
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
     commits,
     loadAverages: loads,
     subjects,
-    notes,
+    notes: uniqueNotes,
     measurements,
   });
   console.log(`\nWrote ${args.out} and ${envPath} in ${((Date.now() - started) / 1000).toFixed(0)} s total.`);

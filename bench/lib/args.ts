@@ -106,3 +106,8 @@ export function selection(name: string, filters: string[]): { run: boolean; case
   }
   return { run, cases };
 }
+
+/** The id part of an entry of `Workload.caseIds()` (ids themselves contain single spaces only). */
+export function caseId(listed: string): string {
+  return listed.split('  ')[0] ?? listed;
+}

@@ -13,23 +13,41 @@ export const SLOWER_FLAG = 0.95;
 
 const key = (m: Measurement): string => `${m.caseId}\u0000${m.subject}\u0000${m.mode}`;
 
+/** One child process to run: a subject, its round, and the cases it measures. */
+export interface Job {
+  spec: SubjectSpec;
+  round: number;
+  /** Case filters as given (substrings), or one whole case id when `caseExact`. */
+  caseFilter: string[];
+  caseExact: boolean;
+}
+
 /**
- * The children of one workload in run order: for each round, for each ours subject, the pair
- * (ours, base), ours first in even rounds and base first in odd ones so that neither side
- * always runs second; then every other subject once.
+ * The children of one workload in run order. With a baseline: for each selected case, for
+ * each round, for each ours subject, the pair (ours, base), one child each for that case
+ * alone, ours first in even rounds and base first in odd ones so that neither side always
+ * runs second; so the two figures of a row are taken seconds apart. Without: each ours
+ * subject once per round over all the cases. Then every other subject once.
  */
-export function schedule(specs: SubjectSpec[], rounds: number, base: ((threads: number) => SubjectSpec) | undefined): { spec: SubjectSpec; round: number }[] {
+export function schedule(
+  specs: SubjectSpec[],
+  o: { rounds: number; cases: string[]; caseFilter: string[]; base: ((threads: number) => SubjectSpec) | undefined },
+): Job[] {
   const ours = specs.filter((s) => s.kind === 'ours');
   const others = specs.filter((s) => s.kind !== 'ours');
-  const out: { spec: SubjectSpec; round: number }[] = [];
-  for (let round = 0; round < rounds; round++) {
-    for (const o of ours) {
-      const pair = base ? [o, base(o.threads)] : [o];
-      if (round % 2 === 1) pair.reverse();
-      for (const spec of pair) out.push({ spec, round });
+  const out: Job[] = [];
+  const all = { caseFilter: o.caseFilter, caseExact: false };
+  const slices = o.base ? o.cases.map((c) => ({ caseFilter: [c], caseExact: true })) : [all];
+  for (const slice of slices) {
+    for (let round = 0; round < o.rounds; round++) {
+      for (const s of ours) {
+        const pair = o.base ? [s, o.base(s.threads)] : [s];
+        if (round % 2 === 1) pair.reverse();
+        for (const spec of pair) out.push({ spec, round, ...slice });
+      }
     }
   }
-  for (const spec of others) out.push({ spec, round: 0 });
+  for (const spec of others) out.push({ spec, round: 0, ...all });
   return out;
 }
 

@@ -76,6 +76,8 @@ export interface MeasureContext {
   timing: TimingOptions;
   /** Substrings of case ids to keep; empty keeps all. */
   caseFilter: string[];
+  /** The filters are whole case ids (one child per case, as with `--baseline`), not substrings. */
+  caseExact: boolean;
   /** `--quick`: fewer samples for the slow workloads too (a smoke run). */
   quick: boolean;
   /** Progress line for the console (stderr). */
@@ -86,7 +88,7 @@ export interface MeasureContext {
 export interface Workload {
   name: string;
   title: string;
-  /** Ids of its cases, for `--list` and filtering. */
+  /** Ids of its cases, for `--list` and filtering; an id may be followed by two spaces and a description (see `caseId` in `lib/args.ts`). */
   caseIds(): string[];
   /** The engine configurations it runs, given the `--threads` list for ours. */
   subjects(threads: number[]): SubjectSpec[];
