@@ -1,7 +1,17 @@
 /** Command line of `run.ts`. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_TIMING, QUICK_TIMING, type TimingOptions } from './stats.js';
+
+/**
+ * A path from the command line, absolute. `pnpm bench` runs in `bench/`, so a relative path is
+ * resolved from where pnpm was started (`INIT_CWD`, which pnpm sets), else from the current
+ * directory (`node --import tsx run.ts` in `bench/`).
+ */
+function fromUserDir(path: string): string {
+  return resolve(process.env['INIT_CWD'] ?? process.cwd(), path);
+}
 
 /** Rounds of ours/baseline children when `--baseline` is given without `--rounds`. */
 const DEFAULT_BASELINE_ROUNDS = 3;
@@ -33,10 +43,12 @@ export const USAGE = `usage: pnpm bench [-- options] [filter...]
   --baseline DIR        also run the same workloads on DIR's recurrent (another checkout of
                         this repository with packages/recurrent/{dist,wasm} built): subjects
                         base-1t, base-2t and rows "ours vs base", children interleaved with ours'
+                        (one per case and side); a relative DIR is from where pnpm was started
   --rounds N            run each ours (and base) child N times, alternating ours and base, and
                         report the medians; default 3 with --baseline, else 1
   --only-ours           skip the peers (with --baseline: just ours vs base)
   --out PATH            rows JSON; default results/latest.json (env beside it, *-env.json)
+                        (relative paths: from where pnpm was started)
   --list                list workloads and cases, run nothing
   --help`;
 
@@ -81,11 +93,11 @@ export function parse(argv: string[]): Args {
     filters,
     threads: threadList,
     timing,
-    out: values.out ?? new URL('../results/latest.json', import.meta.url).pathname,
+    out: values.out === undefined ? new URL('../results/latest.json', import.meta.url).pathname : fromUserDir(values.out),
     list: values.list ?? false,
     help: values.help ?? false,
     quick: values.quick ?? false,
-    baseline: values.baseline,
+    baseline: values.baseline === undefined ? undefined : fromUserDir(values.baseline),
     rounds,
     onlyOurs: values['only-ours'] ?? false,
   };
