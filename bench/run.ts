@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     const out = w.rows(merged, args.threads);
     // Without the peers, their rows would be all dashes; rows between ours' own configurations stay.
     rows.push(...(args.onlyOurs ? out.rows.filter((r) => r.peerValue !== null) : out.rows));
-    if (baseline !== undefined) rows.push(...baselineRows(w.name, merged, ms, args.threads, baseName));
+    if (baseline !== undefined) rows.push(...baselineRows(w.name, ms, args.threads, baseName));
     notes.push(...out.notes);
     measurements.push(...ms);
   }

@@ -14,7 +14,7 @@ function fromUserDir(path: string): string {
 }
 
 /** Rounds of ours/baseline children when `--baseline` is given without `--rounds`. */
-const DEFAULT_BASELINE_ROUNDS = 3;
+const DEFAULT_BASELINE_ROUNDS = 5;
 
 export interface Args {
   /** `workload` or `workload/case-substring` patterns; empty runs everything. */
@@ -44,8 +44,9 @@ export const USAGE = `usage: pnpm bench [-- options] [filter...]
                         this repository with packages/recurrent/{dist,wasm} built): subjects
                         base-1t, base-2t and rows "ours vs base", children interleaved with ours'
                         (one per case and side); a relative DIR is from where pnpm was started
-  --rounds N            run each ours (and base) child N times, alternating ours and base, and
-                        report the medians; default 3 with --baseline, else 1
+  --rounds N            run each ours (and base) child N times, alternating ours and base; an
+                        ours-vs-base row is the round with the median ratio, other figures the
+                        median over rounds; default 5 with --baseline, else 1
   --only-ours           skip the peers (with --baseline: just ours vs base)
   --out PATH            rows JSON; default results/latest.json (env beside it, *-env.json)
                         (relative paths: from where pnpm was started)

@@ -1,7 +1,7 @@
 /**
- * Ours against a baseline checkout (`--baseline DIR`, usually the previous commit): the
- * rounds of interleaved children are reduced to medians, and every ours measurement with a
- * baseline counterpart becomes a row `ours vs base` (ratio > 1: ours better). The machines
+ * Ours against a baseline checkout (`--baseline DIR`, usually the previous commit): every
+ * ours measurement with a baseline counterpart becomes a row `ours vs base` (ratio > 1: ours
+ * better), the median over rounds of interleaved children. The machines
  * are shared and noisy, so the two sides are measured alternately (ours, base, base, ours,
  * ...) and close together in time: load that comes and goes affects both alike.
  */
@@ -10,6 +10,8 @@ import type { Measurement, PrintedRow, SubjectSpec } from './types.js';
 
 /** Ratios below this are flagged in the summary (issue 13: no row more than 5% slower). */
 export const SLOWER_FLAG = 0.95;
+/** A row whose highest and lowest per-round ratios differ by more than this factor is counted as unsteady in the summary. */
+export const UNSTEADY = 1.1;
 
 const key = (m: Measurement): string => `${m.caseId}\u0000${m.subject}\u0000${m.mode}`;
 
@@ -72,47 +74,53 @@ const ratioOf = (o: Measurement, b: Measurement): number | null =>
   o.value > 0 && b.value > 0 ? (o.better === 'higher' ? o.value / b.value : b.value / o.value) : null;
 
 /**
- * Rows `ours NT vs base NT` for every case and mode ours measured in `merged` (medians) that
- * the baseline measured too. `all` holds every round's measurements, for the note: the range
- * of the per-round ratios (each round's ours and base children ran next to each other).
+ * Rows `ours NT vs base NT` for every case and mode ours measured that the baseline measured
+ * too, from every round's measurements (`all`). Each round's ours and base children ran
+ * seconds apart, so a round's ratio compares like with like; the row is the round whose ratio
+ * is the median (the lower of the two middle ones for an even count: the one less flattering
+ * to ours). Taking each side's median separately instead could pair a figure measured while
+ * the other core was free with one measured while it was busy (a 2-thread step can be 3x
+ * slower then). The note gives the range of the rounds' ratios.
  */
-export function baselineRows(workload: string, merged: Measurement[], all: Measurement[], threads: number[], name: string): PrintedRow[] {
+export function baselineRows(workload: string, all: Measurement[], threads: number[], name: string): PrintedRow[] {
   const ours = (t: number) => oursSpec(t).id;
   const base = (t: number) => `base-${t}t`;
-  const mine = merged.filter((m) => threads.some((t) => m.subject === ours(t)));
+  const mine = all.filter((m) => threads.some((t) => m.subject === ours(t)));
   const multiMode = new Set(mine.map((m) => m.mode)).size > 1;
   const cases = [...new Set(mine.map((m) => m.caseId))];
   const modes = [...new Set(mine.map((m) => m.mode))];
-  const find = (ms: Measurement[], caseId: string, subject: string, mode: string, round?: number) =>
-    ms.find((m) => m.caseId === caseId && m.subject === subject && m.mode === mode && (round === undefined || m.round === round));
+  const rounds = [...new Set(all.map((m) => m.round ?? 0))];
+  const find = (caseId: string, subject: string, mode: string, round: number) =>
+    all.find((m) => m.caseId === caseId && m.subject === subject && m.mode === mode && (m.round ?? 0) === round);
   const out: PrintedRow[] = [];
   for (const c of cases) {
     for (const mode of modes) {
       for (const t of threads) {
-        const o = find(merged, c, ours(t), mode);
-        if (!o) continue;
-        const b = find(merged, c, base(t), mode);
+        const pairs = rounds
+          .map((r) => ({ o: find(c, ours(t), mode, r), b: find(c, base(t), mode, r) }))
+          .filter((p): p is { o: Measurement; b: Measurement | undefined } => p.o !== undefined)
+          .map((p) => ({ ...p, ratio: p.b ? ratioOf(p.o, p.b) : null }));
+        if (pairs.length === 0) continue;
+        const full = pairs.filter((p): p is { o: Measurement; b: Measurement; ratio: number } => p.b !== undefined && p.ratio !== null).sort((x, y) => x.ratio - y.ratio);
+        // No round with both sides (the base children failed): ours alone, ratio unknown.
+        const chosen = full[Math.floor((full.length - 1) / 2)] ?? { ...pairs[0]!, ratio: null };
         const row: PrintedRow = {
           workload,
           variant: multiMode ? `${c} (${mode})` : c,
           threads: t,
-          unit: o.unit,
-          ours: o.value,
+          unit: chosen.o.unit,
+          ours: chosen.o.value,
           peer: `${name} ${t}T`,
-          peerValue: b ? b.value : null,
-          ratio: b ? ratioOf(o, b) : null,
+          peerValue: chosen.b ? chosen.b.value : null,
+          ratio: chosen.ratio,
         };
         const notes: string[] = [];
-        const n = Math.min(o.samples, b?.samples ?? Infinity);
+        const n = Math.min(chosen.o.samples, chosen.b?.samples ?? Infinity);
         if (n < 10) notes.push(`n=${n}`);
-        const perRound = [...new Set(all.map((m) => m.round ?? 0))]
-          .map((r) => {
-            const or = find(all, c, ours(t), mode, r);
-            const br = find(all, c, base(t), mode, r);
-            return or && br ? ratioOf(or, br) : null;
-          })
-          .filter((r): r is number => r !== null);
-        if (perRound.length > 1) notes.push(`rounds ${Math.min(...perRound).toFixed(2)}..${Math.max(...perRound).toFixed(2)}`);
+        if (full.length > 1) {
+          row.rounds = { min: full[0]!.ratio, max: full[full.length - 1]!.ratio };
+          notes.push(`rounds ${row.rounds.min.toFixed(2)}..${row.rounds.max.toFixed(2)}`);
+        }
         if (notes.length > 0) row.note = notes.join('; ');
         out.push(row);
       }
@@ -121,7 +129,11 @@ export function baselineRows(workload: string, merged: Measurement[], all: Measu
   return out;
 }
 
-/** Per (workload, threads): geometric mean of the `ours vs base` ratios, the worst row, and how many are below {@link SLOWER_FLAG}. */
+/**
+ * Per (workload, threads): geometric mean of the `ours vs base` ratios, the worst row, how many
+ * are below {@link SLOWER_FLAG}, and how many had rounds further apart than {@link UNSTEADY}
+ * (the load changed under them: measure those again).
+ */
 export function baselineSummary(rows: PrintedRow[], name: string): string[] {
   const groups = new Map<string, PrintedRow[]>();
   for (const r of rows) {
@@ -134,6 +146,10 @@ export function baselineSummary(rows: PrintedRow[], name: string): string[] {
     const geo = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
     const worst = rs.reduce((a, b) => (b.ratio! < a.ratio! ? b : a));
     const slow = ratios.filter((x) => x < SLOWER_FLAG).length;
-    return `  ${k}: geomean ${geo.toFixed(3)}x over ${rs.length}, worst ${worst.ratio!.toFixed(3)}x (${worst.variant}), ${slow} below ${SLOWER_FLAG}`;
+    const unsteady = rs.filter((r) => r.rounds && r.rounds.max / r.rounds.min > UNSTEADY).length;
+    return (
+      `  ${k}: geomean ${geo.toFixed(3)}x over ${rs.length}, worst ${worst.ratio!.toFixed(3)}x (${worst.variant}), ${slow} below ${SLOWER_FLAG}` +
+      (unsteady > 0 ? `; ${unsteady} with rounds more than ${Math.round((UNSTEADY - 1) * 100)}% apart` : '')
+    );
   });
 }

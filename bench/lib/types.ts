@@ -70,6 +70,8 @@ export interface Row {
 /** A row plus what only the printed table shows. */
 export interface PrintedRow extends Row {
   note?: string;
+  /** `--baseline` rows over several rounds: the lowest and highest per-round ratio. */
+  rounds?: { min: number; max: number };
 }
 
 export interface MeasureContext {
