@@ -1,9 +1,9 @@
 /**
  * Ours against a baseline checkout (`--baseline DIR`, usually the previous commit): every
  * ours measurement with a baseline counterpart becomes a row `ours vs base` (ratio > 1: ours
- * better), the median over rounds of interleaved children. The machines
- * are shared and noisy, so the two sides are measured alternately (ours, base, base, ours,
- * ...) and close together in time: load that comes and goes affects both alike.
+ * better). The machines are shared and noisy, so the two sides are measured alternately
+ * (ours, base, base, ours, ...), one case per child, close together in time: load that
+ * comes and goes affects both alike; a row is the round with the median ratio.
  */
 import { oursSpec } from './subjects.js';
 import type { Measurement, PrintedRow, SubjectSpec } from './types.js';
