@@ -1,7 +1,20 @@
 /** Command line of `run.ts`. */
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { DEFAULT_TIMING, QUICK_TIMING, type TimingOptions } from './stats.js';
+
+/**
+ * A path from the command line, absolute. `pnpm bench` runs in `bench/`, so a relative path is
+ * resolved from where pnpm was started (`INIT_CWD`, which pnpm sets), else from the current
+ * directory (`node --import tsx run.ts` in `bench/`).
+ */
+function fromUserDir(path: string): string {
+  return resolve(process.env['INIT_CWD'] ?? process.cwd(), path);
+}
+
+/** Rounds of ours/baseline children when `--baseline` is given without `--rounds`. */
+const DEFAULT_BASELINE_ROUNDS = 5;
 
 export interface Args {
   /** `workload` or `workload/case-substring` patterns; empty runs everything. */
@@ -12,6 +25,12 @@ export interface Args {
   list: boolean;
   help: boolean;
   quick: boolean;
+  /** `--baseline DIR`: also run ours' workload code on DIR's built package (subjects `base-Nt`). */
+  baseline: string | undefined;
+  /** Children of ours (and the baseline) per thread count, interleaved; medians are reported. */
+  rounds: number;
+  /** Skip the peers: only ours (and the baseline) run. */
+  onlyOurs: boolean;
 }
 
 export const USAGE = `usage: pnpm bench [-- options] [filter...]
@@ -21,7 +40,16 @@ export const USAGE = `usage: pnpm bench [-- options] [filter...]
   --threads 1,2         thread counts for ours (1 = SIMD build, n>1 = threaded build); default 1,2
   --budget SECONDS      time box of one measurement (warm-up excluded); default 2
   --quick               short time boxes, fewer samples: a smoke run, noisier figures
+  --baseline DIR        also run the same workloads on DIR's recurrent (another checkout of
+                        this repository with packages/recurrent/{dist,wasm} built): subjects
+                        base-1t, base-2t and rows "ours vs base", children interleaved with ours'
+                        (one per case and side); a relative DIR is from where pnpm was started
+  --rounds N            run each ours (and base) child N times, alternating ours and base; an
+                        ours-vs-base row is the round with the median ratio, other figures the
+                        median over rounds; default 5 with --baseline, else 1
+  --only-ours           skip the peers (with --baseline: just ours vs base)
   --out PATH            rows JSON; default results/latest.json (env beside it, *-env.json)
+                        (relative paths: from where pnpm was started)
   --list                list workloads and cases, run nothing
   --help`;
 
@@ -35,6 +63,9 @@ export function parse(argv: string[]): Args {
       threads: { type: 'string' },
       budget: { type: 'string' },
       quick: { type: 'boolean' },
+      baseline: { type: 'string' },
+      rounds: { type: 'string' },
+      'only-ours': { type: 'boolean' },
       out: { type: 'string' },
       list: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -57,14 +88,19 @@ export function parse(argv: string[]): Args {
     timing.budgetMs = s * 1000;
     timing.minTimeMs = Math.min(timing.minTimeMs, timing.budgetMs / 4);
   }
+  const rounds = values.rounds === undefined ? (values.baseline === undefined ? 1 : DEFAULT_BASELINE_ROUNDS) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > 99) throw new Error(`--rounds expected an integer in [1, 99], got ${values.rounds ?? ''}`);
   return {
     filters,
     threads: threadList,
     timing,
-    out: values.out ?? new URL('../results/latest.json', import.meta.url).pathname,
+    out: values.out === undefined ? new URL('../results/latest.json', import.meta.url).pathname : fromUserDir(values.out),
     list: values.list ?? false,
     help: values.help ?? false,
     quick: values.quick ?? false,
+    baseline: values.baseline === undefined ? undefined : fromUserDir(values.baseline),
+    rounds,
+    onlyOurs: values['only-ours'] ?? false,
   };
 }
 
@@ -82,4 +118,9 @@ export function selection(name: string, filters: string[]): { run: boolean; case
     cases.push(f.slice(slash + 1));
   }
   return { run, cases };
+}
+
+/** The id part of an entry of `Workload.caseIds()` (ids themselves contain single spaces only). */
+export function caseId(listed: string): string {
+  return listed.split('  ')[0] ?? listed;
 }

@@ -27,6 +27,7 @@ async function main(): Promise<void> {
     const measurements = await w.measure(subject, job.subject, {
       timing: job.timing,
       caseFilter: job.caseFilter,
+      caseExact: job.caseExact,
       quick: job.quick,
       log: (line) => process.stderr.write(`${line}\n`),
     });

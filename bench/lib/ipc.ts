@@ -7,6 +7,7 @@ export interface ChildJob {
   subject: SubjectSpec;
   timing: TimingOptions;
   caseFilter: string[];
+  caseExact: boolean;
   quick: boolean;
 }
 

@@ -101,8 +101,8 @@ function fmtValue(v: number): string {
   return Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(2);
 }
 
-/** Keeps the cases whose id contains one of the filters (all when there are none). */
-export function pick<T extends { id: string }>(cases: readonly T[], ctx: MeasureContext): T[] {
+/** Keeps the cases whose id contains one of the filters, or is one with `caseExact` (all when there are none). */
+export function pick<T extends { id: string }>(cases: readonly T[], ctx: Pick<MeasureContext, 'caseFilter' | 'caseExact'>): T[] {
   if (ctx.caseFilter.length === 0) return [...cases];
-  return cases.filter((c) => ctx.caseFilter.some((f) => c.id.includes(f)));
+  return cases.filter((c) => ctx.caseFilter.some((f) => (ctx.caseExact ? c.id === f : c.id.includes(f))));
 }

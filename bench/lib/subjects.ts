@@ -10,6 +10,11 @@ export function oursSpec(threads: number): SubjectSpec {
   return { id: `ours-${threads}t`, kind: 'ours', threads };
 }
 
+/** The same workload code on a baseline checkout's package (`--baseline DIR`). */
+export function baseSpec(threads: number, dir: string): SubjectSpec {
+  return { id: `base-${threads}t`, kind: 'ours', threads, baseline: dir };
+}
+
 export function tfjsWasmSpec(threads = 1): SubjectSpec {
   return { id: threads === 1 ? 'tfjs-wasm' : `tfjs-wasm-${threads}t`, kind: 'tfjs-wasm', threads };
 }
@@ -29,15 +34,15 @@ const LABELS: Record<SubjectKind, string> = {
   brain: 'brain.js',
 };
 
-/** Human label for tables: `recurrent 1T`, `tfjs-wasm 1T`, `ort-node 2T`. */
+/** Human label for tables: `recurrent 1T`, `tfjs-wasm 1T`, `ort-node 2T`, `base 1T`. */
 export function subjectLabel(spec: SubjectSpec, realThreads = spec.threads): string {
-  return `${LABELS[spec.kind]} ${realThreads}T`;
+  return `${spec.baseline === undefined ? LABELS[spec.kind] : 'base'} ${realThreads}T`;
 }
 
 export async function openSubject(spec: SubjectSpec): Promise<SubjectHandle> {
   switch (spec.kind) {
     case 'ours':
-      return openOurs(spec.threads);
+      return openOurs(spec.threads, spec.baseline);
     case 'tfjs-wasm':
       return openTfjsWasm(spec.threads);
     case 'tfjs-cpu':

@@ -19,6 +19,11 @@ export interface SubjectSpec {
   kind: SubjectKind;
   /** Threads asked for (peers report what they really got in their info). */
   threads: number;
+  /**
+   * Kind `ours` only: a baseline checkout whose built package runs the same workload code
+   * instead of the workspace's `recurrent` (ids `base-1t`, `base-2t`; see `lib/baseline.ts`).
+   */
+  baseline?: string;
 }
 
 /** A started engine, handed to a workload's `measure` inside the child. */
@@ -46,6 +51,8 @@ export interface Measurement {
   spread: number;
   /** A small digest of the result, to check that engines computed the same thing. */
   check?: number[];
+  /** With `--rounds N`: which round (0-based) of ours/baseline children measured it. */
+  round?: number;
 }
 
 /** One line of the report and of `results/latest.json`. `ratio > 1` means ours is better. */
@@ -63,12 +70,16 @@ export interface Row {
 /** A row plus what only the printed table shows. */
 export interface PrintedRow extends Row {
   note?: string;
+  /** `--baseline` rows over several rounds: the lowest and highest per-round ratio. */
+  rounds?: { min: number; max: number };
 }
 
 export interface MeasureContext {
   timing: TimingOptions;
   /** Substrings of case ids to keep; empty keeps all. */
   caseFilter: string[];
+  /** The filters are whole case ids (one child per case, as with `--baseline`), not substrings. */
+  caseExact: boolean;
   /** `--quick`: fewer samples for the slow workloads too (a smoke run). */
   quick: boolean;
   /** Progress line for the console (stderr). */
@@ -79,7 +90,7 @@ export interface MeasureContext {
 export interface Workload {
   name: string;
   title: string;
-  /** Ids of its cases, for `--list` and filtering. */
+  /** Ids of its cases, for `--list` and filtering; an id may be followed by two spaces and a description (see `caseId` in `lib/args.ts`). */
   caseIds(): string[];
   /** The engine configurations it runs, given the `--threads` list for ours. */
   subjects(threads: number[]): SubjectSpec[];

@@ -2,21 +2,40 @@
  * Starts `recurrent` with a given thread count: 1 loads the single-threaded SIMD build, more
  * loads the threaded build with a parked pool. `init` is a singleton, so each configuration
  * runs in its own child process (see `lib/child.ts`), and is disposed at the end.
+ *
+ * With a baseline directory (`--baseline DIR`), the same workload code runs against DIR's
+ * built package (`DIR/packages/recurrent/dist/index.js`, which loads DIR's own wasm) instead
+ * of the workspace's `recurrent`; see `lib/baseline.ts`.
  */
 import * as recurrent from 'recurrent';
 
+import { missingApi, missingEngineMembers, type BenchApi } from './api.js';
+import { baselineEntry, describeBaseline } from '../lib/baseline-dir.js';
 import type { SubjectInfo } from '../lib/types.js';
 
 export interface OursHandle {
   kind: 'ours';
-  lib: typeof recurrent;
+  lib: BenchApi;
   threads: number;
   info: SubjectInfo;
   close(): Promise<void>;
 }
 
-export async function openOurs(threads: number): Promise<OursHandle> {
-  const engine = await recurrent.init({ threads });
+/** DIR's package, checked against the API the bench uses (a clear error naming what differs). */
+export async function importBaseline(dir: string): Promise<BenchApi> {
+  const mod = (await import(baselineEntry(dir).href)) as Record<string, unknown>;
+  const missing = missingApi(mod);
+  if (missing.length > 0) {
+    throw new Error(`baseline ${dir}: its recurrent lacks ${missing.join(', ')}, which the bench uses (bench/ours/api.ts); its API differs from this checkout's`);
+  }
+  return mod as unknown as BenchApi;
+}
+
+export async function openOurs(threads: number, baseline?: string): Promise<OursHandle> {
+  const lib: BenchApi = baseline === undefined ? recurrent : await importBaseline(baseline);
+  const engine = await lib.init({ threads });
+  const missing = missingEngineMembers(engine);
+  if (missing.length > 0) throw new Error(`${baseline ?? 'recurrent'}: the engine from init() lacks ${missing.join(', ')} (bench/ours/api.ts)`);
   engine.setThreads(threads);
   const info: SubjectInfo = {
     engine: 'recurrent',
@@ -25,14 +44,15 @@ export async function openOurs(threads: number): Promise<OursHandle> {
     threads: engine.threads,
     maxThreads: engine.maxThreads,
   };
+  if (baseline !== undefined) Object.assign(info, describeBaseline(baseline));
   if (engine.threads !== threads) {
     info['warning'] = `asked for ${threads} threads, running ${engine.threads}`;
   }
   return {
     kind: 'ours',
-    lib: recurrent,
+    lib,
     threads: engine.threads,
     info,
-    close: () => recurrent.dispose(),
+    close: () => lib.dispose(),
   };
 }

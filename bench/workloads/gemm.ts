@@ -12,6 +12,7 @@
  *   dispose all: the counterpart of ours `copy` (and XNNPACK repacks B every call).
  */
 import { digest, digestsAgree, uniform } from '../lib/data.js';
+import { pick } from '../lib/rows.js';
 import { measure } from '../lib/stats.js';
 import { oursSpec, subjectLabel, tfjsWasmSpec } from '../lib/subjects.js';
 import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
@@ -52,10 +53,7 @@ const UNIT = 'GFLOP/s';
 
 const gflops = (c: GemmCase, ms: number): number => (2 * c.m * c.n * c.k) / (ms * 1e6);
 
-function selected(ctx: MeasureContext): GemmCase[] {
-  if (ctx.caseFilter.length === 0) return CASES;
-  return CASES.filter((c) => ctx.caseFilter.some((f) => c.id.includes(f)));
-}
+const selected = (ctx: MeasureContext): GemmCase[] => pick(CASES, ctx);
 
 function inputs(c: GemmCase, index: number): { a: Float32Array; b: Float32Array; aShape: [number, number] } {
   return {
