@@ -2,7 +2,7 @@
 //! builds (`packages/recurrent/wasm/{simd,threads}`) do not have them; the test builds
 //! (`wasm/{simd,threads}-test`, see `scripts/build-wasm.sh`) do, and the loader picks those in
 //! a development checkout. They inspect the instance (live buffers, lengths, the build) or
-//! drive single kernels directly (per-buffer optimisers and dropout, scaling, finiteness),
+//! drive single kernels directly (per-buffer optimisers, norms and dropout, scaling, finiteness),
 //! which the library itself now reaches only through the stack and the parameter sets.
 
 use std::cell::RefCell;
@@ -26,6 +26,13 @@ pub fn buffer_len(handle: Handle) -> Result<u32, JsError> {
 #[wasm_bindgen]
 pub fn buffer_live_count() -> u32 {
     BUFFERS.with_borrow(|r| r.live() as u32)
+}
+
+/// Sum of squares of a whole buffer, in f64 (the library takes the gradient norm of all its
+/// groups at once: `param_set_grad_sum_squares`).
+#[wasm_bindgen]
+pub fn sum_squares(buf: Handle) -> Result<f64, JsError> {
+    with_buffers(|reg| Ok(train::sum_squares(reg.get(buf)?)))
 }
 
 /// `true` for the threaded build (shared memory, atomics, worker pool).

@@ -1,6 +1,6 @@
 //! Exports for everything of a training step after the recurrent layers: dense layer,
-//! losses, embeddings, the gradient norm of one buffer. (Dropout lives in the recurrent stack,
-//! the optimisers in `params`; the per-buffer forms that only tests call are in
+//! losses, embeddings. (Dropout lives in the recurrent stack, the gradient norm and the
+//! optimisers in `params`; the per-buffer forms that only tests call are in
 //! `test_exports`.) Buffers are handles; each kernel gets exactly the prefix its shape needs
 //! (see `views`).
 
@@ -306,10 +306,4 @@ pub fn embedding_backward(
         )
         .map_err(from_core)
     })
-}
-
-/// Sum of squares of a whole buffer, in f64 (for global-norm clipping).
-#[wasm_bindgen]
-pub fn sum_squares(buf: Handle) -> Result<f64, JsError> {
-    with_buffers(|reg| Ok(train::sum_squares(reg.get(buf)?)))
 }

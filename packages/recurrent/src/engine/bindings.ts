@@ -34,6 +34,7 @@ export type ReleaseExports = {
 export interface TestExports {
   buffer_len(handle: number): number;
   buffer_live_count(): number;
+  sum_squares(buf: number): number;
   build_threads(): boolean;
   all_finite(buf: number): boolean;
   scale_buffer(buf: number, s: number): void;
@@ -51,7 +52,7 @@ export interface TestExports {
 
 /** The names of {@link TestExports}, for the wrapper that stands in for them in release builds. */
 export const TEST_EXPORTS: readonly (keyof TestExports)[] = [
-  'buffer_len', 'buffer_live_count', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam', 'dropout',
+  'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam', 'dropout',
 ];
 
 /** What the package calls: the release exports, and (test builds) the test-only ones. */
