@@ -27,6 +27,9 @@ import { tempFiles } from './test/support/temp-files-plugin.js';
 import { urlRoutes } from './test/support/url-routes-plugin.js';
 
 const ROOT = dirname(fileURLToPath(import.meta.url));
+// The tests load the test builds (wasm/*-test: the release build plus the exports only tests
+// call); the workers and child processes the tests start inherit this.
+process.env['RECURRENT_WASM_VARIANT'] ??= 'test';
 const FIXTURES = resolve(process.env['RECURRENT_FIXTURES'] ?? join(ROOT, '../shared/fixtures'));
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
 // The machine's network is closed: these flags stop Chromium's background connections.

@@ -5,8 +5,8 @@
 # and, for the tests, the same two with the exports only tests call (cargo feature
 # `test-exports`, crates/recurrent-wasm/src/test_exports.rs):
 #   packages/recurrent/wasm/simd-test/, packages/recurrent/wasm/threads-test/
-# The package ships only simd/ and threads/; in a checkout the loader picks the test builds
-# when they are there (RECURRENT_WASM_VARIANT=release|test overrides). A test build shares its
+# The package ships only simd/ and threads/; the loader takes a test build only when asked
+# (RECURRENT_WASM_VARIANT=test, which vitest.config.ts sets for the test suite). A test build shares its
 # release build's target directory, so it costs a rebuild of recurrent-wasm and the link only.
 # cargo and wasm-bindgen are called directly rather than through wasm-pack: wasm-pack looks
 # for a prebuilt wasm32 std in the sysroot (there is none here; std is built from source with

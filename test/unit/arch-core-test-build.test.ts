@@ -54,10 +54,10 @@ function run(variant: string | undefined, threads: number): Promise<Record<strin
 
 for (const threads of [1, 2]) {
   node.test(`${threads === 1 ? 'simd' : 'threads'} build: the release build has no test-only exports and computes the test build's bits`, async () => {
-    const release = await run('release', threads);
-    const checkout = await run(undefined, threads);
-    assert.equal(release['variant'], 'release');
-    assert.equal(checkout['variant'], 'test', 'a checkout loads its test build');
+    const release = await run(undefined, threads);
+    const checkout = await run('test', threads);
+    assert.equal(release['variant'], 'release', 'without RECURRENT_WASM_VARIANT, init() loads the release build, even in a checkout');
+    assert.equal(checkout['variant'], 'test', 'RECURRENT_WASM_VARIANT=test loads the test build');
     assert.match(String(release['testOnly']), /^RecurrentError: buffer_live_count is an export of the test builds only/);
     assert.equal(checkout['testOnly'], 'callable');
     assert.equal(release['bits'], checkout['bits'], 'the same parameters after the step');

@@ -106,18 +106,12 @@ export function wasmUrl(build: BuildKind, variant: WasmVariant = 'release'): URL
 
 /**
  * The variant `init()` loads: `RECURRENT_WASM_VARIANT` (`release` or `test`) when set (Node's
- * environment, or a global of that name in a browser); otherwise, in Node, the test build when
- * its files are there (a development checkout, where `scripts/build-wasm.sh` builds both), else
- * the release build, the only one the package ships.
+ * environment, or a global of that name in a browser), else the release build, the only one
+ * the package ships. Only the test suite asks for the test build (vitest.config.ts sets the
+ * variable); scripts, examples, the CLI and the bench run what users run.
  */
-export async function chooseVariant(build: BuildKind): Promise<WasmVariant> {
-  const g = globalThis as { RECURRENT_WASM_VARIANT?: unknown; process?: { env?: Record<string, string | undefined>; versions?: { node?: string } } };
+export function chooseVariant(): WasmVariant {
+  const g = globalThis as { RECURRENT_WASM_VARIANT?: unknown; process?: { env?: Record<string, string | undefined> } };
   const asked = g.process?.env?.['RECURRENT_WASM_VARIANT'] ?? g.RECURRENT_WASM_VARIANT;
-  if (asked === 'release' || asked === 'test') return asked;
-  if (typeof g.process?.versions?.node !== 'string') return 'release';
-  const url = wasmUrl(build, 'test');
-  if (url.protocol !== 'file:') return 'release';
-  const fs = await import(/* @vite-ignore */ 'node:fs');
-  const { fileURLToPath } = await import(/* @vite-ignore */ 'node:url');
-  return fs.existsSync(fileURLToPath(url)) ? 'test' : 'release';
+  return asked === 'test' ? 'test' : 'release';
 }

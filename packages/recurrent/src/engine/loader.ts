@@ -144,9 +144,9 @@ async function load(threads: number | 'auto', base: string | URL | undefined, no
 
 /** Compiles and instantiates `build`, starts its pool for `threads` threads, returns the engine. */
 async function start(build: BuildKind, threads: number, base: string | URL | undefined): Promise<Engine> {
-  // A base URL is where an app serves the shipped (release) files; otherwise a checkout's
-  // test build is preferred when it is there (see `chooseVariant`).
-  const variant = base === undefined ? await chooseVariant(build) : 'release';
+  // A base URL is where an app serves the shipped (release) files; otherwise the test suite
+  // may ask for the test build (see `chooseVariant`).
+  const variant = base === undefined ? chooseVariant() : 'release';
   const module = await compileBuild(build, base, variant);
   const glue = await importGlue(build, variant);
   let memory: WebAssembly.Memory;
