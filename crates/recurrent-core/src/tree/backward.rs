@@ -1,0 +1,424 @@
+//! Backpropagation through structure: the passes of the forward, last first. Every node's
+//! dL/dh and dL/dc are complete when its pass comes (its parent is in a later pass), so one
+//! fused pass gives the pre-activation gradients, then per pass and matrix one GEMM for the
+//! weight gradient and one for the children's dL/dh.
+
+use crate::error::{check_exact, CoreResult};
+use crate::gemm::{sgemm, Transpose::No, Transpose::Yes};
+use crate::mem;
+use crate::parallel::Parallel;
+
+use super::forest::Forest;
+use super::forward::input_projections;
+use super::gather;
+use super::kind::{TreeKind, TreeShape};
+use super::parts::{self, Grads, Params, Tape};
+
+const OP: &str = "tree_backward";
+
+/// Accumulates into `grads` (the flat parameter layout) and `gx` (`[num_inputs, I]`, when
+/// given) the gradients of `sum(h * gh) + sum(c * gc)` (`gh`, `gc` `[nodes, H]` in node order;
+/// `gc` only for the LSTMs, absent means zero), from the `tape` of [`super::tree_forward`] with
+/// the same forest, parameters and `x`. Everything is checked before anything is written.
+#[allow(clippy::too_many_arguments)]
+pub fn tree_backward(
+    pool: &dyn Parallel,
+    shape: TreeShape,
+    forest: &Forest,
+    params: &[f32],
+    x: &[f32],
+    tape: &mut [f32],
+    gh: &[f32],
+    gc: Option<&[f32]>,
+    grads: &mut [f32],
+    gx: Option<&mut [f32]>,
+) -> CoreResult<()> {
+    let p = parts::params(OP, "params", &shape, params)?;
+    parts::check_x(OP, &shape, forest, x)?;
+    let (n, h) = (forest.nodes, shape.hidden_size);
+    check_exact(OP, "gh", gh.len(), n * h)?;
+    if let Some(gc) = gc {
+        check_exact(
+            OP,
+            "gc",
+            gc.len(),
+            if shape.kind.has_cell_state() {
+                n * h
+            } else {
+                0
+            },
+        )?;
+    }
+    if let Some(gx) = &gx {
+        check_exact(OP, "gx", gx.len(), x.len())?;
+    }
+    let t = parts::tape(OP, &shape, forest, tape)?;
+    let mut g = parts::grads(OP, &shape, grads)?;
+    let mut dh = slot_order(forest, Some(gh), h)?;
+    match shape.kind {
+        TreeKind::Rnn => rnn(pool, &shape, forest, &p, x, &t, &mut dh, &mut g, gx),
+        _ => {
+            let mut dc = slot_order(forest, gc.filter(|c| !c.is_empty()), h)?;
+            lstm(
+                pool, &shape, forest, &p, x, &t, &mut dh, &mut dc, &mut g, gx,
+            )
+        }
+    }
+}
+
+/// `[n, width]` in slot order from node order (zeros when absent).
+fn slot_order(f: &Forest, src: Option<&[f32]>, width: usize) -> CoreResult<Vec<f32>> {
+    let mut out = mem::zeros::<f32>(OP, "state gradients", f.nodes * width)?;
+    if let Some(src) = src {
+        for (s, row) in out.chunks_exact_mut(width).enumerate() {
+            let j = f.order[s] as usize;
+            row.copy_from_slice(&src[j * width..(j + 1) * width]);
+        }
+    }
+    Ok(out)
+}
+
+fn add_col_sums(rows: &[f32], width: usize, out: &mut [f32]) {
+    for row in rows.chunks_exact(width) {
+        for (o, v) in out.iter_mut().zip(row) {
+            *o += v;
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn rnn(
+    pool: &dyn Parallel,
+    shape: &TreeShape,
+    f: &Forest,
+    p: &Params<'_>,
+    x: &[f32],
+    t: &Tape<'_>,
+    dh: &mut [f32],
+    g: &mut Grads<'_>,
+    mut gx: Option<&mut [f32]>,
+) -> CoreResult<()> {
+    let h = shape.hidden_size;
+    let mut buf = mem::zeros::<f32>(OP, "child states", f.max_pass * 2 * h)?;
+    let mut dbuf = mem::zeros::<f32>(OP, "child gradients", f.max_pass * 2 * h)?;
+    let mut da = mem::zeros::<f32>(OP, "pre-activation gradients", f.max_pass * h)?;
+    let _ = x;
+    for pass in (0..f.passes()).rev() {
+        let (s0, s1) = f.pass(pass);
+        let (k0, k1) = f.kid_range(s0, s1);
+        let m = s1 - s0;
+        if k0 == k1 {
+            if let Some(gx) = gx.as_deref_mut() {
+                for s in s0..s1 {
+                    let r = f.x_row[s] as usize;
+                    for (d, v) in gx[r * h..(r + 1) * h]
+                        .iter_mut()
+                        .zip(&dh[s * h..(s + 1) * h])
+                    {
+                        *d += v;
+                    }
+                }
+            }
+            continue;
+        }
+        let da = &mut da[..m * h];
+        for ((d, &y), &gy) in da
+            .iter_mut()
+            .zip(&t.h[s0 * h..s1 * h])
+            .zip(&dh[s0 * h..s1 * h])
+        {
+            *d = gy * (1.0 - y * y);
+        }
+        let buf = &mut buf[..m * 2 * h];
+        gather::kid_positions(f, (s0, s1), t.h, h, 2, buf);
+        sgemm(
+            pool,
+            Yes,
+            No,
+            h,
+            2 * h,
+            m,
+            1.0,
+            da,
+            h,
+            buf,
+            2 * h,
+            1.0,
+            g.w_ih,
+            2 * h,
+        )?;
+        add_col_sums(da, h, g.b_ih);
+        let dbuf = &mut dbuf[..m * 2 * h];
+        sgemm(
+            pool,
+            No,
+            No,
+            m,
+            2 * h,
+            h,
+            1.0,
+            da,
+            h,
+            p.w_ih,
+            2 * h,
+            0.0,
+            dbuf,
+            2 * h,
+        )?;
+        gather::add_to_kids(f, (s0, s1), dbuf, h, 2, dh);
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn lstm(
+    pool: &dyn Parallel,
+    shape: &TreeShape,
+    f: &Forest,
+    p: &Params<'_>,
+    x: &[f32],
+    t: &Tape<'_>,
+    dh: &mut [f32],
+    dc: &mut [f32],
+    g: &mut Grads<'_>,
+    gx: Option<&mut [f32]>,
+) -> CoreResult<()> {
+    let (n, h, i) = (f.nodes, shape.hidden_size, shape.input_size);
+    let nary = shape.kind == TreeKind::NaryLstm;
+    let gates = shape.hh_gates();
+    let kin = if nary { 2 * h } else { h };
+    let mut dxw = mem::zeros::<f32>(OP, "input projection gradients", n * 4 * h)?;
+    let mut dpre = mem::zeros::<f32>(OP, "pre-activation gradients", f.max_pass * gates * h)?;
+    let mut hin = mem::zeros::<f32>(OP, "child states", f.max_pass * kin)?;
+    let mut dhin = mem::zeros::<f32>(OP, "child gradients", f.max_pass * kin)?;
+    let kid_rows = if nary { 0 } else { f.max_pass_kids * h };
+    let mut hk = mem::zeros::<f32>(OP, "kid states", kid_rows)?;
+    let mut dfk = mem::zeros::<f32>(OP, "forget gradients", kid_rows)?;
+    let mut dhk = mem::zeros::<f32>(OP, "kid gradients", kid_rows)?;
+    for pass in (0..f.passes()).rev() {
+        let (s0, s1) = f.pass(pass);
+        let (k0, k1) = f.kid_range(s0, s1);
+        let (m, nk) = (s1 - s0, k1 - k0);
+        let dpre = &mut dpre[..m * gates * h];
+        if nary {
+            nary_cells(f, (s0, s1), h, t, dh, dc, dpre, &mut dxw);
+        } else {
+            child_sum_cells(f, (s0, s1), h, t, dh, dc, dpre, &mut dfk, &mut dxw);
+        }
+        if nk == 0 {
+            continue;
+        }
+        let (hin, dhin) = (&mut hin[..m * kin], &mut dhin[..m * kin]);
+        if nary {
+            gather::kid_positions(f, (s0, s1), t.h, h, 2, hin);
+        } else {
+            gather::kid_sums(f, (s0, s1), t.h, h, hin);
+        }
+        sgemm(
+            pool,
+            Yes,
+            No,
+            gates * h,
+            kin,
+            m,
+            1.0,
+            dpre,
+            gates * h,
+            hin,
+            kin,
+            1.0,
+            g.w_hh,
+            kin,
+        )?;
+        sgemm(
+            pool,
+            No,
+            No,
+            m,
+            kin,
+            gates * h,
+            1.0,
+            dpre,
+            gates * h,
+            p.w_hh,
+            kin,
+            0.0,
+            dhin,
+            kin,
+        )?;
+        gather::add_to_kids(f, (s0, s1), dhin, h, if nary { 2 } else { 0 }, dh);
+        if !nary {
+            // The forget gates see each kid's own state: W_hf's gradient and the kids' dL/dh.
+            let (hk, dfk, dhk) = (&mut hk[..nk * h], &dfk[..nk * h], &mut dhk[..nk * h]);
+            gather::kid_rows(f, (k0, k1), t.h, h, hk);
+            sgemm(
+                pool,
+                Yes,
+                No,
+                h,
+                h,
+                nk,
+                1.0,
+                dfk,
+                h,
+                hk,
+                h,
+                1.0,
+                &mut g.w_hh[h * h..2 * h * h],
+                h,
+            )?;
+            sgemm(
+                pool,
+                No,
+                No,
+                nk,
+                h,
+                h,
+                1.0,
+                dfk,
+                h,
+                &p.w_hh[h * h..2 * h * h],
+                h,
+                0.0,
+                dhk,
+                h,
+            )?;
+            gather::add_kid_rows(f, (k0, k1), dhk, h, dh);
+        }
+    }
+    // Input projections: one GEMM each for dW_ih and dx over all nodes.
+    let (xg, _) = input_projections(pool, shape, f, p, x)?;
+    sgemm(
+        pool,
+        Yes,
+        No,
+        4 * h,
+        i,
+        n,
+        1.0,
+        &dxw,
+        4 * h,
+        &xg,
+        i,
+        1.0,
+        g.w_ih,
+        i,
+    )?;
+    add_col_sums(&dxw, 4 * h, g.b_ih);
+    add_col_sums(&dxw, 4 * h, g.b_hh);
+    if let Some(gx) = gx {
+        let mut dxg = mem::zeros::<f32>(OP, "input gradients", n * i)?;
+        sgemm(
+            pool,
+            No,
+            No,
+            n,
+            i,
+            4 * h,
+            1.0,
+            &dxw,
+            4 * h,
+            p.w_ih,
+            i,
+            0.0,
+            &mut dxg,
+            i,
+        )?;
+        for (s, row) in dxg.chunks_exact(i).enumerate() {
+            if let Ok(r) = usize::try_from(f.x_row[s]) {
+                for (d, v) in gx[r * i..(r + 1) * i].iter_mut().zip(row) {
+                    *d += v;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The fused backward gate pass of child-sum nodes: `dpre [m, 4H]` for the recurrent GEMMs
+/// (f block zero: the forget gates see the kids, not h~), `dfk [kids, H]`, and `dxw` rows
+/// (f block: the sum over the kids' forget gates); adds to the kids' dL/dc.
+#[allow(clippy::too_many_arguments)]
+fn child_sum_cells(
+    f: &Forest,
+    (s0, s1): (usize, usize),
+    h: usize,
+    t: &Tape<'_>,
+    dh: &[f32],
+    dc: &mut [f32],
+    dpre: &mut [f32],
+    dfk: &mut [f32],
+    dxw: &mut [f32],
+) {
+    let k0 = f.kid_start[s0] as usize;
+    for (s, d) in (s0..s1).zip(dpre.chunks_exact_mut(4 * h)) {
+        let gs = &t.gates[s * 3 * h..(s + 1) * 3 * h];
+        let dx = &mut dxw[s * 4 * h..(s + 1) * 4 * h];
+        for u in 0..h {
+            let (i, gg, o) = (gs[u], gs[h + u], gs[2 * h + u]);
+            let tc = crate::math::tanh(t.c[s * h + u]);
+            let dhu = dh[s * h + u];
+            let dcs = dc[s * h + u] + dhu * o * (1.0 - tc * tc);
+            dc[s * h + u] = dcs;
+            d[u] = dcs * gg * i * (1.0 - i);
+            d[h + u] = 0.0;
+            d[2 * h + u] = dcs * i * (1.0 - gg * gg);
+            d[3 * h + u] = dhu * tc * o * (1.0 - o);
+            dx[u] = d[u];
+            dx[2 * h + u] = d[2 * h + u];
+            dx[3 * h + u] = d[3 * h + u];
+        }
+        for e in f.kid_start[s] as usize..f.kid_start[s + 1] as usize {
+            let k = f.kids[e] as usize;
+            for u in 0..h {
+                let fg = t.fk[k * h + u];
+                let dcs = dc[s * h + u];
+                let af = dcs * t.c[k * h + u] * fg * (1.0 - fg);
+                dfk[(e - k0) * h + u] = af;
+                dx[h + u] += af;
+                dc[k * h + u] += dcs * fg;
+            }
+        }
+    }
+}
+
+/// The fused backward gate pass of N-ary nodes: `dpre [m, 5H]` (i, f0, f1, g, o), `dxw` rows
+/// (f block: f0 + f1); adds to the kids' dL/dc.
+#[allow(clippy::too_many_arguments)]
+fn nary_cells(
+    f: &Forest,
+    (s0, s1): (usize, usize),
+    h: usize,
+    t: &Tape<'_>,
+    dh: &[f32],
+    dc: &mut [f32],
+    dpre: &mut [f32],
+    dxw: &mut [f32],
+) {
+    for (s, d) in (s0..s1).zip(dpre.chunks_exact_mut(5 * h)) {
+        let gs = &t.gates[s * 5 * h..(s + 1) * 5 * h];
+        let kids = f.kids_of(s);
+        let dx = &mut dxw[s * 4 * h..(s + 1) * 4 * h];
+        for u in 0..h {
+            let (i, gg, o) = (gs[u], gs[3 * h + u], gs[4 * h + u]);
+            let tc = crate::math::tanh(t.c[s * h + u]);
+            let dhu = dh[s * h + u];
+            let dcs = dc[s * h + u] + dhu * o * (1.0 - tc * tc);
+            d[u] = dcs * gg * i * (1.0 - i);
+            d[3 * h + u] = dcs * i * (1.0 - gg * gg);
+            d[4 * h + u] = dhu * tc * o * (1.0 - o);
+            d[h + u] = 0.0;
+            d[2 * h + u] = 0.0;
+            for (l, &k) in kids.iter().enumerate() {
+                let k = k as usize;
+                let fl = gs[(1 + l) * h + u];
+                d[(1 + l) * h + u] = dcs * t.c[k * h + u] * fl * (1.0 - fl);
+                dc[k * h + u] += dcs * fl;
+            }
+            dx[u] = d[u];
+            dx[h + u] = d[h + u] + d[2 * h + u];
+            dx[2 * h + u] = d[3 * h + u];
+            dx[3 * h + u] = d[4 * h + u];
+        }
+    }
+}
