@@ -95,10 +95,10 @@ impl Forest {
         let mut parent = mem::zeros::<u32>(OP, "parents", n)?;
         for j in 0..n {
             let (a, b) = (child_offsets[j], child_offsets[j + 1]);
-            if a > b {
+            if a > b || b as usize > children.len() {
                 return Err(bad(
                     "child_offsets",
-                    "non-decreasing offsets",
+                    "non-decreasing offsets up to the number of child entries",
                     format_args!("{a} then {b} at node {j}"),
                 ));
             }

@@ -14,6 +14,7 @@
 //! states are contiguous rows; callers see node order.
 
 mod backward;
+mod cell_grads;
 mod forest;
 mod forward;
 mod gather;

@@ -9,3 +9,4 @@ pub mod run;
 pub mod tol;
 pub mod train_support;
 pub mod tree_fixture;
+pub mod tree_reference;
