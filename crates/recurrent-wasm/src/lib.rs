@@ -19,4 +19,5 @@ mod setup;
 mod taken;
 mod threads;
 mod train;
+mod tree;
 mod views;
