@@ -62,6 +62,17 @@ export interface WasmExports {
     beta2: number, eps: number, weightDecay: number, gradScale: number, decoupled: boolean,
   ): void;
   dropout(len: number, x: number, out: number, p: number, seedHi: number, seedLo: number): void;
+  tree_tape_len(kind: number, inputSize: number, hiddenSize: number, nodes: number): number;
+  tree_param_len(kind: number, inputSize: number, hiddenSize: number): number;
+  tree_check(kind: number, childOffsets: Uint32Array, children: Uint32Array, xRows: Uint32Array, numInputs: number): number;
+  tree_forward(
+    kind: number, inputSize: number, hiddenSize: number, levelBatched: boolean, childOffsets: Uint32Array, children: Uint32Array,
+    xRows: Uint32Array, numInputs: number, params: number, x: number, tape: number, hOut: number, cOut: number,
+  ): void;
+  tree_backward(
+    kind: number, inputSize: number, hiddenSize: number, levelBatched: boolean, childOffsets: Uint32Array, children: Uint32Array,
+    xRows: Uint32Array, numInputs: number, params: number, x: number, tape: number, gh: number, gc: number, grads: number, gx: number,
+  ): void;
   pool_worker_main(): void;
   pool_shutdown(): void;
   pool_reset(): void;
