@@ -10,7 +10,7 @@ use crate::parallel::Parallel;
 
 use super::cell_grads::{child_sum_cells, nary_cells};
 use super::forest::Forest;
-use super::forward::input_projections;
+use super::forward::gathered_inputs;
 use super::gather;
 use super::kind::{TreeKind, TreeShape};
 use super::parts::{self, Grads, Params, Tape};
@@ -189,6 +189,9 @@ fn lstm(
     let gates = shape.hh_gates();
     let kin = if nary { 2 * h } else { h };
     let mut dxw = mem::zeros::<f32>(OP, "input projection gradients", n * 4 * h)?;
+    let xg = gathered_inputs(shape, f, x)?;
+    let mut dxg = mem::zeros::<f32>(OP, "input gradients", f.max_pass * i)?;
+    let mut gx = gx;
     let mut dpre = mem::zeros::<f32>(OP, "pre-activation gradients", f.max_pass * gates * h)?;
     let mut hin = mem::zeros::<f32>(OP, "child states", f.max_pass * kin)?;
     let mut dhin = mem::zeros::<f32>(OP, "child gradients", f.max_pass * kin)?;
@@ -206,6 +209,18 @@ fn lstm(
         } else {
             child_sum_cells(f, (s0, s1), h, t, dh, dc, dpre, &mut dfk, &mut dxw);
         }
+        input_grads(
+            pool,
+            shape,
+            f,
+            p,
+            (s0, s1),
+            &dxw,
+            &xg,
+            g,
+            gx.as_deref_mut(),
+            &mut dxg,
+        )?;
         if nk == 0 {
             continue;
         }
@@ -287,45 +302,33 @@ fn lstm(
             gather::add_kid_rows(f, (k0, k1), dhk, h, dh);
         }
     }
-    // Input projections: one GEMM each for dW_ih and dx over all nodes.
-    let (xg, _) = input_projections(pool, shape, f, p, x)?;
-    sgemm(
-        pool,
-        Yes,
-        No,
-        4 * h,
-        i,
-        n,
-        1.0,
-        &dxw,
-        4 * h,
-        &xg,
-        i,
-        1.0,
-        g.w_ih,
-        i,
-    )?;
-    add_col_sums(&dxw, 4 * h, g.b_ih);
-    add_col_sums(&dxw, 4 * h, g.b_hh);
+    Ok(())
+}
+
+/// The input side of one pass: `dW_ih += dxw^T xg`, both bias gradients, and `gx` (rows
+/// `s0..s1`; one GEMM per matrix and pass).
+#[allow(clippy::too_many_arguments)]
+fn input_grads(
+    pool: &dyn Parallel,
+    shape: &TreeShape,
+    f: &Forest,
+    p: &Params<'_>,
+    (s0, s1): (usize, usize),
+    dxw: &[f32],
+    xg: &[f32],
+    g: &mut Grads<'_>,
+    gx: Option<&mut [f32]>,
+    dxg: &mut [f32],
+) -> CoreResult<()> {
+    let (i, g4, m) = (shape.input_size, 4 * shape.hidden_size, s1 - s0);
+    let (dxw, xg) = (&dxw[s0 * g4..s1 * g4], &xg[s0 * i..s1 * i]);
+    sgemm(pool, Yes, No, g4, i, m, 1.0, dxw, g4, xg, i, 1.0, g.w_ih, i)?;
+    add_col_sums(dxw, g4, g.b_ih);
+    add_col_sums(dxw, g4, g.b_hh);
     if let Some(gx) = gx {
-        let mut dxg = mem::zeros::<f32>(OP, "input gradients", n * i)?;
-        sgemm(
-            pool,
-            No,
-            No,
-            n,
-            i,
-            4 * h,
-            1.0,
-            &dxw,
-            4 * h,
-            p.w_ih,
-            i,
-            0.0,
-            &mut dxg,
-            i,
-        )?;
-        for (s, row) in dxg.chunks_exact(i).enumerate() {
+        let dxg = &mut dxg[..m * i];
+        sgemm(pool, No, No, m, i, g4, 1.0, dxw, g4, p.w_ih, i, 0.0, dxg, i)?;
+        for (s, row) in (s0..s1).zip(dxg.chunks_exact(i)) {
             if let Ok(r) = usize::try_from(f.x_row[s]) {
                 for (d, v) in gx[r * i..(r + 1) * i].iter_mut().zip(row) {
                     *d += v;

@@ -112,27 +112,49 @@ fn rnn(
     Ok(())
 }
 
-/// Input projections of every node in one GEMM, both biases added: `[n, 4H]` (i, f, g, o).
-pub(super) fn input_projections(
+/// Every slot's input row (zeros where a node has none): `[n, I]`.
+pub(super) fn gathered_inputs(shape: &TreeShape, f: &Forest, x: &[f32]) -> CoreResult<Vec<f32>> {
+    let i = shape.input_size;
+    let mut xg = mem::zeros::<f32>(OP, "gathered inputs", f.nodes * i)?;
+    gather::inputs(f, x, i, &mut xg);
+    Ok(xg)
+}
+
+/// Input projections of the slots `s0..s1` (one pass) in one GEMM, both biases added: rows
+/// `s0..s1` of `xw [n, 4H]` (i, f, g, o). Per pass, so that a node-at-a-time schedule is
+/// node-at-a-time throughout.
+fn project_pass(
     pool: &dyn Parallel,
     shape: &TreeShape,
-    f: &Forest,
     p: &Params<'_>,
-    x: &[f32],
-) -> CoreResult<(Vec<f32>, Vec<f32>)> {
-    let (n, i, g4) = (f.nodes, shape.input_size, 4 * shape.hidden_size);
-    let mut xg = mem::zeros::<f32>(OP, "gathered inputs", n * i)?;
-    gather::inputs(f, x, i, &mut xg);
-    let mut xw = mem::zeros::<f32>(OP, "input projections", n * g4)?;
+    (s0, s1): (usize, usize),
+    xg: &[f32],
+    xw: &mut [f32],
+) -> CoreResult<()> {
+    let (i, g4) = (shape.input_size, 4 * shape.hidden_size);
+    let xw = &mut xw[s0 * g4..s1 * g4];
     sgemm(
-        pool, No, Yes, n, g4, i, 1.0, &xg, i, p.w_ih, i, 0.0, &mut xw, g4,
+        pool,
+        No,
+        Yes,
+        s1 - s0,
+        g4,
+        i,
+        1.0,
+        &xg[s0 * i..s1 * i],
+        i,
+        p.w_ih,
+        i,
+        0.0,
+        xw,
+        g4,
     )?;
     for row in xw.chunks_exact_mut(g4) {
         for ((o, &a), &b) in row.iter_mut().zip(p.b_ih).zip(p.b_hh) {
             *o += a + b;
         }
     }
-    Ok((xg, xw))
+    Ok(())
 }
 
 fn lstm(
@@ -144,7 +166,8 @@ fn lstm(
     t: &mut Tape<'_>,
 ) -> CoreResult<()> {
     let h = shape.hidden_size;
-    let (_, xw) = input_projections(pool, shape, f, p, x)?;
+    let xg = gathered_inputs(shape, f, x)?;
+    let mut xw = mem::zeros::<f32>(OP, "input projections", f.nodes * 4 * h)?;
     let nary = shape.kind == TreeKind::NaryLstm;
     let g = shape.hh_gates();
     let kin = if nary { 2 * h } else { h };
@@ -157,6 +180,7 @@ fn lstm(
         let (s0, s1) = f.pass(pass);
         let (k0, k1) = f.kid_range(s0, s1);
         let (m, nk) = (s1 - s0, k1 - k0);
+        project_pass(pool, shape, p, (s0, s1), &xg, &mut xw)?;
         let pre = &mut pre[..m * g * h];
         // Input part: child-sum takes the 4 blocks as they are; N-ary repeats f for f0, f1.
         for (row, xrow) in pre

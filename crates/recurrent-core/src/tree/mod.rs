@@ -7,7 +7,8 @@
 //! nodes whose deepest child is at level L-1. All nodes of a level are computed together: one
 //! GEMM per level and weight matrix over the gathered child states, then one fused gate pass
 //! (`forward.rs`); backpropagation through structure walks the levels back (`backward.rs`).
-//! The input projections of all nodes are one GEMM before the first level. The GEMMs are the
+//! The input projections are one GEMM per pass too (so the node-at-a-time schedule, kept as
+//! the benchmark's baseline, is node-at-a-time throughout). The GEMMs are the
 //! only threaded parts, and they are bit-identical for any thread count, so the whole pass is.
 //!
 //! Node states live in **slot order** (nodes sorted by level, then by index), so a level's
