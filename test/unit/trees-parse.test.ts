@@ -63,3 +63,11 @@ test('batchTrees: post-order, trees one after the other, leaves get input rows, 
   assert.deepEqual([...b.xRows].map((r) => (r === NO_INPUT ? -1 : r)), [0, 1, 2, -1, -1, 3, 4, 5, -1, 6, -1]);
   assert.deepEqual(vocab.decode(b.tokens), ['a', 'good', 'movie', 'bad', 'x', 'y', 'z']);
 });
+
+test('batchTrees: an internal node with a word (an operator) gets an input row of its own', () => {
+  const tree = { label: 7, word: '+', children: [{ label: 3, word: '3', children: [] }, { label: 4, word: '4', children: [] }] };
+  const b = batchTrees([tree], (w) => '+34'.indexOf(w));
+  assert.deepEqual([...b.xRows], [0, 1, 2]);
+  assert.deepEqual([...b.tokens], [1, 2, 0]);
+  assert.deepEqual([...b.children], [0, 1]);
+});

@@ -37,7 +37,8 @@ export interface TreeBatch extends Forest {
 
 /**
  * Lays `trees` out as one forest: each tree post-order (children before parents), trees one
- * after the other; each leaf gets an input row holding `tokenOf(word)`, internal nodes none.
+ * after the other; each node with a word (every leaf; an internal node may have one, e.g. the
+ * operator of an expression tree) gets an input row holding `tokenOf(word)`, the others none.
  */
 export function batchTrees(trees: readonly Tree[], tokenOf: (word: string, tree: number) => number, op = 'batchTrees'): TreeBatch {
   if (!Array.isArray(trees) || trees.length === 0) throw new InvalidArgumentError(`${op}: argument \`trees\` expected a non-empty array of trees, got ${Array.isArray(trees) ? 'an empty array' : String(trees)}`);
@@ -62,14 +63,12 @@ export function batchTrees(trees: readonly Tree[], tokenOf: (word: string, tree:
         continue;
       }
       const j = xRows.length;
-      if (kids.length === 0) {
-        if (typeof t.word !== 'string') throw new InvalidArgumentError(`${op}: trees[${b}] has a leaf without a word`);
+      if (kids.length === 0 && typeof t.word !== 'string') throw new InvalidArgumentError(`${op}: trees[${b}] has a leaf without a word`);
+      children.push(...done.splice(done.length - kids.length, kids.length));
+      if (typeof t.word === 'string') {
         xRows.push(tokens.length);
         tokens.push(tokenOf(t.word, b));
-      } else {
-        children.push(...done.splice(done.length - kids.length, kids.length));
-        xRows.push(NO_INPUT);
-      }
+      } else xRows.push(NO_INPUT);
       offsets.push(children.length);
       const label = t.label;
       if (label !== undefined && (!Number.isSafeInteger(label) || label < 0)) throw new InvalidArgumentError(`${op}: trees[${b}] has a label ${String(label)} (expected an integer >= 0)`);

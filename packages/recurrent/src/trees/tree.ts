@@ -7,11 +7,15 @@
 import { InvalidArgumentError } from '../errors.js';
 import { FormatError } from '../io/format-error.js';
 
-/** A node of a tree: a leaf has a word and no children, an internal node has children. */
+/**
+ * A node of a tree: a leaf has a word and no children, an internal node has children (and, in
+ * trees made in code, may have a word too: its input, e.g. an operator; the bracketed notation
+ * has words at the leaves only).
+ */
 export interface Tree {
   /** The node's class label (an integer >= 0), when it has one. */
   readonly label?: number | undefined;
-  /** The leaf's word (leaves only). */
+  /** The leaf's word (an internal node's input word, in trees made in code). */
   readonly word?: string | undefined;
   /** The children, in order (empty for a leaf). */
   readonly children: readonly Tree[];
