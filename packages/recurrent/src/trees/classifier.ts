@@ -15,6 +15,7 @@ import type { ParamGroup } from '../model/param.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
+import { checkClipNorm } from '../validate/index.js';
 import { TreeCell } from './cell.js';
 import { batchTrees, type TreeBatch } from './forest.js';
 import { checkTreeClassifierOptions, type ResolvedTreeOptions, type TreeClassifierOptions } from './options.js';
@@ -35,7 +36,7 @@ export interface TreeStepOptions {
   /** An optimiser over {@link TreeClassifier.groups}. */
   optimizer: Optimizer;
   /** Clip the global gradient norm to this. Default: no clipping. */
-  clipNorm?: number;
+  clipNorm?: number | undefined;
   /** Epoch, for a learning-rate schedule. Default `0`. */
   epoch?: number;
 }
@@ -211,7 +212,7 @@ export class TreeClassifier extends Owned {
       groups,
       engine: this.engine,
       optimizer: options.optimizer,
-      clipNorm: options.clipNorm,
+      clipNorm: checkClipNorm(op, options.clipNorm),
       epoch: options.epoch ?? 0,
       seeds: this.#seeds,
       run: () => this.#lossAndGradients(head, levelBatched),
