@@ -154,3 +154,33 @@ test('TreeClassifier: a batch with a tree the cell cannot take is refused before
     model.dispose();
   }
 });
+
+test('TreeCell: level-batched and node-at-a-time agree (forward and gradients), for every cell', () => {
+  const nodes = [{ children: [], x: 0 }, { children: [], x: 1 }, { children: [0, 1], x: -1 }, { children: [], x: 2 }, { children: [2, 3], x: -1 }, { children: [], x: 1 }];
+  for (const kind of ['treeRnn', 'childSumTreeLstm', 'naryTreeLstm'] as const) {
+    const forest = forestFromNodes(nodes, 3);
+    const run = (levelBatched: boolean) => {
+      const cell = new TreeCell(kind, 4, 4);
+      const x = Float32Buffer.from(Float32Array.from({ length: 12 }, (_, i) => Math.cos(i)));
+      const gx = new Float32Buffer(12);
+      const gh = Float32Buffer.from(Float32Array.from({ length: 24 }, (_, i) => Math.sin(3 * i)));
+      try {
+        cell.params.write(Float32Array.from({ length: cell.params.length }, (_, i) => 0.3 * Math.sin(7 * i)));
+        const h = cell.forward(forest, x, levelBatched).h.read().slice(0, 24);
+        cell.backward(gh, undefined, gx);
+        return [...h, ...cell.grads.read(), ...gx.read()];
+      } finally {
+        for (const o of [cell, x, gx, gh]) o.dispose();
+      }
+    };
+    const [a, b] = [run(true), run(false)];
+    assert.equal(a.length, b.length);
+    a.forEach((v, i) => assert.ok(Math.abs(v - b[i]!) <= 1e-5 * (1 + Math.abs(v)), `${kind} [${i}]: ${v} vs ${b[i]}`));
+  }
+  const cell = new TreeCell('treeRnn', 2, 2);
+  try {
+    assert.throws(() => cell.backward(new Float32Buffer(2)), /no forward to go back through/);
+  } finally {
+    cell.dispose();
+  }
+});
