@@ -5,8 +5,9 @@ import { cellsWorkload } from './cells.js';
 import { encodeWorkload } from './encode.js';
 import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
+import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);

@@ -14,6 +14,7 @@ import { runCharLmStep } from './char-lm-step.js';
 import type { CharLmCase, FixtureCase, RnnParityCase } from './fixture.js';
 import { parityOutcome } from './outcome.js';
 import { runRnnParity } from './rnn-parity.js';
+import { runTreeParity, TREE_CASE_TYPES, type TreeCase } from './tree-parity.js';
 
 const dir = resolve(process.env['PARITY_FIXTURES'] ?? join(inject('paths').fixtures, 'parity'));
 const threads = Number(process.env['PARITY_THREADS'] ?? 1);
@@ -44,6 +45,7 @@ for (const file of files) {
       const c = JSON.parse(await readFile(join(dir, file), 'utf8')) as FixtureCase;
       if (c.type === 'rnn_parity') outcome = parityOutcome(runRnnParity(c as RnnParityCase));
       else if (c.type === 'char_lm_step') outcome = parityOutcome(runCharLmStep(c as CharLmCase));
+      else if (c.type in TREE_CASE_TYPES) outcome = parityOutcome(runTreeParity(c as TreeCase));
       else throw new Error(`unknown case type ${JSON.stringify(c.type)}`);
     } catch (e) {
       outcome = { ok: false, line: `could not run: ${(e as Error).message}` };

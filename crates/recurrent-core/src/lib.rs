@@ -21,6 +21,7 @@ pub mod parallel;
 pub mod rnn;
 pub mod simd;
 pub mod train;
+pub mod tree;
 
 pub use error::CoreError;
 pub use parallel::{Parallel, Sequential};

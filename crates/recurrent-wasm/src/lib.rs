@@ -23,4 +23,5 @@ mod taken;
 mod test_exports;
 mod threads;
 mod train;
+mod tree;
 mod views;

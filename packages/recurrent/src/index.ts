@@ -38,3 +38,4 @@ export * from './online/index.js';
 export * from './model/index.js';
 export { NonFiniteError } from './errors.js';
 export * from './tasks/index.js';
+export * from './trees/index.js';

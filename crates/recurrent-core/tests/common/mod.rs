@@ -8,3 +8,5 @@ pub mod rng;
 pub mod run;
 pub mod tol;
 pub mod train_support;
+pub mod tree_fixture;
+pub mod tree_reference;

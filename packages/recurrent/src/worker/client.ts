@@ -10,6 +10,8 @@
  * Arguments that cannot cross (functions, buffers an earlier call transferred) reject their
  * call with `InvalidArgumentError` naming the argument, and the queue goes on.
  */
+import type { TreeClassifierOptions } from '../trees/options.js';
+import { RemoteTreeClassifier } from './remote-tree.js';
 import * as Comlink from 'comlink';
 
 import { describe } from '../validate/index.js';
@@ -183,6 +185,17 @@ export class RecurrentWorker implements Caller {
     const arg = options.transfer ? transferArg(bytes, [bytes]) : bytes;
     const info = await this.call('loadModel', (api) => api.loadModel(arg), { bytes });
     return new RemoteModel(this, info);
+  }
+
+  /** A tree classifier in the worker (as `new TreeClassifier(options)` in-thread; `vocab` as for {@link RecurrentWorker.sequential}). */
+  async treeClassifier(options: Omit<TreeClassifierOptions, 'vocab'> & { vocab: VocabLike }): Promise<RemoteTreeClassifier> {
+    const wire = { ...options, vocab: vocabJSON(options.vocab) };
+    return new RemoteTreeClassifier(this, await this.call('treeClassifier', (api) => api.treeClassifier(wire), { options: wire }));
+  }
+
+  /** A tree classifier in the worker from the bytes of `saveTreeClassifier`. */
+  async loadTreeClassifier(bytes: Uint8Array): Promise<RemoteTreeClassifier> {
+    return new RemoteTreeClassifier(this, await this.call('loadTreeClassifier', (api) => api.loadTreeClassifier(bytes), { bytes }));
   }
 
   /**

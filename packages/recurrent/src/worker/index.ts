@@ -6,4 +6,6 @@
 export { spawnWorker, RecurrentWorker, type SpawnWorkerOptions, type RemoteSequentialOptions, type VocabLike } from './client.js';
 export { RemoteModel, RemoteState, type RemoteFitOptions, type RemotePredictOptions } from './remote-model.js';
 export { WorkerExitedError } from './errors.js';
+export { RemoteTreeClassifier } from './remote-tree.js';
+export type { TreeTrainOptions } from './tree-service.js';
 export type { EngineInfo, FitData, CorpusData, BatchesData } from './protocol.js';

@@ -5,6 +5,7 @@
  * Arguments the client does not need to look into cross as the caller gave them, so the
  * worker's in-thread code checks them and throws the in-thread errors.
  */
+import type { TreeMethod, WireTreeOptions } from './tree-service.js';
 import type { BuildKind } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
 import type { VocabJSON } from '../data/vocab.js';
@@ -139,6 +140,11 @@ export interface WorkerApi {
   callState(stateId: number, method: StateMethod, ...args: unknown[]): unknown;
   disposeModel(modelId: number): void;
   disposeState(stateId: number): void;
+  /** Tree classifiers (issue 16, `tree-service.ts`): create, load, run a method, free. */
+  treeClassifier(options: WireTreeOptions): number;
+  loadTreeClassifier(bytes: Uint8Array): number;
+  callTree(id: number, method: TreeMethod, ...args: unknown[]): unknown;
+  disposeTree(id: number): void;
   /** Frees every model and state, stops the pool and forgets the engine. */
   shutdown(): Promise<void>;
 }

@@ -17,6 +17,7 @@ import type { ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
 import { type MethodSpec, MODEL_METHODS, type ModelMethod, STATE_METHODS, type StateMethod } from './methods.js';
 import { transferablesOf, typedArraysIn } from './transfer.js';
+import { type TreeMethod, TreeService, type WireTreeOptions } from './tree-service.js';
 import type { EngineInfo, FitData, ModelInfo, RemoteCallback, WireFitOptions, WireSequentialOptions, WorkerApi, WorkerInitOptions } from './protocol.js';
 
 /** The entries of the list that are functions of a model rather than its methods. */
@@ -39,6 +40,7 @@ class WorkerService implements WorkerApi {
   readonly #models = new Map<number, Model>();
   readonly #states = new Map<number, { model: number; state: ModelState }>();
   readonly #fits = new Map<number, AbortController>();
+  readonly #trees = new TreeService();
   #nextId = 1;
 
   constructor(comlink: ComlinkModule) {
@@ -156,7 +158,25 @@ class WorkerService implements WorkerApi {
     this.#states.delete(stateId);
   }
 
+  treeClassifier(options: WireTreeOptions): number {
+    return this.#trees.create(options);
+  }
+
+  loadTreeClassifier(bytes: Uint8Array): number {
+    return this.#trees.load(bytes);
+  }
+
+  callTree(id: number, method: TreeMethod, ...args: unknown[]): unknown {
+    const result = this.#trees.call(id, method, args);
+    return ArrayBuffer.isView(result) ? this.#comlink.transfer(result, transferablesOf([result])) : result;
+  }
+
+  disposeTree(id: number): void {
+    this.#trees.dispose(id);
+  }
+
   async shutdown(): Promise<void> {
+    this.#trees.disposeAll();
     for (const c of this.#fits.values()) c.abort(new DOMException('the worker is shutting down', 'AbortError'));
     for (const s of this.#states.values()) s.state.dispose();
     this.#states.clear();

@@ -1,0 +1,223 @@
+//! Exports for the tree layers (`recurrent_core::tree`): a whole forest per call, forward or
+//! backpropagation through structure; never a call per node. The forest comes as three
+//! `Uint32Array`s (child offsets, children, input rows with `0xFFFFFFFF` for "no input") and is
+//! checked and scheduled by the core on every call (linear in the nodes, small beside the
+//! GEMMs). The tape is a buffer the caller sizes with `tree_tape_len`.
+
+use recurrent_core::tree::{self, Forest, Schedule, TreeKind, TreeShape};
+use wasm_bindgen::prelude::*;
+
+use crate::abi_error::from_core;
+use crate::buffers::with_buffers;
+use crate::js_input::u32s;
+use crate::registry::Handle;
+use crate::taken::{ensure_distinct, Taken};
+use crate::views::{prefix, prefix_mut, prefix_opt};
+
+fn shape(kind: u32, input_size: u32, hidden_size: u32) -> Result<TreeShape, JsError> {
+    let kind = TreeKind::from_code(kind).map_err(from_core)?;
+    TreeShape::new(kind, input_size as usize, hidden_size as usize).map_err(from_core)
+}
+
+struct ForestArgs {
+    offsets: Vec<u32>,
+    children: Vec<u32>,
+    rows: Vec<i32>,
+}
+
+fn forest_args(
+    op: &str,
+    offsets: &JsValue,
+    children: &JsValue,
+    x_rows: &JsValue,
+) -> Result<ForestArgs, JsError> {
+    let rows = u32s(op, "x_rows", x_rows)?;
+    Ok(ForestArgs {
+        offsets: u32s(op, "child_offsets", offsets)?,
+        children: u32s(op, "children", children)?,
+        // Reinterpreted: 0xFFFFFFFF is -1 ("no input"); other values above i32::MAX are refused.
+        rows: rows.into_iter().map(|r| r as i32).collect(),
+    })
+}
+
+fn schedule(level_batched: bool) -> Schedule {
+    if level_batched {
+        Schedule::Levels
+    } else {
+        Schedule::NodeAtATime
+    }
+}
+
+/// Floats of the tape of a forest of `nodes` nodes.
+#[wasm_bindgen]
+pub fn tree_tape_len(
+    kind: u32,
+    input_size: u32,
+    hidden_size: u32,
+    nodes: u32,
+) -> Result<f64, JsError> {
+    let s = shape(kind, input_size, hidden_size)?;
+    Ok(s.tape_len(nodes as usize).map_err(from_core)? as f64)
+}
+
+/// Parameter count of a tree layer (the flat layout of `recurrent_core::tree::TreeShape`).
+#[wasm_bindgen]
+pub fn tree_param_len(kind: u32, input_size: u32, hidden_size: u32) -> Result<f64, JsError> {
+    Ok(shape(kind, input_size, hidden_size)?.param_len() as f64)
+}
+
+/// Checks a forest (typed errors naming the node) and returns its number of levels.
+#[wasm_bindgen]
+pub fn tree_check(
+    kind: u32,
+    child_offsets: JsValue,
+    children: JsValue,
+    x_rows: JsValue,
+    num_inputs: u32,
+) -> Result<u32, JsError> {
+    let kind = TreeKind::from_code(kind).map_err(from_core)?;
+    let a = forest_args("tree_check", &child_offsets, &children, &x_rows)?;
+    let f = Forest::new(
+        kind,
+        &a.offsets,
+        &a.children,
+        &a.rows,
+        num_inputs as usize,
+        Schedule::Levels,
+    )
+    .map_err(from_core)?;
+    Ok(f.levels as u32)
+}
+
+/// Forward over a forest: `h_out [nodes, H]` and `c_out` (LSTMs; 0: not wanted) in node
+/// order, the tape for `tree_backward`. `x` is `[num_inputs, I]`. `level_batched == false`
+/// runs one node per pass (the node-at-a-time baseline of the benchmark).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn tree_forward(
+    kind: u32,
+    input_size: u32,
+    hidden_size: u32,
+    level_batched: bool,
+    child_offsets: JsValue,
+    children: JsValue,
+    x_rows: JsValue,
+    num_inputs: u32,
+    params: Handle,
+    x: Handle,
+    tape: Handle,
+    h_out: Handle,
+    c_out: Handle,
+) -> Result<(), JsError> {
+    const OP: &str = "tree_forward";
+    let s = shape(kind, input_size, hidden_size)?;
+    let a = forest_args(OP, &child_offsets, &children, &x_rows)?;
+    let f = Forest::new(
+        s.kind,
+        &a.offsets,
+        &a.children,
+        &a.rows,
+        num_inputs as usize,
+        schedule(level_batched),
+    )
+    .map_err(from_core)?;
+    ensure_distinct(
+        OP,
+        &[("tape", tape), ("h_out", h_out), ("c_out", c_out)],
+        &[("params", params), ("x", x)],
+    )?;
+    let nh = f.nodes * s.hidden_size;
+    let mut tape = Taken::take(tape)?;
+    let mut h_out = Taken::take(h_out)?;
+    let mut c_out = Taken::take_opt(c_out)?;
+    let tape_len = s.tape_len(f.nodes).map_err(from_core)?;
+    with_buffers(|reg| {
+        let c = match &mut c_out {
+            Some(c) if s.kind.has_cell_state() => Some(prefix_mut(c, nh, OP, "c_out")?),
+            _ => None,
+        };
+        tree::tree_forward(
+            recurrent_core::default_pool(),
+            s,
+            &f,
+            prefix(reg, params, s.param_len(), OP, "params")?,
+            prefix(reg, x, f.num_inputs * s.input_size, OP, "x")?,
+            prefix_mut(&mut tape, tape_len, OP, "tape")?,
+            prefix_mut(&mut h_out, nh, OP, "h_out")?,
+            c,
+        )
+        .map_err(from_core)
+    })
+}
+
+/// Backpropagation through structure after `tree_forward` with the same forest, parameters,
+/// `x` and tape: accumulates into `grads` (flat parameter layout) and `gx` (`[num_inputs, I]`;
+/// 0: not wanted) the gradients for `dL/dh = gh` and `dL/dc = gc` (`[nodes, H]`, node order;
+/// `gc` 0: zero).
+#[wasm_bindgen]
+#[allow(clippy::too_many_arguments)]
+pub fn tree_backward(
+    kind: u32,
+    input_size: u32,
+    hidden_size: u32,
+    level_batched: bool,
+    child_offsets: JsValue,
+    children: JsValue,
+    x_rows: JsValue,
+    num_inputs: u32,
+    params: Handle,
+    x: Handle,
+    tape: Handle,
+    gh: Handle,
+    gc: Handle,
+    grads: Handle,
+    gx: Handle,
+) -> Result<(), JsError> {
+    const OP: &str = "tree_backward";
+    let s = shape(kind, input_size, hidden_size)?;
+    let a = forest_args(OP, &child_offsets, &children, &x_rows)?;
+    let f = Forest::new(
+        s.kind,
+        &a.offsets,
+        &a.children,
+        &a.rows,
+        num_inputs as usize,
+        schedule(level_batched),
+    )
+    .map_err(from_core)?;
+    ensure_distinct(
+        OP,
+        &[("tape", tape), ("grads", grads), ("gx", gx)],
+        &[("params", params), ("x", x), ("gh", gh), ("gc", gc)],
+    )?;
+    let nh = f.nodes * s.hidden_size;
+    let nx = f.num_inputs * s.input_size;
+    let tape_len = s.tape_len(f.nodes).map_err(from_core)?;
+    let mut tape = Taken::take(tape)?;
+    let mut grads = Taken::take(grads)?;
+    let mut gx = Taken::take_opt(gx)?;
+    with_buffers(|reg| {
+        let gc = if s.kind.has_cell_state() {
+            prefix_opt(reg, gc, nh, OP, "gc")?
+        } else {
+            None
+        };
+        let gx = match &mut gx {
+            Some(g) => Some(prefix_mut(g, nx, OP, "gx")?),
+            None => None,
+        };
+        tree::tree_backward(
+            recurrent_core::default_pool(),
+            s,
+            &f,
+            prefix(reg, params, s.param_len(), OP, "params")?,
+            prefix(reg, x, nx, OP, "x")?,
+            prefix_mut(&mut tape, tape_len, OP, "tape")?,
+            prefix(reg, gh, nh, OP, "gh")?,
+            gc,
+            prefix_mut(&mut grads, s.param_len(), OP, "grads")?,
+            gx,
+        )
+        .map_err(from_core)
+    })
+}
