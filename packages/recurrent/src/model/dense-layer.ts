@@ -29,8 +29,10 @@ export class DenseLayer {
     readonly inputSize: number,
     private readonly engine: Engine,
     rng: Random,
+    /** Its place among the model's dense layers: the default names are `fc`, `fc_1`, `fc_2`... */
+    index = 0,
   ) {
-    this.name = config.name ?? 'fc';
+    this.name = config.name ?? (index === 0 ? 'fc' : `fc_${index}`);
     const name = this.name;
     const bound = 1 / Math.sqrt(inputSize);
     const w = new Float32Array(config.units * inputSize);

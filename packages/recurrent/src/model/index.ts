@@ -1,7 +1,7 @@
 /** The model API: layers, sequential models, training, generation, files. */
-export { embedding, oneHot, rnn, gru, lstm, dense } from './layers.js';
+export { embedding, oneHot, rnn, gru, lstm, dense, dropout, layerNorm, ACTIVATIONS } from './layers.js';
 export type {
-  EmbeddingConfig, OneHotConfig, RnnConfig, GruConfig, LstmConfig, DenseConfig, LayerConfig, RecurrentConfig,
+  EmbeddingConfig, OneHotConfig, RnnConfig, GruConfig, LstmConfig, DenseConfig, DropoutConfig, LayerNormConfig, ActivationKind, LayerConfig, RecurrentConfig,
   RecurrentOutput, LstmVariant,
 } from './layers.js';
 export { Model, sequential } from './model.js';

@@ -9,15 +9,21 @@ import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { TargetKind } from '../validate/index.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
+import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
 import { type Activation, activation, type NetworkInput, type Pass } from './layer.js';
 import type { Network } from './network.js';
+import { valueLoss, type ValueLossKind } from './value-heads.js';
 
-/** The loss a model trains on. */
-export type LossKind = 'crossEntropy' | 'mse';
+/**
+ * The loss a model trains on: `'crossEntropy'` (softmax over classes, class-id targets),
+ * `'mse'`, `'mae'`, `'huber'` (float targets shaped like the output) and
+ * `'binaryCrossEntropy'` (independent sigmoid per output on its logit, 0/1 targets: multi-label).
+ */
+export type LossKind = 'crossEntropy' | 'mse' | ValueLossKind;
 
 /** Every {@link LossKind}. */
-export const LOSS_KINDS: readonly LossKind[] = ['crossEntropy', 'mse'];
+export const LOSS_KINDS: readonly LossKind[] = ['crossEntropy', 'mse', 'binaryCrossEntropy', 'mae', 'huber'];
 
 /** What a loss measured over a batch. */
 export interface Measured {
@@ -56,12 +62,21 @@ function result(measured: Measured, grad: Float32Buffer | undefined, like: Activ
 
 /** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
 export function lossHead(what: string, kind: LossKind, network: Network): LossHead {
+  const layers = network.layers;
+  // A trailing softmax (cross-entropy) or sigmoid (binary cross-entropy) shapes inference
+  // only: these losses compute from the logits before it.
+  const squash = (k: string): number => {
+    const last = layers.at(-1);
+    return last instanceof ActivationLayer && last.kind === k ? 1 : 0;
+  };
   if (kind === 'crossEntropy') {
-    const last = network.layers.at(-1);
-    if (!(last instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
-    return new CrossEntropyHead(last);
+    const skip = squash('softmax');
+    const dense = layers.at(-1 - skip);
+    if (!(dense instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
+    return new CrossEntropyHead(dense, 1 + skip);
   }
-  return new MseHead(network.engine);
+  if (kind === 'mse') return new MseHead(network.engine);
+  return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0);
 }
 
 /** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */
@@ -78,9 +93,12 @@ function rowWeights(pass: Pass, features: Activation): Float32Buffer | undefined
 class CrossEntropyHead implements LossHead {
   readonly kind = 'crossEntropy';
   readonly targets = 'classes';
-  readonly fused = 1;
 
-  constructor(readonly dense: DenseBlock) {}
+  constructor(
+    readonly dense: DenseBlock,
+    /** The dense layer, and a softmax after it when there is one. */
+    readonly fused: number,
+  ) {}
 
   loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
     const n = features.rows;
@@ -116,6 +134,23 @@ class MseHead implements LossHead {
     const dOut = backward ? pass.ws.get('dout', len) : undefined;
     const value = this.engine.call((w) => w.mse(len, out.data.liveHandle(), target.liveHandle(), dOut?.liveHandle() ?? 0, false));
     return result({ loss: value, count: n, correct: 0 }, dOut, out);
+  }
+}
+
+/** An element-wise loss on float targets (see `value-heads.ts`). */
+class ValueHead implements LossHead {
+  readonly targets = 'values';
+
+  constructor(
+    readonly kind: ValueLossKind,
+    /** 1 when binary cross-entropy skips a trailing sigmoid. */
+    readonly fused: number,
+  ) {}
+
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+    const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
+    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad);
+    return { measured: { loss: r.loss, count: r.rows, correct: 0 }, grad: r.grad };
   }
 }
 

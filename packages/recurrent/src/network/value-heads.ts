@@ -1,0 +1,70 @@
+/**
+ * Element-wise losses on float targets shaped like the network's output: binary
+ * cross-entropy on logits (multi-label), mean absolute error and Huber (PyTorch's
+ * `BCEWithLogitsLoss`, `L1Loss`, `HuberLoss` with `delta` 1, `reduction: 'mean'`). Each is the
+ * mean over the counted elements: the rows of padded steps are left out of both the loss and
+ * the count, so a padded batch gives what PyTorch gives on its valid steps.
+ *
+ * The arithmetic is a few operations per output element, done in float64 on views of the
+ * wasm buffers (no GEMM, no reduction across threads), so it is the same on every build.
+ */
+import type { Float32Buffer } from '../tensor/buffer.js';
+import { type Activation, activation, type Pass } from './layer.js';
+
+/** The element-wise losses of this module. */
+export type ValueLossKind = 'binaryCrossEntropy' | 'mae' | 'huber';
+
+/** Loss and dL/d(prediction) of one element. */
+type Pointwise = (pred: number, target: number) => readonly [loss: number, grad: number];
+
+/** Huber's threshold (PyTorch's default `delta`). */
+const HUBER_DELTA = 1;
+
+const POINTWISE: Readonly<Record<ValueLossKind, Pointwise>> = {
+  // max(x, 0) - x y + log(1 + e^-|x|): never overflows (PyTorch's form); dL/dx = sigmoid(x) - y.
+  binaryCrossEntropy: (x, y) => [Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))), 1 / (1 + Math.exp(-x)) - y],
+  mae: (x, y) => [Math.abs(x - y), Math.sign(x - y)],
+  huber: (x, y) => {
+    const d = x - y;
+    return Math.abs(d) <= HUBER_DELTA ? [0.5 * d * d, d] : [HUBER_DELTA * (Math.abs(d) - 0.5 * HUBER_DELTA), HUBER_DELTA * Math.sign(d)];
+  },
+};
+
+/** Whether row `i` of `out` is counted (a per-step row within its sequence's length). */
+function counted(pass: Pass, out: Activation, i: number): boolean {
+  if (!out.perStep || pass.lengths.length === 0) return true;
+  const b = i % pass.batch;
+  return Math.floor(i / pass.batch) < pass.lengths[b]!;
+}
+
+/**
+ * The mean loss of `kind` of `out` against `targets` (`out.rows * out.width` values), the
+ * counted rows, and with `grad` (a buffer of at least that many floats) dL/d(out) written there.
+ */
+export function valueLoss(kind: ValueLossKind, pass: Pass, out: Activation, targets: Float32Array, grad: Float32Buffer | undefined): { loss: number; rows: number; grad: Activation | undefined } {
+  const f = POINTWISE[kind];
+  const w = out.width;
+  const rows: boolean[] = [];
+  let n = 0;
+  for (let i = 0; i < out.rows; i++) {
+    rows.push(counted(pass, out, i));
+    if (rows[i]) n++;
+  }
+  // Views last: taking them after every allocation keeps them attached to the current memory.
+  const o = out.data.view();
+  const g = grad?.view();
+  const scale = n === 0 ? 0 : 1 / (n * w);
+  let sum = 0;
+  for (let i = 0; i < out.rows; i++) {
+    for (let j = i * w; j < (i + 1) * w; j++) {
+      if (!rows[i]) {
+        if (g) g[j] = 0;
+        continue;
+      }
+      const [l, d] = f(o[j]!, targets[j]!);
+      sum += l;
+      if (g) g[j] = d * scale;
+    }
+  }
+  return { loss: sum * scale, rows: n, grad: grad && activation(grad, out.rows, w, out.perStep) };
+}
