@@ -6,6 +6,7 @@
  * responsive. What a batch is and how it trains is the caller's.
  */
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
+import type { Evaluation } from './evaluation.js';
 
 export interface BatchInfo {
   epoch: number;
@@ -35,6 +36,8 @@ export interface EpochInfo {
   batches: number;
   skippedBatches: number;
   seconds: number;
+  /** Loss and metrics on the validation data (`fit` with `validationData` or `validationSplit`). */
+  validation?: Evaluation;
 }
 
 /** What `fit` returns: one entry per epoch. */
