@@ -18,6 +18,8 @@ export interface EmbeddingConfig {
   readonly dim: number;
   /** Module name in parameter names (`<name>.weight`). Default `'embedding'`. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 /** Token ids to one-hot vectors of size `vocabSize` (no parameters), as in d2l's char models. */
@@ -48,6 +50,8 @@ export interface RecurrentCommon {
   readonly output?: RecurrentOutput;
   /** Module name in parameter names (`<name>.weight_ih_l0`). Default `'rnn'`. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 export interface RnnConfig extends RecurrentCommon {
@@ -100,6 +104,8 @@ export interface DenseConfig {
   readonly activation?: ActivationKind;
   /** Module name. Default `'fc'`, then `'fc_1'`, `'fc_2'`... for further dense layers. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 /** Inverted dropout between layers after the recurrent ones (PyTorch `nn.Dropout(rate)`). */
@@ -114,22 +120,24 @@ export interface LayerNormConfig {
   readonly type: 'layerNorm';
   /** Module name (`<name>.weight`, `<name>.bias`). Default `'norm'`, then `'norm_1'`... */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
 export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
 /** The options each factory takes (anything else is an error, with a suggestion where one fits). */
-const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name'] as const;
+const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
-  embedding: ['vocabSize', 'dim', 'name'],
+  embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
   rnn: [...COMMON, 'nonlinearity', 'residual'],
   gru: [...COMMON, 'resetAfter'],
   lstm: [...COMMON, 'variant', 'forgetBias'],
-  dense: ['units', 'activation', 'name'],
+  dense: ['units', 'activation', 'name', 'trainable'],
   dropout: ['rate'],
-  layerNorm: ['name'],
+  layerNorm: ['name', 'trainable'],
 };
 
 /** Throws unless `options` is an object of known options whose `name` (if any) is a non-empty string. */
@@ -137,6 +145,7 @@ function checkOptions(op: LayerConfig['type'], options: unknown): void {
   checkObject(op, 'options', options, 'an options object');
   checkKnownKeys(op, options as object, OPTIONS[op], OTHER_NAMES);
   checkOptionalName(op, 'name', (options as { name?: unknown }).name);
+  checkOptionalBoolean(op, 'trainable', (options as { trainable?: unknown }).trainable);
 }
 
 /** An embedding layer. */

@@ -1,9 +1,8 @@
 /**
- * `Model`: a sequential recurrent network — optional input layer, recurrent layers, optional
- * dense output — with training by BPTT, inference, streaming steps and generation. It is a
- * {@link Network} with a loss head per loss kind, composed with the one optimisation step
- * every task uses; every tensor lives in wasm memory, and one training step is a handful of
- * wasm calls whatever the sequence length (docs/ARCHITECTURE.md, "Data flow of one training step").
+ * `Model`: a sequential recurrent network — optional input layer, recurrent layers, dense /
+ * dropout / layer-norm layers — with training by BPTT, inference, streaming and generation: a
+ * {@link Network} with a loss head per loss kind and the one optimisation step of every task;
+ * tensors live in wasm memory (docs/ARCHITECTURE.md, "Data flow of one training step").
  */
 import { Random } from '../data/random.js';
 import type { Vocab } from '../data/vocab.js';
@@ -16,10 +15,7 @@ import { inputOf, LOSS_KINDS, type LossHead, type LossKind, lossHead, type Measu
 import type { NetworkInput } from '../network/layer.js';
 import type { Network } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import {
-  type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOneOf, checkOptionalBoolean, checkTokenIds,
-  isCheckedBatch, type SequenceBatch,
-} from '../validate/index.js';
+import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOneOf, checkOptionalBoolean, checkTokenIds, isCheckedBatch, type SequenceBatch } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { asOutOfMemory, checkLayerConfigs, checkOptimizer, checkParameterBudget, checkState, checkVocab, type VocabSizes } from './checks.js';
 import type { DenseLayer } from './dense-layer.js';
@@ -32,6 +28,7 @@ import type { Param, ParamGroup } from './param.js';
 import type { LayerState, RecurrentLayer } from './recurrent-layer.js';
 import { loadStateDict, readStateDict, type StateDictInput } from './state-dict.js';
 import { ModelState } from './state.js';
+import { summarize } from './summary.js';
 
 export class Model extends Owned {
   readonly configs: readonly LayerConfig[];
@@ -40,10 +37,7 @@ export class Model extends Owned {
   /** How text maps to tokens for {@link Model.generate}. */
   readonly tokenizer: 'char' | 'word';
   /** @internal */ readonly engine: Engine;
-  /**
-   * The network: its entry (token ids or features), its layers and their workspace. What an
-   * encoder-decoder or another task composes (docs/ARCHITECTURE.md, "The network").
-   */
+  /** The network: entry, layers, workspace; what tasks compose (docs/ARCHITECTURE.md, "The network"). */
   readonly network: Network;
   /** Features per step fed to the first recurrent layer. */
   readonly featureSize: number;
@@ -153,9 +147,14 @@ export class Model extends Owned {
     return this.network.recurrent.reduce((n, r) => n + r.tapeFloats, 0);
   }
 
-  /** Total number of trainable floats. */
+  /** Total number of parameter floats (frozen layers included). */
   get parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** The layers, their output shapes and parameter counts, as Keras' `model.summary()` prints them. */
+  summary(): string {
+    return summarize(this.network);
   }
 
   /** Forgets the state carried between batches (truncated BPTT); the next batch starts from zeros. */

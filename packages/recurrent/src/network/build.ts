@@ -80,7 +80,8 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
     if (i < layers.length) {
       throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense|dropout|layerNorm...]`);
     }
-    const network = new Network(engine, entry, built);
+    const frozen = new Set(layers.flatMap((c, k) => ('trainable' in c && c.trainable === false ? [k] : [])));
+    const network = new Network(engine, entry, built, frozen);
     checkParameterNames(op, network.modules.flatMap((m) => (m.configIndex === undefined ? [] : [{ index: m.configIndex, type: m.type as LayerConfig['type'], name: m.name, params: m.params }])));
     return { network, output };
   } catch (e) {
