@@ -4,7 +4,7 @@
 // saving the best epoch.
 import { afterAll, beforeAll, test } from 'vitest';
 
-import { adam, dense, dispose, evaluate, fit, gru, init, InvalidArgumentError, lstm, modelFromBytes, sequential } from 'recurrent';
+import { adam, dense, dispose, evaluate, fit, gru, init, InvalidArgumentError, lstm, modelFromBytes, sequential, timeseriesWindows } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
@@ -137,4 +137,20 @@ test('fit refuses unknown options (naming ours) and data that does not fit the m
   } finally {
     m.dispose();
   }
+});
+
+test('timeseriesWindows: windows of `window` steps, targets the `horizon` steps after, every `stride` steps', () => {
+  const w = timeseriesWindows([0, 1, 2, 3, 4, 5, 6], { window: 3, horizon: 2, stride: 2 });
+  assert.deepEqual(w.x, [[[0], [1], [2]], [[2], [3], [4]]]);
+  assert.deepEqual(w.y, [[3, 4], [5, 6]]);
+  const m = timeseriesWindows([[0, 10], [1, 11], [2, 12], [3, 13]], { window: 2 });
+  assert.deepEqual(m.x, [[[0, 10], [1, 11]], [[1, 11], [2, 12]]]);
+  assert.deepEqual(m.y, [[2, 12], [3, 13]]);
+  assert.throws(() => timeseriesWindows([1, 2], { window: 2 }), /no window of 2 steps followed by 1/);
+  assert.throws(() => timeseriesWindows([[1], [2, 3], [4]], { window: 1 }), /`series\[1\]` expected 1 features/);
+  // The windows are a dataset fit takes as they are.
+  const model = sequential([gru({ units: 3, output: 'last' }), dense({ units: 2 })], { inputSize: 1 });
+  const e = evaluate(model, timeseriesWindows([0, 1, 2, 3, 4, 5, 6], { window: 3, horizon: 2 }), { loss: 'mse' });
+  assert.equal(e.count, 3);
+  model.dispose();
 });
