@@ -12,6 +12,7 @@ import type { LossKind, SequenceBatch } from './model-types.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
 import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
 import { type ArrayDataset, isArrayDataset } from './dataset.js';
+import { isPlateauSchedule } from './schedules.js';
 import { withTraining } from './training-lock.js';
 
 export type { BatchInfo, EpochInfo, History } from './loop.js';
@@ -177,6 +178,8 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       onBatchEnd: options.onBatchEnd,
       onEpochEnd: async (info) => {
         if (dataset?.validation) info.validation = dataset.evaluate();
+        const lr = options.optimizer?.lr;
+        if (isPlateauSchedule(lr)) lr.epochEnd(info.validation?.loss ?? info.loss);
         const go = await watch.epochEnd(info);
         const user = options.onEpochEnd ? await options.onEpochEnd(info) : undefined;
         return go && user !== false;
