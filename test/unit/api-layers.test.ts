@@ -113,3 +113,18 @@ test('a model with an MLP head, dropout and layer norms saves to one file and lo
     back.dispose();
   }
 });
+
+test('a loss with options is checked: class weights one per class, smoothing in [0, 1), PyTorch names suggested', () => {
+  const model = sequential([lstm({ units: 3 }), dense({ units: 3 })], { inputSize: 2 });
+  try {
+    const batch = { x, y, seqLen: T, batchSize: B };
+    assert.throws(() => model.evaluate(batch, { kind: 'crossEntropy', classWeights: [1, 2] }), /argument `loss.classWeights` expected 3 weights \(one per class\), got 2/);
+    assert.throws(() => model.evaluate(batch, { kind: 'crossEntropy', labelSmoothing: 1 }), /argument `loss.labelSmoothing` expected a number in \[0, 0.999999\]/);
+    assert.throws(() => model.evaluate(batch, { kind: 'crossEntropy', weight: [1, 1, 1] } as never), /unknown option `weight` \(use `classWeights`\)/);
+    assert.throws(() => model.evaluate(batch, { kind: 'mse', delta: 2 } as never), /unknown option `delta`/);
+    // Without options, the object form is the plain loss.
+    assert.equal(model.evaluate(batch, { kind: 'crossEntropy' }).loss, model.evaluate(batch, 'crossEntropy').loss);
+  } finally {
+    model.dispose();
+  }
+});

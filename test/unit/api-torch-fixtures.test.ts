@@ -4,7 +4,7 @@
 // the output `predict` returns, the loss `evaluate` measures, and dL/d(every parameter).
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
-import { dispose, init, type LayerConfig, type LossKind, sequential, sgd } from 'recurrent';
+import { dispose, init, type LayerConfig, type Loss, sequential, sgd } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
@@ -18,14 +18,17 @@ interface Case {
   batchSize: number;
   x: number[];
   y: number[];
-  loss: LossKind;
+  loss: Loss;
   stateDict: Record<string, number[]>;
   output: number[];
   lossValue: number;
   grads: Record<string, number[]>;
 }
 
-const CASES = ['relu_layernorm_mse', 'gelu_huber', 'tanh_mae', 'sigmoid_bce', 'softmax_xent_mean', 'gelu_sequence_xent'];
+const CASES = [
+  'relu_layernorm_mse', 'gelu_huber', 'tanh_mae', 'sigmoid_bce', 'softmax_xent_mean', 'gelu_sequence_xent',
+  'weighted_smoothed_xent', 'smoothed_xent_pooled_softmax', 'huber_delta',
+];
 
 beforeAll(async () => {
   await init(engineOptions);

@@ -4,7 +4,7 @@
  * from the whole confusion counts, not a mean of batch F1s). A metric that does not apply is
  * left out, never reported as NaN or 0.
  */
-import type { LossKind } from '../network/heads.js';
+import { checkLoss, type Loss } from '../network/heads.js';
 import { type ArrayDataset, type ExampleShape, type Examples, exampleBatches, toExamples } from './dataset.js';
 import type { Model } from './model.js';
 
@@ -31,7 +31,8 @@ export interface Evaluation {
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
   /** Default `'crossEntropy'`. */
-  loss?: LossKind;
+  /** A loss name or `{ kind, ...options }`. Default `'crossEntropy'`. */
+  loss?: Loss;
   /** Examples per batch. Default `32`. */
   batchSize?: number;
   /** `x` and `y` are `[steps, examples, ...]` instead of `[examples, steps, ...]`. Default `false`. */
@@ -39,10 +40,10 @@ export interface EvaluateOptions {
 }
 
 /** How `model` reads and writes a dataset's examples for `loss`. */
-export function exampleShape(model: Model, loss: LossKind): ExampleShape {
+export function exampleShape(model: Model, loss: Loss): ExampleShape {
   return {
     inputWidth: model.takesTokens ? 1 : model.network.featureSize,
-    targetWidth: loss === 'crossEntropy' ? 1 : model.outputSize,
+    targetWidth: checkLoss('fit', loss).kind === 'crossEntropy' ? 1 : model.outputSize,
     pooled: model.output !== 'sequence',
   };
 }
@@ -61,10 +62,11 @@ export function evaluate(model: Model, data: ArrayDataset, options: EvaluateOpti
 }
 
 /** {@link evaluate} on examples already split (`fit`'s validation data). */
-export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape, loss: LossKind, batchSize: number): Evaluation {
+export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape, loss: Loss, batchSize: number): Evaluation {
   const O = model.outputSize;
-  const classes = loss === 'crossEntropy';
-  const labels = loss === 'binaryCrossEntropy';
+  const kind = checkLoss('evaluate', loss).kind;
+  const classes = kind === 'crossEntropy';
+  const labels = kind === 'binaryCrossEntropy';
   const threshold = endsInSigmoid(model) ? 0.5 : 0;
   let [sum, count, right, top5, judged, absErr, sqErr, values] = [0, 0, 0, 0, 0, 0, 0, 0];
   const tp = new Float64Array(O);

@@ -10,7 +10,7 @@ import { type ArrayDataset, type ExampleShape, type Examples, exampleBatches, sl
 import { type Evaluation, evaluateExamples, exampleShape } from './evaluation.js';
 import type { EpochInfo } from './loop.js';
 import type { Model } from './model.js';
-import type { LossKind } from './model-types.js';
+import type { Loss } from './model-types.js';
 import { saveModel } from './serialize.js';
 
 /** A dataset ready for `fit`: its batches per epoch, and its validation part. */
@@ -31,7 +31,7 @@ interface DatasetOptions {
 }
 
 /** Checks and splits `data` (and the validation options) for `model` and `loss`. */
-export function prepareDataset(op: string, model: Model, data: ArrayDataset, loss: LossKind, o: DatasetOptions): PreparedDataset {
+export function prepareDataset(op: string, model: Model, data: ArrayDataset, loss: Loss, o: DatasetOptions): PreparedDataset {
   const batchSize = checkInt(op, 'batchSize', o.batchSize ?? 32, 1);
   checkOptionalBoolean(op, 'shuffle', o.shuffle);
   checkOptionalBoolean(op, 'timeMajor', o.timeMajor);

@@ -4,11 +4,11 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { LOSS_KINDS } from '../network/heads.js';
+import { checkLoss, type Loss } from '../network/heads.js';
 import { type CheckedBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
 import { type BatchInfo, type BatchOutcome, type EpochInfo, type History, runEpochs } from './loop.js';
 import { Model } from './model.js';
-import type { LossKind, SequenceBatch } from './model-types.js';
+import type { SequenceBatch } from './model-types.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
 import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
 import { type ArrayDataset, isArrayDataset } from './dataset.js';
@@ -34,7 +34,8 @@ export interface FitOptions {
   /** Epochs. Default `1`. */
   epochs?: number;
   /** Loss. Default `'crossEntropy'`. */
-  loss?: LossKind;
+  /** A loss name, or `{ kind, ...options }`. */
+  loss?: Loss;
   /**
    * Optimiser. Default `sgd({ lr: 0.1 })`. As in Keras, its state (momentum, Adam's moments
    * and step count) carries over to the next `fit` of the same model with the same settings;
@@ -121,7 +122,8 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
     throw new InvalidArgumentError(`${op}: argument \`signal\` expected an AbortSignal, got ${describe(options.signal)}`);
   }
   const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
-  const loss: LossKind = checkOneOf(op, 'loss', options.loss ?? 'crossEntropy', LOSS_KINDS);
+  const lossOption = options.loss ?? 'crossEntropy';
+  const loss = checkLoss(op, lossOption);
   const bptt = typeof options.bptt === 'object' && options.bptt !== null ? options.bptt : { mode: options.bptt ?? 'full' };
   const mode = checkOneOf(op, 'bptt', bptt.mode, ['full', 'truncated', 'random'] as const);
   const meanLength = mode === 'random' ? checkNumber(op, 'bptt.meanLength', bptt.meanLength ?? 16, 1, 1e6) : 0;
@@ -129,7 +131,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const onNonFinite = checkOneOf(op, 'onNonFinite', options.onNonFinite ?? 'stop', ['stop', 'skip'] as const);
   const yieldEvery = checkInt(op, 'yieldEvery', options.yieldEvery ?? 1, 1);
   const checkpointEvery = options.checkpointEvery ?? 0;
-  const dataset = isArrayDataset(data) ? prepareDataset(op, model, data, loss, options) : undefined;
+  const dataset = isArrayDataset(data) ? prepareDataset(op, model, data, lossOption, options) : undefined;
   if (dataset && mode !== 'full') throw new InvalidArgumentError(`${op}: a dataset of whole examples trains with bptt 'full'; got '${mode}'`);
   if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches, a function of the epoch returning one, or a dataset { x, y }`);
@@ -152,12 +154,12 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       },
       train: (batch, epoch) => {
         // Checked whole, once: a bad part must not come after good segments were trained on.
-        const checked = model.checkBatch(batch, loss, op);
+        const checked = model.checkBatch(batch, lossOption, op);
         const segments = mode === 'random' ? randomSegments(checked, meanLength, rng) : [checked];
         const o: BatchOutcome = { sum: 0, count: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
         for (const segment of segments) {
           try {
-            const s = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
+            const s = model.trainStep(segment, { loss: lossOption, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
             o.sum += s.loss * s.count;
             o.count += s.count;
             o.correct += s.correct;
@@ -173,7 +175,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       nonFiniteHint: "Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'",
       emptyEpochHint:
         '; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array',
-      perplexity: loss === 'crossEntropy',
+      perplexity: loss.kind === 'crossEntropy',
       signal: options.signal,
       onBatchEnd: options.onBatchEnd,
       onEpochEnd: async (info) => {

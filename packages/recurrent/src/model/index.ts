@@ -6,7 +6,7 @@ export type {
 } from './layers.js';
 export { Model, sequential } from './model.js';
 export type {
-  SequentialOptions, SequenceBatch, CheckedBatch, LossKind, Measured, StepResult, TrainStepOptions, PredictOptions, GradientFlow, NonFiniteReport,
+  SequentialOptions, SequenceBatch, CheckedBatch, Loss, LossConfig, LossKind, Measured, StepResult, TrainStepOptions, PredictOptions, GradientFlow, NonFiniteReport,
 } from './model-types.js';
 export { ModelState, type LayerStateArrays } from './state.js';
 export { sgd, adam, adamw, Optimizer } from './optimizers.js';

@@ -11,11 +11,11 @@ import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError } from '../errors.js';
 import { buildNetwork } from '../network/build.js';
 import { DenseBlock } from '../network/dense.js';
-import { inputOf, LOSS_KINDS, type LossHead, type LossKind, lossHead, type Measured, runLoss } from '../network/heads.js';
+import { checkLoss, inputOf, type Loss, type LossHead, lossHead, type Measured, runLoss } from '../network/heads.js';
 import type { NetworkInput } from '../network/layer.js';
 import type { Network } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOneOf, checkOptionalBoolean, checkTokenIds, isCheckedBatch, type SequenceBatch } from '../validate/index.js';
+import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOptionalBoolean, checkTokenIds, isCheckedBatch, type SequenceBatch } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { asOutOfMemory, checkLayerConfigs, checkOptimizer, checkParameterBudget, checkState, checkVocab, type VocabSizes } from './checks.js';
 import type { DenseLayer } from './dense-layer.js';
@@ -46,7 +46,7 @@ export class Model extends Owned {
   /** What batches are checked against. */
   readonly #shape: BatchShape;
   readonly #seeds: SeedSequence;
-  readonly #heads = new Map<LossKind, LossHead>();
+  readonly #heads = new Map<string, LossHead>();
   #carried: ModelState | undefined;
   #optimizer: { key: string; optimizer: Optimizer } | undefined;
 
@@ -210,12 +210,13 @@ export class Model extends Owned {
     return carry ? this.carriedState(batch).layers : undefined;
   }
 
-  /** The loss head of `kind` (throws when the model cannot have it). */
-  #head(what: string, kind: LossKind): LossHead {
-    let head = this.#heads.get(kind);
+  /** The loss head of `loss`, checked (throws when the model cannot have it). */
+  #head(what: string, loss: unknown): LossHead {
+    const spec = checkLoss(what, loss);
+    let head = this.#heads.get(spec.key);
     if (!head) {
-      head = lossHead(what, kind, this.network);
-      this.#heads.set(kind, head);
+      head = lossHead(what, spec, this.network);
+      this.#heads.set(spec.key, head);
     }
     return head;
   }
@@ -232,9 +233,9 @@ export class Model extends Owned {
    * {@link Model.evaluate} and {@link Model.gradientFlow} take it without checking it again
    * (`fit` checks each batch once this way). Throws what `trainStep` would throw for it.
    */
-  checkBatch(batch: SequenceBatch, loss: LossKind = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
+  checkBatch(batch: SequenceBatch, loss: Loss = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
     this.live();
-    return this.#check(batch, what, this.#head(what, checkOneOf(what, 'loss', loss, LOSS_KINDS)));
+    return this.#check(batch, what, this.#head(what, loss));
   }
 
   /**
@@ -246,7 +247,7 @@ export class Model extends Owned {
     const op = 'trainStep';
     this.live();
     checkObject(op, 'options', options, 'an options object { loss, optimizer, ... }');
-    const head = this.#head(op, checkOneOf(op, 'loss', options.loss, LOSS_KINDS));
+    const head = this.#head(op, options.loss);
     const b = this.#check(batch, op, head);
     const clipNorm = checkClipNorm(op, options.clipNorm);
     const optimizer = checkOptimizer(op, options.optimizer, this.groups());
@@ -272,9 +273,9 @@ export class Model extends Owned {
   }
 
   /** Loss (and accuracy counts) of a batch without changing anything (no dropout). */
-  evaluate(batch: SequenceBatch | CheckedBatch, loss: LossKind = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
+  evaluate(batch: SequenceBatch | CheckedBatch, loss: Loss = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
     checkObject('evaluate', 'options', options, 'an options object');
-    const head = this.#head('evaluate', checkOneOf('evaluate', 'loss', loss, LOSS_KINDS));
+    const head = this.#head('evaluate', loss);
     const b = this.#check(batch, 'evaluate', head);
     checkOptionalBoolean('evaluate', 'carryState', options.carryState);
     const states = this.#states(checkState('evaluate', 'state', options.state), options.carryState, b.batchSize, 'evaluate');
@@ -368,8 +369,8 @@ export class Model extends Owned {
    * Norms of dL/dh_t for every step, per recurrent layer and stacked layer, on one batch
    * (no update): the curve that shows vanishing and exploding gradients.
    */
-  gradientFlow(batch: SequenceBatch | CheckedBatch, loss: LossKind = 'crossEntropy'): GradientFlow[] {
-    const head = this.#head('gradientFlow', checkOneOf('gradientFlow', 'loss', loss, LOSS_KINDS));
+  gradientFlow(batch: SequenceBatch | CheckedBatch, loss: Loss = 'crossEntropy'): GradientFlow[] {
+    const head = this.#head('gradientFlow', loss);
     return gradientFlow(this.network, head, this.#check(batch, 'gradientFlow', head));
   }
 

@@ -13,17 +13,11 @@ import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
 import { type Activation, activation, type NetworkInput, type Pass } from './layer.js';
 import type { Network } from './network.js';
+import type { LossKind, LossSpec } from './loss-spec.js';
+import { SoftCrossEntropyHead } from './soft-xent.js';
 import { valueLoss, type ValueLossKind } from './value-heads.js';
 
-/**
- * The loss a model trains on: `'crossEntropy'` (softmax over classes, class-id targets),
- * `'mse'`, `'mae'`, `'huber'` (float targets shaped like the output) and
- * `'binaryCrossEntropy'` (independent sigmoid per output on its logit, 0/1 targets: multi-label).
- */
-export type LossKind = 'crossEntropy' | 'mse' | ValueLossKind;
-
-/** Every {@link LossKind}. */
-export const LOSS_KINDS: readonly LossKind[] = ['crossEntropy', 'mse', 'binaryCrossEntropy', 'mae', 'huber'];
+export { checkLoss, LOSS_KINDS, type Loss, type LossConfig, type LossKind, type LossSpec } from './loss-spec.js';
 
 /** What a loss measured over a batch. */
 export interface Measured {
@@ -60,8 +54,9 @@ function result(measured: Measured, grad: Float32Buffer | undefined, like: Activ
   return { measured, grad: grad && activation(grad, like.rows, like.width, like.perStep) };
 }
 
-/** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
-export function lossHead(what: string, kind: LossKind, network: Network): LossHead {
+/** The head of the checked loss `spec` for `network`; throws when the network cannot have it (`what` names the caller). */
+export function lossHead(what: string, spec: LossSpec, network: Network): LossHead {
+  const kind = spec.kind;
   const layers = network.layers;
   // A trailing softmax (cross-entropy) or sigmoid (binary cross-entropy) shapes inference
   // only: these losses compute from the logits before it.
@@ -73,10 +68,11 @@ export function lossHead(what: string, kind: LossKind, network: Network): LossHe
     const skip = squash('softmax');
     const dense = layers.at(-1 - skip);
     if (!(dense instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
+    if (spec.classWeights || spec.labelSmoothing > 0) return new SoftCrossEntropyHead(dense, 1 + skip, spec, what);
     return new CrossEntropyHead(dense, 1 + skip);
   }
   if (kind === 'mse') return new MseHead(network.engine);
-  return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0);
+  return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0, spec.delta);
 }
 
 /** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */
@@ -145,11 +141,13 @@ class ValueHead implements LossHead {
     readonly kind: ValueLossKind,
     /** 1 when binary cross-entropy skips a trailing sigmoid. */
     readonly fused: number,
+    /** Huber's threshold. */
+    readonly delta: number,
   ) {}
 
   loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
     const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
-    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad);
+    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad, this.delta);
     return { measured: { loss: r.loss, count: r.rows, correct: 0 }, grad: r.grad };
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Element-wise losses on float targets shaped like the network's output: binary
  * cross-entropy on logits (multi-label), mean absolute error and Huber (PyTorch's
- * `BCEWithLogitsLoss`, `L1Loss`, `HuberLoss` with `delta` 1, `reduction: 'mean'`). Each is the
+ * `BCEWithLogitsLoss`, `L1Loss`, `HuberLoss` (its `delta` an option, default 1), `reduction: 'mean'`). Each is the
  * mean over the counted elements: the rows of padded steps are left out of both the loss and
  * the count, so a padded batch gives what PyTorch gives on its valid steps.
  *
@@ -14,19 +14,16 @@ import { type Activation, activation, type Pass } from './layer.js';
 /** The element-wise losses of this module. */
 export type ValueLossKind = 'binaryCrossEntropy' | 'mae' | 'huber';
 
-/** Loss and dL/d(prediction) of one element. */
-type Pointwise = (pred: number, target: number) => readonly [loss: number, grad: number];
-
-/** Huber's threshold (PyTorch's default `delta`). */
-const HUBER_DELTA = 1;
+/** Loss and dL/d(prediction) of one element (`delta`: Huber's threshold). */
+type Pointwise = (pred: number, target: number, delta: number) => readonly [loss: number, grad: number];
 
 const POINTWISE: Readonly<Record<ValueLossKind, Pointwise>> = {
   // max(x, 0) - x y + log(1 + e^-|x|): never overflows (PyTorch's form); dL/dx = sigmoid(x) - y.
   binaryCrossEntropy: (x, y) => [Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))), 1 / (1 + Math.exp(-x)) - y],
   mae: (x, y) => [Math.abs(x - y), Math.sign(x - y)],
-  huber: (x, y) => {
+  huber: (x, y, delta) => {
     const d = x - y;
-    return Math.abs(d) <= HUBER_DELTA ? [0.5 * d * d, d] : [HUBER_DELTA * (Math.abs(d) - 0.5 * HUBER_DELTA), HUBER_DELTA * Math.sign(d)];
+    return Math.abs(d) <= delta ? [0.5 * d * d, d] : [delta * (Math.abs(d) - 0.5 * delta), delta * Math.sign(d)];
   },
 };
 
@@ -41,7 +38,7 @@ function counted(pass: Pass, out: Activation, i: number): boolean {
  * The mean loss of `kind` of `out` against `targets` (`out.rows * out.width` values), the
  * counted rows, and with `grad` (a buffer of at least that many floats) dL/d(out) written there.
  */
-export function valueLoss(kind: ValueLossKind, pass: Pass, out: Activation, targets: Float32Array, grad: Float32Buffer | undefined): { loss: number; rows: number; grad: Activation | undefined } {
+export function valueLoss(kind: ValueLossKind, pass: Pass, out: Activation, targets: Float32Array, grad: Float32Buffer | undefined, delta = 1): { loss: number; rows: number; grad: Activation | undefined } {
   const f = POINTWISE[kind];
   const w = out.width;
   const rows: boolean[] = [];
@@ -61,7 +58,7 @@ export function valueLoss(kind: ValueLossKind, pass: Pass, out: Activation, targ
         if (g) g[j] = 0;
         continue;
       }
-      const [l, d] = f(o[j]!, targets[j]!);
+      const [l, d] = f(o[j]!, targets[j]!, delta);
       sum += l;
       if (g) g[j] = d * scale;
     }

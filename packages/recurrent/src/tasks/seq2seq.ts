@@ -15,7 +15,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type LossHead, lossHead, type Measured } from '../network/heads.js';
+import { checkLoss, type LossHead, lossHead, type Measured } from '../network/heads.js';
 import { activation, type NetworkInput } from '../network/layer.js';
 import type { Network, Trace } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
@@ -135,7 +135,7 @@ export class Seq2Seq extends Owned {
       this.encoder.dispose();
       throw e;
     }
-    this.#head = lossHead(op, 'crossEntropy', this.decoder.network);
+    this.#head = lossHead(op, checkLoss(op, 'crossEntropy'), this.decoder.network);
   }
 
   /** Every parameter, `encoder.<name>` and `decoder.<name>` (copies). */
