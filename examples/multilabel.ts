@@ -39,7 +39,7 @@ await fit(model, train, {
   batchSize: 32,
   optimizer: adam({ lr: 3e-3 }),
   validationSplit: 0.1,
-  onEpochEnd: (e) => console.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, val accuracy ${e.validation!.accuracy!.toFixed(3)}, val macro F1 ${e.validation!.f1Macro!.toFixed(3)}`),
+  onEpochEnd: (e) => console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, val accuracy ${e.validation!.accuracy!.toFixed(3)}, val macro F1 ${e.validation!.f1Macro!.toFixed(3)}`),
 });
 
 const r = evaluate(model, test, { loss: 'binaryCrossEntropy' });

@@ -28,7 +28,7 @@ const history = await fit(model, train, {
   optimizer: adam({ lr: 3e-3 }),
   validationSplit: 0.2,
   earlyStopping: { patience: 4, restoreBest: true },
-  onEpochEnd: (e) => console.log(`epoch ${e.epoch + 1}: loss ${e.loss.toFixed(4)}, val RMSE ${e.validation!.rmse!.toFixed(4)}`),
+  onEpochEnd: (e) => console.log(`epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, val RMSE ${e.validation!.rmse!.toFixed(4)}`),
 });
 
 const rnn = evaluate(model, test, { loss: 'mse' });

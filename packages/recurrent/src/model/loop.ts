@@ -68,7 +68,7 @@ export interface EpochLoop<B> {
   /** Names the caller in errors (`fit`, `Seq2Seq.fit`). */
   readonly op: string;
   readonly epochs: number;
-  /** The batches of `epoch` (from 0). */
+  /** The batches of `epoch` (from 1, as everywhere: reports, errors, schedules, the CLI). */
   batches(epoch: number): Iterable<B>;
   /** Called before each epoch's first batch. */
   startEpoch?(epoch: number): void;
@@ -93,7 +93,7 @@ export interface EpochLoop<B> {
 export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
   const history: History = { epochs: [] };
   const perplexity = (loss: number) => (loop.perplexity ? Math.exp(loss) : Number.NaN);
-  for (let epoch = 0; epoch < loop.epochs; epoch++) {
+  for (let epoch = 1; epoch <= loop.epochs; epoch++) {
     const started = performance.now();
     let sum = 0;
     let count = 0;

@@ -42,7 +42,7 @@ export interface TrainStepOptions {
    * Default `0` (keep everything).
    */
   checkpointEvery?: number;
-  /** Epoch, for the learning-rate schedule. */
+  /** Epoch (from 1), for the learning-rate schedule. Default `1`. */
   epoch?: number;
 }
 

@@ -251,7 +251,7 @@ export class Model extends Owned {
     const b = this.#check(batch, op, head);
     const clipNorm = checkClipNorm(op, options.clipNorm);
     const optimizer = checkOptimizer(op, options.optimizer, this.groups());
-    const epoch = checkInt(op, 'epoch', options.epoch ?? 0, 0);
+    const epoch = checkInt(op, 'epoch', options.epoch ?? 1, 1);
     checkOptionalBoolean(op, 'carryState', options.carryState);
     const state = checkState(op, 'state', options.state);
     const checkpointEvery = checkInt(op, 'checkpointEvery', options.checkpointEvery ?? 0, 0);

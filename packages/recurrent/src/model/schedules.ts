@@ -3,7 +3,7 @@
  * exponential decay per epoch (PyTorch's `StepLR`, `ExponentialLR`), cosine decay with linear
  * warm-up per step (the transformers schedule), and reduce-on-plateau (PyTorch's
  * `ReduceLROnPlateau`, mode 'min', relative threshold), which `fit` feeds the monitored loss
- * after each epoch. Epochs here are counted from 0 (the first epoch runs at the base rate).
+ * after each epoch. Epochs are counted from 1, as everywhere (the first runs at the base rate).
  */
 import { checkInt, checkKnownKeys, checkNumber, checkObject, checkPositive } from '../validate/index.js';
 import type { LearningRateSchedule } from './optimizer-config.js';
@@ -18,13 +18,13 @@ export interface StepDecayOptions {
   gamma?: number;
 }
 
-/** `lr * gamma^floor(epoch / stepSize)`. */
+/** `lr * gamma^floor((epoch - 1) / stepSize)`. */
 export function stepDecay(o: StepDecayOptions): LearningRateSchedule {
   const op = 'stepDecay';
   checkObject(op, 'options', o, 'an options object { lr, stepSize, gamma }');
   checkKnownKeys(op, o, ['lr', 'stepSize', 'gamma'], { step_size: '`stepSize`' });
   const [lr, size, gamma] = [checkPositive(op, 'lr', o.lr), checkInt(op, 'stepSize', o.stepSize, 1), checkNumber(op, 'gamma', o.gamma ?? 0.1, 0, 1e6)];
-  return ({ epoch }) => lr * gamma ** Math.floor(epoch / size);
+  return ({ epoch }) => lr * gamma ** Math.floor((epoch - 1) / size);
 }
 
 /** Options of {@link exponentialDecay}. */
@@ -34,13 +34,13 @@ export interface ExponentialDecayOptions {
   gamma: number;
 }
 
-/** `lr * gamma^epoch`. */
+/** `lr * gamma^(epoch - 1)`. */
 export function exponentialDecay(o: ExponentialDecayOptions): LearningRateSchedule {
   const op = 'exponentialDecay';
   checkObject(op, 'options', o, 'an options object { lr, gamma }');
   checkKnownKeys(op, o, ['lr', 'gamma']);
   const [lr, gamma] = [checkPositive(op, 'lr', o.lr), checkNumber(op, 'gamma', o.gamma, 0, 1e6)];
-  return ({ epoch }) => lr * gamma ** epoch;
+  return ({ epoch }) => lr * gamma ** (epoch - 1);
 }
 
 /** Options of {@link cosineWithWarmup}. */

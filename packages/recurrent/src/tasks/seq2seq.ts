@@ -260,7 +260,7 @@ export class Seq2Seq extends Owned {
       engine: this.decoder.network.engine,
       optimizer: checkOptimizer(op, options.optimizer, groups),
       clipNorm: checkClipNorm(op, options.clipNorm),
-      epoch: checkInt(op, 'epoch', options.epoch ?? 0, 0),
+      epoch: checkInt(op, 'epoch', options.epoch ?? 1, 1),
       seeds: this.#seeds,
       run: (seed) => this.#run(p, true, seed),
     });
@@ -310,7 +310,7 @@ export class Seq2Seq extends Owned {
         return await runEpochs<readonly Seq2SeqPair[]>({
           op,
           epochs,
-          batches: (epoch) => shuffledBatches(pairs, batchSize, new Random(seed + epoch * 0x9e3779b1)),
+          batches: (epoch) => shuffledBatches(pairs, batchSize, new Random(seed + (epoch - 1) * 0x9e3779b1)),
           train: (batch, epoch) => {
             const m = this.trainStep(batch, { optimizer, clipNorm, epoch });
             const sum = m.loss * m.count;
