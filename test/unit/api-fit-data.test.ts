@@ -154,3 +154,24 @@ test('timeseriesWindows: windows of `window` steps, targets the `horizon` steps 
   assert.equal(e.count, 3);
   model.dispose();
 });
+
+test('sampleWeights: the loss is the weighted mean over examples (per example or per step), zero weights leave an example out', () => {
+  const m = classifier();
+  try {
+    const w = xs.map((_, n) => (n % 3 === 0 ? 0 : 1 + (n % 4)));
+    const weighted = evaluate(m, { x: xs, y: ys, sampleWeights: w }, { batchSize: 7 });
+    let num = 0;
+    let den = 0;
+    xs.forEach((e, n) => {
+      const alone = evaluate(m, { x: [e], y: [ys[n]!] });
+      num += w[n]! * alone.loss;
+      den += w[n]!;
+    });
+    assert.ok(Math.abs(weighted.loss - num / den) < 1e-6, `${weighted.loss} vs ${num / den}`);
+    assert.throws(() => evaluate(m, { x: xs, y: ys, sampleWeights: w.slice(1) }), /`sampleWeights` expected 24 entries/);
+    assert.throws(() => evaluate(m, { x: xs, y: ys, sampleWeights: w.map((v) => -v - 1) }), /`sampleWeights\[0\]` expected a number >= 0/);
+    assert.throws(() => m.evaluate({ x: new Float32Array(T * 2 * 2), y: [0, 1], seqLen: T, batchSize: 2, weights: [1, Number.NaN] }), /argument `weights` at index 1 expected a finite number >= 0/);
+  } finally {
+    m.dispose();
+  }
+});

@@ -1,5 +1,6 @@
 // Issue 14: dense activations, MLP heads, layerNorm and the element-wise losses (binary
-// cross-entropy on logits, MAE, Huber), and cross-entropy skipping a final softmax, checked
+// cross-entropy on logits, MAE, Huber), cross-entropy skipping a final softmax, class
+// weights, label smoothing and sample weights per output row, checked
 // against PyTorch (float64) on the fixtures written by scripts/fixtures/api_fixtures.py:
 // the output `predict` returns, the loss `evaluate` measures, and dL/d(every parameter).
 import { afterAll, beforeAll, describe, test } from 'vitest';
@@ -19,6 +20,8 @@ interface Case {
   x: number[];
   y: number[];
   loss: Loss;
+  /** Sample weights per output row, when the case has them. */
+  weights?: number[];
   stateDict: Record<string, number[]>;
   output: number[];
   lossValue: number;
@@ -28,6 +31,7 @@ interface Case {
 const CASES = [
   'relu_layernorm_mse', 'gelu_huber', 'tanh_mae', 'sigmoid_bce', 'softmax_xent_mean', 'gelu_sequence_xent',
   'weighted_smoothed_xent', 'smoothed_xent_pooled_softmax', 'huber_delta',
+  'weighted_rows_xent', 'weighted_rows_soft_xent', 'weighted_bce_pooled', 'weighted_mse', 'weighted_huber',
 ];
 
 beforeAll(async () => {
@@ -51,7 +55,7 @@ describe('model API against PyTorch', () => {
       const model = sequential(c.layers, { inputSize: c.inputSize });
       try {
         model.loadStateDict(c.stateDict);
-        const batch = { x: c.x, y: c.y, seqLen: c.seqLen, batchSize: c.batchSize };
+        const batch = { x: c.x, y: c.y, seqLen: c.seqLen, batchSize: c.batchSize, ...(c.weights ? { weights: c.weights } : {}) };
         close(model.predict(c.x, { seqLen: c.seqLen, batchSize: c.batchSize }), c.output, 'output');
         const measured = model.evaluate(batch, c.loss);
         assert.ok(Math.abs(measured.loss - c.lossValue) <= 2e-5 * (1 + Math.abs(c.lossValue)), `loss ${measured.loss} vs PyTorch ${c.lossValue}`);

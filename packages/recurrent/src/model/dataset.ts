@@ -30,6 +30,11 @@ export interface ArrayDataset {
   readonly y: Nested | ShapedArray;
   /** Valid steps per example (the rest is padding). Default: ragged lengths, or every step. */
   readonly lengths?: ArrayLike<number>;
+  /**
+   * Per example, its weight (a number), or per step (an array, for per-step targets): the loss
+   * is the weighted mean Σ w l / Σ w. Default: all 1.
+   */
+  readonly sampleWeights?: ArrayLike<number | ArrayLike<number>>;
 }
 
 /** How a model reads and writes per position: what splitting a dataset into examples needs. */
@@ -46,6 +51,8 @@ export interface ExampleShape {
 export interface Examples {
   readonly x: readonly Float64Array[];
   readonly y: readonly Float64Array[];
+  /** Per example, one weight per target row (1 for a pooled output, its steps otherwise); undefined: all 1. */
+  readonly w: readonly Float64Array[] | undefined;
   /** Steps per example. */
   readonly steps: readonly number[];
 }
@@ -142,12 +149,29 @@ export function toExamples(op: string, data: ArrayDataset, shape: ExampleShape, 
   if (data.lengths !== undefined && data.lengths.length !== x.length) {
     throw new InvalidArgumentError(`${op}: argument \`lengths\` expected ${x.length} lengths, got ${data.lengths.length}`);
   }
-  return { x, y, steps };
+  return { x, y, steps, w: sampleWeights(op, data.sampleWeights, x, shape) };
+}
+
+/** Per example, a weight per target row, from one weight per example or one per step. */
+function sampleWeights(op: string, given: ArrayDataset['sampleWeights'], x: readonly Float64Array[], shape: ExampleShape): Float64Array[] | undefined {
+  if (given === undefined) return undefined;
+  if (typeof given !== 'object' || given === null || given.length !== x.length) {
+    throw new InvalidArgumentError(`${op}: argument \`sampleWeights\` expected ${x.length} entries (one per example), got ${describe(given)}`);
+  }
+  return x.map((e, n) => {
+    const rows = shape.pooled ? 1 : e.length / shape.inputWidth;
+    const g = given[n]!;
+    const w = typeof g === 'number' ? new Float64Array(rows).fill(g) : Float64Array.from(g as ArrayLike<number>);
+    if (w.length !== rows || !w.every((v) => Number.isFinite(v) && v >= 0)) {
+      throw new InvalidArgumentError(`${op}: argument \`sampleWeights[${n}]\` expected a number >= 0${shape.pooled ? '' : ` or ${rows} (one per step)`}, got ${describe(g)}`);
+    }
+    return w;
+  });
 }
 
 /** Examples `[from, to)` of `e` (a validation split). */
 export function sliceExamples(e: Examples, from: number, to: number): Examples {
-  return { x: e.x.slice(from, to), y: e.y.slice(from, to), steps: e.steps.slice(from, to) };
+  return { x: e.x.slice(from, to), y: e.y.slice(from, to), steps: e.steps.slice(from, to), w: e.w?.slice(from, to) };
 }
 
 /**
@@ -165,6 +189,7 @@ export function* exampleBatches(e: Examples, shape: ExampleShape, batchSize: num
     const x = new Float32Array(T * B * F);
     const y = new Float32Array(shape.pooled ? B * K : T * B * K);
     const lengths = idx.map((i) => e.steps[i]!);
+    const weights = e.w && new Float32Array(shape.pooled ? B : T * B);
     idx.forEach((i, b) => {
       const xi = e.x[i]!;
       const Ti = xi.length / F;
@@ -172,8 +197,10 @@ export function* exampleBatches(e: Examples, shape: ExampleShape, batchSize: num
       const yi = e.y[i]!;
       if (shape.pooled) for (let k = 0; k < K; k++) y[b * K + k] = yi[k]!;
       else for (let t = 0; t < Ti; t++) for (let k = 0; k < K; k++) y[(t * B + b) * K + k] = yi[t * K + k]!;
+      // Padded rows keep weight 0 (they are not counted anyway).
+      if (weights) e.w![i]!.forEach((v, t) => (weights[shape.pooled ? b : t * B + b] = v));
     });
     const ragged = lengths.some((l) => l !== T);
-    yield { x, y, seqLen: T, batchSize: B, ...(ragged ? { lengths } : {}) };
+    yield { x, y, seqLen: T, batchSize: B, ...(ragged ? { lengths } : {}), ...(weights ? { weights } : {}) };
   }
 }

@@ -14,6 +14,8 @@ export interface XentStats {
   rows: number;
   /** Counted rows whose arg-max is the target. */
   correct: number;
+  /** Sum of the row weights (the rows counted, without weights). */
+  weightSum: number;
 }
 
 export class DenseLayer {
@@ -81,7 +83,7 @@ export class DenseLayer {
         backward ? (dx?.liveHandle() ?? 0) : 0, false,
       ),
     );
-    return { loss: r[0]!, rows: r[3]!, correct: r[4]! };
+    return { loss: r[0]!, rows: r[3]!, correct: r[4]!, weightSum: r[2]! };
   }
 
   /** `y [n, units] = x W^T + b`. */

@@ -68,13 +68,14 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
   const classes = kind === 'crossEntropy';
   const labels = kind === 'binaryCrossEntropy';
   const threshold = endsInSigmoid(model) ? 0.5 : 0;
-  let [sum, count, right, top5, judged, absErr, sqErr, values] = [0, 0, 0, 0, 0, 0, 0, 0];
+  let [sum, weightSum, count, right, top5, judged, absErr, sqErr, values] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const tp = new Float64Array(O);
   const fp = new Float64Array(O);
   const fn = new Float64Array(O);
   for (const batch of exampleBatches(e, shape, batchSize)) {
     const m = model.evaluate(batch, loss);
-    sum += m.loss * m.count;
+    sum += m.loss * (m.weight ?? m.count);
+    weightSum += m.weight ?? m.count;
     count += m.count;
     const p = model.predict(batch.x, { seqLen: batch.seqLen, batchSize: batch.batchSize, ...(batch.lengths ? { lengths: batch.lengths } : {}) });
     const B = batch.batchSize;
@@ -120,7 +121,7 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
       }
     }
   }
-  const result: Evaluation = { loss: count > 0 ? sum / count : 0, count };
+  const result: Evaluation = { loss: weightSum > 0 ? sum / weightSum : 0, count };
   if (classes || labels) {
     result.accuracy = right / judged;
     // Classes (labels) that occur in the targets or the predictions; F1 = 2tp / (2tp + fp + fn).

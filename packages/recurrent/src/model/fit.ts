@@ -156,12 +156,13 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
         // Checked whole, once: a bad part must not come after good segments were trained on.
         const checked = model.checkBatch(batch, lossOption, op);
         const segments = mode === 'random' ? randomSegments(checked, meanLength, rng) : [checked];
-        const o: BatchOutcome = { sum: 0, count: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
+        const o: BatchOutcome = { sum: 0, count: 0, weight: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
         for (const segment of segments) {
           try {
             const s = model.trainStep(segment, { loss: lossOption, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
-            o.sum += s.loss * s.count;
+            o.sum += s.loss * (s.weight ?? s.count);
             o.count += s.count;
+            o.weight += s.weight ?? s.count;
             o.correct += s.correct;
             o.gradNorm = s.gradNorm;
             if (s.clipScale < 1) o.clipped = true;

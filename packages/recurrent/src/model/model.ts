@@ -267,7 +267,7 @@ export class Model extends Owned {
       states,
       run: (seed) => {
         const pass = net.pass({ seqLen: b.seqLen, batch: b.batchSize, lengths: b.lengths, training: true, seed, checkpointEvery, states });
-        return runLoss(net, head, pass, inputOf(b), b.targets!, true);
+        return runLoss(net, head, pass, inputOf(b), b.targets!, true, b.weights);
       },
     });
   }
@@ -280,7 +280,7 @@ export class Model extends Owned {
     checkOptionalBoolean('evaluate', 'carryState', options.carryState);
     const states = this.#states(checkState('evaluate', 'state', options.state), options.carryState, b.batchSize, 'evaluate');
     const pass = this.network.pass({ seqLen: b.seqLen, batch: b.batchSize, lengths: b.lengths, states });
-    return runLoss(this.network, head, pass, inputOf(b), b.targets!, false);
+    return runLoss(this.network, head, pass, inputOf(b), b.targets!, false, b.weights);
   }
 
   /**

@@ -27,6 +27,11 @@ export interface Measured {
   count: number;
   /** Positions whose arg-max prediction was right (cross-entropy only). */
   correct: number;
+  /**
+   * With sample or class weights: the sum of weights the mean divides by, to combine batches
+   * (Σ loss x weight / Σ weight); undefined when the mean is over `count`.
+   */
+  weight?: number | undefined;
 }
 
 /** A loss over the output of a network. */
@@ -40,7 +45,7 @@ export interface LossHead {
    * The loss of `features` (the output of the network's unfused part) against `targets`;
    * with `backward`, also dL/dfeatures (and the fused layers' parameter gradients).
    */
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult;
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult;
 }
 
 /** What a head returns: the measures, and dL/d(its input) when asked for. */
@@ -75,13 +80,20 @@ export function lossHead(what: string, spec: LossSpec, network: Network): LossHe
   return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0, spec.delta);
 }
 
-/** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */
-function rowWeights(pass: Pass, features: Activation): Float32Buffer | undefined {
-  if (!features.perStep || pass.lengths.length === 0) return undefined;
+/**
+ * Row weights in a workspace buffer: the sample weight (1 without) of counted rows, 0 for the
+ * padded steps of a per-step batch with `lengths`; undefined when every row counts as 1.
+ */
+function rowWeights(pass: Pass, features: Activation, weights: Float32Array | undefined): Float32Buffer | undefined {
+  const padded = features.perStep && pass.lengths.length > 0;
+  if (!padded && !weights) return undefined;
   const buf = pass.ws.get('weights', features.rows);
   const v = buf.view();
   const B = pass.batch;
-  for (let t = 0; t < pass.seqLen; t++) for (let b = 0; b < B; b++) v[t * B + b] = t < pass.lengths[b]! ? 1 : 0;
+  for (let i = 0; i < features.rows; i++) {
+    const counted = !padded || Math.floor(i / B) < pass.lengths[i % B]!;
+    v[i] = counted ? (weights ? weights[i]! : 1) : 0;
+  }
   return buf;
 }
 
@@ -96,13 +108,13 @@ class CrossEntropyHead implements LossHead {
     readonly fused: number,
   ) {}
 
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
     const n = features.rows;
     const dense = this.dense.layer;
     const scratch = pass.ws.get('logits', n * dense.units);
     const grad = backward ? pass.ws.get('gfeatures', n * features.width) : undefined;
-    const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features), undefined, backward);
-    return result({ loss: s.loss, count: s.rows, correct: s.correct }, grad, features);
+    const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features, weights), undefined, backward);
+    return result({ loss: s.loss, count: s.rows, correct: s.correct, weight: weights ? s.weightSum : undefined }, grad, features);
   }
 }
 
@@ -114,16 +126,22 @@ class MseHead implements LossHead {
 
   constructor(readonly engine: Engine) {}
 
-  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
+    if (weights) {
+      // Weighted: the element-wise path (the kernel has no weights).
+      const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
+      const r = valueLoss('mse', pass, out, targets as Float32Array, grad, 1, weights);
+      return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
+    }
     const n = out.rows;
     const len = n * out.width;
     const target = pass.ws.get('target', len);
     const t = target.view();
     t.set(targets);
-    const weights = rowWeights(pass, out);
-    if (weights) {
+    const mask = rowWeights(pass, out, undefined);
+    if (mask) {
       // A padded row's target is its own output: it adds nothing to the loss or the gradient.
-      const w = weights.view();
+      const w = mask.view();
       const o = out.data.view();
       for (let i = 0; i < n; i++) if (!w[i]) t.set(o.subarray(i * out.width, (i + 1) * out.width), i * out.width);
     }
@@ -145,10 +163,10 @@ class ValueHead implements LossHead {
     readonly delta: number,
   ) {}
 
-  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
     const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
-    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad, this.delta);
-    return { measured: { loss: r.loss, count: r.rows, correct: 0 }, grad: r.grad };
+    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad, this.delta, weights);
+    return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
   }
 }
 
@@ -161,9 +179,9 @@ export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly
  * Forward to `head`, the loss, and (with `backward`) BPTT back to the entry: parameter
  * gradients accumulate (zero them first). The data path of every training step.
  */
-export function runLoss(network: Network, head: LossHead, pass: Pass, input: NetworkInput, targets: Uint32Array | Float32Array, backward: boolean): Measured {
+export function runLoss(network: Network, head: LossHead, pass: Pass, input: NetworkInput, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): Measured {
   const trace = network.forward(pass, input, network.layers.length - head.fused);
-  const { measured, grad } = head.loss(pass, trace.output, targets, backward);
+  const { measured, grad } = head.loss(pass, trace.output, targets, backward, weights);
   if (grad) network.backward(pass, trace, grad);
   return measured;
 }

@@ -2,11 +2,11 @@
  * Softmax cross-entropy with class weights and label smoothing (PyTorch's
  * `CrossEntropyLoss(weight, label_smoothing)`, reduction 'mean'), not fused: the dense layer's
  * logits, then the loss and dL/dlogits in float64 on views, then the dense layer's backward.
- * For row i with target t, log-probabilities l, class weights w (1 without), K classes and
- * smoothing e, over the counted rows:
+ * For row i with target t, sample weight s_i, log-probabilities l, class weights w (1
+ * without), K classes and smoothing e, over the counted rows:
  *
- *   loss = [(1 - e) Σ_i w_t (-l_t) + (e / K) Σ_i Σ_k w_k (-l_k)] / Σ_i w_t
- *   dL/dz_i = [((1 - e) w_t + (e / K) Σ_k w_k) p_i - (1 - e) w_t onehot(t) - (e / K) w] / Σ_i w_t
+ *   loss = Σ_i s_i [(1 - e) w_t (-l_t) + (e / K) Σ_k w_k (-l_k)] / Σ_i s_i w_t
+ *   dL/dz_i = s_i [((1 - e) w_t + (e / K) Σ_k w_k) p_i - (1 - e) w_t onehot(t) - (e / K) w] / Σ_i s_i w_t
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { DenseBlock } from './dense.js';
@@ -31,7 +31,7 @@ export class SoftCrossEntropyHead implements LossHead {
     }
   }
 
-  loss(pass: Pass, x: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, x: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
     const n = x.rows;
     const layer = this.dense.layer;
     const K = layer.units;
@@ -62,15 +62,16 @@ export class SoftCrossEntropyHead implements LossHead {
         lp[k] = z[o + k]! - lse;
         smooth -= w[k]! * lp[k]!;
       }
-      num += (1 - e) * w[t]! * -lp[t]! + (e / K) * smooth;
-      den += w[t]!;
+      const s = weights ? weights[i]! : 1;
+      num += s * ((1 - e) * w[t]! * -lp[t]! + (e / K) * smooth);
+      den += s * w[t]!;
       rows++;
       if (best === t) correct++;
       if (backward) {
         // dlogits written over the logits of this row (each row is read before it is written).
         const a = (1 - e) * w[t]! + (e / K) * W;
-        for (let k = 0; k < K; k++) z[o + k] = a * Math.exp(lp[k]!) - (e / K) * w[k]!;
-        z[o + t] = z[o + t]! - (1 - e) * w[t]!;
+        for (let k = 0; k < K; k++) z[o + k] = s * (a * Math.exp(lp[k]!) - (e / K) * w[k]!);
+        z[o + t] = z[o + t]! - s * (1 - e) * w[t]!;
       }
     }
     if (backward) {
@@ -78,6 +79,6 @@ export class SoftCrossEntropyHead implements LossHead {
       for (let i = 0; i < n; i++) for (let k = i * K; k < (i + 1) * K; k++) z[k] = keep[i] ? z[k]! * scale : 0;
       layer.backward(n, x.data, logits, dx);
     }
-    return { measured: { loss: den > 0 ? num / den : 0, count: rows, correct }, grad: dx && activation(dx, n, x.width, x.perStep) };
+    return { measured: { loss: den > 0 ? num / den : 0, count: rows, correct, weight: den }, grad: dx && activation(dx, n, x.width, x.perStep) };
   }
 }

@@ -314,7 +314,7 @@ export class Seq2Seq extends Owned {
           train: (batch, epoch) => {
             const m = this.trainStep(batch, { optimizer, clipNorm, epoch });
             const sum = m.loss * m.count;
-            return { sum, count: m.count, correct: m.correct, positions: m.count, gradNorm: m.gradNorm, clipped: m.clipScale < 1, skipped: false };
+            return { sum, count: m.count, weight: m.count, correct: m.correct, positions: m.count, gradNorm: m.gradNorm, clipped: m.clipScale < 1, skipped: false };
           },
           nonFiniteHint: 'Lower the learning rate or set clipNorm',
           emptyEpochHint: '',
