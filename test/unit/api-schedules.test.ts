@@ -62,3 +62,20 @@ test('schedule options are checked, with names from other libraries suggested', 
   assert.throws(() => cosineWithWarmup({ lr: 0.1, warmupSteps: 10, totalSteps: 10 }), /argument `totalSteps` expected an integer in \[11,/);
   assert.throws(() => exponentialDecay({ lr: 0, gamma: 0.9 }), /argument `lr` expected a finite number > 0/);
 });
+
+test("fit's `schedule` by name trains exactly as the schedule function does, and refuses unknown names", async () => {
+  const x = Array.from({ length: 8 }, (_, n) => [[n / 8], [1 - n / 8]]);
+  const y = x.map((_, n) => n % 2);
+  const run = async (options: Parameters<typeof fit>[2]) => {
+    const model = sequential([gru({ units: 4, output: 'last' }), dense({ units: 2 })], { inputSize: 1, seed: 9 });
+    const h = await fit(model, { x, y }, { epochs: 3, batchSize: 4, ...options });
+    model.dispose();
+    return h.epochs.map((e) => e.loss);
+  };
+  const byName = await run({ optimizer: adam(), schedule: { name: 'stepDecay', lr: 0.05, stepSize: 1, gamma: 0.5 } });
+  const byFunction = await run({ optimizer: adam({ lr: stepDecay({ lr: 0.05, stepSize: 1, gamma: 0.5 }) }) });
+  const constant = await run({ optimizer: adam({ lr: 0.05 }) });
+  assert.deepEqual(byName, byFunction);
+  assert.notDeepEqual(byName, constant);
+  await assert.rejects(run({ schedule: { name: 'cosine' } as never }), /argument `schedule.name` expected one of 'stepDecay'/);
+});

@@ -12,7 +12,7 @@ import type { SequenceBatch } from './model-types.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
 import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
 import { type ArrayDataset, isArrayDataset } from './dataset.js';
-import { isPlateauSchedule } from './schedules.js';
+import { isPlateauSchedule, type NamedSchedule, scheduleFromName } from './schedules.js';
 import { withTraining } from './training-lock.js';
 
 export type { BatchInfo, EpochInfo, History } from './loop.js';
@@ -72,6 +72,12 @@ export interface FitOptions {
   validationSplit?: number;
   /** Stop when the monitored loss stops improving. Default: none. */
   earlyStopping?: EarlyStoppingOptions;
+  /**
+   * A built-in learning-rate schedule by name (`{ name: 'cosineWithWarmup', lr, warmupSteps,
+   * totalSteps }`, ...), replacing the optimiser's `lr`: the form that crosses to a worker.
+   * Default: none.
+   */
+  schedule?: NamedSchedule;
   /** Called with the model file's bytes (`saveModel`) at every epoch whose monitored loss is the best so far. */
   checkpointBest?: (bytes: Uint8Array, info: EpochInfo) => void | Promise<void>;
 }
@@ -90,7 +96,7 @@ export interface EarlyStoppingOptions {
 
 const FIT_OPTIONS = [
   'epochs', 'loss', 'optimizer', 'clipNorm', 'bptt', 'onNonFinite', 'seed', 'onBatchEnd', 'onEpochEnd', 'signal', 'checkpointEvery', 'yieldEvery',
-  'batchSize', 'shuffle', 'timeMajor', 'validationData', 'validationSplit', 'earlyStopping', 'checkpointBest',
+  'batchSize', 'shuffle', 'timeMajor', 'validationData', 'validationSplit', 'earlyStopping', 'checkpointBest', 'schedule',
 ];
 const FIT_SUGGEST: Readonly<Record<string, string>> = {
   callbacks: '`onEpochEnd`, `onBatchEnd`, `earlyStopping` and `checkpointBest`',
@@ -138,9 +144,11 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   }
   const stopping = checkEarlyStopping(op, options.earlyStopping, dataset?.validation !== undefined);
   checkOptionalFunction(op, 'checkpointBest', options.checkpointBest);
+  const base = options.optimizer ?? sgd({ lr: 0.1 });
+  const optimizerConfig = options.schedule === undefined ? base : { ...base, lr: scheduleFromName(op, options.schedule) };
   // Claimed before anything of the model changes (its optimiser, its carried state).
   return withTraining(model, async () => {
-    const optimizer = model.optimizerFor(options.optimizer ?? sgd({ lr: 0.1 }));
+    const optimizer = model.optimizerFor(optimizerConfig);
     const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
     const carry = mode !== 'full';
     model.resetState();
@@ -181,7 +189,8 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       onBatchEnd: options.onBatchEnd,
       onEpochEnd: async (info) => {
         if (dataset?.validation) info.validation = dataset.evaluate();
-        const lr = options.optimizer?.lr;
+        // The optimiser in use (it may be the one kept from the previous fit) holds the schedule.
+        const lr = optimizer.config.lr;
         if (isPlateauSchedule(lr)) lr.epochEnd(info.validation?.loss ?? info.loss);
         const go = await watch.epochEnd(info);
         const user = options.onEpochEnd ? await options.onEpochEnd(info) : undefined;

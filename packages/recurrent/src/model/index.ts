@@ -13,7 +13,7 @@ export { sgd, adam, adamw, Optimizer } from './optimizers.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';
 export { fit } from './fit.js';
 export { stepDecay, exponentialDecay, cosineWithWarmup, reduceOnPlateau } from './schedules.js';
-export type { StepDecayOptions, ExponentialDecayOptions, CosineWarmupOptions, PlateauOptions, PlateauSchedule } from './schedules.js';
+export type { StepDecayOptions, ExponentialDecayOptions, CosineWarmupOptions, PlateauOptions, PlateauSchedule, NamedSchedule } from './schedules.js';
 export type { FitOptions, EarlyStoppingOptions, BpttMode, BatchInfo, EpochInfo, History, BatchSource } from './fit.js';
 export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation.js';
 export type { ArrayDataset, ShapedArray, Nested } from './dataset.js';

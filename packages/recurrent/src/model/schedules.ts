@@ -5,7 +5,7 @@
  * `ReduceLROnPlateau`, mode 'min', relative threshold), which `fit` feeds the monitored loss
  * after each epoch. Epochs are counted from 1, as everywhere (the first runs at the base rate).
  */
-import { checkInt, checkKnownKeys, checkNumber, checkObject, checkPositive } from '../validate/index.js';
+import { checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkPositive } from '../validate/index.js';
 import type { LearningRateSchedule } from './optimizer-config.js';
 
 /** Options of {@link stepDecay}. */
@@ -131,4 +131,26 @@ export function reduceOnPlateau(o: PlateauOptions): PlateauSchedule {
 /** Whether `lr` is a {@link reduceOnPlateau} schedule. */
 export function isPlateauSchedule(lr: unknown): lr is PlateauSchedule {
   return typeof lr === 'function' && typeof (lr as Partial<PlateauSchedule>).epochEnd === 'function';
+}
+
+/**
+ * A built-in schedule by name, as plain data (it can cross to a worker, where a function
+ * cannot): `{ name: 'cosineWithWarmup', lr, warmupSteps, totalSteps }`, ...
+ */
+export type NamedSchedule =
+  | ({ name: 'stepDecay' } & StepDecayOptions)
+  | ({ name: 'exponentialDecay' } & ExponentialDecayOptions)
+  | ({ name: 'cosineWithWarmup' } & CosineWarmupOptions)
+  | ({ name: 'reduceOnPlateau' } & PlateauOptions);
+
+const BY_NAME = { stepDecay, exponentialDecay, cosineWithWarmup, reduceOnPlateau } as const;
+
+/** The schedule `spec` names, with its options checked. */
+export function scheduleFromName(op: string, spec: unknown): LearningRateSchedule {
+  checkObject(op, 'schedule', spec, "a schedule { name: 'stepDecay' | 'exponentialDecay' | 'cosineWithWarmup' | 'reduceOnPlateau', ...options }");
+  const { name, ...options } = spec as { name?: unknown };
+  const make = BY_NAME[checkOneOf(op, 'schedule.name', name, Object.keys(BY_NAME) as (keyof typeof BY_NAME)[])];
+  const schedule = make(options as never);
+  // Serialised as its spec, so `fit` keeps the optimiser (and its state) only for the same schedule.
+  return Object.assign(schedule, { toJSON: () => ({ schedule: spec }) });
 }
