@@ -45,7 +45,8 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
+/** The tensors' bytes in name order: what the checksum of a model file covers. */
+export function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
   const names = [...tensors.keys()].sort();
   const total = names.reduce((n, k) => n + tensors.get(k)!.byteLength, 0);
   const out = new Uint8Array(total);
@@ -179,7 +180,7 @@ export function loadWeights(model: Model, file: SafetensorsFile, dict: ReadonlyM
 }
 
 /** Throws a {@link FormatError} unless `stored` (a metadata string) is the CRC-32 of `bytes`. */
-function checkChecksum(what: string, stored: string | undefined, bytes: Uint8Array): void {
+export function checkChecksum(what: string, stored: string | undefined, bytes: Uint8Array): void {
   if (stored === undefined) throw new FormatError(`model file: no checksum of the ${what} in the metadata (not written by saveModel, or corrupted)`);
   const actual = crc32(bytes);
   if (!/^\d{1,10}$/.test(stored) || Number(stored) !== actual) {
