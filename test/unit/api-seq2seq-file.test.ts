@@ -34,7 +34,7 @@ test('a damaged Seq2Seq file, or a model file, is refused with a FormatError', (
   const bytes = saveSeq2Seq(model);
   model.dispose();
   const damaged = bytes.slice();
-  damaged[damaged.length - 3] ^= 0x40;
+  damaged[damaged.length - 3] = damaged[damaged.length - 3]! ^ 0x40;
   assert.throws(() => seq2seqFromBytes(damaged), (e: unknown) => e instanceof FormatError && /tensor data does not match its checksum/.test(e.message));
   const plain = sequential([gru({ units: 3 })], { inputSize: 2 });
   assert.throws(() => seq2seqFromBytes(saveModel(plain)), (e: unknown) => e instanceof FormatError && /no `recurrent_seq2seq` options/.test(e.message));
