@@ -40,7 +40,7 @@ test('an option from Keras or PyTorch is refused, naming it and what to write in
     [() => lstm({ units: 3, returnSequences: true } as never), /lstm: unknown option `returnSequences` \(use `output: 'sequence'`/],
     [() => gru({ units: 3, hidden_size: 3 } as never), /gru: unknown option `hidden_size` \(use `units`\)/],
     [() => dropout({ p: 0.2 } as never), /dropout: unknown option `p` \(use `rate`\)/],
-    [() => dense({ units: 2, actvation: 'relu' } as never), /dense: unknown option `actvation`; the options are units, activation, name/],
+    [() => dense({ units: 2, actvation: 'relu' } as never), /dense: unknown option `actvation`; the options are units, activation, bias, name, trainable/],
   ];
   for (const [f, message] of cases) assert.throws(f, (e: unknown) => e instanceof InvalidArgumentError && message.test(e.message));
 });

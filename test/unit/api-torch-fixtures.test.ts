@@ -31,7 +31,7 @@ interface Case {
 const CASES = [
   'relu_layernorm_mse', 'gelu_huber', 'tanh_mae', 'sigmoid_bce', 'softmax_xent_mean', 'gelu_sequence_xent',
   'weighted_smoothed_xent', 'smoothed_xent_pooled_softmax', 'huber_delta',
-  'weighted_rows_xent', 'weighted_rows_soft_xent', 'weighted_bce_pooled', 'weighted_mse', 'weighted_huber',
+  'weighted_rows_xent', 'weighted_rows_soft_xent', 'weighted_bce_pooled', 'weighted_mse', 'weighted_huber', 'no_bias_mlp',
 ];
 
 beforeAll(async () => {

@@ -102,6 +102,8 @@ export interface DenseConfig {
    * shapes what `predict` returns (probabilities). Default `'linear'`.
    */
   readonly activation?: ActivationKind;
+  /** Add a learned bias (PyTorch `bias=True`). Default `true`. */
+  readonly bias?: boolean;
   /** Module name. Default `'fc'`, then `'fc_1'`, `'fc_2'`... for further dense layers. */
   readonly name?: string;
   /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
@@ -135,7 +137,7 @@ const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   rnn: [...COMMON, 'nonlinearity', 'residual'],
   gru: [...COMMON, 'resetAfter'],
   lstm: [...COMMON, 'variant', 'forgetBias'],
-  dense: ['units', 'activation', 'name', 'trainable'],
+  dense: ['units', 'activation', 'bias', 'name', 'trainable'],
   dropout: ['rate'],
   layerNorm: ['name', 'trainable'],
 };
@@ -208,6 +210,7 @@ export function dense(options: Omit<DenseConfig, 'type'>): DenseConfig {
   checkOptions('dense', options);
   checkInt('dense', 'units', options.units, 1);
   if (options.activation !== undefined) checkOneOf('dense', 'activation', options.activation, ACTIVATIONS);
+  checkOptionalBoolean('dense', 'bias', options.bias);
   return { type: 'dense', ...options };
 }
 

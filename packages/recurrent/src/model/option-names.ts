@@ -20,7 +20,7 @@ export const OTHER_NAMES: Readonly<Record<string, string>> = {
   num_embeddings: '`vocabSize`',
   embedding_dim: '`dim`',
   out_features: '`units`',
-  useBias: '(dense and recurrent layers always have a bias)',
+  useBias: '`bias` (dense layers; recurrent layers always have biases)',
   unitForgetBias: '`forgetBias: 1`',
   p: '`rate`',
   nonlinearity: "`nonlinearity` on `rnn` only ('tanh' or 'relu')",
