@@ -19,5 +19,6 @@ export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation.js
 export type { ArrayDataset, ShapedArray, Nested } from './dataset.js';
 export { sample, generateTokens, generateText, greedyDecode, type GenerateOptions, type Generated, type TokenStream } from './generate.js';
 export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
+export { storeModel } from './store.js';
 export { loadTorch } from './torch.js';
 export type { Param } from './param.js';

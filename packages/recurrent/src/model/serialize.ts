@@ -15,6 +15,7 @@ import { DisposedError, InitError, InvalidArgumentError, OutOfMemoryError, Recur
 import { checkLayerConfigs, parameterLowerBound } from './checks.js';
 import { describe } from '../validate/index.js';
 import { FormatError } from '../io/format-error.js';
+import { readStore, storeUrl } from '../io/browser-store.js';
 import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
 import { checkReadOptions, type ReadOptions } from '../io/read-session.js';
 import { checkSafetensorsStart, readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
@@ -97,6 +98,8 @@ export function saveModel(model: Model): Uint8Array {
 export async function loadModel(source: Uint8Array | PathOrUrl, options?: ReadOptions): Promise<Model> {
   engine(); // the engine builds the model: without it, say so before reading anything
   const fn = 'loadModel';
+  // `indexeddb://<name>`: a model kept by storeModel in this browser.
+  if (storeUrl(source)) return modelFromBytes(await readStore(fn, source as string));
   const bytes =
     source instanceof Uint8Array
       ? (checkReadOptions(fn, options), source)
