@@ -175,3 +175,21 @@ test('sampleWeights: the loss is the weighted mean over examples (per example or
     m.dispose();
   }
 });
+
+test('top-k accuracy: reported when there are more than k classes, counting the target among the k highest scores', () => {
+  const m = sequential([gru({ units: 5, output: 'last' }), dense({ units: 8 })], { inputSize: 2, seed: 6 });
+  try {
+    const y8 = xs.map((_, n) => n % 8);
+    const e = evaluate(m, { x: xs, y: y8 }, { topK: 3 });
+    let hits = 0;
+    xs.forEach((s, n) => {
+      const p = m.predict(Float32Array.from(s.flat()), { seqLen: T, batchSize: 1 });
+      if (Array.from(p).filter((v) => v > p[y8[n]!]!).length < 3) hits++;
+    });
+    assert.equal(e.topKAccuracy, hits / N);
+    assert.equal(evaluate(m, { x: xs, y: y8 }, { topK: 8 }).topKAccuracy, undefined, 'k >= classes: omitted');
+    assert.throws(() => evaluate(m, { x: xs, y: y8 }, { top_k: 3 } as never), /unknown option `top_k`/);
+  } finally {
+    m.dispose();
+  }
+});

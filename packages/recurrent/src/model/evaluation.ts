@@ -7,6 +7,7 @@
 import { checkLoss, type Loss } from '../network/heads.js';
 import { type ArrayDataset, type ExampleShape, type Examples, exampleBatches, toExamples } from './dataset.js';
 import type { Model } from './model.js';
+import { checkInt, checkKnownKeys, checkObject } from '../validate/index.js';
 
 /** What {@link evaluate} measured. */
 export interface Evaluation {
@@ -16,8 +17,8 @@ export interface Evaluation {
   count: number;
   /** Cross-entropy: arg-max right; binary cross-entropy: each label right at the 0.5 threshold. */
   accuracy?: number;
-  /** Cross-entropy over more than 5 classes: the target among the 5 highest scores. */
-  top5Accuracy?: number;
+  /** Cross-entropy over more than `topK` classes: the target among the `topK` highest scores. */
+  topKAccuracy?: number;
   /** Cross-entropy: exp(loss). */
   perplexity?: number;
   /** Cross-entropy and binary cross-entropy: the mean over classes (labels) of F1. */
@@ -37,6 +38,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** `x` and `y` are `[steps, examples, ...]` instead of `[examples, steps, ...]`. Default `false`. */
   timeMajor?: boolean;
+  /** The k of `topKAccuracy`. Default `5`. */
+  topK?: number;
 }
 
 /** How `model` reads and writes a dataset's examples for `loss`. */
@@ -56,19 +59,24 @@ function endsInSigmoid(model: Model): boolean {
 
 /** The loss and metrics of `model` over a whole dataset. */
 export function evaluate(model: Model, data: ArrayDataset, options: EvaluateOptions = {}): Evaluation {
+  const op = 'evaluate';
+  checkObject(op, 'options', options, 'an options object');
+  checkKnownKeys(op, options, ['loss', 'batchSize', 'timeMajor', 'topK'], { batch_size: '`batchSize`' });
   const loss = options.loss ?? 'crossEntropy';
   const shape = exampleShape(model, loss);
-  return evaluateExamples(model, toExamples('evaluate', data, shape, options.timeMajor ?? false), shape, loss, options.batchSize ?? 32);
+  const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 32, 1);
+  const topK = checkInt(op, 'topK', options.topK ?? 5, 1);
+  return evaluateExamples(model, toExamples(op, data, shape, options.timeMajor ?? false), shape, loss, batchSize, topK);
 }
 
 /** {@link evaluate} on examples already split (`fit`'s validation data). */
-export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape, loss: Loss, batchSize: number): Evaluation {
+export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape, loss: Loss, batchSize: number, topK = 5): Evaluation {
   const O = model.outputSize;
   const kind = checkLoss('evaluate', loss).kind;
   const classes = kind === 'crossEntropy';
   const labels = kind === 'binaryCrossEntropy';
   const threshold = endsInSigmoid(model) ? 0.5 : 0;
-  let [sum, weightSum, count, right, top5, judged, absErr, sqErr, values] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
+  let [sum, weightSum, count, right, topk, judged, absErr, sqErr, values] = [0, 0, 0, 0, 0, 0, 0, 0, 0];
   const tp = new Float64Array(O);
   const fp = new Float64Array(O);
   const fn = new Float64Array(O);
@@ -99,7 +107,7 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
           fp[best]!++;
           fn[target]!++;
         }
-        if (above < 5) top5++;
+        if (above < topK) topk++;
       } else {
         for (let k = 0; k < O; k++) {
           const target = batch.y[r * O + k]!;
@@ -136,7 +144,7 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
   }
   if (classes) {
     result.perplexity = Math.exp(result.loss);
-    if (O > 5) result.top5Accuracy = top5 / judged;
+    if (O > topK) result.topKAccuracy = topk / judged;
   }
   if (values > 0) {
     result.mae = absErr / values;
