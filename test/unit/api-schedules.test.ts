@@ -79,3 +79,16 @@ test("fit's `schedule` by name trains exactly as the schedule function does, and
   assert.notDeepEqual(byName, constant);
   await assert.rejects(run({ schedule: { name: 'cosine' } as never }), /argument `schedule.name` expected one of 'stepDecay'/);
 });
+
+test('a schedule of other options is another optimiser config: a second fit uses it, the same options keep the optimiser', () => {
+  const model = sequential([gru({ units: 3, output: 'last' }), dense({ units: 2 })], { inputSize: 1, seed: 2 });
+  try {
+    const first = model.optimizerFor(adam({ lr: stepDecay({ lr: 0.01, stepSize: 1 }) }));
+    const second = model.optimizerFor(adam({ lr: stepDecay({ lr: 0.02, stepSize: 1 }) }));
+    assert.notEqual(second, first);
+    assert.equal(second.learningRate(1), 0.02);
+    assert.equal(model.optimizerFor(adam({ lr: stepDecay({ lr: 0.02, stepSize: 1 }) })), second);
+  } finally {
+    model.dispose();
+  }
+});

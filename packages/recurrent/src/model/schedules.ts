@@ -8,6 +8,15 @@
 import { checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkPositive } from '../validate/index.js';
 import type { LearningRateSchedule } from './optimizer-config.js';
 
+/**
+ * `f`, serialised as its name and options: `fit` keeps a model's optimiser (and its state)
+ * between calls only when its config serialises the same, and the source text of these
+ * closures is the same whatever their options.
+ */
+function named<F extends LearningRateSchedule>(name: string, options: object, f: F): F {
+  return Object.assign(f, { toJSON: () => ({ schedule: { name, ...options } }) });
+}
+
 /** Options of {@link stepDecay}. */
 export interface StepDecayOptions {
   /** The rate of the first `stepSize` epochs. */
@@ -24,7 +33,7 @@ export function stepDecay(o: StepDecayOptions): LearningRateSchedule {
   checkObject(op, 'options', o, 'an options object { lr, stepSize, gamma }');
   checkKnownKeys(op, o, ['lr', 'stepSize', 'gamma'], { step_size: '`stepSize`' });
   const [lr, size, gamma] = [checkPositive(op, 'lr', o.lr), checkInt(op, 'stepSize', o.stepSize, 1), checkNumber(op, 'gamma', o.gamma ?? 0.1, 0, 1e6)];
-  return ({ epoch }) => lr * gamma ** Math.floor((epoch - 1) / size);
+  return named(op, o, ({ epoch }) => lr * gamma ** Math.floor((epoch - 1) / size));
 }
 
 /** Options of {@link exponentialDecay}. */
@@ -40,7 +49,7 @@ export function exponentialDecay(o: ExponentialDecayOptions): LearningRateSchedu
   checkObject(op, 'options', o, 'an options object { lr, gamma }');
   checkKnownKeys(op, o, ['lr', 'gamma']);
   const [lr, gamma] = [checkPositive(op, 'lr', o.lr), checkNumber(op, 'gamma', o.gamma, 0, 1e6)];
-  return ({ epoch }) => lr * gamma ** (epoch - 1);
+  return named(op, o, ({ epoch }) => lr * gamma ** (epoch - 1));
 }
 
 /** Options of {@link cosineWithWarmup}. */
@@ -65,12 +74,12 @@ export function cosineWithWarmup(o: CosineWarmupOptions): LearningRateSchedule {
   const total = checkInt(op, 'totalSteps', o.totalSteps, warm + 1);
   const min = checkNumber(op, 'minLr', o.minLr ?? 0, 0, lr);
   // `step` counts from 1: step s runs at the rate for s - 1 steps done (as PyTorch's LambdaLR).
-  return ({ step }) => {
+  return named(op, o, ({ step }) => {
     const done = step - 1;
     if (done < warm) return (lr * done) / warm;
     const progress = Math.min(1, (done - warm) / (total - warm));
     return min + (lr - min) * 0.5 * (1 + Math.cos(Math.PI * progress));
-  };
+  });
 }
 
 /** Options of {@link reduceOnPlateau}. */
@@ -108,7 +117,7 @@ export function reduceOnPlateau(o: PlateauOptions): PlateauSchedule {
   let best = Number.POSITIVE_INFINITY;
   let bad = 0;
   let cooling = 0;
-  const schedule = (() => lr) as unknown as PlateauSchedule;
+  const schedule = named(op, o, (() => lr) as unknown as PlateauSchedule);
   schedule.epochEnd = (loss: number) => {
     if (loss < best * (1 - threshold)) {
       best = loss;
@@ -150,7 +159,5 @@ export function scheduleFromName(op: string, spec: unknown): LearningRateSchedul
   checkObject(op, 'schedule', spec, "a schedule { name: 'stepDecay' | 'exponentialDecay' | 'cosineWithWarmup' | 'reduceOnPlateau', ...options }");
   const { name, ...options } = spec as { name?: unknown };
   const make = BY_NAME[checkOneOf(op, 'schedule.name', name, Object.keys(BY_NAME) as (keyof typeof BY_NAME)[])];
-  const schedule = make(options as never);
-  // Serialised as its spec, so `fit` keeps the optimiser (and its state) only for the same schedule.
-  return Object.assign(schedule, { toJSON: () => ({ schedule: spec }) });
+  return make(options as never);
 }
