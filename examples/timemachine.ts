@@ -52,7 +52,7 @@ for (const cell of cells) {
     yieldEvery: 1000,
     onEpochEnd: (e) => {
       console.log(
-        `  epoch ${String(e.epoch + 1).padStart(3)}  perplexity ${e.perplexity.toFixed(2).padStart(6)}  ` +
+        `  epoch ${String(e.epoch).padStart(3)}  perplexity ${e.perplexity.toFixed(2).padStart(6)}  ` +
           `${Math.round(e.tokensPerSecond).toLocaleString('en-US').padStart(8)} tokens/s  ${e.seconds.toFixed(1)} s`,
       );
     },

@@ -60,6 +60,7 @@ test('each listed method through the worker gives what it gives in-thread', asyn
     await both('gradientFlow', () => local.gradientFlow(batch), () => far.gradientFlow(batch));
     await both('generate', () => local.generate([1, 2], { length: 5, seed: 3 }), () => far.generate([1, 2], { length: 5, seed: 3 }));
     await both('stateDict', () => local.stateDict(), () => far.stateDict());
+    await both('summary', () => local.summary(), () => far.summary());
     await both('save', () => saveModel(local), () => far.save());
     // States: made by zeroState, used by step and predict, read and written by get / set / reset.
     const ls = local.zeroState(1);

@@ -197,7 +197,7 @@ test('callbacks: loss, perplexity, gradient norm, clipping and tokens/s per batc
     assert.ok(perEpoch >= 4);
     assert.equal(batches.length, 2 * perEpoch);
     batches.forEach((b, i) => {
-      assert.equal(b.epoch, Math.floor(i / perEpoch));
+      assert.equal(b.epoch, Math.floor(i / perEpoch) + 1);
       assert.equal(b.batch, i % perEpoch);
       assert.ok(b.loss > 0 && b.loss < 5);
       close(b.perplexity, Math.exp(b.loss), 1e-12, 'perplexity');
@@ -225,7 +225,7 @@ test('callbacks: loss, perplexity, gradient norm, clipping and tokens/s per batc
   }
 });
 
-test('a learning-rate schedule is called with step (from 1) and epoch (from 0), and its rate is used', async () => {
+test('a learning-rate schedule is called with step (from 1) and epoch (from 1), and its rate is used', async () => {
   const model = charModel();
   try {
     const calls: { step: number; epoch: number }[] = [];
@@ -235,15 +235,15 @@ test('a learning-rate schedule is called with step (from 1) and epoch (from 0), 
     await fit(model, batches, {
       epochs: 3,
       bptt: 'truncated',
-      // Warm-up then zero: steps of epoch 2 must leave the parameters alone.
-      optimizer: sgd({ lr: (info) => (calls.push(info), info.epoch < 2 ? 0.5 : 0) }),
+      // Warm-up then zero: steps of epoch 3 must leave the parameters alone.
+      optimizer: sgd({ lr: (info) => (calls.push(info), info.epoch < 3 ? 0.5 : 0) }),
       onBatchEnd: (i) => {
-        if (i.epoch === 2) snapshots.push(model.stateDict().get('fc.weight')!);
+        if (i.epoch === 3) snapshots.push(model.stateDict().get('fc.weight')!);
       },
     });
     assert.deepEqual(
       calls,
-      Array.from({ length: 3 * n }, (_, i) => ({ step: i + 1, epoch: Math.floor(i / n) })),
+      Array.from({ length: 3 * n }, (_, i) => ({ step: i + 1, epoch: Math.floor(i / n) + 1 })),
     );
     for (const s of snapshots) assert.deepEqual(s, snapshots[0]);
   } finally {
@@ -311,7 +311,7 @@ test('a one-shot iterator passed for several epochs is an error in the epoch it 
   const model = charModel();
   try {
     const once = sequentialBatches(corpus, { batchSize: 4, seqLen: 10, seed: 1 });
-    await assert.rejects(fit(model, once, { epochs: 2 }), { name: 'InvalidArgumentError', message: /no batch in epoch 1/ });
+    await assert.rejects(fit(model, once, { epochs: 2 }), { name: 'InvalidArgumentError', message: /no batch in epoch 2/ });
     // A function of the epoch gives fresh batches each time.
     const h = await fit(model, () => sequentialBatches(corpus, { batchSize: 4, seqLen: 10, seed: 1 }), { epochs: 2 });
     assert.ok(h.epochs.every((e) => Number.isFinite(e.loss) && e.batches > 0));

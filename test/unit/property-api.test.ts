@@ -455,7 +455,7 @@ function configCalls(): fc.Arbitrary<BadCall>[] {
       [dense({ units: 2 }), lstm({ units: 2 })],
       [lstm({ units: 2 }), embedding({ vocabSize: 2, dim: 2 })],
       [embedding({ vocabSize: 2, dim: 2 })],
-      [lstm({ units: 2 }), dense({ units: 2 }), dense({ units: 2 })],
+      [lstm({ units: 2 }), dense({ units: 2 }), lstm({ units: 2 })],
       [lstm({ units: 2, output: 'last' }), gru({ units: 2 })],
     ), (l) => make(l, { inputSize: 2 })),
     call('sequential options', /options|inputSize|seed|tokenizer/, fc.oneof(

@@ -93,7 +93,7 @@ test('fit stops with a NonFiniteError naming the epoch and the batch, after trai
   try {
     await assert.rejects(
       fit(a, [good, good2, overflow, good], { loss: 'mse', optimizer: sgd({ lr: 0.05 }) }),
-      (e: unknown) => e instanceof NonFiniteError && /epoch 0, batch 2/.test(e.message) && e.cause instanceof NonFiniteError,
+      (e: unknown) => e instanceof NonFiniteError && /epoch 1, batch 2/.test(e.message) && e.cause instanceof NonFiniteError,
     );
     await fit(twin, [good, good2], { loss: 'mse', optimizer: sgd({ lr: 0.05 }) });
     assert.deepEqual(dictBits(a), dictBits(twin));
@@ -101,8 +101,8 @@ test('fit stops with a NonFiniteError naming the epoch and the batch, after trai
     const c = features();
     try {
       await assert.rejects(
-        fit(c, (epoch) => (epoch === 0 ? [good, good2] : [good, overflow]), { loss: 'mse', epochs: 3 }),
-        (e: unknown) => e instanceof NonFiniteError && /epoch 1, batch 1/.test(e.message),
+        fit(c, (epoch) => (epoch === 1 ? [good, good2] : [good, overflow]), { loss: 'mse', epochs: 3 }),
+        (e: unknown) => e instanceof NonFiniteError && /epoch 2, batch 1/.test(e.message),
       );
     } finally {
       c.dispose();

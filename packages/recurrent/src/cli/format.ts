@@ -37,7 +37,11 @@ export function layerSummary(c: LayerConfig): string {
     case 'oneHot':
       return `one-hot(${c.vocabSize})`;
     case 'dense':
-      return `dense(${c.units})`;
+      return c.activation && c.activation !== 'linear' ? `dense(${c.units}, ${c.activation})` : `dense(${c.units})`;
+    case 'dropout':
+      return `dropout(${c.rate})`;
+    case 'layerNorm':
+      return 'layer-norm';
     default: {
       const parts = [String(c.units)];
       if ((c.layers ?? 1) > 1) parts.push(`${c.layers} layers`);

@@ -206,12 +206,12 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
         model,
         (epoch) => {
           const it = order === 'random' ? randomBatches(data.corpus, { batchSize: f.batchSize, seqLen: f.seqLen, rng }) : sequentialBatches(data.corpus, { batchSize: f.batchSize, seqLen: f.seqLen, rng });
-          epochIndex = epoch;
+          epochIndex = epoch - 1;
           epochTotal = it.batchCount;
           epochBatches = 0;
           epochLoss = 0;
           epochStart = performance.now();
-          progress.startEpoch(epoch, it.batchCount, fields(Number.NaN, Number.NaN));
+          progress.startEpoch(epoch - 1, it.batchCount, fields(Number.NaN, Number.NaN));
           return it;
         },
         {
@@ -233,7 +233,7 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
           },
           onEpochEnd: (info) => {
             lastEpoch = info;
-            points.push({ epoch: info.epoch + 1, perplexity: info.perplexity });
+            points.push({ epoch: info.epoch, perplexity: info.perplexity });
             progress.endEpoch(fields(info.loss, info.perplexity), info.seconds);
             epochBatches = 0;
           },
@@ -246,7 +246,7 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
       process.off('SIGINT', onSigint);
     }
     const seconds = elapsed();
-    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: lastEpoch.perplexity, label: `epoch ${lastEpoch.epoch + 1}` } : undefined;
+    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: lastEpoch.perplexity, label: `epoch ${lastEpoch.epoch}` } : undefined;
     if (epochBatches > 0) {
       // An epoch cut short by a limit: its running mean is the latest measurement.
       const mean = running();

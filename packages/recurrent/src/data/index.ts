@@ -15,3 +15,4 @@ export {
 } from './batches.js';
 export { loadTimeMachine, type TimeMachine, type TimeMachineOptions } from './timemachine.js';
 export { perplexity } from './perplexity.js';
+export { timeseriesWindows, type WindowOptions, type Windows } from './windows.js';

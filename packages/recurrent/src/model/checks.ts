@@ -8,7 +8,7 @@ import { gateCount } from '../core/stack.js';
 import { Vocab } from '../data/vocab.js';
 import { describe, MAX_PARAMETER_FLOATS } from '../validate/index.js';
 import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
-import { cellKindOf, dense, embedding, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
+import { cellKindOf, dense, dropout, embedding, layerNorm, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
 import { Optimizer } from './optimizers.js';
 import type { ParamGroup } from './param.js';
 import { ModelState } from './state.js';
@@ -22,9 +22,11 @@ export function checkLayerConfigs(op: string, layers: readonly unknown[]): void 
     if (typeof c !== 'object' || c === null) {
       throw new InvalidArgumentError(`${op}: argument \`layers[${i}]\` expected a layer config object, got ${describe(c)}`);
     }
-    const config = c as LayerConfig;
+    // A config is its factory's options plus `type`; each factory checks its own options.
+    const { type, ...rest } = c as LayerConfig;
+    const config = rest as never;
     try {
-      switch (config.type) {
+      switch (type) {
         case 'embedding':
           embedding(config);
           break;
@@ -43,9 +45,15 @@ export function checkLayerConfigs(op: string, layers: readonly unknown[]): void 
         case 'dense':
           dense(config);
           break;
+        case 'dropout':
+          dropout(config);
+          break;
+        case 'layerNorm':
+          layerNorm(config);
+          break;
         default:
           throw new InvalidArgumentError(
-            `argument \`type\` expected one of 'embedding', 'oneHot', 'rnn', 'gru', 'lstm', 'dense', got ${describe((config as { type?: unknown }).type)}`,
+            `argument \`type\` expected one of 'embedding', 'oneHot', 'rnn', 'gru', 'lstm', 'dense', 'dropout', 'layerNorm', got ${describe(type)}`,
           );
       }
     } catch (e) {
@@ -75,6 +83,9 @@ export function parameterLowerBound(layers: readonly LayerConfig[], inputSize: n
       case 'dense':
         total += c.units * features;
         features = c.units;
+        break;
+      case 'dropout':
+      case 'layerNorm':
         break;
       default: {
         const r = c as RecurrentConfig;

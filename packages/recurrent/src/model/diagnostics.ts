@@ -18,7 +18,7 @@ export function gradientFlow(network: Network, head: LossHead, batch: CheckedBat
   network.zeroGrad();
   // A training pass (dropout with seed 0), as the curve is meant to show training's gradients.
   const pass = network.pass({ seqLen: T, batch: batch.batchSize, lengths: batch.lengths, training: true, flow: buffers });
-  runLoss(network, head, pass, inputOf(batch), batch.targets!, true);
+  runLoss(network, head, pass, inputOf(batch), batch.targets!, true, batch.weights);
   return recurrent.flatMap((r, i) =>
     Array.from({ length: r.layers }, (_, l) => ({ layer: r.name, stackedLayer: l, directions: r.directions, seqLen: T, norms: buffers[i]![l]!.view().slice(0, r.directions * T) })),
   );

@@ -4,12 +4,15 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
-import { LOSS_KINDS } from '../network/heads.js';
-import { type CheckedBatch, checkClipNorm, checkInt, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
+import { checkLoss, type Loss } from '../network/heads.js';
+import { type CheckedBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
 import { type BatchInfo, type BatchOutcome, type EpochInfo, type History, runEpochs } from './loop.js';
 import { Model } from './model.js';
-import type { LossKind, SequenceBatch } from './model-types.js';
+import type { SequenceBatch } from './model-types.js';
 import { type OptimizerConfig, sgd } from './optimizers.js';
+import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
+import { type ArrayDataset, isArrayDataset } from './dataset.js';
+import { isPlateauSchedule, type NamedSchedule, scheduleFromName } from './schedules.js';
 import { withTraining } from './training-lock.js';
 
 export type { BatchInfo, EpochInfo, History } from './loop.js';
@@ -31,7 +34,8 @@ export interface FitOptions {
   /** Epochs. Default `1`. */
   epochs?: number;
   /** Loss. Default `'crossEntropy'`. */
-  loss?: LossKind;
+  /** A loss name, or `{ kind, ...options }`. */
+  loss?: Loss;
   /**
    * Optimiser. Default `sgd({ lr: 0.1 })`. As in Keras, its state (momentum, Adam's moments
    * and step count) carries over to the next `fit` of the same model with the same settings;
@@ -56,10 +60,58 @@ export interface FitOptions {
   checkpointEvery?: number;
   /** Yield to the event loop every this many batches (keeps pages and workers responsive). Default `1`. */
   yieldEvery?: number;
+  /** With a dataset `{ x, y }`: examples per batch. Default `32`. */
+  batchSize?: number;
+  /** With a dataset: shuffle the examples at every epoch (seeded by `seed`). Default `true`. */
+  shuffle?: boolean;
+  /** With a dataset: `x` and `y` are `[steps, examples, ...]` instead of `[examples, steps, ...]`. Default `false`. */
+  timeMajor?: boolean;
+  /** With a dataset: held-out data, evaluated after every epoch (`EpochInfo.validation`). Default: none. */
+  validationData?: ArrayDataset;
+  /** With a dataset: hold out this fraction of the examples, the last ones (as Keras), instead. Default `0`. */
+  validationSplit?: number;
+  /** Stop when the monitored loss stops improving. Default: none. */
+  earlyStopping?: EarlyStoppingOptions;
+  /**
+   * A built-in learning-rate schedule by name (`{ name: 'cosineWithWarmup', lr, warmupSteps,
+   * totalSteps }`, ...), replacing the optimiser's `lr`: the form that crosses to a worker.
+   * Default: none.
+   */
+  schedule?: NamedSchedule;
+  /** Called with the model file's bytes (`saveModel`) at every epoch whose monitored loss is the best so far. */
+  checkpointBest?: (bytes: Uint8Array, info: EpochInfo) => void | Promise<void>;
 }
 
-/** Batches for one epoch: an iterable, or a function called at each epoch returning one. */
-export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>);
+/** Options of {@link FitOptions.earlyStopping} (Keras' `EarlyStopping`). */
+export interface EarlyStoppingOptions {
+  /** `'valLoss'` (the default with validation data) or `'loss'` (the default without). */
+  monitor?: 'loss' | 'valLoss';
+  /** Epochs without improvement before stopping. Default `0`. */
+  patience?: number;
+  /** An improvement is a decrease of more than this. Default `0`. */
+  minDelta?: number;
+  /** Put back the parameters of the best epoch when training ends. Default `false`. */
+  restoreBest?: boolean;
+}
+
+const FIT_OPTIONS = [
+  'epochs', 'loss', 'optimizer', 'clipNorm', 'bptt', 'onNonFinite', 'seed', 'onBatchEnd', 'onEpochEnd', 'signal', 'checkpointEvery', 'yieldEvery',
+  'batchSize', 'shuffle', 'timeMajor', 'validationData', 'validationSplit', 'earlyStopping', 'checkpointBest', 'schedule',
+];
+const FIT_SUGGEST: Readonly<Record<string, string>> = {
+  callbacks: '`onEpochEnd`, `onBatchEnd`, `earlyStopping` and `checkpointBest`',
+  validation_split: '`validationSplit`',
+  validation_data: '`validationData`',
+  batch_size: '`batchSize`',
+  lr: '`optimizer: adam({ lr })`',
+  learningRate: '`optimizer: adam({ lr })`',
+};
+
+/**
+ * Batches for one epoch: an iterable, or a function called at each epoch returning one; or a
+ * dataset `{ x, y, lengths? }` of whole examples (see `ArrayDataset`), batched by `fit`.
+ */
+export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>) | ArrayDataset;
 
 /**
  * Trains `model` on `data`. One `fit` per model at a time: while one runs, another `fit` on
@@ -70,12 +122,14 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const op = 'fit';
   if (!(model instanceof Model)) throw new InvalidArgumentError(`${op}: argument \`model\` expected a Model (from sequential), got ${describe(model)}`);
   checkObject(op, 'options', options, 'an options object');
+  checkKnownKeys(op, options, FIT_OPTIONS, FIT_SUGGEST);
   for (const name of ['onBatchEnd', 'onEpochEnd'] as const) checkOptionalFunction(op, name, options[name]);
   if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
     throw new InvalidArgumentError(`${op}: argument \`signal\` expected an AbortSignal, got ${describe(options.signal)}`);
   }
   const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1, 1e9);
-  const loss: LossKind = checkOneOf(op, 'loss', options.loss ?? 'crossEntropy', LOSS_KINDS);
+  const lossOption = options.loss ?? 'crossEntropy';
+  const loss = checkLoss(op, lossOption);
   const bptt = typeof options.bptt === 'object' && options.bptt !== null ? options.bptt : { mode: options.bptt ?? 'full' };
   const mode = checkOneOf(op, 'bptt', bptt.mode, ['full', 'truncated', 'random'] as const);
   const meanLength = mode === 'random' ? checkNumber(op, 'bptt.meanLength', bptt.meanLength ?? 16, 1, 1e6) : 0;
@@ -83,32 +137,40 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const onNonFinite = checkOneOf(op, 'onNonFinite', options.onNonFinite ?? 'stop', ['stop', 'skip'] as const);
   const yieldEvery = checkInt(op, 'yieldEvery', options.yieldEvery ?? 1, 1);
   const checkpointEvery = options.checkpointEvery ?? 0;
-  if (typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
-    throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches or a function of the epoch returning one`);
+  const dataset = isArrayDataset(data) ? prepareDataset(op, model, data, lossOption, options) : undefined;
+  if (dataset && mode !== 'full') throw new InvalidArgumentError(`${op}: a dataset of whole examples trains with bptt 'full'; got '${mode}'`);
+  if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
+    throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches, a function of the epoch returning one, or a dataset { x, y }`);
   }
+  const stopping = checkEarlyStopping(op, options.earlyStopping, dataset?.validation !== undefined);
+  checkOptionalFunction(op, 'checkpointBest', options.checkpointBest);
+  const base = options.optimizer ?? sgd({ lr: 0.1 });
+  const optimizerConfig = options.schedule === undefined ? base : { ...base, lr: scheduleFromName(op, options.schedule) };
   // Claimed before anything of the model changes (its optimiser, its carried state).
   return withTraining(model, async () => {
-    const optimizer = model.optimizerFor(options.optimizer ?? sgd({ lr: 0.1 }));
+    const optimizer = model.optimizerFor(optimizerConfig);
     const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
     const carry = mode !== 'full';
     model.resetState();
-    return runEpochs<SequenceBatch>({
+    const watch = new BestWatch(model, stopping, options.checkpointBest);
+    const history = await runEpochs<SequenceBatch>({
       op,
       epochs,
-      batches: (epoch) => (typeof data === 'function' ? data(epoch) : data),
+      batches: (epoch) => (dataset ? dataset.batches(rng) : typeof data === 'function' ? data(epoch) : (data as Iterable<SequenceBatch>)),
       startEpoch: () => {
         if (carry) model.resetState();
       },
       train: (batch, epoch) => {
         // Checked whole, once: a bad part must not come after good segments were trained on.
-        const checked = model.checkBatch(batch, loss, op);
+        const checked = model.checkBatch(batch, lossOption, op);
         const segments = mode === 'random' ? randomSegments(checked, meanLength, rng) : [checked];
-        const o: BatchOutcome = { sum: 0, count: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
+        const o: BatchOutcome = { sum: 0, count: 0, weight: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
         for (const segment of segments) {
           try {
-            const s = model.trainStep(segment, { loss, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
-            o.sum += s.loss * s.count;
+            const s = model.trainStep(segment, { loss: lossOption, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
+            o.sum += s.loss * (s.weight ?? s.count);
             o.count += s.count;
+            o.weight += s.weight ?? s.count;
             o.correct += s.correct;
             o.gradNorm = s.gradNorm;
             if (s.clipScale < 1) o.clipped = true;
@@ -122,12 +184,22 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       nonFiniteHint: "Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'",
       emptyEpochHint:
         '; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array',
-      perplexity: loss === 'crossEntropy',
+      perplexity: loss.kind === 'crossEntropy',
       signal: options.signal,
       onBatchEnd: options.onBatchEnd,
-      onEpochEnd: options.onEpochEnd,
+      onEpochEnd: async (info) => {
+        if (dataset?.validation) info.validation = dataset.evaluate();
+        // The optimiser in use (it may be the one kept from the previous fit) holds the schedule.
+        const lr = optimizer.config.lr;
+        if (isPlateauSchedule(lr)) lr.epochEnd(info.validation?.loss ?? info.loss);
+        const go = await watch.epochEnd(info);
+        const user = options.onEpochEnd ? await options.onEpochEnd(info) : undefined;
+        return go && user !== false;
+      },
       yieldEvery,
     });
+    watch.finish();
+    return history;
   });
 }
 

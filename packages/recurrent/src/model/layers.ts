@@ -1,13 +1,14 @@
 /**
  * Layer configurations for {@link sequential}: plain objects made by small factories, each
  * option documented with its default. A model is: an optional input layer (`embedding` or
- * `oneHot`, for token ids), one or more recurrent layers (`rnn`, `gru`, `lstm`), and an
- * optional `dense` output layer.
+ * `oneHot`, for token ids), one or more recurrent layers (`rnn`, `gru`, `lstm`), then any
+ * number of `dense` (with an `activation`), `dropout` and `layerNorm` layers.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName } from '../validate/index.js';
+import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
+import { OTHER_NAMES } from './option-names.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
 export interface EmbeddingConfig {
@@ -18,6 +19,8 @@ export interface EmbeddingConfig {
   readonly dim: number;
   /** Module name in parameter names (`<name>.weight`). Default `'embedding'`. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 /** Token ids to one-hot vectors of size `vocabSize` (no parameters), as in d2l's char models. */
@@ -48,6 +51,8 @@ export interface RecurrentCommon {
   readonly output?: RecurrentOutput;
   /** Module name in parameter names (`<name>.weight_ih_l0`). Default `'rnn'`. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 export interface RnnConfig extends RecurrentCommon {
@@ -78,21 +83,72 @@ export interface LstmConfig extends RecurrentCommon {
   readonly forgetBias?: number;
 }
 
-/** A fully connected layer on each step's output (PyTorch `nn.Linear`, weight `[units, in]`). */
+/** What a dense layer applies to its output. */
+export type ActivationKind = 'linear' | 'relu' | 'gelu' | 'tanh' | 'sigmoid' | 'softmax';
+
+/** Every {@link ActivationKind}. */
+export const ACTIVATIONS: readonly ActivationKind[] = ['linear', 'relu', 'gelu', 'tanh', 'sigmoid', 'softmax'];
+
+/**
+ * A fully connected layer on each step's output, or on each sequence's after pooling
+ * (PyTorch `nn.Linear`, weight `[units, in]`). Several make an MLP head.
+ */
 export interface DenseConfig {
   readonly type: 'dense';
   readonly units: number;
-  /** Module name. Default `'fc'`. */
+  /**
+   * Applied to the output: `'relu'`, `'gelu'` (exact, PyTorch's default), `'tanh'`,
+   * `'sigmoid'`, `'softmax'` (output layer only) or `'linear'`. Cross-entropy and binary
+   * cross-entropy compute from the logits and skip a final softmax or sigmoid, which then only
+   * shapes what `predict` returns (probabilities). Default `'linear'`.
+   */
+  readonly activation?: ActivationKind;
+  /** Add a learned bias (PyTorch `bias=True`). Default `true`. */
+  readonly bias?: boolean;
+  /** Module name. Default `'fc'`, then `'fc_1'`, `'fc_2'`... for further dense layers. */
   readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
+}
+
+/** Inverted dropout between layers after the recurrent ones (PyTorch `nn.Dropout(rate)`). */
+export interface DropoutConfig {
+  readonly type: 'dropout';
+  /** Probability of zeroing each value while training, in [0, 1). */
+  readonly rate: number;
+}
+
+/** Layer normalisation over each row's features (PyTorch `nn.LayerNorm(width)`, eps 1e-5). */
+export interface LayerNormConfig {
+  readonly type: 'layerNorm';
+  /** Module name (`<name>.weight`, `<name>.bias`). Default `'norm'`, then `'norm_1'`... */
+  readonly name?: string;
+  /** Whether training updates its parameters (`false`: frozen, as Keras' `trainable` and PyTorch's `requires_grad_(False)`). Default `true`. */
+  readonly trainable?: boolean;
 }
 
 export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
-export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig;
+export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
-/** Throws unless `options` is an object whose `name` (if any) is a non-empty string. */
-function checkOptions(op: string, options: unknown): void {
+/** The options each factory takes (anything else is an error, with a suggestion where one fits). */
+const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
+const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
+  embedding: ['vocabSize', 'dim', 'name', 'trainable'],
+  oneHot: ['vocabSize'],
+  rnn: [...COMMON, 'nonlinearity', 'residual'],
+  gru: [...COMMON, 'resetAfter'],
+  lstm: [...COMMON, 'variant', 'forgetBias'],
+  dense: ['units', 'activation', 'bias', 'name', 'trainable'],
+  dropout: ['rate'],
+  layerNorm: ['name', 'trainable'],
+};
+
+/** Throws unless `options` is an object of known options whose `name` (if any) is a non-empty string. */
+function checkOptions(op: LayerConfig['type'], options: unknown): void {
   checkObject(op, 'options', options, 'an options object');
+  checkKnownKeys(op, options as object, OPTIONS[op], OTHER_NAMES);
   checkOptionalName(op, 'name', (options as { name?: unknown }).name);
+  checkOptionalBoolean(op, 'trainable', (options as { trainable?: unknown }).trainable);
 }
 
 /** An embedding layer. */
@@ -110,7 +166,7 @@ export function oneHot(options: Omit<OneHotConfig, 'type'>): OneHotConfig {
   return { type: 'oneHot', ...options };
 }
 
-function checkCommon(op: string, o: RecurrentCommon): void {
+function checkCommon(op: RecurrentConfig['type'], o: RecurrentCommon): void {
   checkOptions(op, o);
   checkInt(op, 'units', o.units, 1, 1 << 16);
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
@@ -154,7 +210,22 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
 export function dense(options: Omit<DenseConfig, 'type'>): DenseConfig {
   checkOptions('dense', options);
   checkInt('dense', 'units', options.units, 1);
+  if (options.activation !== undefined) checkOneOf('dense', 'activation', options.activation, ACTIVATIONS);
+  checkOptionalBoolean('dense', 'bias', options.bias);
   return { type: 'dense', ...options };
+}
+
+/** A dropout layer. */
+export function dropout(options: Omit<DropoutConfig, 'type'>): DropoutConfig {
+  checkOptions('dropout', options);
+  checkRange('dropout', 'rate', options.rate, { min: 0, max: 1, maxOpen: true });
+  return { type: 'dropout', ...options };
+}
+
+/** A layer normalisation layer. */
+export function layerNorm(options: Omit<LayerNormConfig, 'type'> = {}): LayerNormConfig {
+  checkOptions('layerNorm', options);
+  return { type: 'layerNorm', ...options };
 }
 
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */

@@ -6,6 +6,7 @@
  * responsive. What a batch is and how it trains is the caller's.
  */
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
+import type { Evaluation } from './evaluation.js';
 
 export interface BatchInfo {
   epoch: number;
@@ -35,6 +36,8 @@ export interface EpochInfo {
   batches: number;
   skippedBatches: number;
   seconds: number;
+  /** Loss and metrics on the validation data (`fit` with `validationData` or `validationSplit`). */
+  validation?: Evaluation;
 }
 
 /** What `fit` returns: one entry per epoch. */
@@ -44,10 +47,12 @@ export interface History {
 
 /** What training on one batch did (it may be several steps: segments of randomized truncation). */
 export interface BatchOutcome {
-  /** Sum over its steps of loss x counted positions. */
+  /** Sum over its steps of loss x weight (counted positions, or their sample weights). */
   sum: number;
   /** Counted positions. */
   count: number;
+  /** Sum of the weights of `sum` (its counted positions without sample weights). */
+  weight: number;
   /** Counted positions predicted right. */
   correct: number;
   /** Positions it covers, for tokens per second. */
@@ -65,7 +70,7 @@ export interface EpochLoop<B> {
   /** Names the caller in errors (`fit`, `Seq2Seq.fit`). */
   readonly op: string;
   readonly epochs: number;
-  /** The batches of `epoch` (from 0). */
+  /** The batches of `epoch` (from 1, as everywhere: reports, errors, schedules, the CLI). */
   batches(epoch: number): Iterable<B>;
   /** Called before each epoch's first batch. */
   startEpoch?(epoch: number): void;
@@ -90,10 +95,11 @@ export interface EpochLoop<B> {
 export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
   const history: History = { epochs: [] };
   const perplexity = (loss: number) => (loop.perplexity ? Math.exp(loss) : Number.NaN);
-  for (let epoch = 0; epoch < loop.epochs; epoch++) {
+  for (let epoch = 1; epoch <= loop.epochs; epoch++) {
     const started = performance.now();
     let sum = 0;
     let count = 0;
+    let weight = 0;
     let correct = 0;
     let positions = 0;
     let batches = 0;
@@ -112,13 +118,14 @@ export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
       }
       sum += o.sum;
       count += o.count;
+      weight += o.weight;
       correct += o.correct;
       positions += o.positions;
       batches++;
       if (o.skipped) skipped++;
       if (loop.onBatchEnd) {
         const seconds = (performance.now() - t0) / 1000;
-        const loss = o.count > 0 ? o.sum / o.count : Number.NaN;
+        const loss = o.weight > 0 ? o.sum / o.weight : Number.NaN;
         const info: BatchInfo = {
           epoch,
           batch: batches - 1,
@@ -135,7 +142,7 @@ export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
     }
     if (batches === 0) throw new InvalidArgumentError(`${loop.op}: the data gave no batch in epoch ${epoch}${loop.emptyEpochHint}`);
     const seconds = (performance.now() - started) / 1000;
-    const mean = count > 0 ? sum / count : Number.NaN;
+    const mean = weight > 0 ? sum / weight : Number.NaN;
     const info: EpochInfo = {
       epoch,
       loss: mean,

@@ -1,11 +1,11 @@
 /** The option and result types of `Model`'s API (the model itself is in `model.ts`). */
 import type { Vocab } from '../data/vocab.js';
-import type { LossKind } from '../network/heads.js';
+import type { Loss } from '../network/heads.js';
 import type { Optimizer } from './optimizers.js';
 import type { ModelState } from './state.js';
 
 export type { SequenceBatch, CheckedBatch } from '../validate/index.js';
-export type { LossKind, Measured } from '../network/heads.js';
+export type { Loss, LossConfig, LossKind, Measured } from '../network/heads.js';
 export type { StepResult } from '../network/step.js';
 
 /** Options of `sequential`. */
@@ -26,7 +26,8 @@ export interface SequentialOptions {
 
 /** Options of one training step. */
 export interface TrainStepOptions {
-  loss: LossKind;
+  /** A loss name, or `{ kind, ...options }` (class weights, label smoothing, Huber's delta). */
+  loss: Loss;
   optimizer: Optimizer;
   /** Global-norm clipping threshold; `undefined` or `Infinity`: no clipping. */
   clipNorm?: number | undefined;
@@ -41,7 +42,7 @@ export interface TrainStepOptions {
    * Default `0` (keep everything).
    */
   checkpointEvery?: number;
-  /** Epoch, for the learning-rate schedule. */
+  /** Epoch (from 1), for the learning-rate schedule. Default `1`. */
   epoch?: number;
 }
 

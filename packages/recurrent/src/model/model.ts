@@ -1,9 +1,8 @@
 /**
- * `Model`: a sequential recurrent network — optional input layer, recurrent layers, optional
- * dense output — with training by BPTT, inference, streaming steps and generation. It is a
- * {@link Network} with a loss head per loss kind, composed with the one optimisation step
- * every task uses; every tensor lives in wasm memory, and one training step is a handful of
- * wasm calls whatever the sequence length (docs/ARCHITECTURE.md, "Data flow of one training step").
+ * `Model`: a sequential recurrent network — optional input layer, recurrent layers, dense /
+ * dropout / layer-norm layers — with training by BPTT, inference, streaming and generation: a
+ * {@link Network} with a loss head per loss kind and the one optimisation step of every task;
+ * tensors live in wasm memory (docs/ARCHITECTURE.md, "Data flow of one training step").
  */
 import { Random } from '../data/random.js';
 import type { Vocab } from '../data/vocab.js';
@@ -12,14 +11,11 @@ import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError } from '../errors.js';
 import { buildNetwork } from '../network/build.js';
 import { DenseBlock } from '../network/dense.js';
-import { inputOf, LOSS_KINDS, type LossHead, type LossKind, lossHead, type Measured, runLoss } from '../network/heads.js';
+import { checkLoss, inputOf, type Loss, type LossHead, lossHead, type Measured, runLoss } from '../network/heads.js';
 import type { NetworkInput } from '../network/layer.js';
 import type { Network } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import {
-  type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOneOf, checkOptionalBoolean, checkTokenIds,
-  isCheckedBatch, type SequenceBatch,
-} from '../validate/index.js';
+import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOptionalBoolean, checkTokenIds, isCheckedBatch, type SequenceBatch } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { asOutOfMemory, checkLayerConfigs, checkOptimizer, checkParameterBudget, checkState, checkVocab, type VocabSizes } from './checks.js';
 import type { DenseLayer } from './dense-layer.js';
@@ -32,6 +28,7 @@ import type { Param, ParamGroup } from './param.js';
 import type { LayerState, RecurrentLayer } from './recurrent-layer.js';
 import { loadStateDict, readStateDict, type StateDictInput } from './state-dict.js';
 import { ModelState } from './state.js';
+import { summarize } from './summary.js';
 
 export class Model extends Owned {
   readonly configs: readonly LayerConfig[];
@@ -40,10 +37,7 @@ export class Model extends Owned {
   /** How text maps to tokens for {@link Model.generate}. */
   readonly tokenizer: 'char' | 'word';
   /** @internal */ readonly engine: Engine;
-  /**
-   * The network: its entry (token ids or features), its layers and their workspace. What an
-   * encoder-decoder or another task composes (docs/ARCHITECTURE.md, "The network").
-   */
+  /** The network: entry, layers, workspace; what tasks compose (docs/ARCHITECTURE.md, "The network"). */
   readonly network: Network;
   /** Features per step fed to the first recurrent layer. */
   readonly featureSize: number;
@@ -52,7 +46,7 @@ export class Model extends Owned {
   /** What batches are checked against. */
   readonly #shape: BatchShape;
   readonly #seeds: SeedSequence;
-  readonly #heads = new Map<LossKind, LossHead>();
+  readonly #heads = new Map<string, LossHead>();
   #carried: ModelState | undefined;
   #optimizer: { key: string; optimizer: Optimizer } | undefined;
 
@@ -153,9 +147,14 @@ export class Model extends Owned {
     return this.network.recurrent.reduce((n, r) => n + r.tapeFloats, 0);
   }
 
-  /** Total number of trainable floats. */
+  /** Total number of parameter floats (frozen layers included). */
   get parameterCount(): number {
     return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** The layers, their output shapes and parameter counts, as Keras' `model.summary()` prints them. */
+  summary(): string {
+    return summarize(this.network);
   }
 
   /** Forgets the state carried between batches (truncated BPTT); the next batch starts from zeros. */
@@ -211,12 +210,13 @@ export class Model extends Owned {
     return carry ? this.carriedState(batch).layers : undefined;
   }
 
-  /** The loss head of `kind` (throws when the model cannot have it). */
-  #head(what: string, kind: LossKind): LossHead {
-    let head = this.#heads.get(kind);
+  /** The loss head of `loss`, checked (throws when the model cannot have it). */
+  #head(what: string, loss: unknown): LossHead {
+    const spec = checkLoss(what, loss);
+    let head = this.#heads.get(spec.key);
     if (!head) {
-      head = lossHead(what, kind, this.network);
-      this.#heads.set(kind, head);
+      head = lossHead(what, spec, this.network);
+      this.#heads.set(spec.key, head);
     }
     return head;
   }
@@ -233,9 +233,9 @@ export class Model extends Owned {
    * {@link Model.evaluate} and {@link Model.gradientFlow} take it without checking it again
    * (`fit` checks each batch once this way). Throws what `trainStep` would throw for it.
    */
-  checkBatch(batch: SequenceBatch, loss: LossKind = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
+  checkBatch(batch: SequenceBatch, loss: Loss = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
     this.live();
-    return this.#check(batch, what, this.#head(what, checkOneOf(what, 'loss', loss, LOSS_KINDS)));
+    return this.#check(batch, what, this.#head(what, loss));
   }
 
   /**
@@ -247,11 +247,11 @@ export class Model extends Owned {
     const op = 'trainStep';
     this.live();
     checkObject(op, 'options', options, 'an options object { loss, optimizer, ... }');
-    const head = this.#head(op, checkOneOf(op, 'loss', options.loss, LOSS_KINDS));
+    const head = this.#head(op, options.loss);
     const b = this.#check(batch, op, head);
     const clipNorm = checkClipNorm(op, options.clipNorm);
     const optimizer = checkOptimizer(op, options.optimizer, this.groups());
-    const epoch = checkInt(op, 'epoch', options.epoch ?? 0, 0);
+    const epoch = checkInt(op, 'epoch', options.epoch ?? 1, 1);
     checkOptionalBoolean(op, 'carryState', options.carryState);
     const state = checkState(op, 'state', options.state);
     const checkpointEvery = checkInt(op, 'checkpointEvery', options.checkpointEvery ?? 0, 0);
@@ -267,20 +267,20 @@ export class Model extends Owned {
       states,
       run: (seed) => {
         const pass = net.pass({ seqLen: b.seqLen, batch: b.batchSize, lengths: b.lengths, training: true, seed, checkpointEvery, states });
-        return runLoss(net, head, pass, inputOf(b), b.targets!, true);
+        return runLoss(net, head, pass, inputOf(b), b.targets!, true, b.weights);
       },
     });
   }
 
   /** Loss (and accuracy counts) of a batch without changing anything (no dropout). */
-  evaluate(batch: SequenceBatch | CheckedBatch, loss: LossKind = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
+  evaluate(batch: SequenceBatch | CheckedBatch, loss: Loss = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
     checkObject('evaluate', 'options', options, 'an options object');
-    const head = this.#head('evaluate', checkOneOf('evaluate', 'loss', loss, LOSS_KINDS));
+    const head = this.#head('evaluate', loss);
     const b = this.#check(batch, 'evaluate', head);
     checkOptionalBoolean('evaluate', 'carryState', options.carryState);
     const states = this.#states(checkState('evaluate', 'state', options.state), options.carryState, b.batchSize, 'evaluate');
     const pass = this.network.pass({ seqLen: b.seqLen, batch: b.batchSize, lengths: b.lengths, states });
-    return runLoss(this.network, head, pass, inputOf(b), b.targets!, false);
+    return runLoss(this.network, head, pass, inputOf(b), b.targets!, false, b.weights);
   }
 
   /**
@@ -369,8 +369,8 @@ export class Model extends Owned {
    * Norms of dL/dh_t for every step, per recurrent layer and stacked layer, on one batch
    * (no update): the curve that shows vanishing and exploding gradients.
    */
-  gradientFlow(batch: SequenceBatch | CheckedBatch, loss: LossKind = 'crossEntropy'): GradientFlow[] {
-    const head = this.#head('gradientFlow', checkOneOf('gradientFlow', 'loss', loss, LOSS_KINDS));
+  gradientFlow(batch: SequenceBatch | CheckedBatch, loss: Loss = 'crossEntropy'): GradientFlow[] {
+    const head = this.#head('gradientFlow', loss);
     return gradientFlow(this.network, head, this.#check(batch, 'gradientFlow', head));
   }
 

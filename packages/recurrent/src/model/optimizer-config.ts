@@ -7,7 +7,7 @@
 import { InvalidArgumentError } from '../errors.js';
 import { checkRange, describe, type Range } from '../validate/index.js';
 
-/** Learning rate as a function of the optimiser step (from 1) and the epoch (from 0). */
+/** Learning rate as a function of the optimiser step (from 1) and the epoch (from 1). */
 export type LearningRateSchedule = (info: { step: number; epoch: number }) => number;
 
 export interface SgdOptions {

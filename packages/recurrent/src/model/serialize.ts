@@ -15,6 +15,7 @@ import { DisposedError, InitError, InvalidArgumentError, OutOfMemoryError, Recur
 import { checkLayerConfigs, parameterLowerBound } from './checks.js';
 import { describe } from '../validate/index.js';
 import { FormatError } from '../io/format-error.js';
+import { readStore, storeUrl } from '../io/browser-store.js';
 import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
 import { checkReadOptions, type ReadOptions } from '../io/read-session.js';
 import { checkSafetensorsStart, readSafetensors, type SafetensorsFile, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
@@ -45,7 +46,8 @@ export function crc32(bytes: Uint8Array): number {
   return (crc ^ 0xffffffff) >>> 0;
 }
 
-function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
+/** The tensors' bytes in name order: what the checksum of a model file covers. */
+export function tensorBytes(tensors: Map<string, Float32Array>): Uint8Array {
   const names = [...tensors.keys()].sort();
   const total = names.reduce((n, k) => n + tensors.get(k)!.byteLength, 0);
   const out = new Uint8Array(total);
@@ -96,6 +98,8 @@ export function saveModel(model: Model): Uint8Array {
 export async function loadModel(source: Uint8Array | PathOrUrl, options?: ReadOptions): Promise<Model> {
   engine(); // the engine builds the model: without it, say so before reading anything
   const fn = 'loadModel';
+  // `indexeddb://<name>`: a model kept by storeModel in this browser.
+  if (storeUrl(source)) return modelFromBytes(await readStore(fn, source as string));
   const bytes =
     source instanceof Uint8Array
       ? (checkReadOptions(fn, options), source)
@@ -179,7 +183,7 @@ export function loadWeights(model: Model, file: SafetensorsFile, dict: ReadonlyM
 }
 
 /** Throws a {@link FormatError} unless `stored` (a metadata string) is the CRC-32 of `bytes`. */
-function checkChecksum(what: string, stored: string | undefined, bytes: Uint8Array): void {
+export function checkChecksum(what: string, stored: string | undefined, bytes: Uint8Array): void {
   if (stored === undefined) throw new FormatError(`model file: no checksum of the ${what} in the metadata (not written by saveModel, or corrupted)`);
   const actual = crc32(bytes);
   if (!/^\d{1,10}$/.test(stored) || Number(stored) !== actual) {

@@ -1,6 +1,7 @@
 /**
  * A network from layer configs (`sequential`'s list): `[embedding | oneHot] rnn|gru|lstm...
- * [dense]`, the last recurrent layer's `output: 'last' | 'mean'` adding a pooling layer.
+ * [dense|dropout|layerNorm...]`, the last recurrent layer's `output: 'last' | 'mean'` adding a
+ * pooling layer, a dense layer's `activation` a layer of its own after it.
  * Parameters are drawn from `rng` in layer order; a failure frees what was built.
  */
 import type { Random } from '../data/random.js';
@@ -9,10 +10,13 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkParameterNames } from '../model/checks.js';
 import { DenseLayer } from '../model/dense-layer.js';
 import { InputLayer } from '../model/embedding-layer.js';
-import type { DenseConfig, EmbeddingConfig, LayerConfig, OneHotConfig, RecurrentConfig, RecurrentOutput } from '../model/layers.js';
+import type { EmbeddingConfig, LayerConfig, LayerNormConfig, OneHotConfig, RecurrentConfig, RecurrentOutput } from '../model/layers.js';
 import { RecurrentLayer } from '../model/recurrent-layer.js';
 import { checkInt } from '../validate/index.js';
+import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
+import { DropoutLayer } from './dropout.js';
+import { LayerNormLayer } from './layer-norm.js';
 import { FeatureEntry, TokenEntry } from './entry.js';
 import type { Entry, Layer } from './layer.js';
 import { Network } from './network.js';
@@ -20,6 +24,8 @@ import { PoolLayer } from './pool.js';
 import { RecurrentBlock } from './recurrent.js';
 
 const RECURRENT_TYPES: readonly string[] = ['rnn', 'gru', 'lstm'];
+/** Layers after the recurrent ones, per step or after pooling, in any order (an MLP head). */
+const HEAD_TYPES: readonly string[] = ['dense', 'dropout', 'layerNorm'];
 
 /** A network of checked `layers` (`op` names the caller); `inputSize` is needed without a token input. */
 export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSize: number | undefined, rng: Random, engine: Engine): { network: Network; output: RecurrentOutput } {
@@ -53,14 +59,29 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
     }
     const output = last.layer.config.output ?? 'sequence';
     if (output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.hiddenSize, last.name));
-    if (i < layers.length && layers[i]!.type === 'dense') {
-      built.push(new DenseBlock(new DenseLayer(layers[i] as DenseConfig, size, engine, rng), i));
-      i++;
+    let denseCount = 0;
+    let normCount = 0;
+    for (; i < layers.length && HEAD_TYPES.includes(layers[i]!.type); i++) {
+      const c = layers[i]!;
+      const output = i === layers.length - 1;
+      if (c.type === 'dense') {
+        const act = c.activation ?? 'linear';
+        if (act === 'softmax' && !output) throw new InvalidArgumentError(`${op}: layer ${i} (dense): activation 'softmax' is for the output layer only`);
+        const block = new DenseBlock(new DenseLayer(c, size, engine, rng, denseCount++), i, output);
+        built.push(block);
+        size = block.outputSize;
+        if (act !== 'linear') built.push(new ActivationLayer(act, block.name, size));
+      } else if (c.type === 'dropout') {
+        built.push(new DropoutLayer(c, i, size, engine));
+      } else {
+        built.push(new LayerNormLayer(c as LayerNormConfig, i, size, normCount++));
+      }
     }
     if (i < layers.length) {
-      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense]`);
+      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense|dropout|layerNorm...]`);
     }
-    const network = new Network(engine, entry, built);
+    const frozen = new Set(layers.flatMap((c, k) => ('trainable' in c && c.trainable === false ? [k] : [])));
+    const network = new Network(engine, entry, built, frozen);
     checkParameterNames(op, network.modules.flatMap((m) => (m.configIndex === undefined ? [] : [{ index: m.configIndex, type: m.type as LayerConfig['type'], name: m.name, params: m.params }])));
     return { network, output };
   } catch (e) {

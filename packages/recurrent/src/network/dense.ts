@@ -11,6 +11,8 @@ export class DenseBlock extends Wrapped<DenseLayer> implements Layer {
   constructor(
     layer: DenseLayer,
     readonly configIndex: number,
+    /** The network's output layer (only it computes `pass.scores`; a hidden one is always the linear map). */
+    readonly isOutput = true,
   ) {
     super(layer);
   }
@@ -22,7 +24,7 @@ export class DenseBlock extends Wrapped<DenseLayer> implements Layer {
   forward(pass: Pass, x: Activation): Activation {
     const n = x.rows;
     const data = pass.ws.get(`${this.name}.y`, n * this.outputSize);
-    if (pass.scores === undefined) this.layer.forward(n, x.data, data);
+    if (pass.scores === undefined || !this.isOutput) this.layer.forward(n, x.data, data);
     else this.layer.logits(n, x.data, data, pass.scores === 'logSoftmax');
     return activation(data, n, this.outputSize, x.perStep);
   }

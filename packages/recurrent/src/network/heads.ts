@@ -9,15 +9,15 @@ import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { TargetKind } from '../validate/index.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
+import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
 import { type Activation, activation, type NetworkInput, type Pass } from './layer.js';
 import type { Network } from './network.js';
+import type { LossKind, LossSpec } from './loss-spec.js';
+import { SoftCrossEntropyHead } from './soft-xent.js';
+import { valueLoss, type ValueLossKind } from './value-heads.js';
 
-/** The loss a model trains on. */
-export type LossKind = 'crossEntropy' | 'mse';
-
-/** Every {@link LossKind}. */
-export const LOSS_KINDS: readonly LossKind[] = ['crossEntropy', 'mse'];
+export { checkLoss, LOSS_KINDS, type Loss, type LossConfig, type LossKind, type LossSpec } from './loss-spec.js';
 
 /** What a loss measured over a batch. */
 export interface Measured {
@@ -27,6 +27,11 @@ export interface Measured {
   count: number;
   /** Positions whose arg-max prediction was right (cross-entropy only). */
   correct: number;
+  /**
+   * With sample or class weights: the sum of weights the mean divides by, to combine batches
+   * (Σ loss x weight / Σ weight); undefined when the mean is over `count`.
+   */
+  weight?: number | undefined;
 }
 
 /** A loss over the output of a network. */
@@ -40,7 +45,7 @@ export interface LossHead {
    * The loss of `features` (the output of the network's unfused part) against `targets`;
    * with `backward`, also dL/dfeatures (and the fused layers' parameter gradients).
    */
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult;
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult;
 }
 
 /** What a head returns: the measures, and dL/d(its input) when asked for. */
@@ -54,23 +59,41 @@ function result(measured: Measured, grad: Float32Buffer | undefined, like: Activ
   return { measured, grad: grad && activation(grad, like.rows, like.width, like.perStep) };
 }
 
-/** The head of `kind` for `network`; throws when the network cannot have it (`what` names the caller). */
-export function lossHead(what: string, kind: LossKind, network: Network): LossHead {
+/** The head of the checked loss `spec` for `network`; throws when the network cannot have it (`what` names the caller). */
+export function lossHead(what: string, spec: LossSpec, network: Network): LossHead {
+  const kind = spec.kind;
+  const layers = network.layers;
+  // A trailing softmax (cross-entropy) or sigmoid (binary cross-entropy) shapes inference
+  // only: these losses compute from the logits before it.
+  const squash = (k: string): number => {
+    const last = layers.at(-1);
+    return last instanceof ActivationLayer && last.kind === k ? 1 : 0;
+  };
   if (kind === 'crossEntropy') {
-    const last = network.layers.at(-1);
-    if (!(last instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
-    return new CrossEntropyHead(last);
+    const skip = squash('softmax');
+    const dense = layers.at(-1 - skip);
+    if (!(dense instanceof DenseBlock)) throw new InvalidArgumentError(`${what}: cross-entropy needs a dense output layer`);
+    if (spec.classWeights || spec.labelSmoothing > 0) return new SoftCrossEntropyHead(dense, 1 + skip, spec, what);
+    return new CrossEntropyHead(dense, 1 + skip);
   }
-  return new MseHead(network.engine);
+  if (kind === 'mse') return new MseHead(network.engine);
+  return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0, spec.delta);
 }
 
-/** 1 for counted rows of a per-step batch with `lengths`, in a workspace buffer; undefined when all count. */
-function rowWeights(pass: Pass, features: Activation): Float32Buffer | undefined {
-  if (!features.perStep || pass.lengths.length === 0) return undefined;
+/**
+ * Row weights in a workspace buffer: the sample weight (1 without) of counted rows, 0 for the
+ * padded steps of a per-step batch with `lengths`; undefined when every row counts as 1.
+ */
+function rowWeights(pass: Pass, features: Activation, weights: Float32Array | undefined): Float32Buffer | undefined {
+  const padded = features.perStep && pass.lengths.length > 0;
+  if (!padded && !weights) return undefined;
   const buf = pass.ws.get('weights', features.rows);
   const v = buf.view();
   const B = pass.batch;
-  for (let t = 0; t < pass.seqLen; t++) for (let b = 0; b < B; b++) v[t * B + b] = t < pass.lengths[b]! ? 1 : 0;
+  for (let i = 0; i < features.rows; i++) {
+    const counted = !padded || Math.floor(i / B) < pass.lengths[i % B]!;
+    v[i] = counted ? (weights ? weights[i]! : 1) : 0;
+  }
   return buf;
 }
 
@@ -78,17 +101,20 @@ function rowWeights(pass: Pass, features: Activation): Float32Buffer | undefined
 class CrossEntropyHead implements LossHead {
   readonly kind = 'crossEntropy';
   readonly targets = 'classes';
-  readonly fused = 1;
 
-  constructor(readonly dense: DenseBlock) {}
+  constructor(
+    readonly dense: DenseBlock,
+    /** The dense layer, and a softmax after it when there is one. */
+    readonly fused: number,
+  ) {}
 
-  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, features: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
     const n = features.rows;
     const dense = this.dense.layer;
     const scratch = pass.ws.get('logits', n * dense.units);
     const grad = backward ? pass.ws.get('gfeatures', n * features.width) : undefined;
-    const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features), undefined, backward);
-    return result({ loss: s.loss, count: s.rows, correct: s.correct }, grad, features);
+    const s = dense.xent(n, features.data, targets as Uint32Array, scratch, grad, rowWeights(pass, features, weights), undefined, backward);
+    return result({ loss: s.loss, count: s.rows, correct: s.correct, weight: weights ? s.weightSum : undefined }, grad, features);
   }
 }
 
@@ -100,22 +126,47 @@ class MseHead implements LossHead {
 
   constructor(readonly engine: Engine) {}
 
-  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean): HeadResult {
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
+    if (weights) {
+      // Weighted: the element-wise path (the kernel has no weights).
+      const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
+      const r = valueLoss('mse', pass, out, targets as Float32Array, grad, 1, weights);
+      return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
+    }
     const n = out.rows;
     const len = n * out.width;
     const target = pass.ws.get('target', len);
     const t = target.view();
     t.set(targets);
-    const weights = rowWeights(pass, out);
-    if (weights) {
+    const mask = rowWeights(pass, out, undefined);
+    if (mask) {
       // A padded row's target is its own output: it adds nothing to the loss or the gradient.
-      const w = weights.view();
+      const w = mask.view();
       const o = out.data.view();
       for (let i = 0; i < n; i++) if (!w[i]) t.set(o.subarray(i * out.width, (i + 1) * out.width), i * out.width);
     }
     const dOut = backward ? pass.ws.get('dout', len) : undefined;
     const value = this.engine.call((w) => w.mse(len, out.data.liveHandle(), target.liveHandle(), dOut?.liveHandle() ?? 0, false));
     return result({ loss: value, count: n, correct: 0 }, dOut, out);
+  }
+}
+
+/** An element-wise loss on float targets (see `value-heads.ts`). */
+class ValueHead implements LossHead {
+  readonly targets = 'values';
+
+  constructor(
+    readonly kind: ValueLossKind,
+    /** 1 when binary cross-entropy skips a trailing sigmoid. */
+    readonly fused: number,
+    /** Huber's threshold. */
+    readonly delta: number,
+  ) {}
+
+  loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
+    const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
+    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad, this.delta, weights);
+    return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
   }
 }
 
@@ -128,9 +179,9 @@ export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly
  * Forward to `head`, the loss, and (with `backward`) BPTT back to the entry: parameter
  * gradients accumulate (zero them first). The data path of every training step.
  */
-export function runLoss(network: Network, head: LossHead, pass: Pass, input: NetworkInput, targets: Uint32Array | Float32Array, backward: boolean): Measured {
+export function runLoss(network: Network, head: LossHead, pass: Pass, input: NetworkInput, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): Measured {
   const trace = network.forward(pass, input, network.layers.length - head.fused);
-  const { measured, grad } = head.loss(pass, trace.output, targets, backward);
+  const { measured, grad } = head.loss(pass, trace.output, targets, backward, weights);
   if (grad) network.backward(pass, trace, grad);
   return measured;
 }

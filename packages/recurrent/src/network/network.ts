@@ -60,6 +60,8 @@ export class Network {
     readonly engine: Engine,
     readonly entry: Entry,
     readonly layers: readonly Layer[],
+    /** Config indexes of frozen modules (`trainable: false`): the optimiser leaves them alone. */
+    readonly frozen: ReadonlySet<number> = new Set(),
   ) {
     let learns = entry.params.length > 0;
     this.#needsInput = layers.map((l) => {
@@ -95,9 +97,9 @@ export class Network {
     return this.modules.flatMap((m) => m.params);
   }
 
-  /** Every flat parameter buffer with its gradient (what the optimiser updates). */
+  /** Every flat parameter buffer with its gradient that training updates (frozen modules left out). */
   groups(): ParamGroup[] {
-    return this.modules.flatMap((m) => m.groups);
+    return this.modules.flatMap((m) => (m.configIndex !== undefined && this.frozen.has(m.configIndex) ? [] : m.groups));
   }
 
   /** Floats of working memory per position a training batch needs, roughly (for the memory bound). */
@@ -158,7 +160,7 @@ export class Network {
 
   /** Sets every parameter gradient to zero. */
   zeroGrad(): void {
-    for (const g of this.groups()) g.grad.view().fill(0);
+    for (const g of this.modules.flatMap((m) => m.groups)) g.grad.view().fill(0);
   }
 
   /** Frees the workspace and every layer's parameters. */

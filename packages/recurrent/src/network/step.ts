@@ -82,7 +82,7 @@ export function optimizationStep(op: string, plan: StepPlan): StepResult {
     const clip = plan.clipNorm;
     const clipScale = clip !== undefined && Number.isFinite(clip) && gradNorm > clip ? clip / gradNorm : 1;
     plan.optimizer.apply(clipScale, plan.epoch);
-    return { loss: m.loss, count: m.count, correct: m.correct, gradNorm, clipScale };
+    return { loss: m.loss, count: m.count, correct: m.correct, weight: m.weight, gradNorm, clipScale };
   } catch (e) {
     // A failed step is as if it had not been taken: the next one gets this seed again.
     plan.seeds.rewind();

@@ -11,3 +11,4 @@ export {
   type PaddedInputs,
 } from './sequences.js';
 export { Seq2Seq, type Seq2SeqOptions, type Seq2SeqPair, type Seq2SeqFitOptions } from './seq2seq.js';
+export { saveSeq2Seq, loadSeq2Seq, seq2seqFromBytes } from './seq2seq-file.js';

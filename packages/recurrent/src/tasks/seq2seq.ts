@@ -15,7 +15,7 @@
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type LossHead, lossHead, type Measured } from '../network/heads.js';
+import { checkLoss, type LossHead, lossHead, type Measured } from '../network/heads.js';
 import { activation, type NetworkInput } from '../network/layer.js';
 import type { Network, Trace } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
@@ -135,7 +135,7 @@ export class Seq2Seq extends Owned {
       this.encoder.dispose();
       throw e;
     }
-    this.#head = lossHead(op, 'crossEntropy', this.decoder.network);
+    this.#head = lossHead(op, checkLoss(op, 'crossEntropy'), this.decoder.network);
   }
 
   /** Every parameter, `encoder.<name>` and `decoder.<name>` (copies). */
@@ -260,7 +260,7 @@ export class Seq2Seq extends Owned {
       engine: this.decoder.network.engine,
       optimizer: checkOptimizer(op, options.optimizer, groups),
       clipNorm: checkClipNorm(op, options.clipNorm),
-      epoch: checkInt(op, 'epoch', options.epoch ?? 0, 0),
+      epoch: checkInt(op, 'epoch', options.epoch ?? 1, 1),
       seeds: this.#seeds,
       run: (seed) => this.#run(p, true, seed),
     });
@@ -310,11 +310,11 @@ export class Seq2Seq extends Owned {
         return await runEpochs<readonly Seq2SeqPair[]>({
           op,
           epochs,
-          batches: (epoch) => shuffledBatches(pairs, batchSize, new Random(seed + epoch * 0x9e3779b1)),
+          batches: (epoch) => shuffledBatches(pairs, batchSize, new Random(seed + (epoch - 1) * 0x9e3779b1)),
           train: (batch, epoch) => {
             const m = this.trainStep(batch, { optimizer, clipNorm, epoch });
             const sum = m.loss * m.count;
-            return { sum, count: m.count, correct: m.correct, positions: m.count, gradNorm: m.gradNorm, clipped: m.clipScale < 1, skipped: false };
+            return { sum, count: m.count, weight: m.count, correct: m.correct, positions: m.count, gradNorm: m.gradNorm, clipped: m.clipScale < 1, skipped: false };
           },
           nonFiniteHint: 'Lower the learning rate or set clipNorm',
           emptyEpochHint: '',

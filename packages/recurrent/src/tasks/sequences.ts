@@ -42,7 +42,7 @@ export interface TaskBatchOptions {
   featureSize?: number;
   /** Shuffle the examples each epoch. Default `true`. */
   shuffle?: boolean;
-  /** Seed of the shuffling; epoch e is shuffled with a generator seeded from (seed, e). Default `0`. */
+  /** Seed of the shuffling; epoch e (from 1) is shuffled with a generator seeded from (seed, e). Default `0`. */
   seed?: number;
 }
 
@@ -116,7 +116,7 @@ export function classificationBatches(examples: readonly ClassificationExample[]
   examples.forEach((e, i) => checkInt(op, `examples[${i}].label`, e.label, 0));
   epochOrder(examples.length, options, 0, op); // validates the options now
   return (epoch) =>
-    epochOrder(examples.length, options, epoch, op).map((idx) => {
+    epochOrder(examples.length, options, epoch - 1, op).map((idx) => {
       const p = padSequences(idx.map((i) => examples[i]!.input), F);
       return { x: p.x, y: idx.map((i) => examples[i]!.label), seqLen: p.seqLen, batchSize: p.batchSize, lengths: p.lengths };
     });
@@ -138,7 +138,7 @@ export function taggingBatches(examples: readonly TaggingExample[], options: Tas
   });
   epochOrder(examples.length, options, 0, op);
   return (epoch) =>
-    epochOrder(examples.length, options, epoch, op).map((idx) => {
+    epochOrder(examples.length, options, epoch - 1, op).map((idx) => {
       const p = padSequences(idx.map((i) => examples[i]!.input), F);
       const y = new Int32Array(p.seqLen * p.batchSize);
       idx.forEach((i, b) => {

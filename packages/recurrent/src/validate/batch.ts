@@ -7,7 +7,7 @@
 import { InvalidArgumentError, OutOfMemoryError } from '../errors.js';
 import { checkFinite, checkLengths, checkTokenIds } from './arrays.js';
 import { MAX_BATCH_FLOATS } from './limits.js';
-import { checkInt, checkObject } from './values.js';
+import { checkInt, checkObject, describe } from './values.js';
 
 /** One training or evaluation batch, time-major. */
 export interface SequenceBatch {
@@ -24,6 +24,13 @@ export interface SequenceBatch {
   batchSize: number;
   /** Valid steps of each sequence (B integers in [1, T]). Default: all T. */
   lengths?: ArrayLike<number>;
+  /**
+   * Sample weights, finite and >= 0: one per output row (`[T, B]` per step, `[B]` for a pooled
+   * output), or `[B]`, one per sequence, for every step of it. The loss is then the weighted
+   * mean Σ w l / Σ w (as PyTorch's class-weighted losses; Keras divides by the count instead).
+   * Default: all 1.
+   */
+  weights?: ArrayLike<number>;
 }
 
 /** What the targets of a batch are: class ids, or float values shaped like the output. */
@@ -59,6 +66,8 @@ export interface CheckedBatch {
   readonly x: Float32Array | undefined;
   /** What the targets are, or undefined when the batch was checked for its inputs only. */
   readonly targetKind: TargetKind | undefined;
+  /** Per output row, its sample weight; undefined when all are 1. */
+  readonly weights: Float32Array | undefined;
   /** Class ids (0 where a padded step is not counted) or float values. */
   readonly targets: Uint32Array | Float32Array | undefined;
   /** The shape it was checked against. */
@@ -121,7 +130,22 @@ export function checkBatch(what: string, batch: unknown, shape: BatchShape, targ
     x = Float32Array.from(given.x);
     checkFinite(what, 'argument `x`', x);
   }
-  return seal({ seqLen, batchSize: b, rows, lengths, ids, x, targetKind: targets, targets: y, shape });
+  const weights = given.weights === undefined ? undefined : checkWeights(what, given.weights, shape.pooled ? b : rows, b);
+  return seal({ seqLen, batchSize: b, rows, lengths, ids, x, targetKind: targets, targets: y, weights, shape });
+}
+
+/** Sample weights per output row (`rows` of them), from one per row or one per sequence (`b`). */
+function checkWeights(what: string, w: ArrayLike<number>, rows: number, b: number): Float32Array {
+  if (typeof w !== 'object' || w === null || (w.length !== rows && w.length !== b)) {
+    throw new InvalidArgumentError(`${what}: argument \`weights\` expected ${rows} weights (one per output row) or ${b} (one per sequence), got ${describe(w)}`);
+  }
+  const out = new Float32Array(rows);
+  for (let i = 0; i < rows; i++) {
+    const v = w.length === rows ? w[i]! : w[i % b]!;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new InvalidArgumentError(`${what}: argument \`weights\` at index ${i} expected a finite number >= 0, got ${describe(v)}`);
+    out[i] = v;
+  }
+  return out;
 }
 
 function checkTargets(
@@ -176,5 +200,6 @@ export function sliceSteps(batch: CheckedBatch, t0: number, t1: number): Checked
     ids: per(batch.ids, 1) as Uint32Array | undefined,
     x: per(batch.x, batch.shape.featureSize) as Float32Array | undefined,
     targets: per(batch.targets, outWidth),
+    weights: per(batch.weights, 1) as Float32Array | undefined,
   });
 }

@@ -88,10 +88,16 @@ export function checkOptionalName(op: string, name: string, value: unknown): voi
   }
 }
 
-/** Throws unless every own key of `options` is one of `known` (unknown options are errors). */
-export function checkKnownKeys(op: string, options: object, known: readonly string[]): void {
+/**
+ * Throws unless every own key of `options` is one of `known` (unknown options are errors, in
+ * plain JavaScript too). `suggest` maps names people bring from other libraries to what to
+ * write instead (`returnSequences` → `output: 'sequence'`), added to the message.
+ */
+export function checkKnownKeys(op: string, options: object, known: readonly string[], suggest: Readonly<Record<string, string>> = {}): void {
   for (const key of Object.keys(options)) {
-    if (!known.includes(key)) throw new InvalidArgumentError(`${op}: unknown option \`${key}\`; the options are ${known.join(', ')}`);
+    if (known.includes(key)) continue;
+    const hint = Object.hasOwn(suggest, key) ? ` (use ${suggest[key]})` : '';
+    throw new InvalidArgumentError(`${op}: unknown option \`${key}\`${hint}; the options are ${known.join(', ')}`);
   }
 }
 

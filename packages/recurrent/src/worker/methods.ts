@@ -47,6 +47,7 @@ export const MODEL_METHODS = {
   save: { args: [], transferResult: true, fn: true },
   stateDict: { args: [], transferResult: true },
   loadStateDict: { args: ['dict', 'options'] },
+  summary: { args: [] },
 } as const satisfies Record<string, MethodSpec>;
 
 /** The methods of a state in the worker (errors name them `ModelState.<name>`). */

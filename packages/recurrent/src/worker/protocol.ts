@@ -9,6 +9,7 @@ import type { TreeMethod, WireTreeOptions } from './tree-service.js';
 import type { BuildKind } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
 import type { VocabJSON } from '../data/vocab.js';
+import type { ArrayDataset } from '../model/dataset.js';
 import type { BatchInfo, EpochInfo, FitOptions, History } from '../model/fit.js';
 import type { LayerConfig, RecurrentOutput } from '../model/layers.js';
 import type { SequenceBatch } from '../model/model-types.js';
@@ -71,14 +72,14 @@ export interface BatchesData {
   batches: SequenceBatch[];
 }
 
-/** The data of a remote `fit`. */
-export type FitData = CorpusData | BatchesData;
+/** The data of a remote `fit`: a corpus, explicit batches, or a dataset of whole examples `{ x, y }` (as in-thread). */
+export type FitData = CorpusData | BatchesData | ArrayDataset;
 
 /** Optimiser configs that cross: the learning rate is a number (a schedule is a function). */
 export type WireOptimizerConfig = OptimizerConfig & { lr?: number };
 
 /** `fit` options that cross as data (callbacks and the signal are handled by the client). */
-export type WireFitOptions = Omit<FitOptions, 'signal' | 'onBatchEnd' | 'onEpochEnd' | 'optimizer'> & {
+export type WireFitOptions = Omit<FitOptions, 'signal' | 'onBatchEnd' | 'onEpochEnd' | 'optimizer' | 'checkpointBest'> & {
   optimizer?: WireOptimizerConfig;
 };
 

@@ -52,6 +52,7 @@ export interface RemoteFitOptions extends FitOptions {
 
 function dataArrays(data: FitData): unknown[] {
   if ('corpus' in data) return [data.corpus];
+  if ('x' in data) return [data.x, data.y, data.lengths].flatMap((a) => (isObject(a) && 'data' in a ? [a.data] : [a]));
   if ('batches' in data && Array.isArray(data.batches)) return data.batches.flatMap((b: unknown) => (isObject(b) ? [b.x, b.y, b.lengths] : []));
   return [];
 }
@@ -131,14 +132,19 @@ export class RemoteModel {
     }
     const { signal, onBatchEnd, onEpochEnd, transfer, ...rest } = options;
     if (typeof (rest.optimizer as { lr?: unknown } | undefined)?.lr === 'function') {
-      return Promise.reject(new InvalidArgumentError('fit: a learning-rate schedule is a function and cannot cross to a worker; give `lr` as a number'));
+      return Promise.reject(new InvalidArgumentError("fit: a learning-rate schedule is a function and cannot cross to a worker; give `lr` as a number, or the option `schedule: { name: 'cosineWithWarmup', ... }`"));
+    }
+    if (typeof rest.checkpointBest === 'function') {
+      return Promise.reject(new InvalidArgumentError('fit: `checkpointBest` is a function and cannot cross to a worker; use `earlyStopping: { restoreBest: true }` and `model.save()` after `fit`'));
     }
     if (typeof data !== 'object' || data === null) {
-      return Promise.reject(new InvalidArgumentError('fit: argument `data` expected { corpus, order, batchSize, seqLen, seed? } or { batches }'));
+      return Promise.reject(new InvalidArgumentError('fit: argument `data` expected { corpus, order, batchSize, seqLen, seed? }, { batches } or { x, y }'));
     }
     // What is not what it should be (a callback that is not a function, a signal that is not
     // an AbortSignal) goes to the worker as it is, for its `fit` to refuse with its own error.
-    const wire: Record<string, unknown> = { ...rest };
+    const { checkpointBest, ...plain } = rest;
+    const wire: Record<string, unknown> = { ...plain };
+    if (checkpointBest !== undefined) wire.checkpointBest = checkpointBest;
     if (onBatchEnd !== undefined && typeof onBatchEnd !== 'function') wire.onBatchEnd = onBatchEnd;
     if (onEpochEnd !== undefined && typeof onEpochEnd !== 'function') wire.onEpochEnd = onEpochEnd;
     const abortSignal = signal instanceof AbortSignal ? signal : undefined;

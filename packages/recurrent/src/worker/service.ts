@@ -9,6 +9,7 @@ import { Vocab } from '../data/vocab.js';
 import { dispose as disposeEngine, engine, init } from '../engine/loader.js';
 import { isNode } from '../engine/features.js';
 import { InvalidArgumentError, DisposedError } from '../errors.js';
+import { isArrayDataset } from '../model/dataset.js';
 import { fit, type BatchSource, type FitOptions, type History } from '../model/fit.js';
 import type { LayerConfig } from '../model/layers.js';
 import { sequential, type Model } from '../model/model.js';
@@ -251,5 +252,6 @@ function batchSource(data: FitData): BatchSource {
     return () => iterate(corpus, options);
   }
   if ('batches' in data && Array.isArray(data.batches)) return data.batches;
-  throw new InvalidArgumentError('fit: argument `data` expected { corpus, order, batchSize, seqLen, seed? } or { batches: [...] }');
+  if (isArrayDataset(data)) return data;
+  throw new InvalidArgumentError('fit: argument `data` expected { corpus, order, batchSize, seqLen, seed? }, { batches: [...] } or { x, y }');
 }
