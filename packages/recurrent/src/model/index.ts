@@ -14,6 +14,7 @@ export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } f
 export { fit } from './fit.js';
 export type { FitOptions, BpttMode, BatchInfo, EpochInfo, History, BatchSource } from './fit.js';
 export { sample, generateTokens, generateText, greedyDecode, type GenerateOptions, type Generated, type TokenStream } from './generate.js';
+export { beamSearch, beamDecode, type BeamOptions, type SelectableState } from './beam.js';
 export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
 export { loadTorch } from './torch.js';
 export type { Param } from './param.js';
