@@ -11,6 +11,7 @@ import { afterAll, beforeAll, inject, test } from 'vitest';
 import { dispose, init } from 'recurrent';
 
 import { runCharLmStep } from './char-lm-step.js';
+import { familyRunners } from './families.js';
 import type { CharLmCase, FixtureCase, RnnParityCase } from './fixture.js';
 import { parityOutcome } from './outcome.js';
 import { runRnnParity } from './rnn-parity.js';
@@ -46,6 +47,7 @@ for (const file of files) {
       if (c.type === 'rnn_parity') outcome = parityOutcome(runRnnParity(c as RnnParityCase));
       else if (c.type === 'char_lm_step') outcome = parityOutcome(runCharLmStep(c as CharLmCase));
       else if (c.type in TREE_CASE_TYPES) outcome = parityOutcome(runTreeParity(c as TreeCase));
+      else if (Object.hasOwn(familyRunners, c.type)) outcome = parityOutcome(familyRunners[c.type]!(c));
       else throw new Error(`unknown case type ${JSON.stringify(c.type)}`);
     } catch (e) {
       outcome = { ok: false, line: `could not run: ${(e as Error).message}` };

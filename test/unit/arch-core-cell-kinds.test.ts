@@ -49,7 +49,9 @@ test('every row is reachable from its layer factory, spelled as the row says', (
           ? gru({ units: 2, resetAfter: row.variant === 'reset_after' })
           : row.variant === 'residual'
             ? rnn({ units: 2, residual: true })
-            : rnn({ units: 2, nonlinearity: row.variant as 'tanh' | 'relu' });
+            : row.variant === 'leaky' || row.variant === 'leaky_fixed'
+              ? rnn({ units: 2, leak: row.variant === 'leaky' ? 'learn' : 0.5 })
+              : rnn({ units: 2, nonlinearity: row.variant as 'tanh' | 'relu' });
     assert.equal(cellKindOf(config), row.id);
     reached.add(cellKindOf(config));
   }

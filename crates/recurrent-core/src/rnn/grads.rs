@@ -92,6 +92,10 @@ pub(crate) fn accumulate(
             column_sums(act, gh, rows, g.b_hh);
         }
     }
+    if cell.leak_grad {
+        // dleak += column sums of d * (h_{t-1} - g) * s * (1 - s), left in `extra` by backward.
+        column_sums(extra, h, rows, &mut g.peep[..h]);
+    }
     if cell.peephole {
         // dp_i += sum dA_i * c_{t-1}, dp_f += sum dA_f * c_{t-1}, dp_o += sum dA_o * c_t.
         let (pi, rest) = g.peep.split_at_mut(h);

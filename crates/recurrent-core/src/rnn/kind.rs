@@ -136,6 +136,18 @@ cell_kinds! {
         torch_differs: Some("computes h_t = h_{t-1} + tanh(...); nn.RNN has no residual form"),
         body: Body::Rnn(RnnAct::Residual),
     }
+    /// Leaky unit, learned rate: `h_t = s * h_{t-1} + (1 - s) * tanh(...)`, `s = sigma(leak)`.
+    RnnLeaky = "rnn_leaky" {
+        family: Rnn, variant: "leaky", gates: [], cell_state: false, per_unit: ["leak"],
+        torch_differs: Some("integrates leakily, h_t = s * h_{t-1} + (1 - s) * tanh(...); nn.RNN has no leak"),
+        body: Body::Rnn(RnnAct::Leaky),
+    }
+    /// Leaky unit, fixed rate: `h_t = a * h_{t-1} + (1 - a) * tanh(...)`, `a` a constant.
+    RnnLeakyFixed = "rnn_leaky_fixed" {
+        family: Rnn, variant: "leaky_fixed", gates: [], cell_state: false, per_unit: ["leak_a"],
+        torch_differs: Some("integrates leakily with fixed rates a; nn.RNN has no leak"),
+        body: Body::Rnn(RnnAct::LeakyFixed),
+    }
     /// PyTorch's GRU: `n = tanh(W_in x + b_in + r * (W_hn h + b_hn))`.
     Gru = "gru" {
         family: Gru, variant: "reset_after", gates: ["r", "z", "n"], cell_state: false,

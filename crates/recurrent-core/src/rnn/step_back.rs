@@ -110,7 +110,7 @@ fn step_back(
             if !ctx.mask.valid(t, b) {
                 // dG = 0: the step adds nothing to any GEMM, the carried gradients pass by.
                 gates.fill(0.0);
-                if ctx.cell.recurrence == Recurrence::ResetAfter {
+                if ctx.cell.extra_is_grad {
                     kept.fill(0.0);
                 }
                 continue;

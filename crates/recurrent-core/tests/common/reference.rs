@@ -29,7 +29,7 @@ impl Spec {
 
     pub fn gates(&self) -> usize {
         match self.kind.as_str() {
-            "rnn_tanh" | "rnn_relu" | "rnn_residual" => 1,
+            "rnn_tanh" | "rnn_relu" | "rnn_residual" | "rnn_leaky" | "rnn_leaky_fixed" => 1,
             "gru" | "gru_reset_before" | "lstm_cifg" | "lstm_no_forget" => 3,
             "lstm" | "lstm_peephole" => 4,
             k => panic!("unknown kind {k}"),
@@ -56,14 +56,19 @@ pub struct Dir {
     pub w_hh: Mat,
     pub b_ih: Vec<f64>,
     pub b_hh: Vec<f64>,
-    /// p_i, p_f, p_o (peephole only; else empty).
+    /// p_i, p_f, p_o (peephole only), the leak logit (`rnn_leaky`) or rate
+    /// (`rnn_leaky_fixed`); else empty.
     pub peep: Mat,
 }
 
 impl Dir {
     fn zeros(spec: &Spec, l: usize) -> Dir {
         let (gh, h) = (spec.gates() * spec.hidden, spec.hidden);
-        let np = if spec.kind == "lstm_peephole" { 3 } else { 0 };
+        let np = match spec.kind.as_str() {
+            "lstm_peephole" => 3,
+            "rnn_leaky" | "rnn_leaky_fixed" => 1,
+            _ => 0,
+        };
         Dir {
             w_ih: vec![vec![0.0; spec.layer_input(l)]; gh],
             w_hh: vec![vec![0.0; h]; gh],
@@ -161,6 +166,15 @@ struct Cache {
     c: Vec<f64>,
 }
 
+/// The leak rate of a leaky unit: `sigma(leak)` (`rnn_leaky`) or the stored rate itself.
+fn leak_rate(kind: &str, v: f64) -> f64 {
+    if kind == "rnn_leaky" {
+        sigmoid(v)
+    } else {
+        v
+    }
+}
+
 /// One step of one cell, straight from the equations.
 fn cell_forward(
     kind: &str,
@@ -182,11 +196,17 @@ fn cell_forward(
     };
     let add = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<f64>>();
     let (hn, cn) = match kind {
-        "rnn_tanh" | "rnn_relu" | "rnn_residual" => {
+        "rnn_tanh" | "rnn_relu" | "rnn_residual" | "rnn_leaky" | "rnn_leaky_fixed" => {
             let a = add(&ax(0), &ah(0, hp));
             let out: Vec<f64> = match kind {
                 "rnn_tanh" => a.iter().map(|v| v.tanh()).collect(),
                 "rnn_relu" => a.iter().map(|v| v.max(0.0)).collect(),
+                "rnn_leaky" | "rnn_leaky_fixed" => (0..h)
+                    .map(|j| {
+                        let s = leak_rate(kind, p.peep[0][j]);
+                        s * hp[j] + (1.0 - s) * a[j].tanh()
+                    })
+                    .collect(),
                 _ => a.iter().zip(hp).map(|(v, hp)| hp + v.tanh()).collect(),
             };
             cache.gate = vec![a];
@@ -280,8 +300,32 @@ fn cell_backward(
     let hp = &cache.hp;
     let zeros = || vec![0.0; h];
     match kind {
-        "rnn_tanh" | "rnn_relu" | "rnn_residual" => {
+        "rnn_tanh" | "rnn_relu" | "rnn_residual" | "rnn_leaky" | "rnn_leaky_fixed" => {
             let a = &cache.gate[0];
+            if kind.starts_with("rnn_leaky") {
+                // h = s hp + (1 - s) tanh(a): s = sigma(leak) (learned) or the rate (fixed).
+                let s: Vec<f64> = (0..h).map(|j| leak_rate(kind, p.peep[0][j])).collect();
+                let g: Vec<f64> = a.iter().map(|v| v.tanh()).collect();
+                let da: Vec<f64> = (0..h)
+                    .map(|j| dh[j] * (1.0 - s[j]) * (1.0 - g[j] * g[j]))
+                    .collect();
+                let dleak = (0..h)
+                    .map(|j| {
+                        if kind == "rnn_leaky" {
+                            dh[j] * (hp[j] - g[j]) * s[j] * (1.0 - s[j])
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                return StepGrads {
+                    dax: vec![da.clone()],
+                    dah: vec![da],
+                    dhp: (0..h).map(|j| dh[j] * s[j]).collect(),
+                    dcp: vec![],
+                    dpeep: vec![dleak],
+                };
+            }
             let da: Vec<f64> = (0..h)
                 .map(|j| match kind {
                     "rnn_relu" => {

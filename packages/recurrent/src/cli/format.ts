@@ -51,6 +51,7 @@ export function layerSummary(c: LayerConfig): string {
       if (c.type === 'gru' && c.resetAfter === false) parts.push('reset before');
       if (c.type === 'rnn' && c.nonlinearity === 'relu') parts.push('relu');
       if (c.type === 'rnn' && c.residual) parts.push('residual');
+      if (c.type === 'rnn' && c.leak !== undefined) parts.push(c.leak === 'learn' ? 'leak learned' : 'leaky');
       if (c.dropout) parts.push(`dropout ${c.dropout}`);
       if (c.output && c.output !== 'sequence') parts.push(`output ${c.output}`);
       return `${c.type}(${parts.join(', ')})`;

@@ -13,6 +13,8 @@ export const CELL_KIND_ROWS = [
   { id: 'rnn_tanh', family: 'rnn', variant: 'tanh', gates: [], cellState: false, perUnit: [], torchDiffers: null },
   { id: 'rnn_relu', family: 'rnn', variant: 'relu', gates: [], cellState: false, perUnit: [], torchDiffers: null },
   { id: 'rnn_residual', family: 'rnn', variant: 'residual', gates: [], cellState: false, perUnit: [], torchDiffers: 'computes h_t = h_{t-1} + tanh(...); nn.RNN has no residual form' },
+  { id: 'rnn_leaky', family: 'rnn', variant: 'leaky', gates: [], cellState: false, perUnit: ['leak'], torchDiffers: 'integrates leakily, h_t = s * h_{t-1} + (1 - s) * tanh(...); nn.RNN has no leak' },
+  { id: 'rnn_leaky_fixed', family: 'rnn', variant: 'leaky_fixed', gates: [], cellState: false, perUnit: ['leak_a'], torchDiffers: 'integrates leakily with fixed rates a; nn.RNN has no leak' },
   { id: 'gru', family: 'gru', variant: 'reset_after', gates: ['r', 'z', 'n'], cellState: false, perUnit: [], torchDiffers: null },
   { id: 'gru_reset_before', family: 'gru', variant: 'reset_before', gates: ['r', 'z', 'n'], cellState: false, perUnit: [], torchDiffers: 'applies the reset gate before the hidden matmul, W_hn (r * h); nn.GRU applies it after, r * (W_hn h + b_hn)' },
   { id: 'lstm', family: 'lstm', variant: 'standard', gates: ['i', 'f', 'g', 'o'], cellState: true, perUnit: [], torchDiffers: null },

@@ -18,6 +18,7 @@ export type { FitOptions, EarlyStoppingOptions, BpttMode, BatchInfo, EpochInfo, 
 export { evaluate, type Evaluation, type EvaluateOptions } from './evaluation.js';
 export type { ArrayDataset, ShapedArray, Nested } from './dataset.js';
 export { sample, generateTokens, generateText, greedyDecode, type GenerateOptions, type Generated, type TokenStream } from './generate.js';
+export { beamSearch, beamDecode, type BeamOptions, type SelectableState } from './beam.js';
 export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
 export { storeModel } from './store.js';
 export { loadTorch } from './torch.js';

@@ -61,6 +61,16 @@ export interface RnnConfig extends RecurrentCommon {
   readonly nonlinearity?: 'tanh' | 'relu';
   /** Residual form `h_t = h_{t-1} + tanh(...)` (tanh only). Default `false`. */
   readonly residual?: boolean;
+  /**
+   * Leaky units (multi-timescale, Goodfellow et al. 10.9.2):
+   * `h_t = a * h_{t-1} + (1 - a) * tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)`, per unit.
+   * A number in [0, 1) is the rate `a` of every unit, an array of `units` such numbers one
+   * per unit (both fixed: the parameter `leak_a_l{k}` holds them and gets no gradient);
+   * `'learn'` learns `a = sigmoid(leak_l{k})`, the logits starting uniform in ±1/sqrt(units)
+   * (a near 0.5). tanh only, not residual. The fixed rates share the layer's parameter buffer:
+   * an optimiser with `weightDecay > 0` decays them too (use 0 with fixed rates). Default: no leak.
+   */
+  readonly leak?: number | readonly number[] | 'learn';
 }
 
 export interface GruConfig extends RecurrentCommon {
@@ -183,7 +193,38 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
   if (options.residual && options.nonlinearity === 'relu') {
     throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
   }
+  if (options.leak !== undefined) checkLeak(options);
   return { type: 'rnn', ...options };
+}
+
+/** The `leak` option of `rnn`: `'learn'`, or rates in [0, 1), one or one per unit; tanh only. */
+function checkLeak(o: Omit<RnnConfig, 'type'>): void {
+  const leak = o.leak;
+  if (o.residual || (o.nonlinearity ?? 'tanh') !== 'tanh') {
+    throw new InvalidArgumentError(`rnn: leaky units are defined with tanh and without the residual form; got ${o.residual ? 'residual: true' : `nonlinearity '${o.nonlinearity}'`}`);
+  }
+  if (leak === 'learn') return;
+  const rates = typeof leak === 'number' ? [leak] : leak;
+  if (!Array.isArray(rates) || (typeof leak !== 'number' && rates.length !== o.units)) {
+    throw new InvalidArgumentError(`rnn: argument \`leak\` expected 'learn', a number in [0, 1) or an array of ${o.units} (units) such numbers, got ${describeLeak(leak)}`);
+  }
+  for (let i = 0; i < rates.length; i++) {
+    const a: unknown = rates[i];
+    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a >= 1) {
+      throw new InvalidArgumentError(`rnn: argument \`leak\` expected rates in [0, 1), got ${String(a)}${typeof leak === 'number' ? '' : ` at index ${i}`}`);
+    }
+  }
+}
+
+function describeLeak(v: unknown): string {
+  return Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'string' ? JSON.stringify(v) : String(v);
+}
+
+/** The fixed leak rates of an `rnn({ leak })` layer, one per unit (`undefined` unless fixed). */
+export function fixedLeakRates(c: RecurrentConfig): Float32Array | undefined {
+  if (c.type !== 'rnn' || c.leak === undefined || c.leak === 'learn') return undefined;
+  const leak = c.leak;
+  return typeof leak === 'number' ? new Float32Array(c.units).fill(leak) : Float32Array.from(leak);
 }
 
 /** A GRU layer. */
@@ -231,7 +272,15 @@ export function layerNorm(options: Omit<LayerNormConfig, 'type'> = {}): LayerNor
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */
 export function cellKindOf(c: RecurrentConfig): CellKind {
   const variant =
-    c.type === 'rnn' ? (c.residual ? 'residual' : (c.nonlinearity ?? 'tanh')) : c.type === 'gru' ? (c.resetAfter === false ? 'reset_before' : 'reset_after') : (c.variant ?? 'standard');
+    c.type === 'rnn'
+      ? c.leak !== undefined
+        ? c.leak === 'learn'
+          ? 'leaky'
+          : 'leaky_fixed'
+        : c.residual
+          ? 'residual'
+          : (c.nonlinearity ?? 'tanh')
+      : c.type === 'gru' ? (c.resetAfter === false ? 'reset_before' : 'reset_after') : (c.variant ?? 'standard');
   const kind = kindOfVariant(c.type, variant);
   if (kind === undefined) throw new InvalidArgumentError(`${c.type}: no cell kind for variant ${JSON.stringify(variant)}`);
   return kind;

@@ -14,7 +14,7 @@ import { RecurrentStack } from '../core/stack.js';
 import type { Engine } from '../engine/engine.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { uniform } from './init.js';
-import { cellKindOf, type RecurrentConfig } from './layers.js';
+import { cellKindOf, fixedLeakRates, type RecurrentConfig } from './layers.js';
 import type { Param, ParamGroup } from './param.js';
 import type { Workspace } from './workspace.js';
 
@@ -78,9 +78,12 @@ export class RecurrentLayer {
       // The forget gate's block in the cell kind table's gate order (none: no forget bias).
       const forget = config.type === 'lstm' && config.forgetBias !== undefined ? gateBlock(kind, 'f') : -1;
       const H = this.hiddenSize;
+      const rates = fixedLeakRates(config);
       for (const p of stack.parameters()) {
         const values = new Float32Array(p.size);
         uniform(values, bound, rng);
+        // Fixed leak rates are constants of the layer (no gradient reaches them).
+        if (rates !== undefined && p.name.startsWith('leak_a')) values.set(rates);
         if (forget >= 0 && p.name.startsWith('bias_')) {
           values.fill(p.name.startsWith('bias_ih') ? (config as { forgetBias: number }).forgetBias : 0, forget * H, (forget + 1) * H);
         }

@@ -88,6 +88,31 @@ export class ModelState extends Owned {
     for (const [into, a] of writes) into.write(a);
   }
 
+  /**
+   * Reorders the sequences in place: afterwards sequence `b` holds what sequence `rows[b]`
+   * held (rows may repeat; B entries in [0, B)). Beam search uses it to follow each kept
+   * hypothesis's parent.
+   */
+  selectRows(rows: readonly number[]): void {
+    this.live();
+    const B = this.batchSize;
+    if (!Array.isArray(rows) || rows.length !== B || !rows.every((r) => Number.isInteger(r) && r >= 0 && r < B)) {
+      throw new InvalidArgumentError(`ModelState.selectRows: argument \`rows\` expected ${B} integers in [0, ${B - 1}]`);
+    }
+    this.layers.forEach((l, i) => {
+      const r = this.recurrent[i]!;
+      const H = r.hiddenSize;
+      for (const buf of [...l.h, ...l.c]) {
+        const from = buf.read();
+        const to = new Float32Array(from.length);
+        for (let d = 0; d < r.directions; d++) {
+          for (let b = 0; b < B; b++) to.set(from.subarray((d * B + rows[b]!) * H, (d * B + rows[b]! + 1) * H), (d * B + b) * H);
+        }
+        buf.write(to);
+      }
+    });
+  }
+
   #layer(index: number): LayerState {
     const l = this.layers[index];
     if (!l) throw new InvalidArgumentError(`ModelState: argument \`index\` (a recurrent layer) expected an integer in [0, ${this.layers.length - 1}], got ${String(index)}`);

@@ -35,6 +35,10 @@ function reason(kind: CellKind): string | undefined {
         ? `gru({ resetAfter: ${row.variant === 'reset_after'} })`
         : row.variant === 'residual'
           ? 'rnn({ residual: true })'
+          : row.variant === 'leaky'
+            ? "rnn({ leak: 'learn' })"
+            : row.variant === 'leaky_fixed'
+              ? 'rnn({ leak })'
           : `rnn({ nonlinearity: '${row.variant}' })`;
   return `${option} ${differs}`;
 }

@@ -19,10 +19,11 @@ import { checkLoss, type LossHead, lossHead, type Measured } from '../network/he
 import { activation, type NetworkInput } from '../network/layer.js';
 import type { Network, Trace } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import { checkClipNorm, checkInt, checkObject, checkTokenIds } from '../validate/index.js';
+import { checkClipNorm, checkInt, checkNumber, checkObject, checkTokenIds } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { checkOptimizer } from '../model/checks.js';
 import { greedyDecode } from '../model/generate.js';
+import { beamDecode } from '../model/beam.js';
 import { dense, embedding, type RecurrentConfig } from '../model/layers.js';
 import type { EpochInfo, History } from '../model/loop.js';
 import { runEpochs } from '../model/loop.js';
@@ -330,28 +331,42 @@ export class Seq2Seq extends Owned {
   }
 
   /**
-   * Free-running greedy decoding: for each source, the target ids the decoder produces from
-   * `bos`, feeding back its arg-max, up to `eos` (not included) or `maxLength` tokens.
+   * Free-running decoding: for each source, the target ids the decoder produces from `bos`
+   * up to `eos` (not included) or `maxLength` tokens. Greedy (feeding back the arg-max) with
+   * `beamWidth: 1` (the default); beam search with K hypotheses per source otherwise, ranked
+   * at the end with GNMT's length normalisation `lengthPenalty` (alpha, default 0).
    */
-  translate(sources: readonly ArrayLike<number>[], options: { maxLength?: number; batchSize?: number } = {}): number[][] {
+  translate(
+    sources: readonly ArrayLike<number>[],
+    options: { maxLength?: number; batchSize?: number; beamWidth?: number; lengthPenalty?: number } = {},
+  ): number[][] {
     const op = 'Seq2Seq.translate';
     this.live();
     if (!Array.isArray(sources)) throw new InvalidArgumentError(`${op}: argument \`sources\` expected an array of token-id arrays`);
     const maxLength = checkInt(op, 'maxLength', options.maxLength ?? 100, 1);
     const chunk = checkInt(op, 'batchSize', options.batchSize ?? 256, 1);
+    const beamWidth = checkInt(op, 'beamWidth', options.beamWidth ?? 1, 1, 1024);
+    const lengthPenalty = checkNumber(op, 'lengthPenalty', options.lengthPenalty ?? 0, 0, 10);
     const out: number[][] = [];
-    for (let i = 0; i < sources.length; i += chunk) out.push(...this.#greedy(sources.slice(i, i + chunk), maxLength));
+    for (let i = 0; i < sources.length; i += chunk) {
+      const part = sources.slice(i, i + chunk);
+      out.push(...this.#decode(part, maxLength, beamWidth, lengthPenalty));
+    }
     return out;
   }
 
-  #greedy(sources: readonly ArrayLike<number>[], maxLength: number): number[][] {
-    const p = this.#prepare(sources.map((s) => ({ source: s, target: [] })), 'Seq2Seq.translate');
+  /** Greedy (K = 1) or beam decoding of one chunk; for a beam each source is encoded into its K rows. */
+  #decode(sources: readonly ArrayLike<number>[], maxLength: number, K: number, lengthPenalty: number): number[][] {
+    const repeated = K === 1 ? sources : sources.flatMap((s) => new Array<ArrayLike<number>>(K).fill(s));
+    const p = this.#prepare(repeated.map((s) => ({ source: s, target: [] })), 'Seq2Seq.translate');
     const encState = this.encoder.zeroState(p.b);
     const decState = this.decoder.zeroState(p.b);
     try {
       this.encoder.predict(p.srcIds, { seqLen: p.srcLen, batchSize: p.b, lengths: p.srcLengths, state: encState });
       decState.set(0, encState.get(0));
-      return greedyDecode(this.decoder, decState, new Array<number>(p.b).fill(this.bos), { maxLength, end: this.eos });
+      const first = new Array<number>(sources.length).fill(this.bos);
+      if (K === 1) return greedyDecode(this.decoder, decState, first, { maxLength, end: this.eos });
+      return beamDecode(this.decoder, decState, first, { beamWidth: K, maxLength, end: this.eos, lengthPenalty });
     } finally {
       encState.dispose();
       decState.dispose();

@@ -46,6 +46,12 @@ pub(crate) struct CellInfo {
     pub recurrence: Recurrence,
     /// Whether `peep` holds `p_i, p_f, p_o` (their gradients are column sums in `grads`).
     pub peephole: bool,
+    /// Whether `peep` holds a learned leak logit whose per-row gradient backward leaves in
+    /// `extra` (its gradient is the column sums, in `grads`).
+    pub leak_grad: bool,
+    /// Whether backward writes a gradient into `extra` (reset-after GRU, leaky units): padded
+    /// rows must then zero it.
+    pub extra_is_grad: bool,
     /// The body that computes the cell.
     body: Body,
     /// LSTM bodies: the blocks of i, f, g, o in the row's gate order (`f` absent in the
@@ -60,8 +66,10 @@ pub(crate) fn info(kind: CellKind) -> CellInfo {
         Body::GruResetBefore => Recurrence::ResetBefore,
         Body::Rnn(_) | Body::Lstm(_) => Recurrence::Full,
     };
-    // GRU: `W_hn h + b_hn` (after) or `r * h` (before); LSTM family: `c_t`.
-    let extra = usize::from(!matches!(row.body, Body::Rnn(_)));
+    // GRU: `W_hn h + b_hn` (after) or `r * h` (before); LSTM family: `c_t`; leaky units: the
+    // leak's per-row gradient (written by backward).
+    let leaky = matches!(row.body, Body::Rnn(RnnAct::Leaky | RnnAct::LeakyFixed));
+    let extra = usize::from(!matches!(row.body, Body::Rnn(_)) || leaky);
     // A missing i, g or o is a malformed row (the table's own test checks every LSTM row);
     // block 0 keeps the indexing in range all the same.
     let block = |g: &str| kind.gate_block(g);
@@ -71,6 +79,8 @@ pub(crate) fn info(kind: CellKind) -> CellInfo {
         extra,
         recurrence,
         peephole: row.body == Body::Lstm(LstmVariant::Peephole),
+        leak_grad: row.body == Body::Rnn(RnnAct::Leaky),
+        extra_is_grad: leaky || recurrence == Recurrence::ResetAfter,
         body: row.body,
         blocks: LstmBlocks {
             i: block("i").unwrap_or(0),
@@ -200,8 +210,8 @@ mod tests {
         let mut gates = rng.vec(gh);
         let rec = rng.vec(gh);
         let b_hh = rng.vec(gh);
-        let peep = if info.peephole {
-            rng.vec(3 * h)
+        let peep = if info.peephole || kind.peepholes() > 0 {
+            rng.vec(kind.peepholes() * h)
         } else {
             vec![]
         };
