@@ -145,7 +145,7 @@ const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name',
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
-  rnn: [...COMMON, 'nonlinearity', 'residual'],
+  rnn: [...COMMON, 'nonlinearity', 'residual', 'leak'],
   gru: [...COMMON, 'resetAfter'],
   lstm: [...COMMON, 'variant', 'forgetBias'],
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
