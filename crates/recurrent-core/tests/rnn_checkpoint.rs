@@ -10,7 +10,7 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{generate, transpose_tb, Problem};
+use common::run::{generate, outputs, transpose_tb, Problem};
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
     backward, backward_recomputing, forward_train, forward_train_with, CellKind, Dropout, Layout,
@@ -56,20 +56,8 @@ fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dro
         _ => Tape::checkpointed(spec, t, b, k),
     }
     .expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train_with(pool, spec, &pb.params, &input, output, &mut tape, dropout)
         .expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];

@@ -51,20 +51,8 @@ fn run_norms(pb: &Problem, pool: &dyn Parallel, layout: Layout, with_norms: bool
     let mut y = vec![0.0; pb.gy.len()];
     let (mut hn, mut cn) = (vec![0.0; states], vec![0.0; if has_c { states } else { 0 }]);
     let mut tape = Tape::new(spec, t, b).expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = run::outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
     let mut out = Out {
         norms: vec![f32::NAN; spec.num_layers * spec.directions() * t],

@@ -25,6 +25,36 @@ pub struct Problem {
     pub gcn: Option<Vec<f32>>,
 }
 
+impl Problem {
+    /// The forward's input: `x` (the problem's, already in `layout`) with the problem's
+    /// lengths and initial states.
+    pub fn input<'a>(&'a self, layout: Layout, x: &'a [f32]) -> SeqInput<'a> {
+        SeqInput {
+            layout,
+            seq_len: self.seq_len,
+            batch: self.batch,
+            x,
+            lengths: self.lengths.as_deref(),
+            h0: self.h0.as_deref(),
+            c0: self.c0.as_deref(),
+        }
+    }
+}
+
+/// A forward's outputs into `y`, `hn` and, for the LSTM family (`has_c`), `cn`.
+pub fn outputs<'a>(
+    y: &'a mut [f32],
+    hn: &'a mut [f32],
+    cn: &'a mut [f32],
+    has_c: bool,
+) -> SeqOutput<'a> {
+    SeqOutput {
+        y,
+        h_n: hn,
+        c_n: has_c.then_some(cn),
+    }
+}
+
 /// Everything a forward + backward returns, time-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Result {
@@ -123,20 +153,8 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut hn = vec![f32::NAN; states];
     let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
     let mut tape = Tape::new(spec, t, b).expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];
     let mut gx = vec![f32::NAN; pb.x.len()];
