@@ -39,6 +39,32 @@ impl Problem {
             c0: self.c0.as_deref(),
         }
     }
+
+    /// The backward's input: `gy` (already in the forward's layout) with the problem's `ghn`,
+    /// `gcn`.
+    pub fn grad_input<'a>(&'a self, gy: &'a [f32]) -> SeqGradInput<'a> {
+        SeqGradInput {
+            gy,
+            ghn: self.ghn.as_deref(),
+            gcn: self.gcn.as_deref(),
+        }
+    }
+}
+
+/// A backward's outputs: every gradient, `gc0` only for the LSTM family (`has_c`).
+pub fn grad_outputs<'a>(
+    gparams: &'a mut [f32],
+    gx: &'a mut [f32],
+    gh0: &'a mut [f32],
+    gc0: &'a mut [f32],
+    has_c: bool,
+) -> SeqGradOutput<'a> {
+    SeqGradOutput {
+        params: gparams,
+        x: Some(gx),
+        h0: Some(gh0),
+        c0: has_c.then_some(gc0),
+    }
 }
 
 /// A forward's outputs into `y`, `hn` and, for the LSTM family (`has_c`), `cn`.
@@ -160,17 +186,8 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut gx = vec![f32::NAN; pb.x.len()];
     let mut gh0 = vec![f32::NAN; states];
     let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
-    let gin = SeqGradInput {
-        gy: &gy,
-        ghn: pb.ghn.as_deref(),
-        gcn: pb.gcn.as_deref(),
-    };
-    let gout = SeqGradOutput {
-        params: &mut gparams,
-        x: Some(&mut gx),
-        h0: Some(&mut gh0),
-        c0: has_c.then_some(&mut gc0[..]),
-    };
+    let gin = pb.grad_input(&gy);
+    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
     backward(pool, spec, &pb.params, &mut tape, &gin, gout).expect("backward");
     Result {
         y: back(&y, spec.output_size()),
