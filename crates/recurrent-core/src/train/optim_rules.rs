@@ -164,6 +164,8 @@ impl AnyRule {
                 lr, weight_decay, ..
             } => (lr, weight_decay),
         };
+        // What every rule checks, first and in this order (a call with several bad values
+        // names the same one whatever the rule); then each rule checks its own.
         check_step(op, step)?;
         check_lr_wd(op, lr, weight_decay, grad_scale)?;
         let neg_lr = -lr as f32;
