@@ -10,7 +10,7 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{generate, transpose_tb, Problem};
+use common::run::{generate, grad_outputs, outputs, transpose_tb, Problem};
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
     backward, backward_recomputing, forward_train, forward_train_with, CellKind, Dropout, Layout,
@@ -56,20 +56,8 @@ fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dro
         _ => Tape::checkpointed(spec, t, b, k),
     }
     .expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train_with(pool, spec, &pb.params, &input, output, &mut tape, dropout)
         .expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];
@@ -77,17 +65,8 @@ fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dro
     let mut gh0 = vec![f32::NAN; states];
     let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
     let mut norms = vec![f32::NAN; spec.state_count() * t];
-    let gin = SeqGradInput {
-        gy: &gy,
-        ghn: pb.ghn.as_deref(),
-        gcn: pb.gcn.as_deref(),
-    };
-    let gout = SeqGradOutput {
-        params: &mut gparams,
-        x: Some(&mut gx),
-        h0: Some(&mut gh0),
-        c0: has_c.then_some(&mut gc0[..]),
-    };
+    let gin = pb.grad_input(&gy);
+    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
     let diagnostics = SeqGradDiagnostics {
         step_norms: Some(&mut norms),
     };
@@ -332,20 +311,8 @@ fn a_checkpointed_tape_needs_the_forwards_input_and_a_unidirectional_stack() {
     let mut tape = Tape::checkpointed(&spec, 5, 2, 2).expect("tape");
     let states = spec.state_count() * 2 * 4;
     let (mut y, mut hn, mut cn) = (vec![0.0; pb.gy.len()], vec![0.0; states], vec![0.0; states]);
-    let input = SeqInput {
-        layout: Layout::TimeMajor,
-        seq_len: 5,
-        batch: 2,
-        x: &pb.x,
-        lengths: None,
-        h0: None,
-        c0: None,
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: Some(&mut cn),
-    };
+    let input = pb.input(Layout::TimeMajor, &pb.x);
+    let output = outputs(&mut y, &mut hn, &mut cn, true);
     forward_train(&Sequential, &spec, &pb.params, &input, output, &mut tape).expect("forward");
     let mut g = vec![0.0; pb.params.len()];
     let gin = SeqGradInput {

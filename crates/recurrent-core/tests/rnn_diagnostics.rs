@@ -22,7 +22,7 @@ use common::tol;
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
     backward, backward_with_diagnostics, forward_train, CellKind, Layout, SeqGradDiagnostics,
-    SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec, Tape,
+    SeqGradInput, SeqGradOutput, StackSpec, Tape,
 };
 use recurrent_core::{Parallel, Sequential};
 
@@ -51,20 +51,8 @@ fn run_norms(pb: &Problem, pool: &dyn Parallel, layout: Layout, with_norms: bool
     let mut y = vec![0.0; pb.gy.len()];
     let (mut hn, mut cn) = (vec![0.0; states], vec![0.0; if has_c { states } else { 0 }]);
     let mut tape = Tape::new(spec, t, b).expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = run::outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
     let mut out = Out {
         norms: vec![f32::NAN; spec.num_layers * spec.directions() * t],
@@ -72,11 +60,7 @@ fn run_norms(pb: &Problem, pool: &dyn Parallel, layout: Layout, with_norms: bool
         gx: vec![f32::NAN; pb.x.len()],
         gh0: vec![f32::NAN; states],
     };
-    let gin = SeqGradInput {
-        gy: &gy,
-        ghn: pb.ghn.as_deref(),
-        gcn: pb.gcn.as_deref(),
-    };
+    let gin = pb.grad_input(&gy);
     let gout = SeqGradOutput {
         params: &mut out.gparams,
         x: Some(&mut out.gx),
@@ -373,20 +357,8 @@ fn wrong_norms_length_is_refused_before_the_tape_is_used() {
     let mut tape = Tape::new(&spec, 5, 3).expect("tape");
     let states = spec.state_count() * 3 * spec.hidden_size;
     let (mut y, mut hn) = (vec![0.0; pb.gy.len()], vec![0.0; states]);
-    let input = SeqInput {
-        layout: Layout::TimeMajor,
-        seq_len: 5,
-        batch: 3,
-        x: &pb.x,
-        lengths: None,
-        h0: None,
-        c0: None,
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: None,
-    };
+    let input = pb.input(Layout::TimeMajor, &pb.x);
+    let output = run::outputs(&mut y, &mut hn, &mut [], false);
     forward_train(pool, &spec, &pb.params, &input, output, &mut tape).expect("forward");
     let gin = SeqGradInput {
         gy: &pb.gy,

@@ -10,8 +10,8 @@ use common::run::{self, transpose_tb};
 use common::tol::{self, to_f64};
 use recurrent_core::gemm::DIRECT_MAX_M;
 use recurrent_core::rnn::{
-    forward_infer, forward_train, step, CellKind, InferScratch, Layout, SeqInput, SeqOutput,
-    StackSpec, StepScratch, Tape,
+    forward_infer, forward_train, step, CellKind, InferScratch, Layout, StackSpec, StepScratch,
+    Tape,
 };
 use recurrent_core::Sequential;
 
@@ -34,20 +34,8 @@ fn forward(pb: &run::Problem, layout: Layout, train: bool) -> (Vec<f32>, Vec<f32
     let mut y = vec![f32::NAN; t * b * spec.output_size()];
     let mut hn = vec![f32::NAN; states];
     let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = run::outputs(&mut y, &mut hn, &mut cn, has_c);
     if train {
         let mut tape = Tape::new(spec, t, b).expect("tape");
         forward_train(&Sequential, spec, &pb.params, &input, output, &mut tape)

@@ -39,9 +39,9 @@ fn groups(seed: u64) -> Groups {
     }
 }
 
-fn step(g: &mut Groups, update: &Update, t: u64, scale: f32) -> StepOutcome {
-    let mut list: Vec<OptimGroup<'_>> = g
-        .params
+/// The groups as `step_groups` takes them.
+fn list(g: &mut Groups) -> Vec<OptimGroup<'_>> {
+    g.params
         .iter_mut()
         .zip(&g.grads)
         .zip(g.s0.iter_mut().zip(g.s1.iter_mut()))
@@ -50,8 +50,11 @@ fn step(g: &mut Groups, update: &Update, t: u64, scale: f32) -> StepOutcome {
             grads,
             state: [a, b],
         })
-        .collect();
-    step_groups(&mut list, update, t, scale).expect("valid step")
+        .collect()
+}
+
+fn step(g: &mut Groups, update: &Update, t: u64, scale: f32) -> StepOutcome {
+    step_groups(&mut list(g), update, t, scale).expect("valid step")
 }
 
 /// The same step through the single-buffer function of the rule, group by group.
@@ -180,17 +183,7 @@ fn bad_arguments_are_errors_and_write_nothing() {
     let mut g = groups(30);
     g.s0[1].clear();
     let before = g.clone();
-    let mut list: Vec<OptimGroup<'_>> = g
-        .params
-        .iter_mut()
-        .zip(&g.grads)
-        .zip(g.s0.iter_mut().zip(g.s1.iter_mut()))
-        .map(|((params, grads), (a, b))| OptimGroup {
-            params,
-            grads,
-            state: [a, b],
-        })
-        .collect();
+    let mut list = list(&mut g);
     let err =
         step_groups(&mut list, &sgd_rule(0.9, false, 0.0), 1, 1.0).expect_err("short velocity");
     assert_eq!(err.arg, "state[0]");

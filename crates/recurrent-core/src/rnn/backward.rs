@@ -174,7 +174,7 @@ fn full(
 ) -> CoreResult<()> {
     tape.state = TapeState::Consumed;
     let (t_len, batch, h) = (tape.seq_len, tape.batch, spec.hidden_size);
-    let (dirs, dh_width, rows) = (spec.directions(), spec.output_size(), t_len * batch);
+    let (dirs, rows) = (spec.directions(), t_len * batch);
     let Tape {
         x,
         dirs: records,
@@ -200,18 +200,7 @@ fn full(
     for l in (0..spec.num_layers).rev() {
         let (below, above) = outs.split_at_mut(l);
         // Gradient of layer l's output: the caller's gy, or what layer l+1 left in the tape.
-        let dy = match above.first() {
-            Some(out) if l + 1 < spec.num_layers => SeqRef {
-                data: &out[..rows * dh_width],
-                shape: inner,
-                width: dh_width,
-            },
-            _ => SeqRef {
-                data: input.gy,
-                shape: user,
-                width: dh_width,
-            },
-        };
+        let dy = output_gradient(spec, l, above, input.gy, [user, inner], rows);
         let input_width = spec.layer_input_size(l);
         let layer_in: &mut [f32] = match l {
             0 => &mut x[..rows * input_width],
@@ -224,19 +213,13 @@ fn full(
             let state = (l * dirs + d) * state_len..(l * dirs + d + 1) * state_len;
             let dh = &mut dh[..state_len];
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
-            init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
-            init_carry(dc, input.gcn.map(|g| &g[state.clone()]));
+            init_carries(input, state.clone(), dh, dc);
             let norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
             let carry = Carry { dh, dc, drh };
             back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
-            if let Some(g) = gh0.as_deref_mut() {
-                g[state.clone()].copy_from_slice(dh);
-            }
-            if let Some(g) = gc0.as_deref_mut() {
-                g[state].copy_from_slice(dc);
-            }
+            store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
             let g = o.view_mut(grads);
             grads::accumulate(pool, &ctx.cell, h, rows, record, &*layer_in, input_width, g)?;
         }
@@ -322,10 +305,64 @@ pub(super) fn check_backward(
     )
 }
 
-pub(super) fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
+/// The gradient of layer `l`'s output: the caller's `gy` (`shapes[0]`, the user's layout) for
+/// the top layer, else what layer l+1's backward left in the tape's output `above[0]`
+/// (`shapes[1]`, the inner layout), `rows` rows of the stack's output width.
+pub(super) fn output_gradient<'a>(
+    spec: &StackSpec,
+    l: usize,
+    above: &'a [Vec<f32>],
+    gy: &'a [f32],
+    [user, inner]: [SeqShape; 2],
+    rows: usize,
+) -> SeqRef<'a> {
+    let width = spec.output_size();
+    match above.first() {
+        Some(out) if l + 1 < spec.num_layers => SeqRef {
+            data: &out[..rows * width],
+            shape: inner,
+            width,
+        },
+        _ => SeqRef {
+            data: gy,
+            shape: user,
+            width,
+        },
+    }
+}
+
+/// Starts the carried gradients of the state slot `state` (of `[L*D, B, H]`) at the caller's
+/// `ghn`, `gcn`, or at zeros where not given (`dc` is empty without a cell state).
+pub(super) fn init_carries(
+    input: &SeqGradInput<'_>,
+    state: Range<usize>,
+    dh: &mut [f32],
+    dc: &mut [f32],
+) {
+    init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
+    init_carry(dc, input.gcn.map(|g| &g[state]));
+}
+
+fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
     match init {
         Some(g) if !carry.is_empty() => carry.copy_from_slice(g),
         _ => carry.fill(0.0),
+    }
+}
+
+/// The carried gradients that reached the start of the sequence are those of the initial
+/// states: copied into `[gh0, gc0]` (where asked for) at the state slot `state`.
+pub(super) fn store_carries(
+    [gh0, gc0]: [Option<&mut [f32]>; 2],
+    state: Range<usize>,
+    dh: &[f32],
+    dc: &[f32],
+) {
+    if let Some(g) = gh0 {
+        g[state.clone()].copy_from_slice(dh);
+    }
+    if let Some(g) = gc0 {
+        g[state].copy_from_slice(dc);
     }
 }
 

@@ -18,12 +18,13 @@
 //! gradients).
 
 use super::backward::{
-    init_carry, input_gradient, scatter_input_gradient, SeqGradInput, SeqGradOutput,
+    init_carries, input_gradient, output_gradient, scatter_input_gradient, store_carries,
+    SeqGradInput, SeqGradOutput,
 };
 use super::direction::{copy_input_rows, init_state, record_segment, Ctx};
 use super::forward::{SeqInput, SeqOutput};
 use super::params::DirOffsets;
-use super::seq::{SeqMut, SeqRef, SeqShape};
+use super::seq::{SeqMut, SeqShape};
 use super::spec::StackSpec;
 use super::step_back::{back_through_segment, Carry};
 use super::tape::Tape;
@@ -164,12 +165,7 @@ pub(super) fn backward(
         h0: mut gh0,
         c0: mut gc0,
     } = output;
-    let (bh, width, rows, i) = (
-        batch * h,
-        spec.output_size(),
-        t_len * batch,
-        spec.input_size,
-    );
+    let (bh, rows, i) = (batch * h, t_len * batch, spec.input_size);
     let has_c = ctx.cell.has_c;
     let record = &mut dirs[0];
     for l in (0..spec.num_layers).rev() {
@@ -178,23 +174,11 @@ pub(super) fn backward(
         let state = l * bh..(l + 1) * bh;
         let dh = &mut dh[..bh];
         let dc = &mut dc[..usize::from(has_c) * bh];
-        init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
-        init_carry(dc, input.gcn.map(|g| &g[state.clone()]));
+        init_carries(input, state.clone(), dh, dc);
         let input_width = spec.layer_input_size(l);
         let (below, above) = outs.split_at_mut(l);
         // Gradient of layer l's output: the caller's gy, or what layer l+1 left in the tape.
-        let dy = match above.first() {
-            Some(out) if l + 1 < spec.num_layers => SeqRef {
-                data: &out[..rows * width],
-                shape: inner,
-                width,
-            },
-            _ => SeqRef {
-                data: input.gy,
-                shape: user,
-                width,
-            },
-        };
+        let dy = output_gradient(spec, l, above, input.gy, [user, inner], rows);
         let mut layer_norms = norms
             .as_deref_mut()
             .map(|n| &mut n[l * t_len..(l + 1) * t_len]);
@@ -263,12 +247,7 @@ pub(super) fn backward(
                 scatter_input_gradient(&ctx, i, user, seg_x, gx, seg);
             }
         }
-        if let Some(g) = gh0.as_deref_mut() {
-            g[state.clone()].copy_from_slice(dh);
-        }
-        if let Some(g) = gc0.as_deref_mut() {
-            g[state].copy_from_slice(dc);
-        }
+        store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
         if l > 0 {
             // The gradient of what layer l read, through layer l-1's dropout mask.
             dropout.apply(l - 1, &mut below[l - 1][..rows * input_width])?;

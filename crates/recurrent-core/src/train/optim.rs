@@ -81,8 +81,6 @@ pub fn sgd(
     weight_decay: f64,
     grad_scale: f32,
 ) -> CoreResult<()> {
-    const OP: &str = "train::sgd";
-    check_same(OP, "grads", grads.len(), params.len())?;
     let update = Update::Sgd {
         lr,
         momentum: 0.0,
@@ -90,8 +88,8 @@ pub fn sgd(
         nesterov: false,
         weight_decay,
     };
-    AnyRule::new(OP, &update, 1, grad_scale)?.write(params, grads, [&mut [], &mut []]);
-    Ok(())
+    let state = [("", &mut [][..]), ("", &mut [][..])];
+    step_one("train::sgd", &update, 1, grad_scale, params, grads, state)
 }
 
 /// SGD with momentum (`torch.optim.SGD`), velocity buffer `velocity` (PyTorch's
@@ -120,9 +118,6 @@ pub fn sgd_momentum(
     weight_decay: f64,
     grad_scale: f32,
 ) -> CoreResult<()> {
-    const OP: &str = "train::sgd_momentum";
-    check_same(OP, "grads", grads.len(), params.len())?;
-    check_same(OP, "velocity", velocity.len(), params.len())?;
     let update = Update::Sgd {
         lr,
         momentum,
@@ -130,8 +125,16 @@ pub fn sgd_momentum(
         nesterov,
         weight_decay,
     };
-    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [velocity, &mut []]);
-    Ok(())
+    let state = [("velocity", velocity), ("", &mut [][..])];
+    step_one(
+        "train::sgd_momentum",
+        &update,
+        step,
+        grad_scale,
+        params,
+        grads,
+        state,
+    )
 }
 
 /// Adam (`torch.optim.Adam`, `weight_decay` as L2 added to the gradient) with first and
@@ -160,10 +163,6 @@ pub fn adam(
     weight_decay: f64,
     grad_scale: f32,
 ) -> CoreResult<()> {
-    const OP: &str = "train::adam";
-    check_same(OP, "grads", grads.len(), params.len())?;
-    check_same(OP, "m", m.len(), params.len())?;
-    check_same(OP, "v", v.len(), params.len())?;
     let update = Update::Adam {
         lr,
         beta1,
@@ -172,8 +171,16 @@ pub fn adam(
         weight_decay,
         decoupled: false,
     };
-    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [m, v]);
-    Ok(())
+    let state = [("m", m), ("v", v)];
+    step_one(
+        "train::adam",
+        &update,
+        step,
+        grad_scale,
+        params,
+        grads,
+        state,
+    )
 }
 
 /// AdamW (`torch.optim.AdamW`, decoupled weight decay): the parameter is first shrunk by
@@ -199,10 +206,6 @@ pub fn adamw(
     weight_decay: f64,
     grad_scale: f32,
 ) -> CoreResult<()> {
-    const OP: &str = "train::adamw";
-    check_same(OP, "grads", grads.len(), params.len())?;
-    check_same(OP, "m", m.len(), params.len())?;
-    check_same(OP, "v", v.len(), params.len())?;
     let update = Update::Adam {
         lr,
         beta1,
@@ -211,6 +214,35 @@ pub fn adamw(
         weight_decay,
         decoupled: true,
     };
-    AnyRule::new(OP, &update, step, grad_scale)?.write(params, grads, [m, v]);
+    let state = [("m", m), ("v", v)];
+    step_one(
+        "train::adamw",
+        &update,
+        step,
+        grad_scale,
+        params,
+        grads,
+        state,
+    )
+}
+
+/// The single-buffer steps' common part: checks the gradient and the named state slots (a
+/// slot named "" is unused) against `params`, then applies the rule, unguarded.
+fn step_one(
+    op: &'static str,
+    update: &Update,
+    step: u64,
+    grad_scale: f32,
+    params: &mut [f32],
+    grads: &[f32],
+    [(n0, s0), (n1, s1)]: [(&'static str, &mut [f32]); 2],
+) -> CoreResult<()> {
+    check_same(op, "grads", grads.len(), params.len())?;
+    for (name, slot) in [(n0, &*s0), (n1, &*s1)] {
+        if !name.is_empty() {
+            check_same(op, name, slot.len(), params.len())?;
+        }
+    }
+    AnyRule::new(op, update, step, grad_scale)?.write(params, grads, [s0, s1]);
     Ok(())
 }

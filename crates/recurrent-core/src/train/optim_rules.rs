@@ -16,98 +16,62 @@ trait Rule {
     fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]);
 }
 
-/// Plain SGD.
-struct Sgd {
-    neg_lr: f32,
+/// What every rule does to the gradient first: scale it (clipping), then add L2 weight decay.
+struct Grad {
     wd: f32,
     decay: bool,
     grad_scale: f32,
 }
 
-impl Sgd {
-    /// The rule for validated hyperparameters.
-    fn new(lr: f64, weight_decay: f64, grad_scale: f32) -> Self {
+impl Grad {
+    fn new(weight_decay: f64, grad_scale: f32) -> Self {
         Self {
-            neg_lr: -lr as f32,
             wd: weight_decay as f32,
             decay: weight_decay != 0.0,
             grad_scale,
         }
     }
+
+    /// `g * grad_scale`, plus `weight_decay * p` when the decay is not 0.
+    #[inline(always)]
+    fn of(&self, p: f32, g: f32) -> f32 {
+        let mut g = g * self.grad_scale;
+        if self.decay {
+            g += self.wd * p;
+        }
+        g
+    }
+}
+
+/// Plain SGD.
+struct Sgd {
+    neg_lr: f32,
+    grad: Grad,
 }
 
 impl Rule for Sgd {
     const SLOTS: usize = 0;
     #[inline(always)]
     fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
-        let mut g = g * self.grad_scale;
-        if self.decay {
-            g += self.wd * p;
-        }
-        (p + self.neg_lr * g, s)
+        (p + self.neg_lr * self.grad.of(p, g), s)
     }
 }
 
 /// SGD with momentum (velocity in slot 0).
 struct Momentum {
     neg_lr: f32,
-    wd: f32,
-    decay: bool,
-    grad_scale: f32,
+    grad: Grad,
     momentum: f32,
     keep: f32,
     first: bool,
     nesterov: bool,
 }
 
-impl Momentum {
-    /// Validates the hyperparameters; `None` for `momentum = 0`, which is plain [`Sgd`].
-    fn new(
-        op: &'static str,
-        step: u64,
-        lr: f64,
-        momentum: f64,
-        dampening: f64,
-        nesterov: bool,
-        weight_decay: f64,
-        grad_scale: f32,
-    ) -> CoreResult<Option<Self>> {
-        check_step(op, step)?;
-        check_lr_wd(op, lr, weight_decay, grad_scale)?;
-        super::check::scalar_in(op, "momentum", momentum, 0.0, f64::INFINITY, true)?;
-        super::check::finite(op, "dampening", dampening)?;
-        if nesterov && (momentum <= 0.0 || dampening != 0.0) {
-            return Err(CoreError::new(
-                op,
-                "nesterov",
-                "momentum > 0 and dampening = 0 (Nesterov momentum)",
-                format_args!("momentum {momentum}, dampening {dampening}"),
-            ));
-        }
-        if momentum == 0.0 {
-            return Ok(None);
-        }
-        Ok(Some(Self {
-            neg_lr: -lr as f32,
-            wd: weight_decay as f32,
-            decay: weight_decay != 0.0,
-            grad_scale,
-            momentum: momentum as f32,
-            keep: (1.0 - dampening) as f32,
-            first: step == 1,
-            nesterov,
-        }))
-    }
-}
-
 impl Rule for Momentum {
     const SLOTS: usize = 1;
     #[inline(always)]
     fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
-        let mut g = g * self.grad_scale;
-        if self.decay {
-            g += self.wd * p;
-        }
+        let g = self.grad.of(p, g);
         // Step 1 starts the velocity at g (its old contents are ignored), as PyTorch does.
         let buf = if self.first {
             g
@@ -137,26 +101,12 @@ struct AdamConsts {
 }
 
 impl AdamConsts {
-    /// Validates Adam's hyperparameters and derives its constants.
-    fn new(
-        op: &'static str,
-        step: u64,
-        lr: f64,
-        beta1: f64,
-        beta2: f64,
-        eps: f64,
-        weight_decay: f64,
-        grad_scale: f32,
-    ) -> CoreResult<Self> {
-        check_step(op, step)?;
-        check_lr_wd(op, lr, weight_decay, grad_scale)?;
-        check::scalar_in(op, "beta1", beta1, 0.0, 1.0, true)?;
-        check::scalar_in(op, "beta2", beta2, 0.0, 1.0, true)?;
-        check::scalar_in(op, "eps", eps, 0.0, f64::INFINITY, true)?;
+    /// Derives Adam's constants from validated hyperparameters.
+    fn new(step: u64, lr: f64, beta1: f64, beta2: f64, eps: f64) -> Self {
         let t = step as f64;
         let bc1 = 1.0 - beta1.powf(t);
         let bc2 = 1.0 - beta2.powf(t);
-        Ok(Self {
+        Self {
             beta1: beta1 as f32,
             one_minus_beta1: (1.0 - beta1) as f32,
             beta2: beta2 as f32,
@@ -164,32 +114,16 @@ impl AdamConsts {
             neg_step_size: (-(lr / bc1)) as f32,
             bc2_sqrt: bc2.sqrt() as f32,
             eps: eps as f32,
-        })
+        }
     }
 }
 
 /// Adam (L2 weight decay added to the gradient) or AdamW (decoupled: the parameter shrunk by
-/// `1 - lr * weight_decay` first); m in slot 0, v in slot 1.
+/// `1 - lr * weight_decay` first, and no L2 term in `grad`); m in slot 0, v in slot 1.
 struct Adam {
     c: AdamConsts,
-    wd: f32,
-    decay: bool,
-    grad_scale: f32,
+    grad: Grad,
     shrink: Option<f32>,
-}
-
-impl Adam {
-    /// Adam with L2 `weight_decay` (`shrink` None), or AdamW with `shrink = 1 - lr * wd` (and
-    /// `weight_decay` 0 here: AdamW does not add it to the gradient).
-    fn new(c: AdamConsts, weight_decay: f64, grad_scale: f32, shrink: Option<f32>) -> Self {
-        Self {
-            c,
-            wd: weight_decay as f32,
-            decay: weight_decay != 0.0,
-            grad_scale,
-            shrink,
-        }
-    }
 }
 
 impl Rule for Adam {
@@ -197,14 +131,11 @@ impl Rule for Adam {
     #[inline(always)]
     fn next(&self, p: f32, g: f32, s: [f32; 2]) -> (f32, [f32; 2]) {
         let c = &self.c;
-        let mut g = g * self.grad_scale;
         let p = match self.shrink {
             Some(shrink) => p * shrink,
             None => p,
         };
-        if self.decay {
-            g += self.wd * p;
-        }
+        let g = self.grad.of(p, g);
         let m = s[0] * c.beta1 + c.one_minus_beta1 * g;
         let v = s[1] * c.beta2 + c.one_minus_beta2 * g * g;
         let denom = v.sqrt() / c.bc2_sqrt + c.eps;
@@ -225,44 +156,70 @@ impl AnyRule {
     /// The rule of `update` for step `step` (from 1) with gradients times `grad_scale`; errors
     /// name the hyperparameter at fault (as `torch.optim` refuses them).
     pub fn new(op: &'static str, update: &Update, step: u64, grad_scale: f32) -> CoreResult<Self> {
+        let (lr, weight_decay) = match *update {
+            Update::Sgd {
+                lr, weight_decay, ..
+            }
+            | Update::Adam {
+                lr, weight_decay, ..
+            } => (lr, weight_decay),
+        };
+        // What every rule checks, first and in this order (a call with several bad values
+        // names the same one whatever the rule); then each rule checks its own.
+        check_step(op, step)?;
+        check_lr_wd(op, lr, weight_decay, grad_scale)?;
+        let neg_lr = -lr as f32;
         Ok(AnyRule(match *update {
             Update::Sgd {
-                lr,
                 momentum,
                 dampening,
                 nesterov,
-                weight_decay,
+                ..
             } => {
-                let m = Momentum::new(
-                    op,
-                    step,
-                    lr,
-                    momentum,
-                    dampening,
-                    nesterov,
-                    weight_decay,
-                    grad_scale,
-                )?;
+                check::scalar_in(op, "momentum", momentum, 0.0, f64::INFINITY, true)?;
+                check::finite(op, "dampening", dampening)?;
+                if nesterov && (momentum <= 0.0 || dampening != 0.0) {
+                    return Err(CoreError::new(
+                        op,
+                        "nesterov",
+                        "momentum > 0 and dampening = 0 (Nesterov momentum)",
+                        format_args!("momentum {momentum}, dampening {dampening}"),
+                    ));
+                }
+                let grad = Grad::new(weight_decay, grad_scale);
                 // `momentum = 0` is plain SGD, and the velocity is left alone (PyTorch).
-                m.map_or_else(
-                    || Inner::Sgd(Sgd::new(lr, weight_decay, grad_scale)),
-                    Inner::Momentum,
-                )
+                if momentum == 0.0 {
+                    Inner::Sgd(Sgd { neg_lr, grad })
+                } else {
+                    Inner::Momentum(Momentum {
+                        neg_lr,
+                        grad,
+                        momentum: momentum as f32,
+                        keep: (1.0 - dampening) as f32,
+                        first: step == 1,
+                        nesterov,
+                    })
+                }
             }
             Update::Adam {
-                lr,
                 beta1,
                 beta2,
                 eps,
-                weight_decay,
                 decoupled,
+                ..
             } => {
-                let c = AdamConsts::new(op, step, lr, beta1, beta2, eps, weight_decay, grad_scale)?;
-                Inner::Adam(if decoupled {
-                    Adam::new(c, 0.0, grad_scale, Some((1.0 - lr * weight_decay) as f32))
+                check::scalar_in(op, "beta1", beta1, 0.0, 1.0, true)?;
+                check::scalar_in(op, "beta2", beta2, 0.0, 1.0, true)?;
+                check::scalar_in(op, "eps", eps, 0.0, f64::INFINITY, true)?;
+                let c = AdamConsts::new(step, lr, beta1, beta2, eps);
+                // AdamW does not add its decay to the gradient: it shrinks the parameter.
+                let (grad, shrink) = if decoupled {
+                    let shrink = (1.0 - lr * weight_decay) as f32;
+                    (Grad::new(0.0, grad_scale), Some(shrink))
                 } else {
-                    Adam::new(c, weight_decay, grad_scale, None)
-                })
+                    (Grad::new(weight_decay, grad_scale), None)
+                };
+                Inner::Adam(Adam { c, grad, shrink })
             }
         }))
     }

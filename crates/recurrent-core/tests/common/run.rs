@@ -25,6 +25,62 @@ pub struct Problem {
     pub gcn: Option<Vec<f32>>,
 }
 
+impl Problem {
+    /// The forward's input: `x` (the problem's, already in `layout`) with the problem's
+    /// lengths and initial states.
+    pub fn input<'a>(&'a self, layout: Layout, x: &'a [f32]) -> SeqInput<'a> {
+        SeqInput {
+            layout,
+            seq_len: self.seq_len,
+            batch: self.batch,
+            x,
+            lengths: self.lengths.as_deref(),
+            h0: self.h0.as_deref(),
+            c0: self.c0.as_deref(),
+        }
+    }
+
+    /// The backward's input: `gy` (already in the forward's layout) with the problem's `ghn`,
+    /// `gcn`.
+    pub fn grad_input<'a>(&'a self, gy: &'a [f32]) -> SeqGradInput<'a> {
+        SeqGradInput {
+            gy,
+            ghn: self.ghn.as_deref(),
+            gcn: self.gcn.as_deref(),
+        }
+    }
+}
+
+/// A backward's outputs: every gradient, `gc0` only for the LSTM family (`has_c`).
+pub fn grad_outputs<'a>(
+    gparams: &'a mut [f32],
+    gx: &'a mut [f32],
+    gh0: &'a mut [f32],
+    gc0: &'a mut [f32],
+    has_c: bool,
+) -> SeqGradOutput<'a> {
+    SeqGradOutput {
+        params: gparams,
+        x: Some(gx),
+        h0: Some(gh0),
+        c0: has_c.then_some(gc0),
+    }
+}
+
+/// A forward's outputs into `y`, `hn` and, for the LSTM family (`has_c`), `cn`.
+pub fn outputs<'a>(
+    y: &'a mut [f32],
+    hn: &'a mut [f32],
+    cn: &'a mut [f32],
+    has_c: bool,
+) -> SeqOutput<'a> {
+    SeqOutput {
+        y,
+        h_n: hn,
+        c_n: has_c.then_some(cn),
+    }
+}
+
 /// Everything a forward + backward returns, time-major.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Result {
@@ -123,36 +179,15 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut hn = vec![f32::NAN; states];
     let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
     let mut tape = Tape::new(spec, t, b).expect("tape");
-    let input = SeqInput {
-        layout,
-        seq_len: t,
-        batch: b,
-        x: &x,
-        lengths: pb.lengths.as_deref(),
-        h0: pb.h0.as_deref(),
-        c0: pb.c0.as_deref(),
-    };
-    let output = SeqOutput {
-        y: &mut y,
-        h_n: &mut hn,
-        c_n: has_c.then_some(&mut cn[..]),
-    };
+    let input = pb.input(layout, &x);
+    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];
     let mut gx = vec![f32::NAN; pb.x.len()];
     let mut gh0 = vec![f32::NAN; states];
     let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
-    let gin = SeqGradInput {
-        gy: &gy,
-        ghn: pb.ghn.as_deref(),
-        gcn: pb.gcn.as_deref(),
-    };
-    let gout = SeqGradOutput {
-        params: &mut gparams,
-        x: Some(&mut gx),
-        h0: Some(&mut gh0),
-        c0: has_c.then_some(&mut gc0[..]),
-    };
+    let gin = pb.grad_input(&gy);
+    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
     backward(pool, spec, &pb.params, &mut tape, &gin, gout).expect("backward");
     Result {
         y: back(&y, spec.output_size()),
