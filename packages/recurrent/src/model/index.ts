@@ -17,3 +17,6 @@ export { sample, generateTokens, generateText, greedyDecode, type GenerateOption
 export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } from './serialize.js';
 export { loadTorch } from './torch.js';
 export type { Param } from './param.js';
+export { loadOnnx, OnnxModel, type OnnxValue } from './onnx.js';
+export { MIN_ONNX_OPSET } from './onnx-graph.js';
+export { saveOnnx, ONNX_EXPORT_OPSET } from './onnx-export.js';
