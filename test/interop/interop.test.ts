@@ -9,6 +9,7 @@ import { afterAll, beforeAll, inject, test } from 'vitest';
 
 import { dispose, init } from 'recurrent';
 
+import { runKerasCase } from './keras-case.js';
 import { runOnnxCase } from './onnx-case.js';
 import type { InteropOutcome } from './outcome.js';
 
@@ -52,7 +53,6 @@ for (const name of onnx) {
     record(task, async () => runOnnxCase(join(dir, 'onnx', `${name}.onnx`), JSON.parse(await readFile(join(dir, 'onnx', `${name}.expected.json`), 'utf8')))));
 }
 
-// loadKeras is not written yet: each Keras case is listed and fails, saying so.
 for (const name of keras) {
-  test(`keras/${name}`, ({ task }) => record(task, async () => ({ ok: false, line: 'Keras / TensorFlow.js layers import is not implemented yet' })));
+  test(`keras/${name}`, ({ task }) => record(task, async () => runKerasCase(join(dir, 'keras', name))));
 }

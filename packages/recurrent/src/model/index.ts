@@ -20,3 +20,4 @@ export type { Param } from './param.js';
 export { loadOnnx, OnnxModel, type OnnxValue } from './onnx.js';
 export { MIN_ONNX_OPSET } from './onnx-graph.js';
 export { saveOnnx, ONNX_EXPORT_OPSET } from './onnx-export.js';
+export { loadKeras, KerasModel, type KerasSource, type KerasValue } from './keras.js';

@@ -1,0 +1,82 @@
+// Keras / TensorFlow.js layers import: a Keras GRU with reset_after=True (which tfjs-layers
+// refuses) runs here with Keras's outputs, from a path and from memory; bad files are
+// FormatErrors naming the shard, layer or weight.
+import { dispose, FormatError, init, loadKeras } from 'recurrent';
+
+import assert from '../support/assert.js';
+import { engineOptions, nodeOnly } from '../support/env.js';
+import { fixturePath, readData, readDataJson } from '../support/files.js';
+
+const { test, beforeAll, afterAll } = nodeOnly('reads fixture folders by path');
+
+beforeAll(() => init(engineOptions));
+afterAll(() => dispose());
+
+const CASE = 'interop/keras/03_keras_gru_reset_after_state';
+
+interface Expected {
+  runs: { inputs: Record<string, { shape: number[]; data: number[] }>; outputs: Record<string, { shape: number[]; data: number[] }> }[];
+}
+
+function maxDiff(a: ArrayLike<number>, e: ArrayLike<number>): number {
+  assert.equal(a.length, e.length);
+  let m = 0;
+  for (let i = 0; i < e.length; i++) m = Math.max(m, Math.abs(a[i]! - e[i]!));
+  return m;
+}
+
+test("a Keras GRU with reset_after=True gives Keras's outputs (sequence and final state)", async () => {
+  const c = await readDataJson<Expected>(fixturePath(`${CASE}/expected.json`));
+  const m = await loadKeras(fixturePath(`${CASE}/tfjs/model.json`));
+  try {
+    assert.deepEqual(m.outputNames, ['gru', 'gru_1']);
+    const got = m.predict(c.runs[0]!.inputs);
+    assert.ok(maxDiff(got['gru']!.data, c.runs[0]!.outputs['gru']!.data) < 1e-5);
+    assert.ok(maxDiff(got['gru_1']!.data, c.runs[0]!.outputs['gru_1']!.data) < 1e-5);
+    assert.deepEqual(got['gru']!.shape, c.runs[0]!.outputs['gru']!.shape);
+  } finally {
+    m.dispose();
+  }
+});
+
+test('loadKeras reads { modelJson, weights } from memory', async () => {
+  const c = await readDataJson<Expected>(fixturePath(`${CASE}/expected.json`));
+  const modelJson = await readDataJson(fixturePath(`${CASE}/tfjs/model.json`));
+  const weights = await readData(fixturePath(`${CASE}/tfjs/group1-shard1of1.bin`));
+  const m = await loadKeras({ modelJson, weights });
+  try {
+    assert.ok(maxDiff(m.predict(c.runs[0]!.inputs)['gru']!.data, c.runs[0]!.outputs['gru']!.data) < 1e-5);
+  } finally {
+    m.dispose();
+  }
+});
+
+const refuses = (p: Promise<unknown>, message: RegExp) => assert.rejects(p, (e: unknown) => e instanceof FormatError && message.test(e.message));
+
+test('a short or missing shard is a FormatError naming the group and weight', async () => {
+  const modelJson = await readDataJson(fixturePath(`${CASE}/tfjs/model.json`));
+  const weights = await readData(fixturePath(`${CASE}/tfjs/group1-shard1of1.bin`));
+  await refuses(loadKeras({ modelJson, weights: weights.subarray(0, weights.length - 8) }), /group 0 \(group1-shard1of1\.bin\) holds \d+ bytes; weight gru\/gru_cell\/bias needs/);
+  await refuses(loadKeras({ modelJson, weights: {} }), /shard "group1-shard1of1\.bin" is missing/);
+  await refuses(loadKeras({ modelJson, weights: new Uint8Array([...weights, 0, 0, 0, 0]) }), /holds \d+ bytes, the manifest lists/);
+});
+
+test('an unsupported layer or activation is a FormatError naming the layer', async () => {
+  const json = await readDataJson<{ modelTopology: { model_config: { config: { layers: { class_name: string; config: Record<string, unknown> }[] } } } }>(fixturePath(`${CASE}/tfjs/model.json`));
+  const weights = await readData(fixturePath(`${CASE}/tfjs/group1-shard1of1.bin`));
+  const gruLayer = json.modelTopology.model_config.config.layers.find((l) => l.class_name === 'GRU')!;
+  gruLayer.config['recurrent_activation'] = 'hard_sigmoid';
+  await refuses(loadKeras({ modelJson: json, weights }), /layer "gru" \(GRU\): recurrent_activation "hard_sigmoid" has no equivalent/);
+  gruLayer.config['recurrent_activation'] = 'sigmoid';
+  gruLayer.class_name = 'ConvLSTM1D';
+  await refuses(loadKeras({ modelJson: json, weights }), /unsupported layer layer "gru" \(ConvLSTM1D\)/);
+  await refuses(loadKeras({ modelJson: '{"format": "layers-model"', weights }), /model\.json is not valid JSON/);
+});
+
+test('a weight of the wrong shape is a FormatError naming it', async () => {
+  const json = await readDataJson<{ weightsManifest: { weights: { name: string; shape: number[] }[] }[] }>(fixturePath(`${CASE}/tfjs/model.json`));
+  const weights = await readData(fixturePath(`${CASE}/tfjs/group1-shard1of1.bin`));
+  const k = json.weightsManifest[0]!.weights.find((w) => w.name === 'gru/gru_cell/kernel')!;
+  k.shape = [k.shape[1]!, k.shape[0]!];
+  await refuses(loadKeras({ modelJson: json, weights }), /gru kernel expected shape \[\d+, 21\], got \[21, \d+\]/);
+});
