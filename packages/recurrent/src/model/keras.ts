@@ -41,6 +41,19 @@ export class KerasModel {
     return this.plan.outputs.map((o) => o.name);
   }
 
+  /**
+   * What `predict` computes beyond {@link KerasModel.model} (so a file written from `model`
+   * would not compute the Keras model), or undefined when the model alone is it.
+   */
+  get modelDiffers(): string | undefined {
+    const p = this.plan;
+    const last = p.recurrent.at(-1)!;
+    if (p.maskValue !== undefined || p.embedding?.maskZero) return 'it masks steps (Masking or Embedding(mask_zero))';
+    if (p.dense && p.dense.activation !== 'linear') return `its Dense layer applies ${p.dense.activation}; the model outputs the linear map`;
+    if (!p.dense && last.merge && last.merge !== 'concat') return `its last Bidirectional layer merges with ${last.merge}; the model concatenates`;
+    return undefined;
+  }
+
   /** Forgets the carried state of a stateful model (Keras `reset_states()`). */
   resetStates(): void {
     this.#carried?.dispose();

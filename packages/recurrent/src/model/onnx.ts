@@ -41,6 +41,16 @@ export class OnnxModel {
     return this.plan.outputs.map((o) => o.name);
   }
 
+  /**
+   * What `run` computes beyond {@link OnnxModel.model} (so a file written from `model` would
+   * not compute the graph), or undefined when the model alone is the graph.
+   */
+  get modelDiffers(): string | undefined {
+    if (this.plan.reversed) return 'the graph runs right to left (direction="reverse"); the model runs on reversed sequences';
+    if (this.plan.head && this.plan.head.scores !== 'logits') return `the graph ends with ${this.plan.head.scores === 'softmax' ? 'Softmax' : 'LogSoftmax'}; the model outputs logits`;
+    return undefined;
+  }
+
   /** Frees the model. */
   dispose(): void {
     this.model.dispose();
