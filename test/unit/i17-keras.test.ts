@@ -80,3 +80,21 @@ test('a weight of the wrong shape is a FormatError naming it', async () => {
   k.shape = [k.shape[1]!, k.shape[0]!];
   await refuses(loadKeras({ modelJson: json, weights }), /gru kernel expected shape \[\d+, 21\], got \[21, \d+\]/);
 });
+
+test('a malformed model.json (manifest entries, inbound_nodes, output_layers) is a FormatError, not a TypeError', async () => {
+  const weights = await readData(fixturePath(`${CASE}/tfjs/group1-shard1of1.bin`));
+  type J = { weightsManifest: { weights: { name: unknown }[] }[]; modelTopology: { model_config: { config: { layers: { inbound_nodes: unknown }[]; output_layers: unknown } } } };
+  const fresh = () => readDataJson<J>(fixturePath(`${CASE}/tfjs/model.json`));
+  const a = await fresh();
+  a.weightsManifest[0]!.weights[0]!.name = 7;
+  await refuses(loadKeras({ modelJson: a, weights }), /weightsManifest\[0\]\.weights\[0\] expected \{ name: string/);
+  const b = await fresh();
+  b.modelTopology.model_config.config.layers[1]!.inbound_nodes = [[null]];
+  await refuses(loadKeras({ modelJson: b, weights }), /inbound_nodes expected/);
+  const c = await fresh();
+  c.modelTopology.model_config.config.output_layers = null;
+  await refuses(loadKeras({ modelJson: c, weights }), /output_layers expected/);
+  const d = await fresh();
+  d.modelTopology.model_config.config.output_layers = [['gru', 0, 5]];
+  await refuses(loadKeras({ modelJson: d, weights }), /output "gru" tensor 5 is not read/);
+});

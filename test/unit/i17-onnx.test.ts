@@ -182,6 +182,12 @@ function describeBadFiles(): void {
     await refuses(writeOnnx(p), /LSTM node "lstm0": W expected shape \[1, 20, 8\], got \[1, 10, 8\]/);
   });
 
+  test('loadOnnx: a layout other than 0 or 1 is a FormatError naming the node', async () => {
+    const p = readOnnx(await fixture());
+    p.graph!.node![0]!.attribute!.push({ name: 'layout', type: 2, i: 2 });
+    await refuses(writeOnnx(p), /LSTM node "lstm0": layout 2 is not 0 or 1/);
+  });
+
   test('loadOnnx: custom activations and clip are FormatErrors naming the node', async () => {
     const p = readOnnx(await fixture());
     p.graph!.node![0]!.attribute!.push({ name: 'clip', type: 1, f: 3 });

@@ -103,8 +103,12 @@ export function planKeras(modelJson: unknown): KerasPlan {
         if (typeof bis[2] === 'number') plan.inputSize = bis[2];
       }
     }
-    const inbound = Array.isArray(l['inbound_nodes']) ? (l['inbound_nodes'] as unknown[][]) : [];
-    const sources = (inbound[0] ?? []).map((t) => String((t as unknown[])[0]));
+    const inbound = Array.isArray(l['inbound_nodes']) ? (l['inbound_nodes'] as unknown[]) : [];
+    const node = inbound[0] ?? [];
+    if (!Array.isArray(node) || node.some((t) => !Array.isArray(t) || typeof t[0] !== 'string')) {
+      throw new FormatError(`model.json: ${where}: inbound_nodes expected [[["layer", 0, 0, {}], ...]]`);
+    }
+    const sources = node.map((t) => String((t as unknown[])[0]));
     if (className !== 'Sequential' && cls !== 'InputLayer' && sources[0] !== lastName) throw new FormatError(`model.json: ${where} does not take the previous layer's output: only chains of layers are read`);
     if (inbound.length > 1) throw new FormatError(`model.json: ${where} is called more than once: only chains of layers are read`);
     const last = plan.recurrent.at(-1);
@@ -176,11 +180,19 @@ export function planKeras(modelJson: unknown): KerasPlan {
   if (plan.recurrent.length === 0) throw new FormatError('model.json: the model has no SimpleRNN, GRU, LSTM or Bidirectional layer');
   if (pendingTokens && !plan.embedding) throw new FormatError('model.json: an integer input needs an Embedding layer');
   if (!plan.embedding && plan.inputSize === undefined) throw new FormatError('model.json: the input\'s feature size is not given (batch_input_shape)');
-  const outs = className === 'Sequential' ? [[lastName, 0, 0]] : ((config['output_layers'] as unknown[][] | undefined) ?? []);
+  const outs = className === 'Sequential' ? [[lastName, 0, 0]] : config['output_layers'];
+  if (!Array.isArray(outs) || outs.length === 0 || outs.some((o) => !Array.isArray(o) || typeof o[0] !== 'string')) {
+    throw new FormatError('model.json: output_layers expected [["layer", 0, index], ...]');
+  }
   const seen = new Map<string, number>();
-  for (const o of outs) {
+  for (const o of outs as unknown[][]) {
     const layer = String(o[0]);
     const index = Number(o[2] ?? 0);
+    const r = plan.recurrent.find((x) => x.name === layer);
+    const states = r?.returnState ? (r.type === 'lstm' ? 2 : 1) : 0;
+    if (index === 0 ? layer !== lastName : !(Number.isInteger(index) && index >= 1 && index <= states)) {
+      throw new FormatError(`model.json: output ${JSON.stringify(layer)} tensor ${String(o[2])} is not read (the last layer's output, or the states of a layer with return_state)`);
+    }
     const n = seen.get(layer) ?? 0;
     seen.set(layer, n + 1);
     plan.outputs.push({ name: n === 0 ? layer : `${layer}_${n}`, layer, index });

@@ -19,7 +19,14 @@ export interface ManifestGroup {
 export function splitWeights(manifest: ManifestGroup[], shards: (group: number, path: string) => Uint8Array): Map<string, { shape: number[]; data: Float32Array }> {
   const out = new Map<string, { shape: number[]; data: Float32Array }>();
   manifest.forEach((g, gi) => {
-    if (!Array.isArray(g.paths) || !Array.isArray(g.weights)) throw new FormatError(`model.json: weightsManifest[${gi}] expected { paths, weights }`);
+    if (typeof g !== 'object' || g === null || !Array.isArray(g.paths) || !Array.isArray(g.weights) || g.paths.some((p) => typeof p !== 'string')) {
+      throw new FormatError(`model.json: weightsManifest[${gi}] expected { paths: string[], weights: [...] }`);
+    }
+    g.weights.forEach((w, wi) => {
+      if (typeof w !== 'object' || w === null || typeof w.name !== 'string' || !Array.isArray(w.shape)) {
+        throw new FormatError(`model.json: weightsManifest[${gi}].weights[${wi}] expected { name: string, shape: number[], dtype }`);
+      }
+    });
     const parts = g.paths.map((p) => shards(gi, p));
     const total = parts.reduce((n, p) => n + p.length, 0);
     const bytes = new Uint8Array(total);

@@ -315,5 +315,6 @@ function recurrentNode(n: OnnxNode, consts: Map<string, Tensor>): RecurrentNodeP
     }
   }
   const layout = Number(attr(n, 'layout')?.i ?? 0);
+  if (layout !== 0 && layout !== 1) throw new FormatError(`ONNX: ${label(n)}: layout ${layout} is not 0 or 1`);
   return { node: n.name ?? '', type: op.toLowerCase() as 'lstm' | 'gru' | 'rnn', variant, hidden: H, directions: D, layout, reverse: direction === 'reverse', params };
 }
