@@ -1,13 +1,13 @@
 // Keras / TensorFlow.js layers import: a Keras GRU with reset_after=True (which tfjs-layers
 // refuses) runs here with Keras's outputs, from a path and from memory; bad files are
 // FormatErrors naming the shard, layer or weight.
+import { afterAll, beforeAll, test } from 'vitest';
+
 import { dispose, FormatError, init, loadKeras } from 'recurrent';
 
 import assert from '../support/assert.js';
-import { engineOptions, nodeOnly } from '../support/env.js';
+import { engineOptions } from '../support/env.js';
 import { fixturePath, readData, readDataJson } from '../support/files.js';
-
-const { test, beforeAll, afterAll } = nodeOnly('reads fixture folders by path');
 
 beforeAll(() => init(engineOptions));
 afterAll(() => dispose());
