@@ -18,5 +18,5 @@ export function interopOutcome(checks: Comparison[], extra: string[] = [], extra
   const worst = checks.reduce<Comparison | undefined>((w, c) => (w === undefined || c.usage > w.usage ? c : w), undefined);
   const ok = extraOk && checks.length > 0 && checks.every((c) => c.usage <= 1 && c.problem === undefined);
   const w = worst ? `worst ${worst.name} usage ${worst.usage.toExponential(2)} (|err| ${worst.maxAbs.toExponential(2)})${worst.problem ? ` ${worst.problem}` : ''}` : 'no output compared';
-  return { ok, line: [`${checks.length} outputs, ${w}`, ...extra].join('; ') };
+  return { ok, line: [`${checks.length} output tensors compared, ${w}`, ...extra].join('; ') };
 }
