@@ -7,7 +7,7 @@ import { dispose, FormatError, init, loadKeras } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
-import { fixturePath, readData, readDataJson } from '../support/files.js';
+import { fixturePath, readData, readDataJson, withTempFile } from '../support/files.js';
 
 beforeAll(() => init(engineOptions));
 afterAll(() => dispose());
@@ -97,4 +97,17 @@ test('a malformed model.json (manifest entries, inbound_nodes, output_layers) is
   const d = await fresh();
   d.modelTopology.model_config.config.output_layers = [['gru', 0, 5]];
   await refuses(loadKeras({ modelJson: d, weights }), /output "gru" tensor 5 is not read/);
+});
+
+test('a Keras HDF5 file (model.h5) loads with the same outputs; a truncated one is a FormatError', async () => {
+  const c = await readDataJson<Expected>(fixturePath(`${CASE}/expected.json`));
+  const m = await loadKeras(fixturePath(`${CASE}/model.h5`));
+  try {
+    assert.ok(maxDiff(m.predict(c.runs[0]!.inputs)['gru_1']!.data, c.runs[0]!.outputs['gru_1']!.data) < 1e-5);
+  } finally {
+    m.dispose();
+  }
+  const bytes = await readData(fixturePath(`${CASE}/model.h5`));
+  await refuses(loadKeras({ modelJson: '{}', weights: bytes }), /model\.json: expected a Sequential or Functional model/);
+  await withTempFile('cut.h5', bytes.slice(0, 3000), (location) => refuses(loadKeras(location), /model\.h5: /));
 });

@@ -12,6 +12,7 @@ import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
 import type { ReadOptions } from '../io/read-session.js';
 import { describe } from '../validate/index.js';
 import { type KerasPlan, planKeras } from './keras-config.js';
+import { isHdf5, readKerasH5 } from './keras-h5.js';
 import { type ManifestGroup, splitWeights, stateDictOf } from './keras-weights.js';
 import { dense, embedding, gru, type LayerConfig, lstm, rnn } from './layers.js';
 import { Model } from './model.js';
@@ -258,7 +259,7 @@ export interface KerasSource {
 
 /**
  * Loads a TensorFlow.js layers model: the path or URL of its `model.json` (shards are read beside
- * it), or `{ modelJson, weights }`. Throws `FormatError` naming the layer, weight or shard that is
+ * it) or of a Keras 2 HDF5 file (`model.h5`, read with h5wasm), or `{ modelJson, weights }`. Throws `FormatError` naming the layer, weight or shard that is
  * wrong (unsupported layer or activation, missing or short shards, shapes), `InitError` without
  * the engine, `InvalidArgumentError` for a bad `source`.
  */
@@ -288,7 +289,13 @@ export async function loadKeras(source: PathOrUrl | KerasSource, options?: ReadO
     throw new InvalidArgumentError(`${fn}: argument \`source\` expected a path or URL of model.json, or { modelJson, weights }, got ${describe(source)}`);
   }
   return withReadSession(fn, options, async (session) => {
-    const json = parseJson(new TextDecoder().decode(await readIn(session, fn, source)));
+    const first = await readIn(session, fn, source);
+    if (isHdf5(first)) {
+      // A Keras HDF5 model file (model.save("model.h5")): topology and weights in one file.
+      const h5 = await readKerasH5(first);
+      return build(planKeras(h5.modelJson), h5.weights);
+    }
+    const json = parseJson(new TextDecoder().decode(first));
     const plan = planKeras(json);
     const manifest = manifestOf(json);
     const shards = new Map<string, Uint8Array>();
