@@ -72,6 +72,13 @@ test('convert: a Keras GRU with reset_after=True becomes an ONNX GRU with linear
   }
 });
 
+test('convert: a Keras HDF5 file (model.h5) becomes a checkpoint with the same parameters', async () => {
+  const r = await run(['convert', fixturePath('interop/keras/01_keras_embed_lstm_dense_seq/model.h5'), `${dir}/k7.rnn`]);
+  assert.equal(r.code, 0, r.stderr);
+  const info = await run(['info', '--json', `${dir}/k7.rnn`]);
+  assert.equal((JSON.parse(info.stdout) as { layers: { type: string }[] }).layers.map((l) => l.type).join(), 'embedding,lstm,dense');
+});
+
 test('convert refuses what the written file would not compute, in one line', async () => {
   const r = await run(['convert', fixturePath('interop/keras/04_keras_gru_reset_before_dense/tfjs'), `${dir}/x.onnx`]);
   assert.equal(r.code, 1);
