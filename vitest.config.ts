@@ -10,6 +10,8 @@
  *                      processes (one to two minutes, so once per test run, with one Node)
  *   parity             test/parity: every case of a fixtures folder against the public API
  *                      ($PARITY_FIXTURES, default ../shared/fixtures/parity)
+ *   interop            test/interop: every ONNX and Keras case of a fixtures folder
+ *                      ($INTEROP_FIXTURES, default ../shared/fixtures/interop)
  *   chromium-pages     test/browser: the playground and a static worker page, driven from Node
  *
  * Chromium is Debian's /usr/bin/chromium (or $CHROMIUM_PATH), launched by Playwright; no browser
@@ -100,7 +102,7 @@ export default defineConfig({
     testTimeout: 180_000,
     hookTimeout: 120_000,
     maxWorkers: 2,
-    reporters: ['default', './test/support/summary-reporter.ts', './test/support/parity-reporter.ts'],
+    reporters: ['default', './test/support/summary-reporter.ts', './test/support/parity-reporter.ts', './test/support/interop-reporter.ts'],
     // `--coverage` (scripts/test.sh passes it to the Node 20 run): the tests import the package's
     // dist/, whose source maps report the figures per src/ file. The CLI is left out: its tests
     // run it in child processes, which V8 coverage of the test process does not see. A figure,
@@ -125,6 +127,7 @@ export default defineConfig({
       // projects packing at once would see each other's copies.
       { extends: true, test: { name: 'readme', include: ['test/readme/*.test.ts'], pool: 'forks', provide: provide('readme') } },
       { extends: true, test: { name: 'parity', include: ['test/parity/*.test.ts'], provide: provide('parity') } },
+      { extends: true, test: { name: 'interop', include: ['test/interop/*.test.ts'], provide: provide('interop') } },
       {
         extends: true,
         test: { name: 'chromium-pages', include: ['test/browser/*.test.ts'], provide: provide('chromium-pages'), fileParallelism: false },

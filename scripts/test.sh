@@ -61,6 +61,7 @@ vitest_run "unit tests in Chromium, cross-origin isolated: threaded build (proje
 vitest_run "unit tests in Chromium, not isolated: SIMD build (project chromium)" "$NODE_MACHINE" --project chromium
 vitest_run "playground and worker pages in Chromium (project chromium-pages)" "$NODE_MACHINE" --project chromium-pages
 vitest_run "parity with PyTorch (project parity)" "$NODE_MACHINE" --project parity
+vitest_run "ONNX and Keras interop fixtures (project interop)" "$NODE_MACHINE" --project interop
 
 printf '%s\n' "${summary[@]}" >&2
 if [ ${#failed[@]} -gt 0 ]; then log "FAILED groups: ${failed[*]}"

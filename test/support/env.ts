@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, inject, test, type TestAPI 
 import { hasThreads, type InitOptions } from 'recurrent';
 
 /** The vitest project running this file (see vitest.config.ts). */
-export type Environment = 'node' | 'node-worker' | 'chromium-isolated' | 'chromium' | 'readme' | 'parity' | 'chromium-pages';
+export type Environment = 'node' | 'node-worker' | 'chromium-isolated' | 'chromium' | 'readme' | 'parity' | 'interop' | 'chromium-pages';
 
 export const environment = inject('environment') as Environment;
 

@@ -1,7 +1,7 @@
-/** `recurrent info PATH`: what a checkpoint (or PyTorch folder) holds, as text or JSON. */
+/** `recurrent info PATH`: what a checkpoint (or PyTorch folder, ONNX file, TensorFlow.js layers model) holds, as text or JSON. */
 import { init } from '../engine/loader.js';
 import { bytes, grouped, layerSummary } from './format.js';
-import { openModel } from './model-file.js';
+import { KIND_NAMES, openModel } from './model-file.js';
 
 export interface InfoFlags {
   json?: boolean;
@@ -9,7 +9,7 @@ export interface InfoFlags {
 
 export async function info(path: string, f: InfoFlags): Promise<void> {
   await init({ threads: 1 });
-  const { model, kind, bytes: size } = await openModel(path);
+  const { model, kind, bytes: size, differs } = await openModel(path);
   try {
     const params = model.parameters();
     const vocab = model.vocab;
@@ -25,13 +25,15 @@ export async function info(path: string, f: InfoFlags): Promise<void> {
       parameterCount: model.parameterCount,
       seed: model.seed,
       parameters: params.map((p) => ({ name: p.name, shape: p.shape })),
+      ...(differs ? { differs } : {}),
     };
     if (f.json) {
       process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       return;
     }
     const lines: string[] = [];
-    lines.push(`${path}: ${kind === 'pytorch' ? 'PyTorch model folder' : 'recurrent checkpoint'}, ${bytes(size)} (${grouped(size)} bytes)`);
+    lines.push(`${path}: ${KIND_NAMES[kind]}, ${bytes(size)} (${grouped(size)} bytes)`);
+    if (differs) lines.push(`note: the file also computes what these layers do not: ${differs}`);
     lines.push('layers:');
     model.configs.forEach((c, i) => lines.push(`  ${i}  ${layerSummary(c)}`));
     if (vocab) {

@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 /**
- * The `recurrent` command: `train`, `generate`, `info`. Results go to stdout, progress and
+ * The `recurrent` command: `train`, `generate`, `info`, `convert`. Results go to stdout, progress and
  * messages to stderr; a failure is one line `recurrent: <message>` with exit code 1, bad
  * usage (unknown flags, bad values) exit code 2.
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { dispose } from '../engine/loader.js';
+import { convert, type ConvertFlags } from './convert.js';
 import { describeFailure, EXIT_USAGE, oneLine } from './errors.js';
 import { generate, type GenerateFlags } from './generate.js';
 import { info, type InfoFlags } from './info.js';
@@ -85,10 +86,19 @@ function program(): Command {
 
   wire(root.command('info'), 'recurrent info')
     .summary("show a checkpoint's configuration and size")
-    .description('Print the layers, sizes, vocabulary, parameter count and file size of a checkpoint or PyTorch folder.')
-    .argument('<path>', 'a checkpoint written by `recurrent train`, or a PyTorch folder')
+    .description('Print the layers, sizes, vocabulary, parameter count and file size of a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model.')
+    .argument('<path>', 'a checkpoint written by `recurrent train`, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
     .option('--json', 'print JSON')
     .action((path: string, flags: InfoFlags) => info(path, flags));
+
+  wire(root.command('convert'), 'recurrent convert')
+    .summary('convert a model between formats')
+    .description('Read a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model and write it as a checkpoint, a PyTorch folder or ONNX (opset 14).')
+    .argument('<in>', 'a checkpoint, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
+    .argument('<out>', "where to write: a .onnx file, a folder (ending in '/' or existing) for PyTorch, otherwise a checkpoint")
+    .addOption(new Option('--to <format>', 'the output format (default: from <out>)').choices(['recurrent', 'pytorch', 'onnx']))
+    .option('-q, --quiet', 'no message on stderr')
+    .action((input: string, output: string, flags: ConvertFlags) => convert(input, output, flags));
 
   return root;
 }

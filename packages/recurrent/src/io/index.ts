@@ -20,3 +20,4 @@ export {
   type WritableTensor,
   type TensorData,
 } from './safetensors.js';
+export { readOnnx, writeOnnx, type OnnxModelProto } from './onnx/index.js';
