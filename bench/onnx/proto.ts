@@ -3,7 +3,7 @@
  * (protobufjs with the official `onnx.proto` schema; no hand-written wire encoder).
  * `generate.ts` writes the models to disk for inspection.
  */
-import { writeOnnx, type OnnxModelProto } from 'recurrent';
+import { writeOnnx, type OnnxModelProto } from 'recurrent/onnx';
 
 /** TensorProto.DataType values used here. */
 export const FLOAT = 1;

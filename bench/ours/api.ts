@@ -25,6 +25,9 @@ export const EXPORTS = [
   'Float32Buffer',
   'gemm',
   'Model',
+  'engine',
+  'TreeCell',
+  'NO_INPUT',
 ] as const satisfies readonly (keyof Lib)[];
 
 /** What the workloads may use: exactly {@link EXPORTS}. */
@@ -48,7 +51,7 @@ export const ENGINE_MEMBERS = ['setThreads', 'build', 'simd', 'threads', 'maxThr
 /** Names of {@link EXPORTS}, {@link METHODS} and {@link STATICS} that `mod` lacks (`Class.method`, `Class.static`). */
 export function missingApi(mod: Record<string, unknown>): string[] {
   const missing: string[] = [];
-  for (const name of EXPORTS) if (typeof mod[name] !== 'function') missing.push(name);
+  for (const name of EXPORTS) if (mod[name] === undefined) missing.push(name);
   for (const [cls, names] of Object.entries(METHODS)) {
     const proto = (mod[cls] as { prototype?: Record<string, unknown> } | undefined)?.prototype;
     if (!proto) continue; // already listed as a missing export

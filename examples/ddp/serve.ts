@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 import * as ort from 'onnxruntime-node';
-import { dispose, init, loadOnnx, loadTorch } from 'recurrent';
+import { dispose, init, loadTorch } from 'recurrent';
+import { loadOnnx } from 'recurrent/onnx';
 
 const folder = process.argv[2] ?? '/tmp/ddp-lm';
 const expected = JSON.parse(await readFile(join(folder, 'expected.json'), 'utf8')) as { prefix: string; continuation: string };

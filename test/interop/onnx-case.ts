@@ -5,7 +5,8 @@
  * has no `library_equivalent` and is not a PyTorch export (the fixtures' hard-sigmoid LSTM) has
  * no equivalent here: it passes when `loadOnnx` refuses it with a FormatError.
  */
-import { FormatError, loadOnnx, Vocab } from 'recurrent';
+import { FormatError, Vocab } from 'recurrent';
+import { loadOnnx } from 'recurrent/onnx';
 
 import { compare, FORWARD, type Comparison } from '../parity/tolerance.js';
 import { type InteropOutcome, interopOutcome } from './outcome.js';

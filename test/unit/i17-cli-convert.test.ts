@@ -7,7 +7,8 @@ import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
-import { dispose, init, loadModel, loadOnnx } from 'recurrent';
+import { dispose, init, loadModel } from 'recurrent';
+import { loadOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions, nodeOnly } from '../support/env.js';

@@ -3,7 +3,8 @@
 // a trap. Runs in Node, in a worker and in the pages (the fixture is read over the vitest server).
 import { afterAll, beforeAll, test } from 'vitest';
 
-import { dispose, FormatError, init, loadOnnx, readOnnx, writeOnnx } from 'recurrent';
+import { dispose, FormatError, init } from 'recurrent';
+import { loadOnnx, readOnnx, writeOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';

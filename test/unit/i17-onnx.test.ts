@@ -2,8 +2,9 @@
 // kind that exports); ONNX -> ours -> ONNX runs in onnxruntime with the original's outputs;
 // kinds ONNX cannot express are refused (bad files: i17-onnx-errors.test.ts).
 import {
-  dense, dispose, embedding, gru, init, InvalidArgumentError, type LayerConfig, loadOnnx, lstm, type Model, rnn, saveOnnx, sequential,
+  dense, dispose, embedding, gru, init, InvalidArgumentError, type LayerConfig, lstm, type Model, rnn, sequential,
 } from 'recurrent';
+import { loadOnnx, saveOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions, nodeOnly } from '../support/env.js';

@@ -20,4 +20,3 @@ export {
   type WritableTensor,
   type TensorData,
 } from './safetensors.js';
-export { readOnnx, writeOnnx, type OnnxModelProto } from './onnx/index.js';

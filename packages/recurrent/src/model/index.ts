@@ -23,8 +23,5 @@ export { saveModel, loadModel, modelFromBytes, crc32, type ModelConfigJSON } fro
 export { storeModel } from './store.js';
 export { loadTorch } from './torch.js';
 export type { Param } from './param.js';
-export { loadOnnx, OnnxModel, type OnnxValue } from './onnx.js';
-export { MIN_ONNX_OPSET } from './onnx-graph.js';
-export { saveOnnx, ONNX_EXPORT_OPSET } from './onnx-export.js';
 export { loadKeras, KerasModel, type KerasSource, type KerasValue } from './keras.js';
 export { saveTorch, type TorchFolder } from './torch-write.js';
