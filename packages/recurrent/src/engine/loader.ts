@@ -4,6 +4,7 @@
  * the state idle (so it can be retried) and says what to do.
  */
 import { InitError } from '../errors.js';
+import { checkKnownKeys, checkObject } from '../validate/index.js';
 import { type BuildKind, chooseVariant, importGlue } from './bindings.js';
 import { Engine } from './engine.js';
 import { canBlock, hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
@@ -33,6 +34,9 @@ export interface InitOptions {
   noThreads?: 'error' | 'warn';
 }
 
+/** The keys of {@link InitOptions}. */
+const INIT_OPTIONS = ['threads', 'wasmBaseUrl', 'noThreads'] as const;
+
 type State =
   | { kind: 'idle' }
   | { kind: 'loading'; promise: Promise<Engine>; key: string }
@@ -47,6 +51,8 @@ let warnedNoThreads = false;
  * different thread count.
  */
 export async function init(options: InitOptions = {}): Promise<Engine> {
+  checkObject('init', 'options', options, 'an options object { threads, wasmBaseUrl, noThreads }');
+  checkKnownKeys('init', options, INIT_OPTIONS, { numThreads: '`threads`', wasmPaths: '`wasmBaseUrl`' });
   const threads = options.threads ?? 'auto';
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new InitError(`init: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
