@@ -4,6 +4,7 @@
 //! checked and scheduled by the core on every call (linear in the nodes, small beside the
 //! GEMMs). The tape is a buffer the caller sizes with `tree_tape_len`.
 
+use recurrent_core::mem;
 use recurrent_core::tree::{self, Forest, Schedule, TreeKind, TreeShape};
 use wasm_bindgen::prelude::*;
 
@@ -19,25 +20,33 @@ fn shape(kind: u32, input_size: u32, hidden_size: u32) -> Result<TreeShape, JsEr
     TreeShape::new(kind, input_size as usize, hidden_size as usize).map_err(from_core)
 }
 
-struct ForestArgs {
-    offsets: Vec<u32>,
-    children: Vec<u32>,
-    rows: Vec<i32>,
-}
-
-fn forest_args(
-    op: &str,
+/// The forest of a call, checked and scheduled by the core: three `Uint32Array`s (child
+/// offsets, children, input rows with `0xFFFFFFFF` for "no input"), copied into fallibly
+/// reserved vectors.
+fn forest(
+    op: &'static str,
+    kind: TreeKind,
     offsets: &JsValue,
     children: &JsValue,
     x_rows: &JsValue,
-) -> Result<ForestArgs, JsError> {
+    num_inputs: u32,
+    schedule: Schedule,
+) -> Result<Forest, JsError> {
+    let offsets = u32s(op, "child_offsets", offsets)?;
+    let children = u32s(op, "children", children)?;
     let rows = u32s(op, "x_rows", x_rows)?;
-    Ok(ForestArgs {
-        offsets: u32s(op, "child_offsets", offsets)?,
-        children: u32s(op, "children", children)?,
-        // Reinterpreted: 0xFFFFFFFF is -1 ("no input"); other values above i32::MAX are refused.
-        rows: rows.into_iter().map(|r| r as i32).collect(),
-    })
+    // Reinterpreted: 0xFFFFFFFF is -1 ("no input"); other values above i32::MAX are refused.
+    let mut signed = mem::with_capacity::<i32>(op, "x_rows", rows.len()).map_err(from_core)?;
+    signed.extend(rows.iter().map(|&r| r as i32));
+    Forest::new(
+        kind,
+        &offsets,
+        &children,
+        &signed,
+        num_inputs as usize,
+        schedule,
+    )
+    .map_err(from_core)
 }
 
 fn schedule(level_batched: bool) -> Schedule {
@@ -76,16 +85,15 @@ pub fn tree_check(
     num_inputs: u32,
 ) -> Result<u32, JsError> {
     let kind = TreeKind::from_code(kind).map_err(from_core)?;
-    let a = forest_args("tree_check", &child_offsets, &children, &x_rows)?;
-    let f = Forest::new(
+    let f = forest(
+        "tree_check",
         kind,
-        &a.offsets,
-        &a.children,
-        &a.rows,
-        num_inputs as usize,
+        &child_offsets,
+        &children,
+        &x_rows,
+        num_inputs,
         Schedule::Levels,
-    )
-    .map_err(from_core)?;
+    )?;
     Ok(f.levels as u32)
 }
 
@@ -111,16 +119,15 @@ pub fn tree_forward(
 ) -> Result<(), JsError> {
     const OP: &str = "tree_forward";
     let s = shape(kind, input_size, hidden_size)?;
-    let a = forest_args(OP, &child_offsets, &children, &x_rows)?;
-    let f = Forest::new(
+    let f = forest(
+        OP,
         s.kind,
-        &a.offsets,
-        &a.children,
-        &a.rows,
-        num_inputs as usize,
+        &child_offsets,
+        &children,
+        &x_rows,
+        num_inputs,
         schedule(level_batched),
-    )
-    .map_err(from_core)?;
+    )?;
     ensure_distinct(
         OP,
         &[("tape", tape), ("h_out", h_out), ("c_out", c_out)],
@@ -175,16 +182,15 @@ pub fn tree_backward(
 ) -> Result<(), JsError> {
     const OP: &str = "tree_backward";
     let s = shape(kind, input_size, hidden_size)?;
-    let a = forest_args(OP, &child_offsets, &children, &x_rows)?;
-    let f = Forest::new(
+    let f = forest(
+        OP,
         s.kind,
-        &a.offsets,
-        &a.children,
-        &a.rows,
-        num_inputs as usize,
+        &child_offsets,
+        &children,
+        &x_rows,
+        num_inputs,
         schedule(level_batched),
-    )
-    .map_err(from_core)?;
+    )?;
     ensure_distinct(
         OP,
         &[("tape", tape), ("grads", grads), ("gx", gx)],
