@@ -10,7 +10,7 @@ use crate::gemm::{sgemm, Transpose};
 use crate::parallel::Parallel;
 
 /// `dW += A^T [m, R] . B [R, n]`: A stored `[R, m]` with leading dimension `lda`.
-fn at_b(
+pub(crate) fn at_b(
     pool: &dyn Parallel,
     rows: usize,
     m: usize,
@@ -58,6 +58,35 @@ pub(crate) fn accumulate(
     h: usize,
     rows: usize,
     record: &DirTape,
+    x: &[f32],
+    input: usize,
+    g: DirParamsMut<'_>,
+) -> CoreResult<()> {
+    let rec = RecordRows {
+        act: &record.act,
+        extra: &record.extra,
+        hprev: &record.hprev,
+        cprev: &record.cprev,
+    };
+    accumulate_rows(pool, cell, h, rows, rec, x, input, g)
+}
+
+/// A record's rows as slices (a [`DirTape`], or the attention decoder's flat tape).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordRows<'a> {
+    pub act: &'a [f32],
+    pub extra: &'a [f32],
+    pub hprev: &'a [f32],
+    pub cprev: &'a [f32],
+}
+
+/// [`accumulate`] over a record given as slices.
+pub(crate) fn accumulate_rows(
+    pool: &dyn Parallel,
+    cell: &CellInfo,
+    h: usize,
+    rows: usize,
+    record: RecordRows<'_>,
     x: &[f32],
     input: usize,
     g: DirParamsMut<'_>,

@@ -21,6 +21,7 @@
 
 mod act;
 mod advance;
+pub mod attention;
 mod backward;
 mod cells;
 mod check;

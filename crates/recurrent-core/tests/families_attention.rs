@@ -1,0 +1,408 @@
+//! Every `attention_seq2seq` case of the model-family fixtures (`shared/fixtures/families`,
+//! PyTorch float64 references, d2l's Bahdanau decoder and the scaled dot-product variant)
+//! through the crate: the GRU encoder (`rnn::forward_train` over all S steps, as d2l reads the
+//! padding), the attention decoder (`attn_forward` / `attn_backward`), a dense layer and the
+//! mean cross-entropy over the valid target tokens written here, at the README's default
+//! tolerance tier (`atol * M + rtol * |e|`, no floor). Also: 1 and 2 threads give the same bits.
+
+mod common;
+
+use common::tol::to_f64;
+use recurrent_core::rnn::attention::{
+    attn_backward, attn_forward, AttnGrads, AttnOutput, AttnShape, AttnSpec, Score,
+};
+use recurrent_core::rnn::{
+    backward, forward_train, CellKind, Layout, ParamLayout, SeqGradInput, SeqGradOutput, SeqInput,
+    SeqOutput, StackSpec, Tape,
+};
+use recurrent_core::{Parallel, Sequential};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn dir() -> PathBuf {
+    match std::env::var_os("FAMILY_FIXTURES") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/families"),
+    }
+}
+
+fn floats(v: &Value) -> Vec<f32> {
+    v["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| d.as_f64().expect("number") as f32)
+        .collect()
+}
+
+fn ints(v: &Value) -> Vec<usize> {
+    v["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|d| d.as_u64().expect("int") as usize)
+        .collect()
+}
+
+fn usage(actual: &[f32], expected: &[f32], (atol, rtol): (f64, f64)) -> f64 {
+    assert_eq!(actual.len(), expected.len());
+    let (a, e) = (to_f64(actual), to_f64(expected));
+    let m = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    a.iter()
+        .zip(&e)
+        .map(|(a, e)| {
+            let err = (a - e).abs();
+            let bound = atol * m + rtol * e.abs();
+            if err.is_nan() || (bound == 0.0 && err > 0.0) {
+                f64::INFINITY
+            } else if err == 0.0 {
+                0.0
+            } else {
+                err / bound
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+const FORWARD: (f64, f64) = (1e-4, 1e-3);
+const GRADS: (f64, f64) = (1e-3, 1e-2);
+
+/// `[B, T, ...]` (batch-major) from time-major `[T, B, w]`.
+fn batch_major(x: &[f32], t: usize, b: usize, w: usize) -> Vec<f32> {
+    let mut out = vec![0.0; x.len()];
+    for i in 0..t {
+        for j in 0..b {
+            out[(j * t + i) * w..(j * t + i + 1) * w]
+                .copy_from_slice(&x[(i * b + j) * w..(i * b + j + 1) * w]);
+        }
+    }
+    out
+}
+
+/// Every output and gradient of one case, names as in the fixture.
+fn run(f: &Value, pool: &dyn Parallel) -> BTreeMap<String, Vec<f32>> {
+    let s = &f["spec"];
+    let size = |k: &str| s[k].as_u64().expect(k) as usize;
+    let (vt, e, h, l) = (
+        size("tgt_vocab_size"),
+        size("embed_size"),
+        size("num_hiddens"),
+        size("num_layers"),
+    );
+    let (b, sl, tl) = (size("batch"), size("src_len"), size("tgt_len"));
+    let score = if s["attention"] == "dot" {
+        Score::Dot
+    } else {
+        Score::Additive
+    };
+    let p = |n: &str| floats(&f["params"][n]);
+    let inputs = &f["inputs"];
+    let (src, dec_in, tgt) = (
+        ints(&inputs["src"]),
+        ints(&inputs["dec_input"]),
+        ints(&inputs["tgt"]),
+    );
+    let lengths: Vec<u32> = ints(&inputs["src_valid_len"])
+        .iter()
+        .map(|&v| v as u32)
+        .collect();
+    let tgt_valid = ints(&inputs["tgt_valid_len"]);
+    // Stacks in the crate's layout, from the fixture's names.
+    let stack = |prefix: &str, input: usize| {
+        let spec = StackSpec {
+            kind: CellKind::Gru,
+            input_size: input,
+            hidden_size: h,
+            num_layers: l,
+            bidirectional: false,
+        };
+        let lay = ParamLayout::new(&spec).expect("spec");
+        let params: Vec<f32> = lay
+            .tensors()
+            .iter()
+            .flat_map(|t| p(&format!("{prefix}.rnn.{}", t.name)))
+            .collect();
+        (spec, lay, params)
+    };
+    let (enc_spec, enc_lay, enc_params) = stack("encoder", e);
+    let (dec_spec, dec_lay, dec_params) = stack("decoder", h + e);
+    let a = if score == Score::Additive {
+        p("decoder.attention.W_k.weight").len() / h
+    } else {
+        h
+    };
+    let spec = AttnSpec {
+        stack: dec_spec,
+        embed: e,
+        score,
+        attn_size: a,
+    };
+    let attn: Vec<f32> = match score {
+        Score::Additive => ["W_k.weight", "W_q.weight", "w_v.weight"]
+            .iter()
+            .flat_map(|n| p(&format!("decoder.attention.{n}")))
+            .collect(),
+        Score::Dot => p("decoder.attention.W_q.weight"),
+    };
+    let (enc_emb, dec_emb) = (p("encoder.embedding.weight"), p("decoder.embedding.weight"));
+    let (dense_w, dense_b) = (p("decoder.dense.weight"), p("decoder.dense.bias"));
+    // Encoder, time-major, every step.
+    let mut x = vec![0.0f32; sl * b * e];
+    for t in 0..sl {
+        for j in 0..b {
+            let id = src[j * sl + t];
+            x[(t * b + j) * e..(t * b + j + 1) * e].copy_from_slice(&enc_emb[id * e..(id + 1) * e]);
+        }
+    }
+    let mut enc_y = vec![0.0f32; sl * b * h];
+    let mut state = vec![0.0f32; l * b * h];
+    let mut tape = Tape::new(&enc_spec, sl, b).expect("tape");
+    let input = SeqInput {
+        layout: Layout::TimeMajor,
+        seq_len: sl,
+        batch: b,
+        x: &x,
+        lengths: None,
+        h0: None,
+        c0: None,
+    };
+    forward_train(
+        pool,
+        &enc_spec,
+        &enc_params,
+        &input,
+        SeqOutput {
+            y: &mut enc_y,
+            h_n: &mut state,
+            c_n: None,
+        },
+        &mut tape,
+    )
+    .expect("encoder");
+    let enc_state = state.clone();
+    // Decoder.
+    let mut emb = vec![0.0f32; tl * b * e];
+    for t in 0..tl {
+        for j in 0..b {
+            let id = dec_in[j * tl + t];
+            emb[(t * b + j) * e..(t * b + j + 1) * e]
+                .copy_from_slice(&dec_emb[id * e..(id + 1) * e]);
+        }
+    }
+    let shape = AttnShape {
+        src_len: sl,
+        tgt_len: tl,
+        batch: b,
+    };
+    let mut atape = vec![0.0f32; spec.tape_len(shape).expect("tape len")];
+    let mut y = vec![0.0f32; tl * b * h];
+    let mut alpha = vec![0.0f32; tl * b * sl];
+    let out = AttnOutput {
+        h: &mut state,
+        c: None,
+        y: &mut y,
+        alpha: Some(&mut alpha),
+    };
+    attn_forward(
+        pool,
+        &spec,
+        shape,
+        &dec_params,
+        &attn,
+        &enc_y,
+        &lengths,
+        &emb,
+        out,
+        &mut atape,
+    )
+    .expect("decoder");
+    // Dense, cross-entropy over the valid target tokens, and dL/dy.
+    let n_valid: usize = tgt_valid.iter().sum();
+    let mut logits = vec![0.0f32; tl * b * vt];
+    let mut gy = vec![0.0f32; tl * b * h];
+    let (mut gw, mut gb) = (vec![0.0f32; vt * h], vec![0.0f32; vt]);
+    let mut loss = 0.0f64;
+    for t in 0..tl {
+        for j in 0..b {
+            let r = t * b + j;
+            let hr = &y[r * h..(r + 1) * h];
+            let lg = &mut logits[r * vt..(r + 1) * vt];
+            for v in 0..vt {
+                lg[v] = dense_b[v] + (0..h).map(|k| dense_w[v * h + k] * hr[k]).sum::<f32>();
+            }
+            if t >= tgt_valid[j] {
+                continue;
+            }
+            let max = lg.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
+            let z: f64 = lg.iter().map(|&v| (v as f64 - max).exp()).sum();
+            let target = tgt[j * tl + t];
+            loss += (max + z.ln() - lg[target] as f64) / n_valid as f64;
+            for v in 0..vt {
+                let pr = ((lg[v] as f64 - max).exp() / z) as f32;
+                let d = (pr - if v == target { 1.0 } else { 0.0 }) / n_valid as f32;
+                gb[v] += d;
+                for k in 0..h {
+                    gw[v * h + k] += d * hr[k];
+                    gy[r * h + k] += d * dense_w[v * h + k];
+                }
+            }
+        }
+    }
+    let mut dec_grads = vec![0.0f32; dec_params.len()];
+    let mut attn_grads = vec![0.0f32; attn.len()];
+    let mut g_enc = vec![0.0f32; enc_y.len()];
+    let mut g_emb = vec![0.0f32; emb.len()];
+    let mut gh0 = vec![0.0f32; l * b * h];
+    let grads = AttnGrads {
+        params: &mut dec_grads,
+        attn: &mut attn_grads,
+        enc: &mut g_enc,
+        emb: Some(&mut g_emb),
+        h0: &mut gh0,
+        c0: None,
+    };
+    attn_backward(
+        pool,
+        &spec,
+        shape,
+        &dec_params,
+        &attn,
+        &enc_y,
+        &lengths,
+        &gy,
+        grads,
+        &mut atape,
+    )
+    .expect("decoder backward");
+    let mut enc_grads = vec![0.0f32; enc_params.len()];
+    let mut gx = vec![0.0f32; x.len()];
+    let gin = SeqGradInput {
+        gy: &g_enc,
+        ghn: Some(&gh0),
+        gcn: None,
+    };
+    let gout = SeqGradOutput {
+        params: &mut enc_grads,
+        x: Some(&mut gx),
+        h0: None,
+        c0: None,
+    };
+    backward(pool, &enc_spec, &enc_params, &mut tape, &gin, gout).expect("encoder backward");
+    let mut out = BTreeMap::new();
+    let (mut ge, mut gd) = (vec![0.0f32; enc_emb.len()], vec![0.0f32; dec_emb.len()]);
+    for t in 0..sl {
+        for j in 0..b {
+            let id = src[j * sl + t];
+            for k in 0..e {
+                ge[id * e + k] += gx[(t * b + j) * e + k];
+            }
+        }
+    }
+    for t in 0..tl {
+        for j in 0..b {
+            let id = dec_in[j * tl + t];
+            for k in 0..e {
+                gd[id * e + k] += g_emb[(t * b + j) * e + k];
+            }
+        }
+    }
+    out.insert("loss".into(), vec![loss as f32]);
+    out.insert("enc_outputs".into(), batch_major(&enc_y, sl, b, h));
+    out.insert("enc_state".into(), enc_state);
+    out.insert("attention_weights".into(), batch_major(&alpha, tl, b, sl));
+    out.insert("logits".into(), batch_major(&logits, tl, b, vt));
+    out.insert("dec_state".into(), state.clone());
+    out.insert("grad:encoder.embedding.weight".into(), ge);
+    out.insert("grad:decoder.embedding.weight".into(), gd);
+    out.insert("grad:decoder.dense.weight".into(), gw);
+    out.insert("grad:decoder.dense.bias".into(), gb);
+    for (prefix, lay, g) in [
+        ("encoder", &enc_lay, &enc_grads),
+        ("decoder", &dec_lay, &dec_grads),
+    ] {
+        for t in lay.tensors() {
+            out.insert(
+                format!("grad:{prefix}.rnn.{}", t.name),
+                g[t.offset..t.offset + t.len()].to_vec(),
+            );
+        }
+    }
+    let mut off = 0;
+    let names: &[&str] = if score == Score::Additive {
+        &["W_k", "W_q", "w_v"]
+    } else {
+        &["W_q"]
+    };
+    for n in names {
+        let len = floats(&f["params"][format!("decoder.attention.{n}.weight")]).len();
+        out.insert(
+            format!("grad:decoder.attention.{n}.weight"),
+            attn_grads[off..off + len].to_vec(),
+        );
+        off += len;
+    }
+    out
+}
+
+#[test]
+fn every_attention_seq2seq_case_matches_pytorch() {
+    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir())
+        .expect("families fixtures")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.contains("_attention_seq2seq_"))
+        })
+        .collect();
+    cases.sort();
+    assert_eq!(cases.len(), 7, "attention_seq2seq cases");
+    for path in &cases {
+        let f: Value =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+        let name = f["name"].as_str().expect("name").to_string();
+        let r = run(&f, &Sequential);
+        let mut worst = 0.0f64;
+        let loss = r["loss"][0] as f64;
+        let want = f["loss"]["value"].as_f64().expect("loss");
+        assert!(
+            ((loss - want) / want).abs() < 1e-4,
+            "{name}: loss {loss} vs {want}"
+        );
+        for k in [
+            "enc_outputs",
+            "enc_state",
+            "attention_weights",
+            "logits",
+            "dec_state",
+        ] {
+            let u = usage(&r[k], &floats(&f["outputs"][k]), FORWARD);
+            assert!(u <= 1.0, "{name}: {k} tol_usage {u}");
+            worst = worst.max(u);
+        }
+        for (g, expected) in f["grads"].as_object().expect("grads") {
+            let actual = r
+                .get(&format!("grad:{g}"))
+                .unwrap_or_else(|| panic!("{name}: no gradient {g}"));
+            let u = usage(actual, &floats(expected), GRADS);
+            assert!(u <= 1.0, "{name}: grad {g} tol_usage {u}");
+            worst = worst.max(u);
+        }
+        eprintln!("{name}: worst tol_usage {worst:.2e}");
+    }
+}
+
+#[test]
+fn the_same_bits_on_one_and_two_threads() {
+    let path = dir().join("35_attention_seq2seq_additive_L2_B6_S13_T12_V40x36_E16_H24.json");
+    let f: Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let one = run(&f, &Sequential);
+    let pool = recurrent_core::parallel::ScopedThreads::new(2);
+    let two = run(&f, &pool);
+    for (k, v) in &one {
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(v), bits(&two[k]), "{k}");
+    }
+}
