@@ -9,6 +9,7 @@
 //! (`js_input`) rather than through wasm-bindgen's infallible allocator.
 
 mod abi_error;
+mod attention;
 mod buffers;
 mod build_info;
 mod gemm;
