@@ -9,7 +9,6 @@ import { FormatError } from '../io/format-error.js';
 import { type PathOrUrl, readIn, withReadSession } from '../io/files.js';
 import { checkReadOptions, type ReadOptions } from '../io/read-session.js';
 import { checkSafetensorsStart, readSafetensors, writeSafetensors, type WritableTensor } from '../io/safetensors.js';
-import type { EmbeddingConfig, RecurrentConfig } from '../model/layers.js';
 import { checkChecksum, crc32, tensorBytes } from '../model/serialize.js';
 import { Seq2Seq, type Seq2SeqOptions } from './seq2seq.js';
 
@@ -19,21 +18,9 @@ const KEY = 'recurrent_seq2seq';
 /** The file's bytes: every parameter of `model` and the options that rebuild it. */
 export function saveSeq2Seq(model: Seq2Seq): Uint8Array {
   if (!(model instanceof Seq2Seq)) throw new InvalidArgumentError('saveSeq2Seq: argument `model` expected a Seq2Seq');
-  const embedding = model.encoder.configs[0] as EmbeddingConfig;
-  const options: Seq2SeqOptions = {
-    sourceVocabSize: embedding.vocabSize,
-    targetVocabSize: (model.decoder.configs[0] as EmbeddingConfig).vocabSize,
-    bos: model.bos,
-    eos: model.eos,
-    cell: model.encoder.configs[1] as RecurrentConfig,
-    embeddingDim: embedding.dim,
-    seed: model.encoder.seed,
-  };
+  const options = model.options;
   const dict = model.stateDict();
-  const shapes = new Map<string, readonly number[]>([
-    ...model.encoder.parameters().map((p) => [`encoder.${p.name}`, p.shape] as const),
-    ...model.decoder.parameters().map((p) => [`decoder.${p.name}`, p.shape] as const),
-  ]);
+  const shapes = new Map<string, readonly number[]>(model.parameters().map((p) => [p.name, p.shape] as const));
   const tensors = new Map<string, WritableTensor>([...dict].map(([name, data]) => [name, { dtype: 'F32', shape: shapes.get(name)!, data }]));
   const json = JSON.stringify(options);
   return writeSafetensors(tensors, { [KEY]: json, crc32: String(crc32(tensorBytes(dict))), config_crc32: String(crc32(new TextEncoder().encode(json))) });

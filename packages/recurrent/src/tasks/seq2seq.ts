@@ -12,6 +12,13 @@
  *
  * Both halves are ordinary {@link Model}s (`encoder`, `decoder`): their parameters carry
  * PyTorch names, and `stateDict()` prefixes them with `encoder.` / `decoder.`.
+ *
+ * With `attention` (issue 15, d2l's Bahdanau decoder) the decoder also attends: at every step
+ * its previous top-layer state queries the encoder's outputs (masked to each source's length),
+ * and the context goes before the embedded token into its first layer. The decoder model is
+ * then `[cell, dense]` reading `[context; embedding]`; the target embedding and the attention
+ * parameters (`decoder.embedding.weight`, `decoder.attention.*`) live beside it
+ * (`seq2seq-attention.ts`), and the core runs all target steps in one call each way.
  */
 import { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
@@ -19,12 +26,13 @@ import { checkLoss, type LossHead, lossHead, type Measured } from '../network/he
 import { activation, type NetworkInput } from '../network/layer.js';
 import type { Network, Trace } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import { checkClipNorm, checkInt, checkNumber, checkObject, checkTokenIds } from '../validate/index.js';
+import { checkClipNorm, checkInt, checkKnownKeys, checkObject, checkOneOf } from '../validate/index.js';
+import type { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
 import { checkOptimizer } from '../model/checks.js';
-import { greedyDecode } from '../model/generate.js';
-import { beamDecode } from '../model/beam.js';
+import type { AttentionKind } from '../model/attention-decoder.js';
 import { dense, embedding, type RecurrentConfig } from '../model/layers.js';
+import type { Param } from '../model/param.js';
 import type { EpochInfo, History } from '../model/loop.js';
 import { runEpochs } from '../model/loop.js';
 import { Model } from '../model/model.js';
@@ -33,6 +41,12 @@ import type { LayerState, StateGradients } from '../model/recurrent-layer.js';
 import { checkStateDict, stateDictEntries } from '../model/state-dict.js';
 import { withTraining } from '../model/training-lock.js';
 import { Workspace } from '../model/workspace.js';
+import { AttentionHalf, attentionSizeOf } from './seq2seq-attention.js';
+import { type TeacherForced, teacherForced, translate, type TranslateOptions, type TranslateParts, type Translations } from './seq2seq-translate.js';
+import { type Prepared, prepareBatch, type Seq2SeqPair, shuffledBatches } from './seq2seq-batch.js';
+
+export type { Seq2SeqPair } from './seq2seq-batch.js';
+export type { TeacherForced, TranslateOptions, Translations } from './seq2seq-translate.js';
 
 /** Options of {@link Seq2Seq}. */
 export interface Seq2SeqOptions {
@@ -53,13 +67,24 @@ export interface Seq2SeqOptions {
   embeddingDim?: number;
   /** Seed of the initialisation (the decoder uses seed + 1). Default `0`. */
   seed?: number;
+  /**
+   * Attention in the decoder: `'additive'` (Bahdanau, d2l's `AdditiveAttention`) or `'dot'`
+   * (scaled dot product on a learned projection of the query). Default: none (the decoder
+   * sees the source only through the encoder's final state). Not with `cell.dropout`.
+   */
+  attention?: AttentionKind;
+  /** Hidden size A of the additive attention. Default: the cell's `units`. Additive only. */
+  attentionSize?: number;
+  /**
+   * A source id that pads (d2l's convention): sources are padded with it to the batch's
+   * longest, the encoder reads the padding, and attention stops at the first padding token of
+   * each source. Default: none (the encoder stops at each source's end, padding is never read).
+   */
+  sourcePad?: number;
 }
 
-/** One source sequence and its target (without `bos` / `eos`). */
-export interface Seq2SeqPair {
-  source: ArrayLike<number>;
-  target: ArrayLike<number>;
-}
+/** The options of {@link Seq2Seq}, in one place for the check. */
+const OPTIONS: readonly (keyof Seq2SeqOptions)[] = ['sourceVocabSize', 'targetVocabSize', 'bos', 'eos', 'cell', 'embeddingDim', 'seed', 'attention', 'attentionSize', 'sourcePad'];
 
 /** Options of {@link Seq2Seq.fit}. */
 export interface Seq2SeqFitOptions {
@@ -79,18 +104,6 @@ export interface Seq2SeqFitOptions {
   signal?: AbortSignal;
 }
 
-/** A teacher-forced batch, time-major, ready for the kernels. */
-interface Prepared {
-  b: number;
-  srcLen: number;
-  srcIds: Uint32Array;
-  srcLengths: Uint32Array;
-  tgtLen: number;
-  inIds: Uint32Array;
-  outIds: Uint32Array;
-  tgtLengths: Uint32Array;
-}
-
 /** The decoder's seed offset from the encoder's: each half draws its own dropout masks. */
 const DECODER_SEED = 7919;
 
@@ -101,6 +114,11 @@ export class Seq2Seq extends Owned {
   readonly decoder: Model;
   readonly bos: number;
   readonly eos: number;
+  /** The options that rebuild this model (defaults filled in; what its file stores). */
+  readonly options: Readonly<Seq2SeqOptions>;
+  /** The target embedding and attention beside the decoder, with `attention`. */
+  readonly #attn: AttentionHalf | undefined;
+  readonly #sourcePad: number | undefined;
   readonly #sourceVocab: number;
   readonly #targetVocab: number;
   readonly #seeds: SeedSequence;
@@ -113,6 +131,7 @@ export class Seq2Seq extends Owned {
     super('Seq2Seq');
     const op = 'Seq2Seq';
     checkObject(op, 'options', options, 'an options object');
+    checkKnownKeys(op, options, OPTIONS);
     const src = checkInt(op, 'sourceVocabSize', options.sourceVocabSize, 1);
     const tgt = checkInt(op, 'targetVocabSize', options.targetVocabSize, 2);
     this.bos = checkInt(op, 'bos', options.bos, 0, tgt - 1);
@@ -126,14 +145,30 @@ export class Seq2Seq extends Owned {
     if ((cell.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${op}: the cell's output must be 'sequence', got '${cell.output}'`);
     const dim = checkInt(op, 'embeddingDim', options.embeddingDim ?? 32, 1);
     const seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xfffffffe);
+    const attention = options.attention === undefined ? undefined : checkOneOf(op, 'attention', options.attention, ['additive', 'dot'] as const);
+    const attentionSize = attentionSizeOf(op, attention, options.attentionSize, cell);
+    this.#sourcePad = options.sourcePad === undefined ? undefined : checkInt(op, 'sourcePad', options.sourcePad, 0, src - 1);
+    this.options = Object.freeze({
+      sourceVocabSize: src, targetVocabSize: tgt, bos: this.bos, eos: this.eos, cell, embeddingDim: dim, seed,
+      ...(attention && { attention }), ...(attentionSize !== undefined && { attentionSize }), ...(this.#sourcePad !== undefined && { sourcePad: this.#sourcePad }),
+    });
     this.#sourceVocab = src;
     this.#targetVocab = tgt;
     this.#seeds = new SeedSequence(seed);
     this.encoder = new Model([embedding({ vocabSize: src, dim }), cell], { seed });
     try {
-      this.decoder = new Model([embedding({ vocabSize: tgt, dim }), cell, dense({ units: tgt })], { seed: seed + 1 });
+      this.decoder = attention
+        ? new Model([cell, dense({ units: tgt })], { seed: seed + 1, inputSize: cell.units + dim })
+        : new Model([embedding({ vocabSize: tgt, dim }), cell, dense({ units: tgt })], { seed: seed + 1 });
     } catch (e) {
       this.encoder.dispose();
+      throw e;
+    }
+    try {
+      this.#attn = attention && new AttentionHalf(attention, attentionSize!, tgt, dim, this.decoder);
+    } catch (e) {
+      this.encoder.dispose();
+      this.decoder.dispose();
       throw e;
     }
     this.#head = lossHead(op, checkLoss(op, 'crossEntropy'), this.decoder.network);
@@ -144,8 +179,20 @@ export class Seq2Seq extends Owned {
     this.live();
     const out = new Map<string, Float32Array>();
     for (const [k, v] of this.encoder.stateDict()) out.set(`encoder.${k}`, v);
-    for (const [k, v] of this.decoder.stateDict()) out.set(`decoder.${k}`, v);
+    for (const p of this.#decoderParameters()) out.set(`decoder.${p.name}`, p.read());
     return out;
+  }
+
+  /** Every named tensor of the decoder side: its model's, and with attention the target embedding and attention. */
+  #decoderParameters(): Param[] {
+    return [...(this.#attn?.parameters() ?? []), ...this.decoder.parameters()];
+  }
+
+  /** Every parameter (with its gradient), named as in {@link Seq2Seq.stateDict}. */
+  parameters(): Param[] {
+    this.live();
+    const named = (prefix: string, ps: readonly Param[]) => ps.map((p): Param => ({ ...p, name: `${prefix}${p.name}` }));
+    return [...named('encoder.', this.encoder.parameters()), ...named('decoder.', this.#decoderParameters())];
   }
 
   /** Sets every parameter from a {@link Seq2Seq.stateDict}; both halves are checked before either is written. */
@@ -157,41 +204,14 @@ export class Seq2Seq extends Owned {
     const enc = part('encoder.');
     const dec = part('decoder.');
     if (enc.size + dec.size !== entries.size) throw new InvalidArgumentError(`${op}: every name must start with \`encoder.\` or \`decoder.\``);
-    const writes = [...checkStateDict(op, this.encoder.parameters(), enc, true), ...checkStateDict(op, this.decoder.parameters(), dec, true)];
+    const writes = [...checkStateDict(op, this.encoder.parameters(), enc, true), ...checkStateDict(op, this.#decoderParameters(), dec, true)];
     for (const [p, f] of writes) p.write(f);
   }
 
   /** Pads a list of pairs into a teacher-forced, time-major batch. */
   #prepare(pairs: readonly Seq2SeqPair[], what: string): Prepared {
     this.live();
-    if (!Array.isArray(pairs) || pairs.length === 0) throw new InvalidArgumentError(`${what}: expected a non-empty array of { source, target } pairs`);
-    const b = pairs.length;
-    const srcLengths = new Uint32Array(b);
-    const tgtLengths = new Uint32Array(b);
-    pairs.forEach((p, i) => {
-      if (!p?.source?.length) throw new InvalidArgumentError(`${what}: pair ${i} expected a non-empty source`);
-      if (!p.target || typeof p.target.length !== 'number') throw new InvalidArgumentError(`${what}: pair ${i} expected a target array`);
-      srcLengths[i] = p.source.length;
-      tgtLengths[i] = p.target.length + 1;
-    });
-    const srcLen = Math.max(...srcLengths);
-    const tgtLen = Math.max(...tgtLengths);
-    const src = new Float64Array(srcLen * b);
-    const inTokens = new Float64Array(tgtLen * b);
-    const outTokens = new Float64Array(tgtLen * b);
-    pairs.forEach((p, i) => {
-      for (let t = 0; t < p.source.length; t++) src[t * b + i] = p.source[t]!;
-      inTokens[i] = this.bos;
-      for (let t = 0; t < p.target.length; t++) {
-        inTokens[(t + 1) * b + i] = p.target[t]!;
-        outTokens[t * b + i] = p.target[t]!;
-      }
-      outTokens[p.target.length * b + i] = this.eos;
-    });
-    const srcIds = checkTokenIds(`${what} source`, src, this.#sourceVocab);
-    const inIds = checkTokenIds(`${what} target`, inTokens, this.#targetVocab);
-    const outIds = checkTokenIds(`${what} target`, outTokens, this.#targetVocab);
-    return { b, srcLen, srcIds, srcLengths, tgtLen, inIds, outIds, tgtLengths };
+    return prepareBatch(pairs, what, { bos: this.bos, eos: this.eos, sourceVocab: this.#sourceVocab, targetVocab: this.#targetVocab, sourcePad: this.#sourcePad });
   }
 
   /** Per stacked layer of the shared cell: `[1, B, H]` buffers named `name` (zeroed with `zero`). */
@@ -214,6 +234,11 @@ export class Seq2Seq extends Owned {
     const state = this.#stateBuffers(enc, 'enc.state', p.b, true);
     const encPass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: train, seed, states: [state] });
     const encTrace = enc.forward(encPass, { ids: p.srcIds, x: undefined });
+    if (this.#attn) {
+      const { measured, grads } = this.#attn.run(p, encTrace.output.data, state, this.#head, train, seed + DECODER_SEED);
+      if (grads) this.#encoderBackward(enc, encTrace, p, seed, { gh0: grads.gh, gc0: grads.gc }, grads.gy);
+      return measured;
+    }
     // The decoder starts from a copy of it (its forward overwrites its state with the final one).
     const decState = this.#stateBuffers(dec, 'dec.state', p.b, false);
     const n = enc.recurrent[0]!.stateSize(p.b);
@@ -238,12 +263,15 @@ export class Seq2Seq extends Owned {
     return { gh0: g.h, gc0: g.c };
   }
 
-  /** BPTT through the encoder from dL/d(its final state) alone (its outputs feed no loss). */
-  #encoderBackward(enc: Network, trace: Trace, p: Prepared, seed: number, decoder: StateGradients): void {
+  /**
+   * BPTT through the encoder from dL/d(its final state) and dL/d(its outputs) `gy` (with
+   * attention; without, its outputs feed no loss: zeros).
+   */
+  #encoderBackward(enc: Network, trace: Trace, p: Prepared, seed: number, decoder: StateGradients, gy?: Float32Buffer): void {
     const pass = enc.pass({ seqLen: p.srcLen, batch: p.b, lengths: p.srcLengths, training: true, seed, stateGrads: [{ ghn: decoder.gh0!, gcn: decoder.gc0! }] });
     const out = trace.output;
-    const zero = enc.ws.zeros('gy', out.rows * out.width);
-    enc.backward(pass, trace, activation(zero, out.rows, out.width, true));
+    const g = gy ?? enc.ws.zeros('gy', out.rows * out.width);
+    enc.backward(pass, trace, activation(g, out.rows, out.width, true));
   }
 
   /**
@@ -268,7 +296,7 @@ export class Seq2Seq extends Owned {
   }
 
   #groups() {
-    return [...this.encoder.network.groups(), ...this.decoder.network.groups()];
+    return [...this.encoder.network.groups(), ...(this.#attn?.groups() ?? []), ...this.decoder.network.groups()];
   }
 
   /** An optimiser over both halves' parameters, for {@link Seq2Seq.trainStep}. Dispose it when done. */
@@ -334,54 +362,29 @@ export class Seq2Seq extends Owned {
    * Free-running decoding: for each source, the target ids the decoder produces from `bos`
    * up to `eos` (not included) or `maxLength` tokens. Greedy (feeding back the arg-max) with
    * `beamWidth: 1` (the default); beam search with K hypotheses per source otherwise, ranked
-   * at the end with GNMT's length normalisation `lengthPenalty` (alpha, default 0).
+   * at the end with GNMT's length normalisation `lengthPenalty` (alpha, default 0). With
+   * `returnAttention` (attention models) also the weights each token was produced with.
    */
-  translate(
-    sources: readonly ArrayLike<number>[],
-    options: { maxLength?: number; batchSize?: number; beamWidth?: number; lengthPenalty?: number } = {},
-  ): number[][] {
-    const op = 'Seq2Seq.translate';
-    this.live();
-    if (!Array.isArray(sources)) throw new InvalidArgumentError(`${op}: argument \`sources\` expected an array of token-id arrays`);
-    const maxLength = checkInt(op, 'maxLength', options.maxLength ?? 100, 1);
-    const chunk = checkInt(op, 'batchSize', options.batchSize ?? 256, 1);
-    const beamWidth = checkInt(op, 'beamWidth', options.beamWidth ?? 1, 1, 1024);
-    const lengthPenalty = checkNumber(op, 'lengthPenalty', options.lengthPenalty ?? 0, 0, 10);
-    const out: number[][] = [];
-    for (let i = 0; i < sources.length; i += chunk) {
-      const part = sources.slice(i, i + chunk);
-      out.push(...this.#decode(part, maxLength, beamWidth, lengthPenalty));
-    }
-    return out;
+  translate(sources: readonly ArrayLike<number>[], options?: TranslateOptions & { returnAttention?: false }): number[][];
+  translate(sources: readonly ArrayLike<number>[], options: TranslateOptions & { returnAttention: true }): Translations;
+  translate(sources: readonly ArrayLike<number>[], options: TranslateOptions = {}): number[][] | Translations {
+    return translate(this.#parts('Seq2Seq.translate'), sources, options);
   }
 
-  /** Greedy (K = 1) or beam decoding of one chunk; for a beam each source is encoded into its K rows. */
-  #decode(sources: readonly ArrayLike<number>[], maxLength: number, K: number, lengthPenalty: number): number[][] {
-    const repeated = K === 1 ? sources : sources.flatMap((s) => new Array<ArrayLike<number>>(K).fill(s));
-    const p = this.#prepare(repeated.map((s) => ({ source: s, target: [] })), 'Seq2Seq.translate');
-    const encState = this.encoder.zeroState(p.b);
-    const decState = this.decoder.zeroState(p.b);
-    try {
-      this.encoder.predict(p.srcIds, { seqLen: p.srcLen, batchSize: p.b, lengths: p.srcLengths, state: encState });
-      decState.set(0, encState.get(0));
-      const first = new Array<number>(sources.length).fill(this.bos);
-      if (K === 1) return greedyDecode(this.decoder, decState, first, { maxLength, end: this.eos });
-      return beamDecode(this.decoder, decState, first, { beamWidth: K, maxLength, end: this.eos, lengthPenalty });
-    } finally {
-      encState.dispose();
-      decState.dispose();
-    }
+  /** The decoder's logits (and attention weights) at every target step of `pairs`, teacher-forced. */
+  teacherForced(pairs: readonly Seq2SeqPair[]): TeacherForced {
+    return teacherForced(this.#parts('Seq2Seq.teacherForced'), [...pairs]);
+  }
+
+  #parts(op: string): TranslateParts {
+    this.live();
+    return { encoder: this.encoder, decoder: this.decoder, attention: this.#attn, bos: this.bos, eos: this.eos, prepare: (pairs) => this.#prepare(pairs, op) };
   }
 
   protected free(): void {
     this.#ws.dispose();
+    this.#attn?.dispose();
     this.encoder.dispose();
     this.decoder.dispose();
   }
-}
-
-/** The pairs in `batchSize` chunks, in an order shuffled by `rng`. */
-function* shuffledBatches<T>(items: readonly T[], batchSize: number, rng: Random): Generator<T[]> {
-  const order = rng.shuffle(Array.from({ length: items.length }, (_, i) => i));
-  for (let i = 0; i < order.length; i += batchSize) yield order.slice(i, i + batchSize).map((k) => items[k]!);
 }
