@@ -59,7 +59,7 @@ export class AttentionHalf {
     const engine = decoder.network.engine;
     this.embedding = new InputLayer({ type: 'embedding', vocabSize: targetVocab, dim }, engine, rng);
     try {
-      this.attention = new AttentionDecoder(kind, size, dim, decoder.recurrent[0]!, engine, rng);
+      this.attention = new AttentionDecoder(kind, size, dim, decoder.network.recurrent[0]!, engine, rng);
     } catch (e) {
       this.embedding.dispose();
       throw e;
@@ -76,11 +76,11 @@ export class AttentionHalf {
   }
 
   get #layers(): number {
-    return this.decoder.recurrent[0]!.layers;
+    return this.decoder.network.recurrent[0]!.layers;
   }
 
   get #hidden(): number {
-    return this.decoder.recurrent[0]!.hiddenSize;
+    return this.decoder.network.recurrent[0]!.hiddenSize;
   }
 
   /** `[L, B, H]` from per-layer `[B, H]` buffers. */
@@ -148,9 +148,7 @@ export class AttentionHalf {
     const alpha = this.#ws.get('alpha', p.tgtLen * p.b * p.srcLen);
     this.attention.forward(shape, { enc, lengths: p.maskLengths, emb, h, c, y, alpha, tape });
     const rows = p.tgtLen * p.b;
-    const logits = this.#ws.get('logits', rows * this.decoder.outputSize);
-    this.decoder.dense!.logits(rows, y, logits);
-    return { logits: logits.view().slice(0, rows * this.decoder.outputSize), alpha: alpha.view().slice(0, rows * p.srcLen) };
+    return { logits: this.#logits(y, rows), alpha: alpha.view().slice(0, rows * p.srcLen) };
   }
 
   /** A stream over the decoder for free-running decoding from the encoder's outputs and state. */
@@ -203,9 +201,14 @@ export class AttentionHalf {
     this.attention.forward(shape, { enc, lengths: state.lengths, emb, h, c, y, tape: this.attention.tape(this.#ws, shape) });
     state.h.set(h.view().subarray(0, n));
     if (c) state.c!.set(c.view().subarray(0, n));
-    const logits = this.#ws.get('logits', b * this.decoder.outputSize);
-    this.decoder.dense!.logits(b, y, logits);
-    return logits.view().slice(0, b * this.decoder.outputSize);
+    return this.#logits(y, b);
+  }
+
+  /** The decoder's output layer on `rows` top-layer states `y`: logits `[rows, V]` (a copy). */
+  #logits(y: Float32Buffer, rows: number): Float32Array {
+    const dec = this.decoder.network;
+    const out = dec.layers.at(-1)!.forward(dec.pass({ seqLen: 1, batch: rows, scores: 'logits' }), activation(y, rows, this.#hidden, true));
+    return out.data.view().slice(0, rows * out.width);
   }
 
   dispose(): void {
