@@ -4,6 +4,82 @@
 
 use super::{AttnParams, AttnParamsMut, Score};
 use crate::math;
+use crate::simd::F32x4;
+
+/// `sum_j a[j] * b[j]`: four lanes over the first multiple of 4, then the tail in order.
+#[inline]
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    let n4 = a.len() / 4 * 4;
+    let mut acc = F32x4::zero();
+    for j in (0..n4).step_by(4) {
+        acc = F32x4::load(&a[j..]).mul_add(F32x4::load(&b[j..]), acc);
+    }
+    let mut sum = acc.hsum();
+    for j in n4..a.len() {
+        sum += a[j] * b[j];
+    }
+    sum
+}
+
+/// `y += alpha * x`.
+#[inline]
+fn axpy(alpha: f32, x: &[f32], y: &mut [f32]) {
+    let n4 = x.len() / 4 * 4;
+    let a = F32x4::splat(alpha);
+    for j in (0..n4).step_by(4) {
+        a.mul_add(F32x4::load(&x[j..]), F32x4::load(&y[j..]))
+            .store(&mut y[j..]);
+    }
+    for j in n4..x.len() {
+        y[j] += alpha * x[j];
+    }
+}
+
+/// `sum_j w[j] * tanh(q[j] + k[j])` (the additive score).
+#[inline]
+fn additive(w: &[f32], q: &[f32], k: &[f32]) -> f32 {
+    let n4 = w.len() / 4 * 4;
+    let mut acc = F32x4::zero();
+    for j in (0..n4).step_by(4) {
+        let f = math::tanh4(F32x4::load(&q[j..]) + F32x4::load(&k[j..]));
+        acc = F32x4::load(&w[j..]).mul_add(f, acc);
+    }
+    let mut sum = acc.hsum();
+    for j in n4..w.len() {
+        sum += w[j] * math::tanh(q[j] + k[j]);
+    }
+    sum
+}
+
+/// Backward of one additive score with gradient `ds`: `gw += ds * f`, `dq += d`, `dk += d`
+/// with `f = tanh(q + k)`, `d = ds * w * (1 - f^2)`.
+#[inline]
+fn additive_back(
+    ds: f32,
+    w: &[f32],
+    q: &[f32],
+    k: &[f32],
+    gw: &mut [f32],
+    dq: &mut [f32],
+    dk: &mut [f32],
+) {
+    let n4 = w.len() / 4 * 4;
+    let (ds4, one) = (F32x4::splat(ds), F32x4::splat(1.0));
+    for j in (0..n4).step_by(4) {
+        let f = math::tanh4(F32x4::load(&q[j..]) + F32x4::load(&k[j..]));
+        ds4.mul_add(f, F32x4::load(&gw[j..])).store(&mut gw[j..]);
+        let d = ds4 * F32x4::load(&w[j..]) * (one - f * f);
+        (F32x4::load(&dq[j..]) + d).store(&mut dq[j..]);
+        (F32x4::load(&dk[j..]) + d).store(&mut dk[j..]);
+    }
+    for j in n4..w.len() {
+        let f = math::tanh(q[j] + k[j]);
+        gw[j] += ds * f;
+        let d = ds * w[j] * (1.0 - f * f);
+        dq[j] += d;
+        dk[j] += d;
+    }
+}
 
 /// What one step of the attention reads, row-major: `enc` `[S, B, H]` (time-major encoder
 /// outputs), `keys` `[S, B, A]` (additive: `enc W_k^T`), `qp` `[B, Q]` the projected queries.
@@ -31,21 +107,9 @@ impl StepIn<'_> {
         match self.score {
             Score::Additive => {
                 let a = self.q_width;
-                let k = &self.keys[(s * self.batch + b) * a..][..a];
-                let mut acc = 0.0f32;
-                for j in 0..a {
-                    acc += p.w_v[j] * math::tanh(q[j] + k[j]);
-                }
-                acc
+                additive(p.w_v, q, &self.keys[(s * self.batch + b) * a..][..a])
             }
-            Score::Dot => {
-                let e = self.enc_row(s, b);
-                let mut acc = 0.0f32;
-                for j in 0..self.hidden {
-                    acc += q[j] * e[j];
-                }
-                acc * dot_scale(self.hidden)
-            }
+            Score::Dot => dot(q, self.enc_row(s, b)) * dot_scale(self.hidden),
         }
     }
 }
@@ -85,9 +149,7 @@ pub(super) fn attend(
         let c = &mut ctx[b * ld..b * ld + h];
         c.fill(0.0);
         for (s, &a) in w[..n].iter().enumerate() {
-            for (c, e) in c.iter_mut().zip(x.enc_row(s, b)) {
-                *c += a * e;
-            }
+            axpy(a, x.enc_row(s, b), c);
         }
     }
 }
@@ -113,23 +175,16 @@ pub(super) fn attend_back(
         let w = &alpha[b * s_len..b * s_len + n];
         let dc = &dctx[b * ld..b * ld + h];
         // d alpha_s = dctx . enc_s; the context's gradient into each value.
-        let mut dot = 0.0f32;
+        let mut sum = 0.0f32;
         for s in 0..n {
-            let e = x.enc_row(s, b);
-            let mut d = 0.0f32;
-            for j in 0..h {
-                d += dc[j] * e[j];
-            }
+            let d = dot(dc, x.enc_row(s, b));
             ds[s] = d;
-            dot += w[s] * d;
-            let ge = &mut g_enc[(s * bsz + b) * h..][..h];
-            for j in 0..h {
-                ge[j] += w[s] * dc[j];
-            }
+            sum += w[s] * d;
+            axpy(w[s], dc, &mut g_enc[(s * bsz + b) * h..][..h]);
         }
         // Softmax backward: d score_s = alpha_s (d alpha_s - sum alpha d alpha).
         for s in 0..n {
-            ds[s] = w[s] * (ds[s] - dot);
+            ds[s] = w[s] * (ds[s] - sum);
         }
         let q = &x.qp[b * qw..][..qw];
         let dq = &mut dqp[b * qw..][..qw];
@@ -139,25 +194,15 @@ pub(super) fn attend_back(
                 for s in 0..n {
                     let k = &x.keys[(s * bsz + b) * qw..][..qw];
                     let dkr = &mut dk[(s * bsz + b) * qw..][..qw];
-                    for j in 0..qw {
-                        let f = math::tanh(q[j] + k[j]);
-                        g.w_v[j] += ds[s] * f;
-                        let d = ds[s] * p.w_v[j] * (1.0 - f * f);
-                        dq[j] += d;
-                        dkr[j] += d;
-                    }
+                    additive_back(ds[s], p.w_v, q, k, g.w_v, dq, dkr);
                 }
             }
             Score::Dot => {
                 let scale = dot_scale(h);
                 for s in 0..n {
                     let d = ds[s] * scale;
-                    let e = x.enc_row(s, b);
-                    let ge = &mut g_enc[(s * bsz + b) * h..][..h];
-                    for j in 0..h {
-                        dq[j] += d * e[j];
-                        ge[j] += d * q[j];
-                    }
+                    axpy(d, x.enc_row(s, b), dq);
+                    axpy(d, q, &mut g_enc[(s * bsz + b) * h..][..h]);
                 }
             }
         }
