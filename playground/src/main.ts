@@ -7,6 +7,7 @@
 import { loadTimeMachine } from 'recurrent';
 import { spawnWorker, type RecurrentWorker, type RemoteModel } from 'recurrent/worker';
 
+import { setupAttentionPanel } from './attention-panel.js';
 import { LineChart, type Series } from './chart.js';
 import { byId, el, grouped, messageOf, short } from './dom.js';
 import { EngineHost, parseThreads } from './engine-host.js';
@@ -339,6 +340,7 @@ generateButton.addEventListener('click', () => void exclusive(generateFromCurren
 // ---- start ----------------------------------------------------------------------------
 
 async function boot(): Promise<void> {
+  setupAttentionPanel();
   fillThreads();
   updateBookHint();
   refresh();
