@@ -28,6 +28,7 @@ export const EXPORTS = [
   'engine',
   'TreeCell',
   'NO_INPUT',
+  'Seq2Seq',
 ] as const satisfies readonly (keyof Lib)[];
 
 /** What the workloads may use: exactly {@link EXPORTS}. */
@@ -40,6 +41,7 @@ export const METHODS = {
   Model: ['trainStep', 'groups', 'dispose'] satisfies Methods<Lib['Model']>,
   RecurrentStack: ['setParameter', 'paramView', 'forwardInto', 'backwardInto', 'stepInto', 'dispose'] satisfies Methods<Lib['RecurrentStack']>,
   Float32Buffer: ['write', 'read', 'view', 'dispose'] satisfies Methods<Lib['Float32Buffer']>,
+  Seq2Seq: ['trainStep', 'optimizer', 'dispose'] satisfies Methods<Lib['Seq2Seq']>,
 } as const;
 
 /** Static members the workloads call. */

@@ -1,5 +1,6 @@
 /** Every workload the runner knows, in report order. Add a file, then add it here. */
 import type { Workload } from '../lib/types.js';
+import { attentionWorkload } from './attention.js';
 import { gemmWorkload } from './gemm.js';
 import { cellsWorkload } from './cells.js';
 import { encodeWorkload } from './encode.js';
@@ -7,7 +8,7 @@ import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
 import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, attentionWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);
