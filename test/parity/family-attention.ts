@@ -4,8 +4,11 @@
  * API: a GRU `Seq2Seq` with `attention` and d2l's padding convention (`sourcePad: 1`: the
  * encoder reads the padding, attention stops at it), the fixture's parameters loaded by name.
  * Forward: the loss (`evaluate`), the encoder's outputs and final state (`encoder.predict`),
- * the logits and attention weights of every step (`teacherForced`); gradients: every parameter
- * after one `trainStep`, at the families README's default tier.
+ * the logits and attention weights of every step (`teacherForced`), and from them the contexts
+ * (the weights over the encoder's outputs) and the per-token cross-entropy; gradients: every
+ * parameter after one `trainStep`, at the families README's default tier. The decoder's final
+ * state (`dec_state`) is not observable through the API; the core's native test checks it
+ * (crates/recurrent-core/tests/families_attention.rs).
  */
 import { gru, Seq2Seq, sgd } from 'recurrent';
 
@@ -32,7 +35,7 @@ export interface FamilyAttentionCase {
   param_names: string[];
   params: Record<string, Tensor>;
   inputs: { src: Tensor; src_valid_len: Tensor; tgt: Tensor; tgt_valid_len: Tensor };
-  outputs: Record<'enc_outputs' | 'enc_state' | 'attention_weights' | 'logits', Tensor>;
+  outputs: Record<'enc_outputs' | 'enc_state' | 'attention_weights' | 'logits' | 'context' | 'token_loss', Tensor>;
   loss: { value: number };
   grads: Record<string, Tensor>;
 }
@@ -55,6 +58,34 @@ function validSteps(x: ArrayLike<number>, batchMajorIn: boolean, t: number, b: n
 function batchMajor(x: Float32Array, t: number, b: number, w: number): Float32Array {
   const out = new Float32Array(x.length);
   for (let i = 0; i < t; i++) for (let j = 0; j < b; j++) out.set(x.subarray((i * b + j) * w, (i * b + j + 1) * w), (j * t + i) * w);
+  return out;
+}
+
+/** `[B, T, H]` contexts: each step's weights `[T, B, S]` over the encoder's outputs `[S, B, H]` (valid steps). */
+function contexts(alpha: Float32Array, enc: Float32Array, T: number, B: number, S: number, H: number, lengths: readonly number[]): Float32Array {
+  const out = new Float32Array(B * T * H);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < lengths[b]!; t++) {
+      for (let s = 0; s < S; s++) {
+        const a = alpha[(t * B + b) * S + s]!;
+        for (let j = 0; j < H; j++) out[(b * T + t) * H + j]! += a * enc[(s * B + b) * H + j]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** `[B, T]` cross-entropy of each valid target token from time-major logits `[T, B, V]` (float64). */
+function tokenLoss(logits: Float32Array, tgt: readonly number[], T: number, B: number, V: number, lengths: readonly number[]): Float64Array {
+  const out = new Float64Array(B * T);
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < lengths[b]!; t++) {
+      const row = logits.subarray((t * B + b) * V, (t * B + b + 1) * V);
+      const max = Math.max(...row);
+      const lse = max + Math.log(row.reduce((a, v) => a + Math.exp(v - max), 0));
+      out[b * T + t] = lse - row[tgt[b * T + t]!]!;
+    }
+  }
   return out;
 }
 
@@ -101,6 +132,10 @@ export function runFamilyAttention(c: FamilyAttentionCase): { forward: Compariso
       compareFamily('attention_weights', forced.attention && validSteps(forced.attention, false, T, B, S, tgtValid), validSteps(c.outputs.attention_weights.data, true, T, B, S, tgtValid), FORWARD),
       compareFamily('logits', validSteps(forced.logits, false, T, B, V, tgtValid), validSteps(c.outputs.logits.data, true, T, B, V, tgtValid), FORWARD),
     ];
+    forward.push(
+      compareFamily('context', contexts(forced.attention!, enc, T, B, S, H, tgtValid), validSteps(c.outputs.context.data, true, T, B, H, tgtValid), FORWARD),
+      compareFamily('token_loss', tokenLoss(forced.logits, tgt, T, B, V, tgtValid), validSteps(c.outputs.token_loss.data, true, T, B, 1, tgtValid), FORWARD),
+    );
     const step = model.trainStep(pairs, { optimizer });
     forward.push(compareScalar('trainStep loss', step.loss, c.loss.value, 1e-4));
     const grads = new Map(model.parameters().map((p) => [p.name, p.readGrad()]));
