@@ -406,3 +406,113 @@ fn the_same_bits_on_one_and_two_threads() {
         assert_eq!(bits(v), bits(&two[k]), "{k}");
     }
 }
+
+/// Forward and backward of a decoder large enough for the attention's rows and the GEMMs to
+/// be cut over threads (B = 64, S = 30): every output and gradient, as bits.
+fn large(pool: &dyn Parallel, score: Score, kind: CellKind) -> Vec<Vec<u32>> {
+    let (h, e, l, a) = (32, 8, 2, 24);
+    let shape = AttnShape {
+        src_len: 30,
+        tgt_len: 7,
+        batch: 64,
+    };
+    let stack = StackSpec {
+        kind,
+        input_size: h + e,
+        hidden_size: h,
+        num_layers: l,
+        bidirectional: false,
+    };
+    let spec = AttnSpec {
+        stack,
+        embed: e,
+        score,
+        attn_size: a,
+    };
+    let mut seed = 12345u64;
+    let mut vec = |n: usize, scale: f32| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+            })
+            .collect()
+    };
+    let (b, sl, tl) = (shape.batch, shape.src_len, shape.tgt_len);
+    let params = vec(stack.param_len().expect("len"), 0.3);
+    let attn = vec(spec.attn_param_len().expect("len"), 0.5);
+    let enc = vec(sl * b * h, 1.0);
+    let emb = vec(tl * b * e, 1.0);
+    let lengths: Vec<u32> = (0..b).map(|i| 1 + (i * 7 % sl) as u32).collect();
+    let has_c = kind == CellKind::Lstm;
+    let mut hs = vec(l * b * h, 0.5);
+    let mut cs = if has_c {
+        vec(l * b * h, 0.5)
+    } else {
+        Vec::new()
+    };
+    let gy = vec(tl * b * h, 1.0);
+    let mut tape = vec![0.0f32; spec.tape_len(shape).expect("tape")];
+    let mut y = vec![0.0f32; tl * b * h];
+    let mut alpha = vec![0.0f32; tl * b * sl];
+    let out = AttnOutput {
+        h: &mut hs,
+        c: has_c.then_some(&mut cs[..]),
+        y: &mut y,
+        alpha: Some(&mut alpha),
+    };
+    attn_forward(
+        pool, &spec, shape, &params, &attn, &enc, &lengths, &emb, out, &mut tape,
+    )
+    .expect("forward");
+    let (mut gp, mut ga) = (vec![0.0f32; params.len()], vec![0.0f32; attn.len()]);
+    let (mut ge, mut gm, mut gh, mut gc) = (
+        vec![0.0f32; enc.len()],
+        vec![0.0f32; emb.len()],
+        vec![0.0f32; l * b * h],
+        vec![0.0f32; l * b * h],
+    );
+    let grads = AttnGrads {
+        params: &mut gp,
+        attn: &mut ga,
+        enc: &mut ge,
+        emb: Some(&mut gm),
+        h0: &mut gh,
+        c0: has_c.then_some(&mut gc[..]),
+    };
+    attn_backward(
+        pool, &spec, shape, &params, &attn, &enc, &lengths, &gy, grads, &mut tape,
+    )
+    .expect("backward");
+    [y, alpha, hs, cs, gp, ga, ge, gm, gh, gc]
+        .iter()
+        .map(|v| v.iter().map(|x| x.to_bits()).collect())
+        .collect()
+}
+
+#[test]
+fn large_batches_the_same_bits_on_one_and_two_threads() {
+    let two = recurrent_core::parallel::ScopedThreads::new(2);
+    for score in [Score::Additive, Score::Dot] {
+        for kind in [
+            CellKind::Gru,
+            CellKind::Lstm,
+            CellKind::GruResetBefore,
+            CellKind::RnnTanh,
+        ] {
+            let (a, b) = (large(&Sequential, score, kind), large(&two, score, kind));
+            for (k, (x, y)) in a.iter().zip(&b).enumerate() {
+                assert!(
+                    x == y,
+                    "{score:?} {kind:?}: output {k} differs between 1 and 2 threads"
+                );
+            }
+            assert!(
+                a[5].iter().any(|&g| f32::from_bits(g) != 0.0),
+                "attention gradients are zero"
+            );
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! input's gradient), then the attention, whose query gradient joins the top layer's carried
 //! `dh`; the weight gradients are GEMMs over all steps afterwards.
 
-use super::score::{attend_back, StepIn};
+use super::score::{attend_back, BackOut, StepIn};
 use super::tape::{layer, Parts};
 use super::{check_common, exact, AttnParams, AttnParamsMut, AttnShape, AttnSpec, Score};
 use crate::error::CoreResult;
@@ -87,6 +87,7 @@ pub fn attn_backward(
         dk,
         dqp,
         row,
+        wv,
         ..
     } = Parts::carve(&z, tape);
     let ap = AttnParams::split(spec, attn);
@@ -171,7 +172,14 @@ pub fn attn_backward(
             qp: qp_t,
         };
         let alpha_t = &alpha[t * b * s_len..(t + 1) * b * s_len];
-        attend_back(&step, &ap, &mut ag, alpha_t, dx, i0, g_enc, dk, dqp_t, row);
+        let out = BackOut {
+            g_enc,
+            dk,
+            dqp: dqp_t,
+            ds: row,
+            wv,
+        };
+        attend_back(pool, &step, &ap, &mut ag, alpha_t, dx, i0, out);
         // The query was the top layer's state before this step: dq = dqp [B, Q] . W_q [Q, H].
         sgemm(
             pool,

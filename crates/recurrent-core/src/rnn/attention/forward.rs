@@ -126,7 +126,7 @@ pub fn attn_forward(
             lengths,
             qp: qp_t,
         };
-        attend(&step, &ap, alpha_t, x0_t, i0);
+        attend(pool, &step, &ap, alpha_t, x0_t, i0);
         // Layer 0 reads [context; embedding].
         for r in 0..b {
             x0_t[r * i0 + h..(r + 1) * i0]

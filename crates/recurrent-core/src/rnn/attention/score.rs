@@ -4,6 +4,8 @@
 
 use super::{AttnParams, AttnParamsMut, Score};
 use crate::math;
+use crate::parallel::Parallel;
+use crate::rnn::rows::{for_row_tiles, RowsMut};
 use crate::simd::F32x4;
 
 /// `sum_j a[j] * b[j]`: four lanes over the first multiple of 4, then the tail in order.
@@ -120,8 +122,9 @@ fn dot_scale(h: usize) -> f32 {
 }
 
 /// Weights `alpha` `[B, S]` (exactly 0 past each row's length) and contexts: row b's context
-/// goes to `ctx[b * ld ..][..H]`.
+/// goes to `ctx[b * ld ..][..H]`. Rows are cut in tiles over `pool` (any cut, the same bits).
 pub(super) fn attend(
+    pool: &dyn Parallel,
     x: &StepIn<'_>,
     p: &AttnParams<'_>,
     alpha: &mut [f32],
@@ -129,81 +132,120 @@ pub(super) fn attend(
     ld: usize,
 ) {
     let (s_len, h) = (x.src_len, x.hidden);
-    for b in 0..x.batch {
-        let n = x.lengths[b] as usize;
-        let w = &mut alpha[b * s_len..(b + 1) * s_len];
-        let mut max = f32::NEG_INFINITY;
-        for s in 0..n {
-            w[s] = x.score(p, s, b);
-            max = max.max(w[s]);
+    let (a_rows, c_rows) = (RowsMut::new(alpha, s_len), RowsMut::new(ctx, ld));
+    for_row_tiles(pool, x.batch, s_len * x.q_width.max(h), &|rows| {
+        // SAFETY: tiles own disjoint row ranges of `alpha` and `ctx`, which outlive the pass.
+        let (al, cx) = unsafe { (a_rows.rows(rows.clone()), c_rows.rows(rows.clone())) };
+        for (k, b) in rows.enumerate() {
+            let w = &mut al[k * s_len..(k + 1) * s_len];
+            attend_row(x, p, b, w, &mut cx[k * ld..k * ld + h]);
         }
-        let mut sum = 0.0f32;
-        for v in &mut w[..n] {
-            *v = math::exp(*v - max);
-            sum += *v;
-        }
-        for v in &mut w[..n] {
-            *v /= sum;
-        }
-        w[n..].fill(0.0);
-        let c = &mut ctx[b * ld..b * ld + h];
-        c.fill(0.0);
-        for (s, &a) in w[..n].iter().enumerate() {
-            axpy(a, x.enc_row(s, b), c);
-        }
+    });
+}
+
+/// [`attend`] for row `b`: its weights `w` `[S]` and context `c` `[H]`.
+fn attend_row(x: &StepIn<'_>, p: &AttnParams<'_>, b: usize, w: &mut [f32], c: &mut [f32]) {
+    let n = x.lengths[b] as usize;
+    let mut max = f32::NEG_INFINITY;
+    for s in 0..n {
+        w[s] = x.score(p, s, b);
+        max = max.max(w[s]);
+    }
+    let mut sum = 0.0f32;
+    for v in &mut w[..n] {
+        *v = math::exp(*v - max);
+        sum += *v;
+    }
+    for v in &mut w[..n] {
+        *v /= sum;
+    }
+    w[n..].fill(0.0);
+    c.fill(0.0);
+    for (s, &a) in w[..n].iter().enumerate() {
+        axpy(a, x.enc_row(s, b), c);
     }
 }
 
-/// Backward of [`attend`] for one step: `dctx` row b at `dctx[b * ld ..][..H]`. Accumulates
-/// into `g_enc` `[S, B, H]`, `dk` `[S, B, A]` (additive) and the gradient of `w_v`; writes
-/// `dqp` `[B, Q]`. `ds` is scratch of S floats.
+/// Where [`attend_back`] writes: `g_enc` `[S, B, H]` and `dk` `[S, B, A]` (additive)
+/// accumulate; `dqp` `[B, Q]` is overwritten; `ds` `[B, S]` and `wv` `[B, A]` (additive: each
+/// row's part of the gradient of `w_v`) are scratch.
+pub(super) struct BackOut<'a> {
+    pub g_enc: &'a mut [f32],
+    pub dk: &'a mut [f32],
+    pub dqp: &'a mut [f32],
+    pub ds: &'a mut [f32],
+    pub wv: &'a mut [f32],
+}
+
+/// Backward of [`attend`] for one step: `dctx` row b at `dctx[b * ld ..][..H]`. Rows run in
+/// tiles over `pool`; the gradient of `w_v` is summed per row, then over rows in order, so the
+/// bits do not depend on the cut.
 pub(super) fn attend_back(
+    pool: &dyn Parallel,
     x: &StepIn<'_>,
     p: &AttnParams<'_>,
     g: &mut AttnParamsMut<'_>,
     alpha: &[f32],
     dctx: &[f32],
     ld: usize,
-    g_enc: &mut [f32],
-    dk: &mut [f32],
-    dqp: &mut [f32],
-    ds: &mut [f32],
+    out: BackOut<'_>,
 ) {
     let (s_len, h, bsz, qw) = (x.src_len, x.hidden, x.batch, x.q_width);
-    for b in 0..bsz {
-        let n = x.lengths[b] as usize;
-        let w = &alpha[b * s_len..b * s_len + n];
-        let dc = &dctx[b * ld..b * ld + h];
-        // d alpha_s = dctx . enc_s; the context's gradient into each value.
-        let mut sum = 0.0f32;
-        for s in 0..n {
-            let d = dot(dc, x.enc_row(s, b));
-            ds[s] = d;
-            sum += w[s] * d;
-            axpy(w[s], dc, &mut g_enc[(s * bsz + b) * h..][..h]);
-        }
-        // Softmax backward: d score_s = alpha_s (d alpha_s - sum alpha d alpha).
-        for s in 0..n {
-            ds[s] = w[s] * (ds[s] - sum);
-        }
-        let q = &x.qp[b * qw..][..qw];
-        let dq = &mut dqp[b * qw..][..qw];
-        dq.fill(0.0);
-        match x.score {
-            Score::Additive => {
+    let additive = x.score == Score::Additive;
+    let ge = RowsMut::new(out.g_enc, h);
+    let dk = RowsMut::new(out.dk, if additive { qw } else { 0 });
+    let dq = RowsMut::new(out.dqp, qw);
+    let ds = RowsMut::new(out.ds, s_len);
+    let wv = RowsMut::new(out.wv, if additive { qw } else { 0 });
+    for_row_tiles(pool, bsz, s_len * qw.max(h), &|rows| {
+        for b in rows {
+            // SAFETY: row b of `dqp`, `ds`, `wv` and rows s*B + b (s < S) of `g_enc` and `dk`
+            // belong to the tile of b alone; the buffers outlive the pass. Each slice is
+            // dropped before the next one of the same buffer is taken.
+            let (dqr, dsr, wvr) =
+                unsafe { (dq.rows(b..b + 1), ds.rows(b..b + 1), wv.rows(b..b + 1)) };
+            let n = x.lengths[b] as usize;
+            let w = &alpha[b * s_len..b * s_len + n];
+            let dc = &dctx[b * ld..b * ld + h];
+            // d alpha_s = dctx . enc_s; the context's gradient into each value.
+            let mut sum = 0.0f32;
+            for s in 0..n {
+                let d = dot(dc, x.enc_row(s, b));
+                dsr[s] = d;
+                sum += w[s] * d;
+                // SAFETY: as above.
+                axpy(w[s], dc, unsafe { ge.rows(s * bsz + b..s * bsz + b + 1) });
+            }
+            // Softmax backward: d score_s = alpha_s (d alpha_s - sum alpha d alpha).
+            for s in 0..n {
+                dsr[s] = w[s] * (dsr[s] - sum);
+            }
+            let q = &x.qp[b * qw..][..qw];
+            dqr.fill(0.0);
+            if additive {
+                wvr.fill(0.0);
                 for s in 0..n {
                     let k = &x.keys[(s * bsz + b) * qw..][..qw];
-                    let dkr = &mut dk[(s * bsz + b) * qw..][..qw];
-                    additive_back(ds[s], p.w_v, q, k, g.w_v, dq, dkr);
+                    // SAFETY: as above.
+                    let dkr = unsafe { dk.rows(s * bsz + b..s * bsz + b + 1) };
+                    additive_back(dsr[s], p.w_v, q, k, wvr, dqr, dkr);
                 }
-            }
-            Score::Dot => {
+            } else {
                 let scale = dot_scale(h);
                 for s in 0..n {
-                    let d = ds[s] * scale;
-                    axpy(d, x.enc_row(s, b), dq);
-                    axpy(d, q, &mut g_enc[(s * bsz + b) * h..][..h]);
+                    let d = dsr[s] * scale;
+                    axpy(d, x.enc_row(s, b), dqr);
+                    // SAFETY: as above.
+                    axpy(d, q, unsafe { ge.rows(s * bsz + b..s * bsz + b + 1) });
                 }
+            }
+        }
+    });
+    if additive {
+        let wv = &*out.wv;
+        for b in 0..bsz {
+            for (g, v) in g.w_v.iter_mut().zip(&wv[b * qw..(b + 1) * qw]) {
+                *g += v;
             }
         }
     }

@@ -4,7 +4,7 @@
 //! the additive keys) and the scratch of both directions. With `R = T*B`, `Q` the query width
 //! (A or H), `I0 = H + E`, `C` = H with a cell state else 0, `X` = the cell's kept vectors:
 //! `L*R*(G*H + X*H + H + C) + R*I0 + (L-1)*R*H + 2*R*Q + R*S + 2*S*B*A (additive) + B*G*H +
-//! L*B*(H + C) + B*(2H + I0) + S`.
+//! L*B*(H + C) + B*(2H + I0) + B*S + B*A (additive)`.
 
 use super::{AttnShape, AttnSpec, Score};
 use crate::error::CoreResult;
@@ -37,6 +37,7 @@ pub(crate) struct Sizes {
     pub dk: usize,
     pub dqp: usize,
     pub row: usize,
+    pub wv: usize,
     pub total: usize,
 }
 
@@ -89,12 +90,17 @@ impl Sizes {
             dbelow: product(OP, "batch", &[b, h])?,
             dk: keys,
             dqp: product(OP, "tgt_len", &[r, q])?,
-            row: s.src_len,
+            row: product(OP, "src_len", &[b, s.src_len])?,
+            wv: if spec.score == Score::Additive {
+                product(OP, "batch", &[b, spec.attn_size])?
+            } else {
+                0
+            },
             total: 0,
         };
         out.total = sum(&[
             out.layers, out.x0, out.outs, out.qp, out.alpha, out.keys, out.rec, out.dh, out.dc,
-            out.drh, out.dx, out.dbelow, out.dk, out.dqp, out.row,
+            out.drh, out.dx, out.dbelow, out.dk, out.dqp, out.row, out.wv,
         ])?;
         Ok(out)
     }
@@ -118,6 +124,7 @@ pub(crate) struct Parts<'a> {
     pub dk: &'a mut [f32],
     pub dqp: &'a mut [f32],
     pub row: &'a mut [f32],
+    pub wv: &'a mut [f32],
 }
 
 /// Cuts consecutive parts off a slice.
@@ -152,6 +159,7 @@ impl<'a> Parts<'a> {
             dk: c.take(z.dk),
             dqp: c.take(z.dqp),
             row: c.take(z.row),
+            wv: c.take(z.wv),
         }
     }
 }
