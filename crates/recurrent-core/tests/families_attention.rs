@@ -215,6 +215,7 @@ fn run(f: &Value, pool: &dyn Parallel) -> BTreeMap<String, Vec<f32>> {
         &emb,
         out,
         &mut atape,
+        false,
     )
     .expect("decoder");
     // Dense, cross-entropy over the valid target tokens, and dL/dy.
@@ -464,7 +465,7 @@ fn large(pool: &dyn Parallel, score: Score, kind: CellKind) -> Vec<Vec<u32>> {
         alpha: Some(&mut alpha),
     };
     attn_forward(
-        pool, &spec, shape, &params, &attn, &enc, &lengths, &emb, out, &mut tape,
+        pool, &spec, shape, &params, &attn, &enc, &lengths, &emb, out, &mut tape, false,
     )
     .expect("forward");
     let (mut gp, mut ga) = (vec![0.0f32; params.len()], vec![0.0f32; attn.len()]);
@@ -515,4 +516,104 @@ fn large_batches_the_same_bits_on_one_and_two_threads() {
             );
         }
     }
+}
+
+#[test]
+fn one_step_per_call_with_kept_keys_gives_the_whole_sequence_bits() {
+    let (h, e, l, a) = (16, 4, 2, 12);
+    let (b, sl, tl) = (6, 9, 5);
+    let stack = StackSpec {
+        kind: CellKind::Gru,
+        input_size: h + e,
+        hidden_size: h,
+        num_layers: l,
+        bidirectional: false,
+    };
+    let spec = AttnSpec {
+        stack,
+        embed: e,
+        score: Score::Additive,
+        attn_size: a,
+    };
+    let mut seed = 99u64;
+    let mut vec = |n: usize| -> Vec<f32> {
+        (0..n)
+            .map(|_| {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (seed >> 40) as f32 / (1u64 << 24) as f32 - 0.5
+            })
+            .collect()
+    };
+    let params = vec(stack.param_len().expect("len"));
+    let attn = vec(spec.attn_param_len().expect("len"));
+    let enc = vec(sl * b * h);
+    let emb = vec(tl * b * e);
+    let h0 = vec(l * b * h);
+    let lengths: Vec<u32> = (0..b as u32).map(|i| 1 + i * 3 % sl as u32).collect();
+    let whole = AttnShape {
+        src_len: sl,
+        tgt_len: tl,
+        batch: b,
+    };
+    let (mut hs, mut y, mut alpha) = (
+        h0.clone(),
+        vec![0.0f32; tl * b * h],
+        vec![0.0f32; tl * b * sl],
+    );
+    let mut tape = vec![0.0f32; spec.tape_len(whole).expect("tape")];
+    let out = AttnOutput {
+        h: &mut hs,
+        c: None,
+        y: &mut y,
+        alpha: Some(&mut alpha),
+    };
+    attn_forward(
+        &Sequential,
+        &spec,
+        whole,
+        &params,
+        &attn,
+        &enc,
+        &lengths,
+        &emb,
+        out,
+        &mut tape,
+        false,
+    )
+    .expect("whole");
+    let one = AttnShape {
+        tgt_len: 1,
+        ..whole
+    };
+    let mut step_tape = vec![0.0f32; spec.tape_len(one).expect("tape")];
+    let mut hs1 = h0;
+    for t in 0..tl {
+        let (mut yt, mut at) = (vec![0.0f32; b * h], vec![0.0f32; b * sl]);
+        let out = AttnOutput {
+            h: &mut hs1,
+            c: None,
+            y: &mut yt,
+            alpha: Some(&mut at),
+        };
+        let x = &emb[t * b * e..(t + 1) * b * e];
+        attn_forward(
+            &Sequential,
+            &spec,
+            one,
+            &params,
+            &attn,
+            &enc,
+            &lengths,
+            x,
+            out,
+            &mut step_tape,
+            t > 0,
+        )
+        .expect("step");
+        assert_eq!(yt, y[t * b * h..(t + 1) * b * h], "y at step {t}");
+        assert_eq!(at, alpha[t * b * sl..(t + 1) * b * sl], "alpha at step {t}");
+    }
+    assert_eq!(hs1, hs);
 }

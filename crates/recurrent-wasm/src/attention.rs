@@ -87,7 +87,9 @@ pub fn attn_tape_len(
 /// The decoder over T steps: `enc` `[S, B, H]`, `lengths` (a `Uint32Array` of B valid source
 /// lengths), `emb` `[T, B, E]`; `h` (and `c`, cell-state kinds; 0 otherwise) `[L, B, H]` in:
 /// the initial state, out: the final one; `y` `[T, B, H]`; `alpha` `[T, B, S]` (0: not
-/// wanted); `tape` records what `attn_backward` needs.
+/// wanted); `tape` records what `attn_backward` needs. `keys_ready`: the tape holds the
+/// additive keys of this `enc` from the previous call of the same shape (step-by-step
+/// decoding), so they are not computed again.
 #[wasm_bindgen]
 #[allow(clippy::too_many_arguments)]
 pub fn attn_forward(
@@ -107,6 +109,7 @@ pub fn attn_forward(
     y: Handle,
     alpha: Handle,
     tape: Handle,
+    keys_ready: bool,
 ) -> Result<(), JsError> {
     const OP: &str = "attn_forward";
     let lengths = u32s(OP, "lengths", &lengths)?;
@@ -169,6 +172,7 @@ pub fn attn_forward(
                 prefix(reg, emb, n_emb, OP, "emb")?,
                 out,
                 prefix_mut(&mut tape, tape_len, OP, "tape")?,
+                keys_ready,
             )
             .map_err(from_core)
         })

@@ -26,7 +26,9 @@ pub struct AttnOutput<'a> {
 /// Runs the decoder over `T` steps: `enc` `[S, B, H]` the encoder's outputs (time-major),
 /// `lengths` the valid source length of each row, `emb` `[T, B, E]` the embedded input
 /// tokens (teacher forcing: `bos`, then the target shifted). Records into `tape` what
-/// [`super::attn_backward`] needs.
+/// [`super::attn_backward`] needs. `keys_ready`: the tape already holds the additive keys
+/// `enc W_k^T` of this `enc` and these parameters (a previous call of the same shape, as when
+/// decoding one step per call), so they are not computed again.
 pub fn attn_forward(
     pool: &dyn Parallel,
     spec: &AttnSpec,
@@ -38,6 +40,7 @@ pub fn attn_forward(
     emb: &[f32],
     out: AttnOutput<'_>,
     tape: &mut [f32],
+    keys_ready: bool,
 ) -> CoreResult<()> {
     const OP: &str = "attn_forward";
     let z = check_common(OP, spec, shape, params, attn, enc, lengths, tape)?;
@@ -62,7 +65,7 @@ pub fn attn_forward(
     let parts = Parts::carve(&z, tape);
     let ap = AttnParams::split(spec, attn);
     let (q_w, i0, gh, bh) = (spec.query_width(), st.input_size, cell.gates * h, b * h);
-    if spec.score == Score::Additive {
+    if spec.score == Score::Additive && !keys_ready {
         // keys [S*B, A] = enc [S*B, H] . W_k^T, once for all steps.
         let a = spec.attn_size;
         sgemm(
