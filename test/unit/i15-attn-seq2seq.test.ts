@@ -143,6 +143,16 @@ describe('translate', () => {
           }
         });
       }
+      // Decoding step by step (keys kept across steps) and the teacher-forced pass over its
+      // output go through the same states: the forced logits' arg-max is each decoded token.
+      const sources = test.slice(0, 20).map((p) => p.source);
+      const forced = m.teacherForced(sources.map((source, i) => ({ source, target: greedy[i]! })));
+      sources.forEach((_, b) => {
+        greedy[b]!.forEach((token, t) => {
+          const row = forced.logits.subarray((t * forced.batch + b) * 9, (t * forced.batch + b + 1) * 9);
+          assert.equal(row.indexOf(Math.max(...row)), token, `source ${b}, step ${t}`);
+        });
+      });
       // Reversing: the first output token attends most to the last source token.
       const r = m.translate([[1, 2, 3, 4, 5]], { returnAttention: true });
       const first = r.attention[0]![0]!;

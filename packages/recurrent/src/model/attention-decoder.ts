@@ -97,14 +97,16 @@ export class AttentionDecoder {
    * Every target step: `enc` `[S, B, H]` the encoder's outputs (time-major), `lengths` the
    * valid source length of each sequence, `emb` `[T, B, E]`; `h` (`c`) `[L, B, H]` the initial
    * state in, the final one out; `y` `[T, B, H]`, `alpha` `[T, B, S]` (when given) out.
+   * `keysReady`: the tape holds the additive keys of this `enc` from the previous call of the
+   * same shape (decoding step by step), which are then not computed again.
    */
-  forward(s: AttentionShape, io: { enc: Float32Buffer; lengths: Uint32Array; emb: Float32Buffer; h: Float32Buffer; c?: Float32Buffer | undefined; y: Float32Buffer; alpha?: Float32Buffer | undefined; tape: Float32Buffer }): void {
+  forward(s: AttentionShape, io: { enc: Float32Buffer; lengths: Uint32Array; emb: Float32Buffer; h: Float32Buffer; c?: Float32Buffer | undefined; y: Float32Buffer; alpha?: Float32Buffer | undefined; tape: Float32Buffer; keysReady?: boolean }): void {
     const handle = this.decoder.stack.handle;
     const v = this.#value.liveHandle();
     this.engine.call((w) =>
       w.attn_forward(
         handle, this.#code, this.size, this.embed, s.srcLen, s.tgtLen, s.batch, io.lengths, v,
-        io.enc.liveHandle(), io.emb.liveHandle(), io.h.liveHandle(), io.c?.liveHandle() ?? 0, io.y.liveHandle(), io.alpha?.liveHandle() ?? 0, io.tape.liveHandle(),
+        io.enc.liveHandle(), io.emb.liveHandle(), io.h.liveHandle(), io.c?.liveHandle() ?? 0, io.y.liveHandle(), io.alpha?.liveHandle() ?? 0, io.tape.liveHandle(), io.keysReady ?? false,
       ),
     );
   }

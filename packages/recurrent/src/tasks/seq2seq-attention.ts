@@ -53,6 +53,8 @@ export class AttentionHalf {
   readonly embedding: InputLayer;
   readonly attention: AttentionDecoder;
   readonly #ws = new Workspace();
+  /** Whose encoder outputs (and keys) the step buffers hold: the state, at which version. */
+  #kept: { state: AttentionState; version: number; enc: Float32Buffer; tape: Float32Buffer } | undefined;
 
   constructor(kind: AttentionKind, size: number, targetVocab: number, dim: number, readonly decoder: Model) {
     const rng = new Random(decoder.seed + ATTENTION_SEED);
@@ -128,6 +130,7 @@ export class AttentionHalf {
 
   /** The state, embedded inputs, output and tape buffers of a pass over `s`. */
   #start(s: AttentionShape, encState: LayerState, ids: Uint32Array) {
+    this.#kept = undefined; // the tape is about to hold other keys
     const h = this.#gather('h', encState.h, s.batch);
     const c = encState.c.length > 0 ? this.#gather('c', encState.c, s.batch) : undefined;
     const emb = this.#ws.get('emb', ids.length * this.embedding.dim);
@@ -196,9 +199,16 @@ export class AttentionHalf {
     const c = state.c && this.#ws.get('step.c', n);
     c?.write(state.c!);
     const enc = this.#ws.get('step.enc', state.enc.length);
-    enc.write(state.enc);
+    const tape = this.attention.tape(this.#ws, shape);
+    // The previous step of this state left its encoder outputs in `enc` and their keys in
+    // the tape: neither is copied or computed again.
+    const k = this.#kept;
+    const keysReady = k !== undefined && k.state === state && k.version === state.version && k.enc === enc && k.tape === tape;
+    if (!keysReady) enc.write(state.enc);
     const y = this.#ws.get('y', b * this.#hidden);
-    this.attention.forward(shape, { enc, lengths: state.lengths, emb, h, c, y, tape: this.attention.tape(this.#ws, shape) });
+    this.#kept = undefined;
+    this.attention.forward(shape, { enc, lengths: state.lengths, emb, h, c, y, tape, keysReady });
+    this.#kept = { state, version: state.version, enc, tape };
     state.h.set(h.view().subarray(0, n));
     if (c) state.c!.set(c.view().subarray(0, n));
     return this.#logits(y, b);
@@ -225,6 +235,8 @@ export class AttentionHalf {
  */
 export class AttentionState {
   readonly batch: number;
+  /** Counts the changes of `enc` (a decoding step's kept keys are those of one version). */
+  version = 0;
 
   constructor(
     readonly enc: Float32Array,
@@ -252,11 +264,23 @@ export class AttentionState {
     };
     pick(this.h, this.layers, H);
     if (this.c) pick(this.c, this.layers, H);
-    if (rows.some((r, b) => r !== b)) {
+    // A beam's rows follow parents of the same source: the encoder's rows then stay as they are.
+    if (rows.some((r, b) => r !== b && !this.#sameSource(r, b))) {
       pick(this.enc, this.srcLen, H);
       const old = this.lengths.slice();
       rows.forEach((r, b) => (this.lengths[b] = old[r]!));
+      this.version++;
     }
+  }
+
+  /** Whether rows `a` and `b` hold the same encoder outputs and length. */
+  #sameSource(a: number, b: number): boolean {
+    if (this.lengths[a] !== this.lengths[b]) return false;
+    const [B, H] = [this.batch, this.hidden];
+    for (let s = 0; s < this.srcLen; s++) {
+      for (let j = 0; j < H; j++) if (this.enc[(s * B + a) * H + j] !== this.enc[(s * B + b) * H + j]) return false;
+    }
+    return true;
   }
 
   dispose(): void {}
