@@ -12,7 +12,7 @@ import { describeFailure, EXIT_USAGE, oneLine } from './errors.js';
 import { generate, type GenerateFlags } from './generate.js';
 import { info, type InfoFlags } from './info.js';
 import { filePath, integer, number, threads } from './parse.js';
-import { DEFAULT_LR, train, type TrainFlags, VARIANTS } from './train.js';
+import { DEFAULT_LR, DEFAULT_OPTIMIZER_NAME, train, type TrainFlags, VARIANTS } from './train.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -56,7 +56,7 @@ function program(): Command {
     .option('--bptt-mean <n>', 'random: mean segment length (default: half of --seq-len)', number(1, 1e6))
     .option('--seq-len <n>', 'time steps per batch', integer(1, 100000), 35)
     .option('--batch-size <n>', 'sequences per batch', integer(1, 65536), 32)
-    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'momentum', 'adam', 'adamw']).default('adam'))
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'momentum', 'adam', 'adamw']).default(DEFAULT_OPTIMIZER_NAME))
     .option('--lr <x>', `learning rate (default: ${lrDefaults})`, number(0, 1e6, true))
     .option('--momentum <m>', 'momentum factor of --optimizer momentum (default 0.9)', number(0, 1e6))
     .option('--weight-decay <x>', 'L2 penalty (adamw: decoupled, default 0.01)', number(0, 1e6))

@@ -9,7 +9,8 @@ import { type CheckedBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber
 import { type BatchInfo, type BatchOutcome, type EpochInfo, type History, runEpochs } from './loop.js';
 import { Model } from './model.js';
 import type { SequenceBatch } from './model-types.js';
-import { type OptimizerConfig, sgd } from './optimizers.js';
+import type { OptimizerConfig } from './optimizers.js';
+import { DEFAULT_OPTIMIZER } from './default-optimizer.js';
 import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
 import { type ArrayDataset, isArrayDataset } from './dataset.js';
 import { isPlateauSchedule, type NamedSchedule, scheduleFromName } from './schedules.js';
@@ -37,7 +38,8 @@ export interface FitOptions {
   /** A loss name, or `{ kind, ...options }`. */
   loss?: Loss;
   /**
-   * Optimiser. Default `sgd({ lr: 0.1 })`. As in Keras, its state (momentum, Adam's moments
+   * Optimiser. Default `adam({ lr: 0.003 })` ({@link DEFAULT_OPTIMIZER}, the default of every
+   * trainer and of the CLI). As in Keras, its state (momentum, Adam's moments
    * and step count) carries over to the next `fit` of the same model with the same settings;
    * `model.resetOptimizer()` starts afresh.
    */
@@ -144,7 +146,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   }
   const stopping = checkEarlyStopping(op, options.earlyStopping, dataset?.validation !== undefined);
   checkOptionalFunction(op, 'checkpointBest', options.checkpointBest);
-  const base = options.optimizer ?? sgd({ lr: 0.1 });
+  const base = options.optimizer ?? DEFAULT_OPTIMIZER;
   const optimizerConfig = options.schedule === undefined ? base : { ...base, lr: scheduleFromName(op, options.schedule) };
   // Claimed before anything of the model changes (its optimiser, its carried state).
   return withTraining(model, async () => {

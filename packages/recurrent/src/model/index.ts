@@ -10,6 +10,7 @@ export type {
 } from './model-types.js';
 export { ModelState, type LayerStateArrays } from './state.js';
 export { sgd, adam, adamw, Optimizer } from './optimizers.js';
+export { DEFAULT_OPTIMIZER, DEFAULT_ADAM_LR } from './default-optimizer.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';
 export { fit } from './fit.js';
 export { stepDecay, exponentialDecay, cosineWithWarmup, reduceOnPlateau } from './schedules.js';
