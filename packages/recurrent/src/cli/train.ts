@@ -238,8 +238,9 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
           },
           onEpochEnd: (info) => {
             lastEpoch = info;
-            points.push({ epoch: info.epoch, perplexity: info.perplexity });
-            progress.endEpoch(fields(info.loss, info.perplexity), info.seconds);
+            // A language model's loss is a cross-entropy: its perplexity is exp(loss), as per batch above.
+            points.push({ epoch: info.epoch, perplexity: Math.exp(info.loss) });
+            progress.endEpoch(fields(info.loss, Math.exp(info.loss)), info.seconds);
             epochBatches = 0;
           },
         },
@@ -251,7 +252,7 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
       process.off('SIGINT', onSigint);
     }
     const seconds = elapsed();
-    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: lastEpoch.perplexity, label: `epoch ${lastEpoch.epoch}` } : undefined;
+    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: Math.exp(lastEpoch.loss), label: `epoch ${lastEpoch.epoch}` } : undefined;
     if (epochBatches > 0) {
       // An epoch cut short by a limit: its running mean is the latest measurement.
       const mean = running();

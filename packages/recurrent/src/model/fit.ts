@@ -186,7 +186,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       nonFiniteHint: "Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'",
       emptyEpochHint:
         '; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array',
-      perplexity: loss.kind === 'crossEntropy',
+      classes: loss.kind === 'crossEntropy',
       signal: options.signal,
       onBatchEnd: options.onBatchEnd,
       onEpochEnd: async (info) => {

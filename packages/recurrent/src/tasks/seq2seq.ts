@@ -323,7 +323,7 @@ export class Seq2Seq extends Owned {
           },
           nonFiniteHint: 'Lower the learning rate or set clipNorm',
           emptyEpochHint: '',
-          perplexity: true,
+          classes: true,
           signal: options.signal,
           onEpochEnd: options.onEpochEnd,
           yieldEvery: 1,
