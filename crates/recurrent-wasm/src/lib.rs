@@ -11,6 +11,7 @@
 mod abi_error;
 mod buffers;
 mod build_info;
+mod elementwise;
 mod gemm;
 mod js_input;
 mod params;

@@ -47,12 +47,11 @@ export interface TestExports {
     params: number, grads: number, m: number, v: number, step: number, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, gradScale: number, decoupled: boolean,
   ): void;
-  dropout(len: number, x: number, out: number, p: number, seedHi: number, seedLo: number): void;
 }
 
 /** The names of {@link TestExports}, for the wrapper that stands in for them in release builds. */
 export const TEST_EXPORTS: readonly (keyof TestExports)[] = [
-  'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam', 'dropout',
+  'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam',
 ];
 
 /** What the package calls: the release exports, and (test builds) the test-only ones. */

@@ -70,11 +70,11 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
         const block = new DenseBlock(new DenseLayer(c, size, engine, rng, denseCount++), i, output);
         built.push(block);
         size = block.outputSize;
-        if (act !== 'linear') built.push(new ActivationLayer(act, block.name, size));
+        if (act !== 'linear') built.push(new ActivationLayer(act, block.name, size, engine));
       } else if (c.type === 'dropout') {
         built.push(new DropoutLayer(c, i, size, engine));
       } else {
-        built.push(new LayerNormLayer(c as LayerNormConfig, i, size, normCount++));
+        built.push(new LayerNormLayer(c as LayerNormConfig, i, size, engine, normCount++));
       }
     }
     if (i < layers.length) {
