@@ -26,6 +26,7 @@ const CASES = [
   '06_k3_bigru_sum_last',
   '07_k3_masking_stacked_lstm',
   '08_k3_functional_maskzero_bilstm_ave',
+  '09_k3_functional_lstm_initial_return_state',
 ];
 const folder = (name: string) => repoPath(`test/fixtures/keras3/keras/${name}`);
 
