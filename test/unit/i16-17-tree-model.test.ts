@@ -25,11 +25,14 @@ import {
   Random,
   saveModel,
   sequential,
+  saveTorch,
   sgd,
   type Tree,
   treeRnn,
   Vocab,
 } from 'recurrent';
+
+import { saveOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
@@ -162,6 +165,9 @@ test('summary, save/load (predictions identical), and the vocabulary travels wit
       // An unknown word is <unk> in both.
       const odd = parseTrees('(1 (2 zebra) (2 good))');
       assert.deepEqual(loaded.predict(odd), model.predict(odd));
+      // The interchange formats have no tree operator: refused, not written without the encoder.
+      assert.throws(() => saveTorch(model), /childSumTreeLstm tree encoder, which has no PyTorch module/);
+      assert.throws(() => saveOnnx(model), /childSumTreeLstm tree encoder, which has no ONNX operator/);
     } finally {
       loaded.dispose();
     }
