@@ -29,6 +29,7 @@ test('a tree model fitted in the worker (2 threads) predicts what the in-thread 
   const data = { x: trees, y: trees.map((t) => [t.label! / 4]) };
   const options = { loss: 'mse' as const, epochs: 5, optimizer: adam({ lr: 0.01 }), batchSize: 2, seed: 1 };
   const r = await remote.sequential(layers, { seed: 7 });
+  assert.equal(r.takesTrees, true);
   const local = sequential(layers, { seed: 7 });
   try {
     const history = await r.fit(data, options);
