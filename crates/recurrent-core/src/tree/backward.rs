@@ -39,16 +39,7 @@ pub fn tree_backward(
     let (n, h) = (forest.nodes, shape.hidden_size);
     check_exact(OP, "gh", gh.len(), n * h)?;
     if let Some(gc) = gc {
-        check_exact(
-            OP,
-            "gc",
-            gc.len(),
-            if shape.kind.has_cell_state() {
-                n * h
-            } else {
-                0
-            },
-        )?;
+        parts::check_cell(OP, "gc", &shape, forest, gc.len())?;
     }
     if let Some(gx) = &gx {
         check_exact(OP, "gx", gx.len(), x.len())?;

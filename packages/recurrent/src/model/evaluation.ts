@@ -87,7 +87,7 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
     sum += m.loss * (m.weight ?? m.count);
     weightSum += m.weight ?? m.count;
     count += m.count;
-    const trees = 'seqLen' in batch ? undefined : batch.x;
+    const trees = shape.trees ? batch.x : undefined;
     const seq = batch as SequenceBatch;
     const p = trees ? model.predict(trees as readonly Tree[]) : model.predict(seq.x, { seqLen: seq.seqLen, batchSize: seq.batchSize, ...(seq.lengths ? { lengths: seq.lengths } : {}) });
     const B = trees ? trees.length : seq.batchSize;
