@@ -87,14 +87,14 @@ function program(): Command {
   wire(root.command('info'), 'recurrent info')
     .summary("show a checkpoint's configuration and size")
     .description('Print the layers, sizes, vocabulary, parameter count and file size of a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model.')
-    .argument('<path>', 'a checkpoint written by `recurrent train`, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
+    .argument('<path>', 'a checkpoint written by `recurrent train`, a PyTorch folder, a .onnx file, a model.json (or its folder), a Keras 3 .keras archive or a Keras .h5 file')
     .option('--json', 'print JSON')
     .action((path: string, flags: InfoFlags) => info(path, flags));
 
   wire(root.command('convert'), 'recurrent convert')
     .summary('convert a model between formats')
     .description('Read a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model and write it as a checkpoint, a PyTorch folder or ONNX (opset 14).')
-    .argument('<in>', 'a checkpoint, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
+    .argument('<in>', 'a checkpoint, a PyTorch folder, a .onnx file, a model.json (or its folder), a Keras 3 .keras archive or a Keras .h5 file')
     .argument('<out>', "where to write: a .onnx file, a folder (ending in '/' or existing) for PyTorch, otherwise a checkpoint")
     .addOption(new Option('--to <format>', 'the output format (default: from <out>)').choices(['recurrent', 'pytorch', 'onnx']))
     .option('-q, --quiet', 'no message on stderr')

@@ -5,7 +5,7 @@
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 import { checkLoss, type Loss } from '../network/heads.js';
-import { type CheckedBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
+import { type CheckedBatch, type TreesBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
 import { type BatchInfo, type BatchOutcome, type EpochInfo, type History, runEpochs } from './loop.js';
 import { Model } from './model.js';
 import type { SequenceBatch } from './model-types.js';
@@ -111,9 +111,10 @@ const FIT_SUGGEST: Readonly<Record<string, string>> = {
 
 /**
  * Batches for one epoch: an iterable, or a function called at each epoch returning one; or a
- * dataset `{ x, y, lengths? }` of whole examples (see `ArrayDataset`), batched by `fit`.
+ * dataset `{ x, y, lengths? }` of whole examples (see `ArrayDataset`; for a tree model `x` is
+ * its trees and `y` a target row per tree), batched by `fit`.
  */
-export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>) | ArrayDataset;
+export type BatchSource = Iterable<SequenceBatch | TreesBatch> | ((epoch: number) => Iterable<SequenceBatch | TreesBatch>) | ArrayDataset;
 
 /**
  * Trains `model` on `data`. One `fit` per model at a time: while one runs, another `fit` on
@@ -141,7 +142,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const checkpointEvery = options.checkpointEvery ?? 0;
   const dataset = isArrayDataset(data) ? prepareDataset(op, model, data, lossOption, options) : undefined;
   if (dataset && mode !== 'full') throw new InvalidArgumentError(`${op}: a dataset of whole examples trains with bptt 'full'; got '${mode}'`);
-  if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
+  if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches, a function of the epoch returning one, or a dataset { x, y }`);
   }
   const stopping = checkEarlyStopping(op, options.earlyStopping, dataset?.validation !== undefined);
@@ -155,10 +156,10 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
     const carry = mode !== 'full';
     model.resetState();
     const watch = new BestWatch(model, stopping, options.checkpointBest);
-    const history = await runEpochs<SequenceBatch>({
+    const history = await runEpochs<SequenceBatch | TreesBatch>({
       op,
       epochs,
-      batches: (epoch) => (dataset ? dataset.batches(rng) : typeof data === 'function' ? data(epoch) : (data as Iterable<SequenceBatch>)),
+      batches: (epoch) => (dataset ? dataset.batches(rng) : typeof data === 'function' ? data(epoch) : (data as Iterable<SequenceBatch | TreesBatch>)),
       startEpoch: () => {
         if (carry) model.resetState();
       },

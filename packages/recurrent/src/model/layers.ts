@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
+import { Vocab } from '../data/vocab.js';
 import { OTHER_NAMES } from './option-names.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
@@ -137,11 +138,42 @@ export interface LayerNormConfig {
   readonly trainable?: boolean;
 }
 
+/** The tree encoders: a recursive network over each input tree, the root's state its output. */
+export type TreeLayerType = 'treeRnn' | 'childSumTreeLstm' | 'naryTreeLstm';
+
+/** Every {@link TreeLayerType}. */
+export const TREE_LAYER_TYPES: readonly TreeLayerType[] = ['treeRnn', 'childSumTreeLstm', 'naryTreeLstm'];
+
+/**
+ * A tree encoder as a model's first layer (docs/ARCHITECTURE.md, "The network"): the leaves'
+ * words (and any internal node's word) through a learned embedding, then the tree cell over
+ * the forest of a batch, batched by level in the core; its output is each tree's root state
+ * `[trees, units]`, which any layers and loss after it read. Parameters `<name>.embedding.weight`
+ * `[vocab, embeddingSize]` and the cell's (`<name>.weight_ih`, ... as the tree fixtures name them).
+ */
+export interface TreeLayerConfig {
+  readonly type: TreeLayerType;
+  /** Width H of the node states (and of the output). */
+  readonly units: number;
+  /** The words of the leaves by id, `<unk>` first (a `Vocab`'s tokens); words not in it are `<unk>`. */
+  readonly vocab: readonly string[];
+  /** Width of the word vectors. Default: `units` (which a `treeRnn` requires: its leaves are their word vectors). */
+  readonly embeddingSize?: number;
+  /** Module name in parameter names. Default `'tree'`. */
+  readonly name?: string;
+  /** Whether training updates its parameters. Default `true`. */
+  readonly trainable?: boolean;
+}
+
+/** Options of the tree encoder factories: a {@link TreeLayerConfig} whose `vocab` may also be a `Vocab`. */
+export type TreeLayerOptions = Omit<TreeLayerConfig, 'type' | 'vocab'> & { readonly vocab: Vocab | readonly string[] };
+
 export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
-export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
+export type LayerConfig = EmbeddingConfig | OneHotConfig | TreeLayerConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
 /** The options each factory takes (anything else is an error, with a suggestion where one fits). */
 const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
+const TREE_OPTIONS = ['units', 'vocab', 'embeddingSize', 'name', 'trainable'];
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
@@ -151,6 +183,9 @@ const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
   dropout: ['rate'],
   layerNorm: ['name', 'trainable'],
+  treeRnn: TREE_OPTIONS,
+  childSumTreeLstm: TREE_OPTIONS,
+  naryTreeLstm: TREE_OPTIONS,
 };
 
 /** Throws unless `options` is an object of known options whose `name` (if any) is a non-empty string. */
@@ -267,6 +302,38 @@ export function dropout(options: Omit<DropoutConfig, 'type'>): DropoutConfig {
 export function layerNorm(options: Omit<LayerNormConfig, 'type'> = {}): LayerNormConfig {
   checkOptions('layerNorm', options);
   return { type: 'layerNorm', ...options };
+}
+
+/** A tree encoder of `type`: the options checked, `vocab` kept as its tokens (plain data, saved with the model). */
+function treeLayer(type: TreeLayerType, options: TreeLayerOptions): TreeLayerConfig {
+  checkOptions(type, options);
+  const units = checkInt(type, 'units', options.units, 1, 1 << 16);
+  const embeddingSize = checkInt(type, 'embeddingSize', options.embeddingSize ?? units, 1, 1 << 16);
+  if (type === 'treeRnn' && embeddingSize !== units) {
+    throw new InvalidArgumentError(`treeRnn: its leaves are their word vectors, so \`embeddingSize\` must equal \`units\`; got ${embeddingSize} and ${units}`);
+  }
+  const given = options.vocab;
+  if (!(given instanceof Vocab) && !Array.isArray(given)) {
+    throw new InvalidArgumentError(`${type}: option \`vocab\` expected a Vocab or its tokens (string[], '<unk>' first), got ${given === null ? 'null' : typeof given}`);
+  }
+  // Vocab.fromJSON checks the tokens (strings, distinct, '<unk>' first).
+  const vocab = given instanceof Vocab ? given : Vocab.fromJSON(given);
+  return { type, ...options, vocab: vocab.tokens };
+}
+
+/** A binary tree RNN (Socher et al.): `h = tanh(W [h_left; h_right] + b)`, leaves their word vectors. */
+export function treeRnn(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('treeRnn', options);
+}
+
+/** A Child-Sum Tree-LSTM (Tai, Socher & Manning 2015): any number of children, a forget gate per child. */
+export function childSumTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('childSumTreeLstm', options);
+}
+
+/** An N-ary Tree-LSTM with N = 2 (Tai et al. 2015): a matrix per child position. */
+export function naryTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('naryTreeLstm', options);
 }
 
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */

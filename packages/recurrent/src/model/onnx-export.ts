@@ -74,6 +74,7 @@ export function saveOnnx(model: Model): Uint8Array {
   const inputs: OnnxValueInfo[] = [];
   const outputs: OnnxValueInfo[] = [];
   const first = model.configs[0]!;
+  if (model.takesTrees) throw new InvalidArgumentError(`${fn}: layer 0 is a ${first.type} tree encoder, which has no ONNX operator; save it with saveModel`);
   let x: string;
   if (first.type === 'embedding' || first.type === 'oneHot') {
     const V = first.vocabSize;

@@ -21,6 +21,7 @@ export function saveTorch(model: Model): TorchFolder {
   const fn = 'saveTorch';
   const architecture: Record<string, unknown>[] = [];
   let size = model.featureSize;
+  if (model.takesTrees) throw new InvalidArgumentError(`${fn}: layer 0 is a ${model.configs[0]!.type} tree encoder, which has no PyTorch module in the folder format; save it with saveModel`);
   for (const c of model.configs) {
     if (c.type === 'oneHot') throw new InvalidArgumentError(`${fn}: a oneHot input has no PyTorch module in the folder format (use an embedding)`);
     if (c.type === 'embedding') {

@@ -7,7 +7,8 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { TargetKind } from '../validate/index.js';
+import type { ForestInput, TargetKind } from '../validate/index.js';
+import type { TreeBatch } from '../trees/forest.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
@@ -155,7 +156,9 @@ class ValueHead implements LossHead {
 }
 
 /** The network input of a checked batch. */
-export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined }): NetworkInput {
+export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined; readonly forest?: ForestInput | undefined }): NetworkInput {
+  // A batch's forest is made only by its network's tree entry (the shape's `layoutTrees`): a TreeBatch.
+  if (batch.forest) return { forest: batch.forest as TreeBatch };
   return batch.ids ? { ids: batch.ids, x: undefined } : { ids: undefined, x: batch.x! };
 }
 
