@@ -11,7 +11,7 @@ use crate::parallel::Parallel;
 
 /// `dst[r, :] = W_ih x[r] + b_ih` for the `rows` time-major rows of `x` (`[rows, I]`): the
 /// bias is written first and the GEMM accumulates onto it (beta = 1), which folds `b_ih` in
-/// without another pass. `dst` is `[rows, G*H]`.
+/// without another pass (zeros without biases). `dst` is `[rows, G*H]`.
 ///
 /// Every caller projects time-major rows in one GEMM, so that for a given row count regime
 /// the same GEMM path runs (see `stream` for the one exception).
@@ -22,11 +22,15 @@ pub(crate) fn project(
     p: &DirParams<'_>,
     dst: &mut [f32],
 ) -> CoreResult<()> {
-    let gh = p.b_ih.len();
+    let gh = p.gh;
     let input = p.w_ih.len() / gh;
     let dst = &mut dst[..rows * gh];
-    for row in dst.chunks_exact_mut(gh) {
-        row.copy_from_slice(p.b_ih);
+    if p.b_ih.is_empty() {
+        dst.fill(0.0);
+    } else {
+        for row in dst.chunks_exact_mut(gh) {
+            row.copy_from_slice(p.b_ih);
+        }
     }
     // x [rows, I] . W_ih^T [I, G*H] -> dst [rows, G*H]
     sgemm(

@@ -473,6 +473,7 @@ mod tests {
             hidden_size: 5,
             num_layers: 2,
             bidirectional: true,
+            bias: true,
         };
         // R = 6: R*I + L*D*R*(GH + EH + H + CH) + (L-1)*R*D*H + B*(GH + H + CH)
         let formula = 6 * 4 + 4 * 6 * (20 + 5 + 5 + 5) + 6 * 10 + 2 * (20 + 5 + 5);
@@ -492,6 +493,7 @@ mod tests {
             hidden_size: 5,
             num_layers: 2,
             bidirectional: false,
+            bias: true,
         };
         // T = 7, B = 2, k = 3: K = 6, S = 3, R = 14.
         // K*I + K*(GH + EH + H + CH) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(GH + H + CH)

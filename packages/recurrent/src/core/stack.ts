@@ -47,6 +47,8 @@ export class RecurrentStack extends Owned {
   readonly hiddenSize: number;
   readonly layers: number;
   readonly bidirectional: boolean;
+  /** Whether the layers have `bias_ih` and `bias_hh` (PyTorch `bias`). */
+  readonly bias: boolean;
   /** @internal */ readonly handle: number;
   /** @internal */ readonly engine: Engine;
   readonly #params: readonly ParameterInfo[];
@@ -73,10 +75,15 @@ export class RecurrentStack extends Owned {
       throw new InvalidArgumentError(`${OP}: argument \`bidirectional\` expected a boolean, got ${String(bidirectional)}`);
     }
     this.bidirectional = bidirectional;
+    const bias = options.bias ?? true;
+    if (typeof bias !== 'boolean') {
+      throw new InvalidArgumentError(`${OP}: argument \`bias\` expected a boolean, got ${String(bias)}`);
+    }
+    this.bias = bias;
     const engine = currentEngine();
     this.engine = engine;
     this.attachEngine(engine);
-    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional));
+    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias));
     this.handle = handle;
     try {
       const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];

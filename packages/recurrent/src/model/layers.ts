@@ -43,6 +43,13 @@ export interface RecurrentCommon {
   /** Dropout probability between stacked layers while training (PyTorch's `dropout`). Default `0`. */
   readonly dropout?: number;
   /**
+   * Learned biases `bias_ih_l{k}`, `bias_hh_l{k}` in every layer and direction (PyTorch
+   * `bias`, Keras `use_bias`). With `false` the layer has no bias parameters at all: none in
+   * its parameter count, state dict, files or PyTorch export (`nn.LSTM(bias=False)` loads
+   * it). Default `true`.
+   */
+  readonly bias?: boolean;
+  /**
    * `'sequence'`: every step's output (language models, tagging); `'last'`: the final state
    * (forward direction at each sequence's last step, reverse direction at step 0), for
    * sequence classification; `'mean'`: the mean of the outputs over valid steps. Only the
@@ -141,7 +148,7 @@ export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
 export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
 /** The options each factory takes (anything else is an error, with a suggestion where one fits). */
-const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
+const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'bias', 'output', 'name', 'trainable'] as const;
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
@@ -183,6 +190,7 @@ function checkCommon(op: RecurrentConfig['type'], o: RecurrentCommon): void {
   checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
   checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
   checkOptionalBoolean(op, 'bidirectional', o.bidirectional);
+  checkOptionalBoolean(op, 'bias', o.bias);
 }
 
 /** A vanilla RNN layer. */
@@ -240,6 +248,9 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
   const variant = checkOneOf('lstm', 'variant', options.variant ?? 'standard', variantOptions('lstm'));
   if (options.forgetBias !== undefined) {
     checkNumber('lstm', 'forgetBias', options.forgetBias, -100, 100);
+    if (options.bias === false) {
+      throw new InvalidArgumentError('lstm: `forgetBias` sets a bias, but `bias: false` gives the layer none');
+    }
     if (gateBlock(kindOfVariant('lstm', variant)!, 'f') < 0) {
       throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
     }

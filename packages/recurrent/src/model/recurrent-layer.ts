@@ -71,7 +71,7 @@ export class RecurrentLayer {
     this.dropout = config.dropout ?? 0;
     this.name = config.name ?? (index === 0 ? 'rnn' : `rnn_${index}`);
     this.layers = config.layers ?? 1;
-    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2 });
+    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2, bias: config.bias ?? true });
     this.stack = stack;
     try {
       const bound = 1 / Math.sqrt(this.hiddenSize);
