@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, sequential, sgd,
 } from 'recurrent';
 import { spawnWorker } from 'recurrent/worker';
@@ -114,6 +114,20 @@ test('bias: false survives our file format and the PyTorch folder format both wa
     } finally {
       loaded.dispose();
     }
+  } finally {
+    model.dispose();
+  }
+}));
+
+test('loadTorch: an LSTM with proj_size is refused naming it (projections are not implemented)', () => withTempFolder(async (dir) => {
+  const model = sequential([lstm({ units: 4 }), dense({ units: 3 })], { seed: 3, inputSize: 2 });
+  try {
+    const folder = saveTorch(model);
+    const meta = JSON.parse(folder['meta.json']) as { architecture: Record<string, unknown>[] };
+    meta.architecture[0]!['proj_size'] = 2;
+    await dir.write('meta.json', JSON.stringify(meta));
+    await dir.write('model.safetensors', folder['model.safetensors']);
+    await assert.rejects(loadTorch(dir.location), (e: unknown) => e instanceof FormatError && /proj_size 2/.test((e as Error).message));
   } finally {
     model.dispose();
   }

@@ -27,6 +27,7 @@ interface TorchModule {
   hidden_size?: number;
   num_layers?: number;
   bias?: boolean;
+  proj_size?: number;
   bidirectional?: boolean;
   nonlinearity?: string;
   in_features?: number;
@@ -45,6 +46,9 @@ function layerOf(m: TorchModule): LayerConfig {
   };
   if (m.bias !== undefined && typeof m.bias !== 'boolean') {
     throw new FormatError(`meta.json: module ${m.name}: \`bias\` expected a boolean, got ${describe(m.bias)}`);
+  }
+  if (m.proj_size !== undefined && m.proj_size !== 0) {
+    throw new FormatError(`meta.json: module ${m.name}: proj_size ${describe(m.proj_size)} (an LSTM with projections) is not supported; proj_size 0 is`);
   }
   // bias=False: the layer has no bias parameters (and the state dict no bias tensors).
   const bias = m.bias === false ? { bias: false } : {};
