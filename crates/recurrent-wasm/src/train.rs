@@ -307,3 +307,39 @@ pub fn embedding_backward(
         .map_err(from_core)
     })
 }
+
+/// Inverted dropout of the first `len` elements (the `dropout` layer): `out = x * keep / (1 - p)`
+/// with a mask drawn from `(seed, index)` alone. Its backward is the same call on the upstream
+/// gradient with the same `p` and seed (the mask is a function of the seed, not of state).
+/// `x` may be `out` (in place). A release export: the model's dropout layer calls it in
+/// training (it was a test-only export, so training a model with a `dropout` layer failed on
+/// the builds the package ships).
+#[wasm_bindgen]
+pub fn dropout(
+    len: u32,
+    x: Handle,
+    out: Handle,
+    p: f64,
+    seed_hi: u32,
+    seed_lo: u32,
+) -> Result<(), JsError> {
+    const OP: &str = "dropout";
+    let mut out_t = Taken::take(out)?;
+    let len = len as usize;
+    let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
+    prefix_mut(&mut out_t, len, OP, "out")?;
+    if x != out {
+        with_buffers(|reg| prefix(reg, x, len, OP, "x").map(drop))?;
+    }
+    // `p` is checked before anything is written (on no elements: nothing to write).
+    train::dropout_in_place(&mut [], p, seed).map_err(from_core)?;
+    if x != out {
+        with_buffers(|reg| {
+            let src = prefix(reg, x, len, OP, "x")?;
+            prefix_mut(&mut out_t, len, OP, "out")?.copy_from_slice(src);
+            Ok::<(), JsError>(())
+        })?;
+    }
+    // The same mask and arithmetic as `dropout_forward` (same bits), without a mask buffer.
+    train::dropout_in_place(prefix_mut(&mut out_t, len, OP, "out")?, p, seed).map_err(from_core)
+}
