@@ -2,7 +2,8 @@
 //! builds (`packages/recurrent/wasm/{simd,threads}`) do not have them; the test builds
 //! (`wasm/{simd,threads}-test`, see `scripts/build-wasm.sh`) do, and the loader picks those in
 //! a development checkout. They inspect the instance (live buffers, lengths, the build) or
-//! drive single kernels directly (per-buffer optimisers and norms, scaling, finiteness),
+//! drive single kernels directly (per-buffer optimisers and norms, scaling, finiteness, a stack
+//! forward with given dropout masks),
 //! which the library itself now reaches only through the stack and the parameter sets.
 
 use recurrent_core::train;
@@ -149,4 +150,41 @@ pub fn optim_adam(
         )
         .map_err(from_core)
     })
+}
+
+/// `rnn_train_forward` with the variational dropout masks given in the buffer `masks` instead
+/// of drawn (see `recurrent_core::rnn::forward_train_masked` for their layout), so a test can
+/// compare against a reference computed with the same explicit masks. A full tape.
+#[wasm_bindgen]
+pub fn rnn_train_forward_masked(
+    handle: Handle,
+    seq_len: u32,
+    batch: u32,
+    x: Handle,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] lengths: JsValue,
+    h0: Handle,
+    c0: Handle,
+    y: Handle,
+    h_n: Handle,
+    c_n: Handle,
+    input_dropout: f64,
+    recurrent_dropout: f64,
+    masks: Handle,
+) -> Result<(), JsError> {
+    let dropout = recurrent_core::rnn::Dropout {
+        input: input_dropout,
+        recurrent: recurrent_dropout,
+        ..recurrent_core::rnn::Dropout::NONE
+    };
+    crate::rnn_run::forward_any(
+        "rnn_train_forward_masked",
+        handle,
+        crate::rnn_run::Mode::Train(dropout, 0),
+        recurrent_core::rnn::Layout::TimeMajor,
+        seq_len,
+        batch,
+        &lengths,
+        [x, h0, c0, y, h_n, c_n],
+        Some(masks),
+    )
 }

@@ -44,6 +44,31 @@ export interface RecurrentCommon {
   /** Dropout probability between stacked layers while training (PyTorch's `dropout`). Default `0`. */
   readonly dropout?: number;
   /**
+   * Variational dropout of each stacked layer's input `x_t` while training (Keras `dropout`,
+   * Gal & Ghahramani 2016): one mask per sequence and input feature, the SAME at every step,
+   * shared by both directions, kept values scaled by `1 / (1 - p)`; identity in inference and
+   * streaming. Masks come from the model's seeded dropout stream, so runs are reproducible,
+   * and BPTT applies the same masks. In [0, 1). Default `0`.
+   */
+  readonly inputDropout?: number;
+  /**
+   * Variational recurrent dropout while training (Keras `recurrent_dropout`, Gal & Ghahramani
+   * 2016): `h_{t-1}` is multiplied by one mask per sequence and unit, the SAME at every step,
+   * where it enters the recurrent matmul (`W_hh (m * h_{t-1})`; the reset-before GRU's
+   * `W_hn (r * (m * h_{t-1}))`). One mask per layer and direction, shared by every gate (as
+   * Keras' `implementation=2`, not one per gate); the carried state itself is not dropped.
+   * Inverted scaling `1 / (1 - p)`; identity in inference and streaming; seeded and
+   * reproducible like `inputDropout`. Every cell kind. In [0, 1). Default `0`.
+   */
+  readonly recurrentDropout?: number;
+  /**
+   * Learned biases `bias_ih_l{k}`, `bias_hh_l{k}` in every layer and direction (PyTorch
+   * `bias`, Keras `use_bias`). With `false` the layer has no bias parameters at all: none in
+   * its parameter count, state dict, files or PyTorch export (`nn.LSTM(bias=False)` loads
+   * it). Default `true`.
+   */
+  readonly bias?: boolean;
+  /**
    * `'sequence'`: every step's output (language models, tagging); `'last'`: the final state
    * (forward direction at each sequence's last step, reverse direction at step 0), for
    * sequence classification; `'mean'`: the mean of the outputs over valid steps. Only the
@@ -172,7 +197,7 @@ export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
 export type LayerConfig = EmbeddingConfig | OneHotConfig | TreeLayerConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
 /** The options each factory takes (anything else is an error, with a suggestion where one fits). */
-const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
+const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'inputDropout', 'recurrentDropout', 'bias', 'output', 'name', 'trainable'] as const;
 const TREE_OPTIONS = ['units', 'vocab', 'embeddingSize', 'name', 'trainable'];
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
@@ -216,8 +241,12 @@ function checkCommon(op: RecurrentConfig['type'], o: RecurrentCommon): void {
   checkInt(op, 'units', o.units, 1, 1 << 16);
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
   checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
+  for (const name of ['inputDropout', 'recurrentDropout'] as const) {
+    if (o[name] !== undefined) checkRange(op, name, o[name], { min: 0, max: 1, maxOpen: true });
+  }
   checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
   checkOptionalBoolean(op, 'bidirectional', o.bidirectional);
+  checkOptionalBoolean(op, 'bias', o.bias);
 }
 
 /** A vanilla RNN layer. */
@@ -275,6 +304,9 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
   const variant = checkOneOf('lstm', 'variant', options.variant ?? 'standard', variantOptions('lstm'));
   if (options.forgetBias !== undefined) {
     checkNumber('lstm', 'forgetBias', options.forgetBias, -100, 100);
+    if (options.bias === false) {
+      throw new InvalidArgumentError('lstm: `forgetBias` sets a bias, but `bias: false` gives the layer none');
+    }
     if (gateBlock(kindOfVariant('lstm', variant)!, 'f') < 0) {
       throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
     }
