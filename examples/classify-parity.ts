@@ -37,7 +37,7 @@ await fit(model, classificationBatches(train, { batchSize: 16, seed: 1 }), {
   optimizer: adam({ lr: 0.01 }),
   clipNorm: 1,
   onEpochEnd: (e) => {
-    console.log(`epoch ${String(e.epoch).padStart(2)}  loss ${e.loss.toFixed(4)}  train accuracy ${e.accuracy.toFixed(3)}  held-out accuracy ${accuracy(heldOut).toFixed(3)}`);
+    console.log(`epoch ${String(e.epoch).padStart(2)}  loss ${e.loss.toFixed(4)}  train accuracy ${e.accuracy!.toFixed(3)}  held-out accuracy ${accuracy(heldOut).toFixed(3)}`);
   },
 });
 

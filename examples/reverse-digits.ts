@@ -54,7 +54,7 @@ await model.fit(train, {
   clipNorm: 1,
   onEpochEnd: (e) => {
     console.log(
-      `epoch ${e.epoch}  loss ${e.loss.toFixed(4)}  teacher-forced token accuracy ${e.accuracy.toFixed(3)}  ` +
+      `epoch ${e.epoch}  loss ${e.loss.toFixed(4)}  teacher-forced token accuracy ${e.accuracy!.toFixed(3)}  ` +
         `free-running exact match ${exactMatch().toFixed(3)}  (${((performance.now() - started) / 1000).toFixed(1)} s)`,
     );
   },

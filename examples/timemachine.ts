@@ -52,7 +52,7 @@ for (const cell of cells) {
     yieldEvery: 1000,
     onEpochEnd: (e) => {
       console.log(
-        `  epoch ${String(e.epoch).padStart(3)}  perplexity ${e.perplexity.toFixed(2).padStart(6)}  ` +
+        `  epoch ${String(e.epoch).padStart(3)}  perplexity ${e.perplexity!.toFixed(2).padStart(6)}  ` +
           `${Math.round(e.tokensPerSecond).toLocaleString('en-US').padStart(8)} tokens/s  ${e.seconds.toFixed(1)} s`,
       );
     },
@@ -61,7 +61,7 @@ for (const cell of cells) {
   const last = history.epochs.at(-1)!;
   const seconds = history.epochs.reduce((s, e) => s + e.seconds, 0);
   const tokens = history.epochs.reduce((s, e) => s + e.tokensPerSecond * e.seconds, 0);
-  summary.push({ cell, perplexity: last.perplexity, tokensPerSecond: tokens / seconds, secondsPerEpoch: seconds / history.epochs.length });
+  summary.push({ cell, perplexity: last.perplexity!, tokensPerSecond: tokens / seconds, secondsPerEpoch: seconds / history.epochs.length });
   model.dispose();
 }
 

@@ -178,7 +178,7 @@ form.addEventListener('submit', (e) => {
       await train(model, book, settings, sample, controller.signal, {
         batch: (info, step) => view.batch(info, step),
         epoch: (info, step, text) => {
-          last = info.perplexity;
+          last = Math.exp(info.loss); // a language model: perplexity is exp(cross-entropy)
           view.epoch(info, step, sample.prefix, text);
         },
       });

@@ -4,6 +4,9 @@ import type { BatchInfo, EpochInfo } from 'recurrent';
 import { LineChart } from './chart.js';
 import { duration, el, grouped, short } from './dom.js';
 
+/** A language model's loss is a cross-entropy: its perplexity is exp(loss) (what `fit` reports for it). */
+const perplexity = (info: { loss: number }): number => Math.exp(info.loss);
+
 type Stat = 'epoch' | 'batch' | 'perplexity' | 'speed' | 'gradNorm' | 'elapsed';
 
 export class TrainingView {
@@ -37,10 +40,11 @@ export class TrainingView {
   }
 
   batch(info: BatchInfo, step: number): void {
-    this.#batches.push([step, info.perplexity]);
+    const ppl = perplexity(info);
+    this.#batches.push([step, ppl]);
     this.#set('epoch', `${info.epoch + 1} / ${this.#epochCount}`);
     this.#set('batch', `${info.batch + 1} / ${this.#perEpoch}`);
-    this.#set('perplexity', short(info.perplexity));
+    this.#set('perplexity', short(ppl));
     this.#set('speed', grouped(info.tokensPerSecond));
     this.#set('gradNorm', `${short(info.gradNorm)}${info.clipped ? ' (clipped)' : ''}`);
     this.#set('elapsed', duration((performance.now() - this.#started) / 1000));
@@ -48,14 +52,15 @@ export class TrainingView {
   }
 
   epoch(info: EpochInfo, step: number, prefix: string, sample: string): void {
-    this.#epochs.push([step, info.perplexity]);
-    this.#labels.push(`epoch ${info.epoch + 1}: perplexity ${short(info.perplexity)}`);
-    this.#set('perplexity', short(info.perplexity));
+    const ppl = perplexity(info);
+    this.#epochs.push([step, ppl]);
+    this.#labels.push(`epoch ${info.epoch + 1}: perplexity ${short(ppl)}`);
+    this.#set('perplexity', short(ppl));
     this.#set('speed', grouped(info.tokensPerSecond));
     this.#draw();
     const item = el('li');
     item.append(
-      el('span', 'meta', `epoch ${info.epoch + 1} · perplexity ${short(info.perplexity)} · ${grouped(info.tokensPerSecond)} tokens/s`),
+      el('span', 'meta', `epoch ${info.epoch + 1} · perplexity ${short(ppl)} · ${grouped(info.tokensPerSecond)} tokens/s`),
       sampleText(prefix, sample),
     );
     this.#samples.prepend(item);

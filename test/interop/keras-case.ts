@@ -1,7 +1,7 @@
 /**
  * One Keras / TensorFlow.js case of an interop fixtures folder (`keras/NN_name/`): the model
  * read with `loadKeras` from each file it has (`tfjs/` converter output, `tfjs-save/` tfjs
- * `model.save`, the Keras HDF5 `model.h5`), every run in order (stateful runs on one instance, reset
+ * `model.save`, the Keras HDF5 `model.h5`, a Keras 3 `.keras` archive), every run in order (stateful runs on one instance, reset
  * where marked), each output compared at the README's default tier. A case whose recurrent
  * layers all have no library kind (`pytorch_equivalent[*].kind` null: tfjs's hard sigmoid)
  * passes when `loadKeras` refuses it with a FormatError.
@@ -20,15 +20,15 @@ interface Tensor {
 }
 
 interface KerasCase {
-  files: { keras_h5?: string; tfjs_converted?: string; tfjs_saved?: string };
+  files: { keras_h5?: string; tfjs_converted?: string; tfjs_saved?: string; keras_v3?: string };
   pytorch_equivalent?: Record<string, { kind: string | null }>;
   runs: { mode: string; reset_states_before?: boolean; inputs: Record<string, Tensor>; outputs: Record<string, Tensor> }[];
 }
 
 export async function runKerasCase(folder: string): Promise<InteropOutcome> {
   const c = JSON.parse(await readFile(join(folder, 'expected.json'), 'utf8')) as KerasCase;
-  const files = [c.files.tfjs_converted, c.files.tfjs_saved, c.files.keras_h5].filter((f): f is string => f !== undefined);
-  if (files.length === 0) return { ok: false, line: 'no model file (tfjs/, tfjs-save/ or model.h5) in the case' };
+  const files = [c.files.tfjs_converted, c.files.tfjs_saved, c.files.keras_h5, c.files.keras_v3].filter((f): f is string => f !== undefined);
+  if (files.length === 0) return { ok: false, line: 'no model file (tfjs/, tfjs-save/, model.h5 or a .keras archive) in the case' };
   const kinds = Object.values(c.pytorch_equivalent ?? {});
   if (kinds.length > 0 && kinds.every((k) => k.kind === null)) {
     const refusals: string[] = [];

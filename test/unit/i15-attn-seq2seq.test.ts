@@ -39,6 +39,7 @@ describe('options', () => {
     throwsNaming(() => new Seq2Seq(base({ attention: undefined, attentionSize: 4 })), '`attentionSize`');
     throwsNaming(() => new Seq2Seq(base({ attentionSize: 0 })), 'attentionSize');
     throwsNaming(() => new Seq2Seq(base({ cell: gru({ units: 4, layers: 2, dropout: 0.2 }) })), '`cell.dropout`');
+    throwsNaming(() => new Seq2Seq(base({ cell: lstm({ units: 4, recurrentDropout: 0.2 }) })), '`cell.recurrentDropout`');
     throwsNaming(() => new Seq2Seq(base({ sourcePad: 8 })), 'sourcePad');
     throwsNaming(() => new Seq2Seq({ ...base(), atention: 'dot' } as Seq2SeqOptions), '`atention`');
     const m = new Seq2Seq(base({ attention: undefined }));

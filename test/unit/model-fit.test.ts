@@ -125,7 +125,7 @@ test("bptt 'truncated' learns what 'full' cannot see: a token that depends on th
       const h = await fit(model, () => sequentialBatches(data, { batchSize: 8, seqLen: 4, offset: 0 }), {
         epochs: 3, bptt: mode, optimizer: adam({ lr: 0.02 }), clipNorm: 1, yieldEvery: 1000,
       });
-      return h.epochs.at(-1)!.accuracy;
+      return h.epochs.at(-1)!.accuracy!;
     } finally {
       model.dispose();
     }
@@ -200,7 +200,7 @@ test('callbacks: loss, perplexity, gradient norm, clipping and tokens/s per batc
       assert.equal(b.epoch, Math.floor(i / perEpoch) + 1);
       assert.equal(b.batch, i % perEpoch);
       assert.ok(b.loss > 0 && b.loss < 5);
-      close(b.perplexity, Math.exp(b.loss), 1e-12, 'perplexity');
+      close(b.perplexity!, Math.exp(b.loss), 1e-12, 'perplexity');
       assert.ok(b.gradNorm > 1e-3 && Number.isFinite(b.gradNorm));
       assert.equal(b.clipped, true);
       assert.equal(b.skipped, false);
@@ -210,8 +210,8 @@ test('callbacks: loss, perplexity, gradient norm, clipping and tokens/s per batc
       // Same-size batches: the epoch loss is the mean of the batch losses.
       const mine = batches.filter((b) => b.epoch === e.epoch);
       close(e.loss, mine.reduce((a, b) => a + b.loss, 0) / mine.length, 1e-6, 'epoch loss');
-      close(e.perplexity, Math.exp(e.loss), 1e-12, 'epoch perplexity');
-      assert.ok(e.accuracy >= 0 && e.accuracy <= 1);
+      close(e.perplexity!, Math.exp(e.loss), 1e-12, 'epoch perplexity');
+      assert.ok(e.accuracy! >= 0 && e.accuracy! <= 1);
       assert.ok(e.tokensPerSecond > 0 && e.seconds > 0);
       assert.equal(e.skippedBatches, 0);
     }

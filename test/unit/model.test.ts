@@ -350,8 +350,8 @@ test('a small char LSTM learns to reproduce a paragraph (perplexity < 1.5)', asy
       yieldEvery: 1000,
     });
     const seconds = (performance.now() - started) / 1000;
-    const first = history.epochs[0]!.perplexity;
-    const last = history.epochs.at(-1)!.perplexity;
+    const first = history.epochs[0]!.perplexity!;
+    const last = history.epochs.at(-1)!.perplexity!;
     assert.ok(first > 10, `first epoch perplexity ${first}`);
     assert.ok(last < 1.5, `training perplexity after 120 epochs ${last}`);
     // The whole paragraph as one sequence from a zero state.

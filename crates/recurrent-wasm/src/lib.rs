@@ -12,6 +12,7 @@ mod abi_error;
 mod attention;
 mod buffers;
 mod build_info;
+mod elementwise;
 mod gemm;
 mod js_input;
 mod params;

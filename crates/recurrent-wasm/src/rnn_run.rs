@@ -57,19 +57,21 @@ pub fn rnn_forward(
         batch,
         &lengths,
         buffers,
+        None,
     )
 }
 
 /// What a forward records: nothing (inference), or a tape with dropout and a segment length
 /// (0: a full tape).
 #[derive(Debug, Clone, Copy)]
-enum Mode {
+pub(crate) enum Mode {
     Infer,
     Train(Dropout, usize),
 }
 
-/// The forwards of `rnn_forward` and `rnn_train_forward`; `buffers` are x, h0, c0, y, h_n, c_n.
-fn forward_any(
+/// The forwards of `rnn_forward` and `rnn_train_forward`; `buffers` are x, h0, c0, y, h_n, c_n;
+/// `masks` (tests only) a buffer of the variational dropout masks to use instead of drawing them.
+pub(crate) fn forward_any(
     op: &'static str,
     handle: Handle,
     mode: Mode,
@@ -78,12 +80,18 @@ fn forward_any(
     batch: u32,
     lengths: &JsValue,
     [x, h0, c0, y, h_n, c_n]: [Handle; 6],
+    masks: Option<Handle>,
 ) -> Result<(), JsError> {
     let lengths = u32s(op, "lengths", lengths)?;
     ensure_distinct(
         op,
         &[("y", y), ("h_n", h_n), ("c_n", c_n)],
-        &[("x", x), ("h0", h0), ("c0", c0)],
+        &[
+            ("x", x),
+            ("h0", h0),
+            ("c0", c0),
+            ("masks", masks.unwrap_or(0.0)),
+        ],
     )?;
     let (t, b) = (seq_len as usize, batch as usize);
     let mut y = Taken::take(y)?;
@@ -122,7 +130,8 @@ fn forward_any(
                 other.forget();
             }
             let tape = fitting_tape(slot, &s.spec, t, b, k)?;
-            rnn::forward_train_with(pool, &s.spec, params, &input, output, tape, dropout)
+            let masks = masks.map(|m| reg.get(m).map(|v| &v[..])).transpose()?;
+            rnn::forward_train_masked(pool, &s.spec, params, &input, output, tape, dropout, masks)
                 .map_err(from_core)?;
             s.recorded = (t, b);
             Ok(())
@@ -313,7 +322,9 @@ fn backward_any(
 
 /// Training forward over a time-major sequence (`x [T,B,I]` into `y [T,B,D*H]`, `h_n`, `c_n`),
 /// with what `rnn_forward` cannot do: `dropout` (probability in [0, 1)) between the layers,
-/// masks drawn from `seed` (layer l's from the stream `(seed << 32) | l`), and, with
+/// masks drawn from `seed` (layer l's from the stream `(seed << 32) | l`), the variational
+/// `input_dropout` and `recurrent_dropout` (probabilities in [0, 1): one mask per sequence,
+/// the same at every step, see `recurrent_core::rnn::Dropout`), and, with
 /// `checkpoint_every` > 0 (unidirectional stacks), a checkpointed tape that keeps the states
 /// every that many steps and recomputes the rest in `rnn_train_backward`, which then needs
 /// this `x` again. `h0`, `c0`: 0 for zeros; `lengths`: a `Uint32Array`, empty for all T.
@@ -330,10 +341,18 @@ pub fn rnn_train_forward(
     h_n: Handle,
     c_n: Handle,
     dropout: f64,
+    input_dropout: f64,
+    recurrent_dropout: f64,
     seed: u32,
     checkpoint_every: u32,
 ) -> Result<(), JsError> {
-    let mode = Mode::Train(Dropout { p: dropout, seed }, checkpoint_every as usize);
+    let dropout = Dropout {
+        p: dropout,
+        seed,
+        input: input_dropout,
+        recurrent: recurrent_dropout,
+    };
+    let mode = Mode::Train(dropout, checkpoint_every as usize);
     let buffers = [x, h0, c0, y, h_n, c_n];
     let op = "rnn_train_forward";
     forward_any(
@@ -345,6 +364,7 @@ pub fn rnn_train_forward(
         batch,
         &lengths,
         buffers,
+        None,
     )
 }
 

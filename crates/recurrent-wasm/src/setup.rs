@@ -19,8 +19,6 @@ pub fn engine_prepare() {
     crate::buffers::BUFFERS.with(|_| ());
     crate::rnn::prepare_thread();
     crate::params::prepare_thread();
-    #[cfg(feature = "test-exports")]
-    crate::test_exports::prepare_thread();
     recurrent_core::gemm::prepare_thread();
     drop(JsValue::from_str(""));
 }

@@ -2,19 +2,17 @@
 //! builds (`packages/recurrent/wasm/{simd,threads}`) do not have them; the test builds
 //! (`wasm/{simd,threads}-test`, see `scripts/build-wasm.sh`) do, and the loader picks those in
 //! a development checkout. They inspect the instance (live buffers, lengths, the build) or
-//! drive single kernels directly (per-buffer optimisers, norms and dropout, scaling, finiteness),
+//! drive single kernels directly (per-buffer optimisers and norms, scaling, finiteness, a stack
+//! forward with given dropout masks),
 //! which the library itself now reaches only through the stack and the parameter sets.
-
-use std::cell::RefCell;
 
 use recurrent_core::train;
 use wasm_bindgen::prelude::*;
 
-use crate::abi_error::{abi_error, from_core, Kind};
+use crate::abi_error::from_core;
 use crate::buffers::{with_buffers, BUFFERS};
 use crate::registry::Handle;
 use crate::taken::{ensure_distinct, Taken};
-use crate::views::{prefix, prefix_mut};
 
 /// Length of a buffer in elements.
 #[wasm_bindgen]
@@ -154,69 +152,39 @@ pub fn optim_adam(
     })
 }
 
-thread_local! {
-    /// The dropout mask of the last call; recomputed from the seed in backward, so it is
-    /// only scratch (kept to avoid an allocation per call).
-    static MASK: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Touches this module's thread-local (see `setup::engine_prepare`).
-pub(crate) fn prepare_thread() {
-    MASK.with(|_| ());
-}
-
-/// Inverted dropout of the first `len` elements: `out = x * keep / (1 - p)` with a mask
-/// drawn from `(seed, index)` alone. Its backward is the same call on the upstream gradient
-/// with the same `p` and seed (the mask is a function of the seed, not of state).
+/// `rnn_train_forward` with the variational dropout masks given in the buffer `masks` instead
+/// of drawn (see `recurrent_core::rnn::forward_train_masked` for their layout), so a test can
+/// compare against a reference computed with the same explicit masks. A full tape.
 #[wasm_bindgen]
-pub fn dropout(
-    len: u32,
+pub fn rnn_train_forward_masked(
+    handle: Handle,
+    seq_len: u32,
+    batch: u32,
     x: Handle,
-    out: Handle,
-    p: f64,
-    seed_hi: u32,
-    seed_lo: u32,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] lengths: JsValue,
+    h0: Handle,
+    c0: Handle,
+    y: Handle,
+    h_n: Handle,
+    c_n: Handle,
+    input_dropout: f64,
+    recurrent_dropout: f64,
+    masks: Handle,
 ) -> Result<(), JsError> {
-    const OP: &str = "dropout";
-    let mut out_t = Taken::take(out)?;
-    let len = len as usize;
-    let seed = (u64::from(seed_hi) << 32) | u64::from(seed_lo);
-    // Check `len` against the buffers and `p` before sizing the mask: a mask sized from an
-    // unchecked `len` could fail to allocate, and that aborts (traps) instead of erroring.
-    prefix_mut(&mut out_t, len, OP, "out")?;
-    if x != out {
-        with_buffers(|reg| prefix(reg, x, len, OP, "x").map(drop))?;
-    }
-    MASK.with_borrow_mut(|mask| {
-        if mask.len() < len {
-            mask.try_reserve_exact(len - mask.len()).map_err(|_| {
-                abi_error(
-                    Kind::OutOfMemory,
-                    format_args!(
-                        "{OP}: a mask of {len} bytes does not fit in wasm memory; {}",
-                        crate::abi_error::MemoryNote
-                    ),
-                )
-            })?;
-        }
-        mask.resize(len, 0);
-        if x == out {
-            // In place: the input is the taken-out buffer itself.
-            let data = prefix_mut(&mut out_t, len, OP, "x")?;
-            let copy =
-                recurrent_core::mem::copy_of(OP, "a copy of the input", data).map_err(from_core)?;
-            train::dropout_forward(&copy, data, mask, p, seed).map_err(from_core)
-        } else {
-            with_buffers(|reg| {
-                train::dropout_forward(
-                    prefix(reg, x, len, OP, "x")?,
-                    prefix_mut(&mut out_t, len, OP, "out")?,
-                    mask,
-                    p,
-                    seed,
-                )
-                .map_err(from_core)
-            })
-        }
-    })
+    let dropout = recurrent_core::rnn::Dropout {
+        input: input_dropout,
+        recurrent: recurrent_dropout,
+        ..recurrent_core::rnn::Dropout::NONE
+    };
+    crate::rnn_run::forward_any(
+        "rnn_train_forward_masked",
+        handle,
+        crate::rnn_run::Mode::Train(dropout, 0),
+        recurrent_core::rnn::Layout::TimeMajor,
+        seq_len,
+        batch,
+        &lengths,
+        [x, h0, c0, y, h_n, c_n],
+        Some(masks),
+    )
 }

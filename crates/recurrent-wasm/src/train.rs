@@ -1,5 +1,6 @@
 //! Exports for everything of a training step after the recurrent layers: dense layer,
-//! losses, embeddings. (Dropout lives in the recurrent stack, the gradient norm and the
+//! losses, embeddings. (Dropout between stacked layers lives in the recurrent stack; dropout as a
+//! layer and the element-wise layers and losses are in `elementwise`; the gradient norm and the
 //! optimisers in `params`; the per-buffer forms that only tests call are in
 //! `test_exports`.) Buffers are handles; each kernel gets exactly the prefix its shape needs
 //! (see `views`).

@@ -49,12 +49,22 @@ fn forest(
     .map_err(from_core)
 }
 
-fn schedule(level_batched: bool) -> Schedule {
-    if level_batched {
+/// What `tree_forward` and `tree_backward` both start from: the layer's shape, the forest
+/// (checked, scheduled by level or one node per pass) and the length of its tape.
+fn call(
+    op: &'static str,
+    (kind, input_size, hidden_size, level_batched): (u32, u32, u32, bool),
+    (offsets, children, x_rows, num_inputs): (&JsValue, &JsValue, &JsValue, u32),
+) -> Result<(TreeShape, Forest, usize), JsError> {
+    let s = shape(kind, input_size, hidden_size)?;
+    let schedule = if level_batched {
         Schedule::Levels
     } else {
         Schedule::NodeAtATime
-    }
+    };
+    let f = forest(op, s.kind, offsets, children, x_rows, num_inputs, schedule)?;
+    let tape_len = s.tape_len(f.nodes).map_err(from_core)?;
+    Ok((s, f, tape_len))
 }
 
 /// Floats of the tape of a forest of `nodes` nodes.
@@ -118,15 +128,10 @@ pub fn tree_forward(
     c_out: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "tree_forward";
-    let s = shape(kind, input_size, hidden_size)?;
-    let f = forest(
+    let (s, f, tape_len) = call(
         OP,
-        s.kind,
-        &child_offsets,
-        &children,
-        &x_rows,
-        num_inputs,
-        schedule(level_batched),
+        (kind, input_size, hidden_size, level_batched),
+        (&child_offsets, &children, &x_rows, num_inputs),
     )?;
     ensure_distinct(
         OP,
@@ -137,7 +142,6 @@ pub fn tree_forward(
     let mut tape = Taken::take(tape)?;
     let mut h_out = Taken::take(h_out)?;
     let mut c_out = Taken::take_opt(c_out)?;
-    let tape_len = s.tape_len(f.nodes).map_err(from_core)?;
     with_buffers(|reg| {
         let c = match &mut c_out {
             Some(c) if s.kind.has_cell_state() => Some(prefix_mut(c, nh, OP, "c_out")?),
@@ -181,15 +185,10 @@ pub fn tree_backward(
     gx: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "tree_backward";
-    let s = shape(kind, input_size, hidden_size)?;
-    let f = forest(
+    let (s, f, tape_len) = call(
         OP,
-        s.kind,
-        &child_offsets,
-        &children,
-        &x_rows,
-        num_inputs,
-        schedule(level_batched),
+        (kind, input_size, hidden_size, level_batched),
+        (&child_offsets, &children, &x_rows, num_inputs),
     )?;
     ensure_distinct(
         OP,
@@ -198,7 +197,6 @@ pub fn tree_backward(
     )?;
     let nh = f.nodes * s.hidden_size;
     let nx = f.num_inputs * s.input_size;
-    let tape_len = s.tape_len(f.nodes).map_err(from_core)?;
     let mut tape = Taken::take(tape)?;
     let mut grads = Taken::take(grads)?;
     let mut gx = Taken::take_opt(gx)?;

@@ -36,6 +36,17 @@ pub(crate) trait Lanes:
     fn splat(x: f32) -> Self;
     /// The values `s[j..j + width]` (width 1 or 4) (panics past the end: a caller bug).
     fn at(s: &[f32], j: usize) -> Self;
+    /// A bias vector's values at `j` ([`Lanes::at`]), or zeros when the stack has no biases
+    /// (`bias: false` leaves the slice empty): `x + 0` is `x` exactly, so a stack without
+    /// biases computes the same bits as one whose biases are zero.
+    #[inline(always)]
+    fn bias(s: &[f32], j: usize) -> Self {
+        if s.is_empty() {
+            Self::splat(0.0)
+        } else {
+            Self::at(s, j)
+        }
+    }
     /// Stores into `s[j..j + width]`.
     fn put(self, s: &mut [f32], j: usize);
     fn sigmoid(self) -> Self;

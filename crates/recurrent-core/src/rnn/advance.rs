@@ -11,7 +11,7 @@ use crate::parallel::Parallel;
 
 /// `dst[r, :] = W_ih x[r] + b_ih` for the `rows` time-major rows of `x` (`[rows, I]`): the
 /// bias is written first and the GEMM accumulates onto it (beta = 1), which folds `b_ih` in
-/// without another pass. `dst` is `[rows, G*H]`.
+/// without another pass (zeros without biases). `dst` is `[rows, G*H]`.
 ///
 /// Every caller projects time-major rows in one GEMM, so that for a given row count regime
 /// the same GEMM path runs (see `stream` for the one exception).
@@ -22,11 +22,15 @@ pub(crate) fn project(
     p: &DirParams<'_>,
     dst: &mut [f32],
 ) -> CoreResult<()> {
-    let gh = p.b_ih.len();
+    let gh = p.gh;
     let input = p.w_ih.len() / gh;
     let dst = &mut dst[..rows * gh];
-    for row in dst.chunks_exact_mut(gh) {
-        row.copy_from_slice(p.b_ih);
+    if p.b_ih.is_empty() {
+        dst.fill(0.0);
+    } else {
+        for row in dst.chunks_exact_mut(gh) {
+            row.copy_from_slice(p.b_ih);
+        }
     }
     // x [rows, I] . W_ih^T [I, G*H] -> dst [rows, G*H]
     sgemm(
@@ -60,6 +64,9 @@ pub(crate) struct StepBufs<'a> {
     pub h: &'a mut [f32],
     /// `[B, H]` likewise for `c`; empty without cell state.
     pub c: &'a mut [f32],
+    /// Recurrent dropout (training): the mask `[B, H]` and a `[B, H]` scratch for
+    /// `m * h_{t-1}`, which the recurrent matmul(s) read instead of `h_{t-1}`.
+    pub hmask: Option<(&'a [f32], &'a mut [f32])>,
 }
 
 /// Advances one direction by one step for the rows where `valid(b)`; the other rows keep
@@ -79,6 +86,15 @@ pub(crate) fn advance(
     let gh = cell.gates * h;
     let eh = cell.extra * h;
     let (gates, rec, extra, hs, cs) = (io.gates, io.rec, io.extra, io.h, io.c);
+    // What the recurrent matmuls read: h_{t-1}, or m * h_{t-1} with recurrent dropout.
+    let hr: &[f32] = match io.hmask {
+        Some((mask, scratch)) => {
+            let scratch = &mut scratch[..batch * h];
+            super::dropout::masked(&mask[..batch * h], &hs[..batch * h], scratch);
+            scratch
+        }
+        None => hs,
+    };
     match cell.recurrence {
         // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H]; with W_hh^T packed once per
         // sequence by the driver when it is given (same bits).
@@ -90,7 +106,7 @@ pub(crate) fn advance(
                 gh,
                 h,
                 1.0,
-                hs,
+                hr,
                 h,
                 p.w_hh,
                 wp,
@@ -106,7 +122,7 @@ pub(crate) fn advance(
                 gh,
                 h,
                 1.0,
-                hs,
+                hr,
                 h,
                 p.w_hh,
                 h,
@@ -126,7 +142,7 @@ pub(crate) fn advance(
                 2 * h,
                 h,
                 1.0,
-                hs,
+                hr,
                 h,
                 w_rz,
                 h,
@@ -135,7 +151,7 @@ pub(crate) fn advance(
                 gh,
             )?;
             // r * h_{t-1} -> extra [B, H].
-            let (g, r, hp) = (&*gates, &*rec, &*hs);
+            let (g, r, hp) = (&*gates, &*rec, hr);
             let rh_rows = RowsMut::new(extra, eh);
             for_row_tiles(pool, batch, gh, &|rows| {
                 // SAFETY: tiles own disjoint row ranges of `extra`, which outlives the pass.

@@ -22,11 +22,12 @@ use std::ops::Range;
 use super::check;
 use super::diagnostics::SeqGradDiagnostics;
 use super::direction::Ctx;
+use super::dropout::{mask_input_gradient, recurrent_mask};
 use super::grads;
 use super::params::DirOffsets;
 use super::seq::{SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
-use super::step_back::{back_through_segment, Carry};
+use super::step_back::{back_through_segment, mask_hprev, Carry, HMask};
 use super::tape::{DirTape, Tape, TapeState};
 use crate::error::{CoreError, CoreResult};
 use crate::gemm::{sgemm, Transpose};
@@ -186,6 +187,9 @@ fn full(
         has_lengths,
         layout,
         dropout,
+        masks,
+        hm,
+        dhm,
         ..
     } = tape;
     let ctx = Ctx::new(spec, t_len, batch, has_lengths.then_some(&lengths[..batch]));
@@ -217,15 +221,24 @@ fn full(
             let norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
-            let carry = Carry { dh, dc, drh };
+            let rmask = recurrent_mask(spec, dropout, masks, l, d, batch);
+            let hmask = rmask.map(|mask| HMask {
+                mask,
+                hm: &mut hm[..],
+                dhm: &mut dhm[..],
+            });
+            let carry = Carry { dh, dc, drh, hmask };
             back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
             store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
+            mask_hprev(rmask, record, batch, h, rows);
             let g = o.view_mut(grads);
             grads::accumulate(pool, &ctx.cell, h, rows, record, &*layer_in, input_width, g)?;
         }
         if l > 0 || gx.is_some() {
             let layer = &records[l * dirs..(l + 1) * dirs];
             input_gradient(pool, spec, l, rows, params, layer, layer_in)?;
+            // The gradient of the masked input; its mask turns it into the input's.
+            mask_input_gradient(spec, dropout, masks, l, batch, rows, layer_in);
         }
         if l > 0 {
             // The gradient of what layer l read is that of layer l-1's output after dropout;

@@ -22,12 +22,13 @@ use super::backward::{
     SeqGradInput, SeqGradOutput,
 };
 use super::direction::{copy_input_rows, init_state, record_segment, Ctx};
+use super::dropout::{apply_per_row, mask_input_gradient, recurrent_mask};
 use super::forward::{SeqInput, SeqOutput};
 use super::params::DirOffsets;
 use super::seq::{SeqMut, SeqShape};
 use super::spec::StackSpec;
-use super::step_back::{back_through_segment, Carry};
-use super::tape::Tape;
+use super::step_back::{back_through_segment, mask_hprev, Carry, HMask};
+use super::tape::{input_mask_range, Tape};
 use crate::error::CoreResult;
 use crate::parallel::Parallel;
 use std::ops::Range;
@@ -65,11 +66,27 @@ pub(super) fn forward(
         ck_c,
         rec,
         dropout,
+        masks,
+        hm,
         ..
     } = tape;
     let record = &mut dirs[0];
     for l in 0..spec.num_layers {
         let p = DirOffsets::new(spec, l, 0).view(params);
+        let input_width = spec.layer_input_size(l);
+        let imask = (dropout.input > 0.0).then(|| &masks[input_mask_range(spec, l, batch)]);
+        let rmask = recurrent_mask(spec, dropout, masks, l, 0, batch);
+        if let (Some(mask), true) = (imask, l > 0) {
+            // Layer l's input, the output below after its dropout, masked whole (as a full
+            // tape does): backward recomputes from it and takes dW_ih over it.
+            apply_per_row(
+                mask,
+                batch,
+                input_width,
+                rows,
+                &mut outs[l - 1][..rows * width],
+            );
+        }
         let hs = &mut h_n[l * bh..(l + 1) * bh];
         let cs: &mut [f32] = match c_n.as_deref_mut() {
             Some(c) => &mut c[l * bh..(l + 1) * bh],
@@ -100,12 +117,17 @@ pub(super) fn forward(
                 let xs: &[f32] = match l {
                     0 => {
                         copy_input_rows(seg_x, spec.input_size, input, seg.clone());
-                        &seg_x[..seg.len() * batch * spec.input_size]
+                        let n = seg.len() * batch;
+                        if let Some(mask) = imask {
+                            apply_per_row(mask, batch, spec.input_size, n, seg_x);
+                        }
+                        &seg_x[..n * spec.input_size]
                     }
                     _ => &below[l - 1][seg.start * batch * width..seg.end * batch * width],
                 };
                 let sink = Some(&mut sink);
-                record_segment(pool, &ctx, 0, &p, record, xs, seg, rec, sink, hs, cs)?;
+                let hmask = rmask.map(|m| (m, &mut hm[..]));
+                record_segment(pool, &ctx, 0, &p, record, xs, seg, rec, sink, hs, cs, hmask)?;
             }
         }
         if let Some(out) = outs.get_mut(l) {
@@ -145,6 +167,9 @@ pub(super) fn backward(
         has_lengths,
         layout,
         dropout,
+        masks,
+        hm,
+        dhm,
         ..
     } = tape;
     let lengths = has_lengths.then_some(&lengths[..batch]);
@@ -188,7 +213,12 @@ pub(super) fn backward(
             let in_rows = seg.start * batch * input_width..seg.end * batch * input_width;
             if l == 0 {
                 copy_input_rows(seg_x, i, &forward_input, seg.clone());
+                if dropout.input > 0.0 {
+                    let mask = &masks[input_mask_range(spec, 0, batch)];
+                    apply_per_row(mask, batch, i, seg_rows, seg_x);
+                }
             }
+            let rmask = recurrent_mask(spec, dropout, masks, l, 0, batch);
             // The top layer's last segment is still recorded from the forward.
             if l + 1 < spec.num_layers || s + 1 < segments {
                 let slot = (l * segments + s) * bh..(l * segments + s + 1) * bh;
@@ -211,12 +241,18 @@ pub(super) fn backward(
                     None,
                     hs,
                     cs,
+                    rmask.map(|m| (m, &mut hm[..])),
                 )?;
             }
             let carry = Carry {
                 dh: &mut *dh,
                 dc: &mut *dc,
                 drh: &mut *drh,
+                hmask: rmask.map(|mask| HMask {
+                    mask,
+                    hm: &mut hm[..],
+                    dhm: &mut dhm[..],
+                }),
             };
             let seg_norms = layer_norms.as_deref_mut();
             back_through_segment(
@@ -234,6 +270,7 @@ pub(super) fn backward(
                 0 => &seg_x[..seg_rows * i],
                 _ => &below[l - 1][in_rows.clone()],
             };
+            mask_hprev(rmask, record, batch, h, seg_rows);
             let g = o.view_mut(grads);
             super::grads::accumulate(pool, &ctx.cell, h, seg_rows, record, xs, input_width, g)?;
             let layer = std::slice::from_ref(&*record);
@@ -244,13 +281,17 @@ pub(super) fn backward(
             } else if let Some(gx) = gx.as_deref_mut() {
                 let dst = &mut seg_x[..seg_rows * i];
                 input_gradient(pool, spec, 0, seg_rows, params, layer, dst)?;
+                mask_input_gradient(spec, dropout, masks, 0, batch, seg_rows, dst);
                 scatter_input_gradient(&ctx, i, user, seg_x, gx, seg);
             }
         }
         store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
         if l > 0 {
-            // The gradient of what layer l read, through layer l-1's dropout mask.
-            dropout.apply(l - 1, &mut below[l - 1][..rows * input_width])?;
+            // The gradient of what layer l read, through its input mask and layer l-1's
+            // dropout mask.
+            let grad = &mut below[l - 1][..rows * input_width];
+            mask_input_gradient(spec, dropout, masks, l, batch, rows, grad);
+            dropout.apply(l - 1, grad)?;
         }
     }
     Ok(())

@@ -106,7 +106,8 @@ fn step_t(
 /// steps run in the direction's order, each keeping `h_{t-1}` (and `c_{t-1}`) and its
 /// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
 /// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
-/// (and recomputes) one segment of one layer at a time.
+/// (and recomputes) one segment of one layer at a time. `hmask` is the recurrent dropout's
+/// mask `[B, H]` and scratch (see `advance::StepBufs`), the same at every step.
 pub(super) fn record_segment(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
@@ -119,6 +120,7 @@ pub(super) fn record_segment(
     mut sink: Option<&mut SeqMut<'_>>,
     hs: &mut [f32],
     cs: &mut [f32],
+    mut hmask: Option<(&[f32], &mut [f32])>,
 ) -> CoreResult<()> {
     let (batch, h) = (ctx.batch, ctx.hidden);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
@@ -143,6 +145,7 @@ pub(super) fn record_segment(
                 extra: &mut tape.extra[r * beh..(r + 1) * beh],
                 h: &mut *hs,
                 c: &mut *cs,
+                hmask: hmask.as_mut().map(|(m, s)| (*m, &mut **s)),
             };
             step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
             if let Some(sink) = sink.as_deref_mut() {
@@ -215,6 +218,7 @@ pub(super) fn infer_direction(
                     extra: &mut extra[..beh],
                     h: &mut *hs,
                     c: &mut *cs,
+                    hmask: None,
                 };
                 step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
                 emit(ctx, sink, t, dir, hs);

@@ -17,10 +17,11 @@ use super::direction::{
     copy_input_rows, infer_direction, init_state, record_segment, Ctx, InferBufs,
 };
 use super::dropout::Dropout;
+use super::dropout::{draw_masks, mask_layer_input};
 use super::params::{DirOffsets, DirParams};
 use super::seq::{Layout, SeqMut, SeqRef, SeqShape};
 use super::spec::{product, StackSpec};
-use super::tape::{DirTape, InferScratch, Tape, TapeState};
+use super::tape::{mask_len, recurrent_mask_range, DirTape, InferScratch, Tape, TapeState};
 use crate::error::CoreResult;
 use crate::parallel::Parallel;
 
@@ -70,8 +71,9 @@ pub fn forward_train(
     forward_train_with(pool, spec, params, input, output, tape, Dropout::NONE)
 }
 
-/// [`forward_train`] with dropout between the layers (see [`Dropout`]; the last layer's
-/// output `y` and the states are never dropped). A checkpointed tape ([`Tape::checkpointed`])
+/// [`forward_train`] with dropout (see [`Dropout`]): between the layers (the last layer's
+/// output `y` and the states are never dropped), and the variational input and recurrent
+/// dropout, whose masks are drawn here and kept in the tape for backward. A checkpointed tape ([`Tape::checkpointed`])
 /// records the checkpointed way; its `y` may differ from a full tape's in the last bits (its
 /// projections are GEMMs over a segment's rows, not the whole sequence's).
 pub fn forward_train_with(
@@ -83,12 +85,44 @@ pub fn forward_train_with(
     tape: &mut Tape,
     dropout: Dropout,
 ) -> CoreResult<()> {
+    forward_train_masked(pool, spec, params, input, output, tape, dropout, None)
+}
+
+/// [`forward_train_with`] with the variational masks given instead of drawn (for tests that
+/// check against a reference with explicit masks): `masks` in the tape's layout, per layer its
+/// input mask `[B, I_l]`, then per layer and direction (`l*D + d`) its recurrent mask `[B, H]`,
+/// values as applied (0, or `1 / (1 - p)` for inverted dropout). Only the masks whose
+/// probability in `dropout` is above 0 are applied.
+pub fn forward_train_masked(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    input: &SeqInput<'_>,
+    output: SeqOutput<'_>,
+    tape: &mut Tape,
+    dropout: Dropout,
+    masks: Option<&[f32]>,
+) -> CoreResult<()> {
     const OP: &str = "rnn::forward_train";
     check_forward(OP, spec, params, input, &output)?;
     tape.check_fits(OP, spec, input.seq_len, input.batch)?;
     dropout.check(OP)?;
+    let batch = input.batch;
+    let n = mask_len(OP, spec, batch)?;
+    if let Some(m) = masks {
+        check::exact(OP, "masks", m.len(), n)?;
+    }
+    if dropout.variational() {
+        tape.ensure_masks(OP)?;
+    }
     tape.state = TapeState::Empty;
     tape.dropout = dropout;
+    if dropout.variational() {
+        match masks {
+            Some(m) => tape.masks[..n].copy_from_slice(m),
+            None => draw_masks(spec, batch, &dropout, &mut tape.masks)?,
+        }
+    }
     if tape.checkpoint_every > 0 {
         note_shape(tape, input);
         super::checkpoint::forward(pool, spec, params, input, output, tape)?;
@@ -201,8 +235,9 @@ struct LayerIo<'a> {
 
 /// Where a layer's directions keep projections and kept vectors.
 enum LayerStore<'a> {
-    /// One record per direction, the whole sequence each.
-    Train(&'a mut [DirTape]),
+    /// One record per direction, the whole sequence each; with recurrent dropout, the masks
+    /// of the directions `[D, B, H]` and the `[B, H]` scratch.
+    Train(&'a mut [DirTape], Option<(&'a [f32], &'a mut [f32])>),
     /// One scratch that the directions use one after the other: a chunk of `chunk` steps of
     /// projections `[chunk*B, GH]`, gathered input `[chunk*B, I]`, one step of kept vectors.
     Infer {
@@ -236,7 +271,10 @@ fn run(
         batch,
     };
     for l in 0..spec.num_layers {
-        let mut io = layer_io(&mut store, spec, l, user, input.x, &mut *y);
+        if let Store::Train(tape) = &mut store {
+            mask_layer_input(tape, spec, l, t_len, batch);
+        }
+        let mut io = layer_io(&mut store, spec, l, user, input.x, &mut *y, dropout);
         for d in 0..dirs {
             let p = DirOffsets::new(spec, l, d).view(params);
             let state = (l * dirs + d) * batch * h..(l * dirs + d + 1) * batch * h;
@@ -266,6 +304,7 @@ fn layer_io<'a>(
     user: SeqShape,
     x: &'a [f32],
     y: &'a mut [f32],
+    dropout: Dropout,
 ) -> LayerIo<'a> {
     let inner = SeqShape {
         layout: Layout::TimeMajor,
@@ -286,6 +325,8 @@ fn layer_io<'a>(
                 dirs,
                 outs,
                 rec,
+                masks,
+                hm,
                 ..
             } = &mut **tape;
             let (below, above) = outs.split_at_mut(l);
@@ -306,9 +347,14 @@ fn layer_io<'a>(
             } else {
                 above.first_mut().map(|b| out(b))
             };
-            let store =
-                LayerStore::Train(&mut dirs[l * spec.directions()..(l + 1) * spec.directions()]);
-            (src, sink, rec, store)
+            // The recurrent masks of this layer's directions, one after the other.
+            let hmask = (dropout.recurrent > 0.0).then(|| {
+                let first = recurrent_mask_range(spec, l, 0, user.batch).start;
+                let last = recurrent_mask_range(spec, l, spec.directions() - 1, user.batch).end;
+                (&masks[first..last], &mut hm[..])
+            });
+            let records = &mut dirs[l * spec.directions()..(l + 1) * spec.directions()];
+            (src, sink, rec, LayerStore::Train(records, hmask))
         }
         Store::Infer(s) => {
             let InferScratch {
@@ -384,7 +430,11 @@ fn run_direction(
         store,
     } = io;
     match store {
-        LayerStore::Train(records) => {
+        LayerStore::Train(records, hmask) => {
+            let bh = ctx.batch * ctx.hidden;
+            let hmask = hmask
+                .as_mut()
+                .map(|(m, s)| (&m[dir * bh..(dir + 1) * bh], &mut **s));
             // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
             let xs = &src.data[..ctx.seq_len * ctx.batch * src.width];
             let seg = 0..ctx.seq_len;
@@ -400,6 +450,7 @@ fn run_direction(
                 Some(sink),
                 hs,
                 cs,
+                hmask,
             )
         }
         LayerStore::Infer {

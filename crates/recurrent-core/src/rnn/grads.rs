@@ -51,7 +51,8 @@ fn column_sums(m: &[f32], ld: usize, rows: usize, out: &mut [f32]) {
 
 /// Accumulates the gradients of `W_ih`, `W_hh`, `b_ih`, `b_hh` (and the peepholes) of one
 /// layer/direction from its record after backward (`act` holds `dG`, see `backward`), with
-/// `x` the layer's input `[R, input]`.
+/// `x` the layer's input `[R, input]`. Without biases the bias gradients are empty slices and
+/// their column sums add nothing.
 pub(crate) fn accumulate(
     pool: &dyn Parallel,
     cell: &CellInfo,
@@ -107,11 +108,13 @@ pub(crate) fn accumulate_rows(
         // r, z rows as above; n rows from d(W_hn h + b_hn) = dn * r, kept in `extra`.
         Recurrence::ResetAfter => {
             let (w_rz, w_n) = g.w_hh.split_at_mut(2 * h * h);
-            let (b_rz, b_n) = g.b_hh.split_at_mut(2 * h);
             at_b(pool, rows, 2 * h, h, act, gh, hprev, w_rz)?;
             at_b(pool, rows, h, h, extra, h, hprev, w_n)?;
-            column_sums(act, gh, rows, b_rz);
-            column_sums(extra, h, rows, b_n);
+            if !g.b_hh.is_empty() {
+                let (b_rz, b_n) = g.b_hh.split_at_mut(2 * h);
+                column_sums(act, gh, rows, b_rz);
+                column_sums(extra, h, rows, b_n);
+            }
         }
         // r, z rows as above; the n rows multiplied r * h_{t-1}, kept in `extra`.
         Recurrence::ResetBefore => {

@@ -3,6 +3,8 @@
 //! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
 //! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
 //! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM).
+//! A stack without biases (`StackSpec::bias` false, PyTorch's `bias=False`) has no `bias_ih` and
+//! `bias_hh` tensors: its views give empty bias slices, which the cells read as zeros.
 //! Gradients use the same layout.
 
 use super::kind::CellKind;
@@ -83,7 +85,7 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir = 4 + spec.kind.peepholes();
+        let per_dir = 2 + spec.bias_vectors() + spec.kind.peepholes();
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -107,8 +109,10 @@ impl ParamLayout {
                 };
                 push(ParamRole::WeightIh, o.w_ih, &[gh, o.input])?;
                 push(ParamRole::WeightHh, o.w_hh, &[gh, h])?;
-                push(ParamRole::BiasIh, o.b_ih, &[gh])?;
-                push(ParamRole::BiasHh, o.b_hh, &[gh])?;
+                if spec.bias {
+                    push(ParamRole::BiasIh, o.b_ih, &[gh])?;
+                    push(ParamRole::BiasHh, o.b_hh, &[gh])?;
+                }
                 for k in 0..spec.kind.peepholes() {
                     push(ParamRole::PerUnit(k), o.peep + k * h, &[h])?;
                 }
@@ -149,6 +153,8 @@ impl ParamLayout {
 /// drivers. Only meaningful for a validated spec, whose total length bounds every sum here.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirOffsets {
+    /// Rows of the weights, `G*H`.
+    pub gh: usize,
     pub input: usize,
     pub w_ih: usize,
     pub w_hh: usize,
@@ -172,11 +178,14 @@ impl DirOffsets {
         let input = spec.layer_input_size(layer);
         let w_ih = start;
         let w_hh = w_ih + gh * input;
+        // Without biases their slices are empty (b_ih == b_hh == peep).
+        let bias_len = if spec.bias { gh } else { 0 };
         let b_ih = w_hh + gh * h;
-        let b_hh = b_ih + gh;
-        let peep = b_hh + gh;
+        let b_hh = b_ih + bias_len;
+        let peep = b_hh + bias_len;
         let end = peep + spec.kind.peepholes() * h;
         Self {
+            gh,
             input,
             w_ih,
             w_hh,
@@ -190,6 +199,7 @@ impl DirOffsets {
     /// Read-only views into a buffer of at least `self.end` elements.
     pub fn view<'a>(&self, p: &'a [f32]) -> DirParams<'a> {
         DirParams {
+            gh: self.gh,
             w_ih: &p[self.w_ih..self.w_hh],
             w_hh: &p[self.w_hh..self.b_ih],
             b_ih: &p[self.b_ih..self.b_hh],
@@ -216,9 +226,12 @@ impl DirOffsets {
     }
 }
 
-/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes.
+/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes, `b_ih`
+/// and `b_hh` are empty when the stack has no biases.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirParams<'a> {
+    /// Rows of the weights, `G*H`.
+    pub gh: usize,
     pub w_ih: &'a [f32],
     pub w_hh: &'a [f32],
     pub b_ih: &'a [f32],
@@ -226,7 +239,7 @@ pub(crate) struct DirParams<'a> {
     pub peep: &'a [f32],
 }
 
-/// One layer/direction's gradients, same shapes as [`DirParams`].
+/// One layer/direction's gradients, same shapes as [`DirParams`] (empty biases without bias).
 #[derive(Debug)]
 pub(crate) struct DirParamsMut<'a> {
     pub w_ih: &'a mut [f32],
@@ -248,6 +261,7 @@ mod tests {
             hidden_size: 2,
             num_layers: 2,
             bidirectional: true,
+            bias: true,
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");
         let mut next = 0;
@@ -261,5 +275,22 @@ mod tests {
         assert_eq!(w.shape, vec![8, 4]);
         assert_eq!(layout.tensors()[7].name, "weight_ih_l0_reverse");
         assert_eq!(layout.tensors()[6].name, "peephole_o_l0");
+
+        // bias=False: no bias tensors, the rest still tiles the buffer.
+        let spec = StackSpec {
+            bias: false,
+            ..spec
+        };
+        let layout = ParamLayout::new(&spec).expect("valid spec");
+        let mut next = 0;
+        for t in layout.tensors() {
+            assert_eq!(t.offset, next, "{}", t.name);
+            assert!(!t.name.starts_with("bias_"), "{}", t.name);
+            next += t.len();
+        }
+        assert_eq!(next, layout.len());
+        assert_eq!(layout.tensors().len(), 2 * 2 * 5);
+        let o = DirOffsets::new(&spec, 1, 1);
+        assert_eq!((o.b_ih, o.b_hh), (o.peep, o.peep));
     }
 }

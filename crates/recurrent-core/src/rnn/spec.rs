@@ -7,7 +7,8 @@ use crate::error::{CoreError, CoreResult};
 ///
 /// Layer 0 reads `input_size` features per step; layer `l > 0` reads the previous layer's
 /// output, `D * hidden_size` features (`D` = 2 when bidirectional). There is no dropout
-/// between layers and every layer has both biases, as in the PyTorch modules with defaults.
+/// between layers (the drivers take it separately), and every layer has both biases unless
+/// `bias` is false (PyTorch's `bias=False`: no `bias_ih`/`bias_hh` tensors at all).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StackSpec {
     /// The cell equations.
@@ -20,6 +21,8 @@ pub struct StackSpec {
     pub num_layers: usize,
     /// Whether every layer also runs over the sequence backwards.
     pub bidirectional: bool,
+    /// Whether every layer and direction has `bias_ih` and `bias_hh` (PyTorch's `bias`).
+    pub bias: bool,
 }
 
 const OP: &str = "StackSpec::validate";
@@ -82,10 +85,22 @@ impl StackSpec {
         self.try_param_len()
     }
 
+    /// Number of bias vectors per layer and direction: 2 (`b_ih`, `b_hh`), or 0 without bias.
+    pub(crate) fn bias_vectors(&self) -> usize {
+        if self.bias {
+            2
+        } else {
+            0
+        }
+    }
+
     /// Parameters of one layer/direction whose input has `input` features.
     pub(crate) fn dir_block_len(&self, input: usize) -> usize {
         let gh = self.gates() * self.hidden_size;
-        gh * input + gh * self.hidden_size + 2 * gh + self.kind.peepholes() * self.hidden_size
+        gh * input
+            + gh * self.hidden_size
+            + self.bias_vectors() * gh
+            + self.kind.peepholes() * self.hidden_size
     }
 
     /// `dir_block_len` and the total, with overflow checks; the error names the size that
@@ -113,7 +128,7 @@ impl StackSpec {
             let w_hh = gh.checked_mul(h).ok_or_else(|| too_big("hidden_size"))?;
             let peep = self.kind.peepholes() * h;
             w_ih.checked_add(w_hh)
-                .and_then(|s| s.checked_add(2 * gh))
+                .and_then(|s| s.checked_add(self.bias_vectors() * gh))
                 .and_then(|s| s.checked_add(peep))
                 .ok_or_else(|| too_big(arg))
         };
@@ -159,6 +174,7 @@ mod tests {
             hidden_size: h,
             num_layers: l,
             bidirectional: true,
+            bias: true,
         }
     }
 
@@ -192,5 +208,11 @@ mod tests {
             spec(3, 5, 2).param_len(),
             Ok(2 * (60 + 100 + 40) + 2 * (200 + 100 + 40))
         );
+        // bias=False: the same without the 2 * 20 biases per layer and direction.
+        let no_bias = StackSpec {
+            bias: false,
+            ..spec(3, 5, 2)
+        };
+        assert_eq!(no_bias.param_len(), Ok(2 * (60 + 100) + 2 * (200 + 100)));
     }
 }

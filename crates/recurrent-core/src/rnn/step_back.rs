@@ -15,11 +15,34 @@ use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRE
 use crate::parallel::Parallel;
 
 /// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]` and the
-/// reset-before GRU's scratch `d(r*h)`.
+/// reset-before GRU's scratch `d(r*h)`; with recurrent dropout, its mask `[B, H]` and two
+/// `[B, H]` scratches (`m * h_{t-1}`, and the gradient of `m * h_{t-1}`).
 pub(super) struct Carry<'a> {
     pub dh: &'a mut [f32],
     pub dc: &'a mut [f32],
     pub drh: &'a mut [f32],
+    pub hmask: Option<HMask<'a>>,
+}
+
+/// The recurrent dropout's mask and scratch in backward (see [`Carry`]).
+pub(super) struct HMask<'a> {
+    pub mask: &'a [f32],
+    pub hm: &'a mut [f32],
+    pub dhm: &'a mut [f32],
+}
+
+/// After backward through a record's `rows` rows: `h_{t-1} *= m` in the record, so that the
+/// weight gradients (`grads`) see what the recurrent matmul read, `m * h_{t-1}`.
+pub(super) fn mask_hprev(
+    mask: Option<&[f32]>,
+    record: &mut DirTape,
+    batch: usize,
+    h: usize,
+    rows: usize,
+) {
+    if let Some(mask) = mask {
+        super::dropout::apply_per_row(mask, batch, h, rows, &mut record.hprev);
+    }
 }
 
 /// BPTT through steps `seg` of direction `dir`, whose record holds them in rows from 0 (see
@@ -38,7 +61,12 @@ pub(super) fn back_through_segment(
     carry: Carry<'_>,
     mut norms: Option<&mut [f32]>,
 ) -> CoreResult<()> {
-    let Carry { dh, dc, drh } = carry;
+    let Carry {
+        dh,
+        dc,
+        drh,
+        mut hmask,
+    } = carry;
     let len = seg.len();
     // W_hh (or its two GRU parts) packed once for all steps of the segment.
     with_packed_recurrent(ctx, p, |packed| -> CoreResult<()> {
@@ -50,7 +78,12 @@ pub(super) fn back_through_segment(
                 norms[t] = carried_norm(&ctx.mask, t, ctx.hidden, dy, dir * ctx.hidden, dh);
             }
             let at = Step { dir, t, r };
-            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, packed)?;
+            let hm = hmask.as_mut().map(|m| HMask {
+                mask: m.mask,
+                hm: &mut *m.hm,
+                dhm: &mut *m.dhm,
+            });
+            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, hm, packed)?;
         }
         Ok(())
     })?
@@ -75,6 +108,7 @@ fn step_back(
     dh: &mut [f32],
     dc: &mut [f32],
     drh: &mut [f32],
+    hmask: Option<HMask<'_>>,
     packed: Packed<'_, '_>,
 ) -> CoreResult<()> {
     let (batch, h) = (ctx.batch, ctx.hidden);
@@ -174,6 +208,18 @@ fn step_back(
                 h,
             )
         };
+    // The recurrent matmuls' part of dh_{t-1} goes to `dh`, or with recurrent dropout to the
+    // gradient of m * h_{t-1}, which reaches dh_{t-1} through the mask (below); the reset-before
+    // GRU's r gradient then reads m * h_{t-1}.
+    let (dh, hp, masked) = match hmask {
+        Some(HMask { mask, hm, dhm }) => {
+            let (hm, dhm) = (&mut hm[..bh], &mut dhm[..bh]);
+            super::dropout::masked(&mask[..bh], hprev, hm);
+            dhm.fill(0.0);
+            (dhm, &*hm, Some((&mask[..bh], dh)))
+        }
+        None => (dh, hprev, None),
+    };
     match ctx.cell.recurrence {
         // dh_{t-1} += dG [B, GH] . W_hh [GH, H]
         Recurrence::Full => match packed {
@@ -207,7 +253,7 @@ fn step_back(
                     if ctx.mask.valid(t, b) {
                         let (gates, d) =
                             (&mut act[k * gh..(k + 1) * gh], &mut dh[k * h..(k + 1) * h]);
-                        let (hp, drh) = (&hprev[b * h..(b + 1) * h], &drh[b * h..(b + 1) * h]);
+                        let (hp, drh) = (&hp[b * h..(b + 1) * h], &drh[b * h..(b + 1) * h]);
                         cells::reset_before_backward_row(h, gates, hp, drh, d);
                     }
                 }
@@ -215,6 +261,9 @@ fn step_back(
             // dh_{t-1} += [dr, dz] [B, 2H] . W_hh[0:2H]
             gemm(act, gh, 2 * h, w_rz, 1.0, dh)?;
         }
+    }
+    if let Some((mask, dh_carried)) = masked {
+        super::dropout::add_masked(mask, dh, &mut dh_carried[..bh]);
     }
     Ok(())
 }

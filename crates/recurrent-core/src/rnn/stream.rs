@@ -127,6 +127,7 @@ pub fn step(
             extra: &mut scratch.extra,
             h: hs,
             c: cs,
+            hmask: None,
         };
         advance(pool, &cell, hidden, batch, &p, io, &|_| true, None)?;
     }

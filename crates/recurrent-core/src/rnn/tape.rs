@@ -41,7 +41,10 @@ pub(crate) struct DirTape {
 /// A full tape ([`Tape::new`]) records every step. Size in floats, with `R = T*B`, `E` the
 /// cell's kept `[H]` vectors per row (0 or 1) and `C` = 1 with a cell state, else 0:
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
-/// reset-before GRU ([`Tape::floats`] computes it). A tape built for (T, B) also serves any
+/// reset-before GRU ([`Tape::floats`] computes it). A forward with variational dropout adds
+/// its masks and their scratch, `B*(I + (L-1)*D*H + L*D*H + 2*H)`, made at the first such
+/// forward and kept (the one allocation inside a call; an out-of-memory error then, before
+/// anything is written). A tape built for (T, B) also serves any
 /// smaller sequence length and batch.
 ///
 /// A checkpointed tape ([`Tape::checkpointed`], unidirectional stacks) keeps, per layer, only
@@ -49,7 +52,7 @@ pub(crate) struct DirTape {
 /// layers share: backward recomputes each segment from its state, last segment first, and goes
 /// back through it (layer by layer, top first). With `K = k*B` and `S = ceil(T/k)` segments:
 /// `K*I + K*(G*H + E*H + H + C*H) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(G*H + H + C*H)` (plus
-/// `B*H` for the reset-before GRU; [`Tape::checkpointed_floats`]). Backward needs the forward's
+/// `B*H` for the reset-before GRU, and the masks as above; [`Tape::checkpointed_floats`]). Backward needs the forward's
 /// input `x` again (it is not copied), and about one more forward of compute.
 #[derive(Debug)]
 pub struct Tape {
@@ -85,6 +88,15 @@ pub struct Tape {
     pub(crate) dh: Vec<f32>,
     pub(crate) dc: Vec<f32>,
     pub(crate) drh: Vec<f32>,
+    /// The variational dropout masks of the recorded forward (see `dropout`): per layer its
+    /// input mask `[B, I_l]`, one after the other, then per layer and direction the recurrent
+    /// mask `[B, H]` (index `l*D + d`). Values 0 or `1 / (1 - p)`. Empty until a forward uses
+    /// them ([`Tape::ensure_masks`]).
+    pub(crate) masks: Vec<f32>,
+    /// `[B, H]` scratch of the recurrent dropout: `m * h_{t-1}`, and the masked part of
+    /// `dh_{t-1}` in backward.
+    pub(crate) hm: Vec<f32>,
+    pub(crate) dhm: Vec<f32>,
 }
 
 /// Sizes of one tape's parts, with overflow checks.
@@ -238,7 +250,25 @@ impl Tape {
             dh: z(s.row)?,
             dc: z(s.dc)?,
             drh: z(s.drh)?,
+            masks: Vec::new(),
+            hm: Vec::new(),
+            dhm: Vec::new(),
         })
+    }
+
+    /// Makes the variational dropout's masks and scratch for the tape's largest batch, once
+    /// (fallibly: an error, nothing changed, when memory is short).
+    pub(crate) fn ensure_masks(&mut self, op: &'static str) -> CoreResult<()> {
+        if !self.masks.is_empty() {
+            return Ok(());
+        }
+        let n = mask_len(op, &self.spec, self.max_batch)?;
+        let row = product(op, "batch", &[self.max_batch, self.spec.hidden_size])?;
+        let masks = mem::zeros::<f32>(op, "dropout masks", n)?;
+        let hm = mem::zeros::<f32>(op, "dropout masks", row)?;
+        let dhm = mem::zeros::<f32>(op, "dropout masks", row)?;
+        (self.masks, self.hm, self.dhm) = (masks, hm, dhm);
+        Ok(())
     }
 
     /// Number of `f32` a full tape for (spec, max_seq_len, max_batch) holds, for budgeting.
@@ -267,7 +297,13 @@ impl Tape {
             .map(|d| d.act.len() + d.extra.len() + d.hprev.len() + d.cprev.len())
             .sum();
         let outs: usize = self.outs.iter().map(Vec::len).sum();
-        let scratch = self.rec.len() + self.dh.len() + self.dc.len() + self.drh.len();
+        let scratch = self.rec.len()
+            + self.dh.len()
+            + self.dc.len()
+            + self.drh.len()
+            + self.masks.len()
+            + self.hm.len()
+            + self.dhm.len();
         self.x.len() + dirs + outs + self.ck_h.len() + self.ck_c.len() + scratch
     }
 
@@ -328,6 +364,43 @@ impl Tape {
             batch,
         )
     }
+}
+
+/// Floats of the variational dropout masks for `batch` rows: `B*(I + (L-1)*D*H + L*D*H)`.
+pub(crate) fn mask_len(op: &'static str, spec: &StackSpec, batch: usize) -> CoreResult<usize> {
+    let inputs = product(
+        op,
+        "batch",
+        &[batch, spec.num_layers - 1, spec.output_size()],
+    )?;
+    let first = product(op, "batch", &[batch, spec.input_size])?;
+    let rec = product(op, "batch", &[batch, spec.state_count(), spec.hidden_size])?;
+    first
+        .checked_add(inputs)
+        .and_then(|n| n.checked_add(rec))
+        .ok_or_else(|| CoreError::new(op, "batch", "a tape that fits in memory", "too large"))
+}
+
+/// Where layer `l`'s input mask `[B, I_l]` is in the masks of `batch` rows.
+pub(crate) fn input_mask_range(spec: &StackSpec, l: usize, batch: usize) -> std::ops::Range<usize> {
+    let start = match l {
+        0 => 0,
+        _ => batch * (spec.input_size + (l - 1) * spec.output_size()),
+    };
+    start..start + batch * spec.layer_input_size(l)
+}
+
+/// Where the recurrent mask `[B, H]` of layer `l`, direction `d` is in the masks of `batch` rows.
+pub(crate) fn recurrent_mask_range(
+    spec: &StackSpec,
+    l: usize,
+    d: usize,
+    batch: usize,
+) -> std::ops::Range<usize> {
+    let inputs = input_mask_range(spec, spec.num_layers - 1, batch).end;
+    let bh = batch * spec.hidden_size;
+    let start = inputs + (l * spec.directions() + d) * bh;
+    start..start + bh
 }
 
 /// Scratch of an inference forward: no per-step record, only one chunk of input projections
@@ -473,6 +546,7 @@ mod tests {
             hidden_size: 5,
             num_layers: 2,
             bidirectional: true,
+            bias: true,
         };
         // R = 6: R*I + L*D*R*(GH + EH + H + CH) + (L-1)*R*D*H + B*(GH + H + CH)
         let formula = 6 * 4 + 4 * 6 * (20 + 5 + 5 + 5) + 6 * 10 + 2 * (20 + 5 + 5);
@@ -492,6 +566,7 @@ mod tests {
             hidden_size: 5,
             num_layers: 2,
             bidirectional: false,
+            bias: true,
         };
         // T = 7, B = 2, k = 3: K = 6, S = 3, R = 14.
         // K*I + K*(GH + EH + H + CH) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(GH + H + CH)

@@ -26,11 +26,13 @@
 //!   per-tile partial sums in tile order;
 //! * scalar results that are sums (losses, squared norms) are accumulated in `f64`.
 
+mod activation;
 mod check;
 mod dense;
 mod dropout;
 mod embedding;
 mod grad;
+mod layer_norm;
 mod mse;
 mod norm;
 mod optim;
@@ -39,13 +41,19 @@ mod optim_rules;
 mod rng;
 mod softmax_xent;
 mod tiles;
+mod value_loss;
 
+pub use activation::{
+    activation_backward, activation_forward, softmax_rows_backward, softmax_rows_forward,
+    Activation,
+};
 pub use dense::{dense_backward, dense_forward, DenseGrads};
 pub use dropout::{dropout_backward, dropout_forward, dropout_in_place};
 pub use embedding::{
     embedding_backward, embedding_forward, onehot_project, onehot_project_backward,
 };
 pub use grad::GradWrite;
+pub use layer_norm::{layer_norm_backward, layer_norm_forward};
 pub use mse::mse;
 pub use norm::{all_finite, clip_coefficient, global_norm, scale, sum_squares};
 pub use optim::{adam, adamw, sgd, sgd_momentum};
@@ -55,3 +63,4 @@ pub use softmax_xent::{
     dense_logits, dense_softmax_xent, softmax_xent, softmax_xent_loss, Reduction, XentOptions,
     XentStats,
 };
+pub use value_loss::{value_loss, ValueLoss, ValueLossStats};

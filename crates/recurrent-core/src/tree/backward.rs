@@ -39,16 +39,7 @@ pub fn tree_backward(
     let (n, h) = (forest.nodes, shape.hidden_size);
     check_exact(OP, "gh", gh.len(), n * h)?;
     if let Some(gc) = gc {
-        check_exact(
-            OP,
-            "gc",
-            gc.len(),
-            if shape.kind.has_cell_state() {
-                n * h
-            } else {
-                0
-            },
-        )?;
+        parts::check_cell(OP, "gc", &shape, forest, gc.len())?;
     }
     if let Some(gx) = &gx {
         check_exact(OP, "gx", gx.len(), x.len())?;
@@ -57,7 +48,7 @@ pub fn tree_backward(
     let mut g = parts::grads(OP, &shape, grads)?;
     let mut dh = slot_order(forest, Some(gh), h)?;
     match shape.kind {
-        TreeKind::Rnn => rnn(pool, &shape, forest, &p, x, &t, &mut dh, &mut g, gx),
+        TreeKind::Rnn => rnn(pool, &shape, forest, &p, &t, &mut dh, &mut g, gx),
         _ => {
             let mut dc = slot_order(forest, gc.filter(|c| !c.is_empty()), h)?;
             lstm(
@@ -93,7 +84,6 @@ fn rnn(
     shape: &TreeShape,
     f: &Forest,
     p: &Params<'_>,
-    x: &[f32],
     t: &Tape<'_>,
     dh: &mut [f32],
     g: &mut Grads<'_>,
@@ -103,22 +93,14 @@ fn rnn(
     let mut buf = mem::zeros::<f32>(OP, "child states", f.max_pass * 2 * h)?;
     let mut dbuf = mem::zeros::<f32>(OP, "child gradients", f.max_pass * 2 * h)?;
     let mut da = mem::zeros::<f32>(OP, "pre-activation gradients", f.max_pass * h)?;
-    let _ = x;
     for pass in (0..f.passes()).rev() {
         let (s0, s1) = f.pass(pass);
         let (k0, k1) = f.kid_range(s0, s1);
         let m = s1 - s0;
         if k0 == k1 {
+            // Leaves: a tree RNN's leaf state is its input.
             if let Some(gx) = gx.as_deref_mut() {
-                for s in s0..s1 {
-                    let r = f.x_row[s] as usize;
-                    for (d, v) in gx[r * h..(r + 1) * h]
-                        .iter_mut()
-                        .zip(&dh[s * h..(s + 1) * h])
-                    {
-                        *d += v;
-                    }
-                }
+                add_to_inputs(f, (s0, s1), &dh[s0 * h..s1 * h], h, gx);
             }
             continue;
         }
@@ -328,13 +310,19 @@ fn input_grads(
     if let Some(gx) = gx {
         let dxg = &mut dxg[..m * i];
         sgemm(pool, No, No, m, i, g4, 1.0, dxw, g4, p.w_ih, i, 0.0, dxg, i)?;
-        for (s, row) in (s0..s1).zip(dxg.chunks_exact(i)) {
-            if let Ok(r) = usize::try_from(f.x_row[s]) {
-                for (d, v) in gx[r * i..(r + 1) * i].iter_mut().zip(row) {
-                    *d += v;
-                }
+        add_to_inputs(f, (s0, s1), dxg, i, gx);
+    }
+    Ok(())
+}
+
+/// Adds row `s - s0` of `rows` (`width` floats each) to the input row of node slot `s`, for
+/// the slots `s0..s1` that have one.
+fn add_to_inputs(f: &Forest, (s0, s1): (usize, usize), rows: &[f32], width: usize, gx: &mut [f32]) {
+    for (s, row) in (s0..s1).zip(rows.chunks_exact(width)) {
+        if let Ok(r) = usize::try_from(f.x_row[s]) {
+            for (d, v) in gx[r * width..(r + 1) * width].iter_mut().zip(row) {
+                *d += v;
             }
         }
     }
-    Ok(())
 }

@@ -4,6 +4,21 @@
 use super::forest::Forest;
 use super::parts::Tape;
 
+/// One unit of a Tree-LSTM node, shared by both kinds (`h = o * tanh(c)`, `c = i * g + ...`):
+/// from the gate values `(i, g, o)`, the cell value `c`, `dL/dh` and the `dL/dc` gathered so far
+/// (from the parent), the complete `dL/dc` and the gradients of the i, g and o pre-activations.
+#[inline(always)]
+fn unit_grads((i, gg, o): (f32, f32, f32), c: f32, dh: f32, dc: f32) -> (f32, f32, f32, f32) {
+    let tc = crate::math::tanh(c);
+    let dcs = dc + dh * o * (1.0 - tc * tc);
+    (
+        dcs,
+        dcs * gg * i * (1.0 - i),
+        dcs * i * (1.0 - gg * gg),
+        dh * tc * o * (1.0 - o),
+    )
+}
+
 /// The fused backward gate pass of child-sum nodes: `dpre [m, 4H]` for the recurrent GEMMs
 /// (f block zero: the forget gates see the kids, not h~), `dfk [kids, H]`, and `dxw` rows
 /// (f block: the sum over the kids' forget gates); adds to the kids' dL/dc.
@@ -25,14 +40,13 @@ pub fn child_sum_cells(
         let dx = &mut dxw[s * 4 * h..(s + 1) * 4 * h];
         for u in 0..h {
             let (i, gg, o) = (gs[u], gs[h + u], gs[2 * h + u]);
-            let tc = crate::math::tanh(t.c[s * h + u]);
-            let dhu = dh[s * h + u];
-            let dcs = dc[s * h + u] + dhu * o * (1.0 - tc * tc);
+            let (dcs, di, dg, dout) =
+                unit_grads((i, gg, o), t.c[s * h + u], dh[s * h + u], dc[s * h + u]);
             dc[s * h + u] = dcs;
-            d[u] = dcs * gg * i * (1.0 - i);
+            d[u] = di;
             d[h + u] = 0.0;
-            d[2 * h + u] = dcs * i * (1.0 - gg * gg);
-            d[3 * h + u] = dhu * tc * o * (1.0 - o);
+            d[2 * h + u] = dg;
+            d[3 * h + u] = dout;
             dx[u] = d[u];
             dx[2 * h + u] = d[2 * h + u];
             dx[3 * h + u] = d[3 * h + u];
@@ -70,12 +84,11 @@ pub fn nary_cells(
         let dx = &mut dxw[s * 4 * h..(s + 1) * 4 * h];
         for u in 0..h {
             let (i, gg, o) = (gs[u], gs[3 * h + u], gs[4 * h + u]);
-            let tc = crate::math::tanh(t.c[s * h + u]);
-            let dhu = dh[s * h + u];
-            let dcs = dc[s * h + u] + dhu * o * (1.0 - tc * tc);
-            d[u] = dcs * gg * i * (1.0 - i);
-            d[3 * h + u] = dcs * i * (1.0 - gg * gg);
-            d[4 * h + u] = dhu * tc * o * (1.0 - o);
+            let (dcs, di, dg, dout) =
+                unit_grads((i, gg, o), t.c[s * h + u], dh[s * h + u], dc[s * h + u]);
+            d[u] = di;
+            d[3 * h + u] = dg;
+            d[4 * h + u] = dout;
             d[h + u] = 0.0;
             d[2 * h + u] = 0.0;
             for (l, &k) in kids.iter().enumerate() {

@@ -33,12 +33,7 @@ pub fn tree_forward(
     let nh = forest.nodes * shape.hidden_size;
     check_exact(OP, "h_out", h_out.len(), nh)?;
     if let Some(c) = &c_out {
-        check_exact(
-            OP,
-            "c_out",
-            c.len(),
-            if shape.kind.has_cell_state() { nh } else { 0 },
-        )?;
+        parts::check_cell(OP, "c_out", &shape, forest, c.len())?;
     }
     let mut t = parts::tape(OP, &shape, forest, tape)?;
     match shape.kind {

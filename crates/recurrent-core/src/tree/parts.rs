@@ -123,3 +123,20 @@ pub fn check_x(op: &'static str, shape: &TreeShape, f: &Forest, x: &[f32]) -> Co
         f.num_inputs.saturating_mul(shape.input_size),
     )
 }
+
+/// Checks a buffer of cell states (or their gradients) in node order: `[nodes, H]` for the
+/// Tree-LSTMs; a tree RNN has no cell state, so only an empty one is accepted.
+pub fn check_cell(
+    op: &'static str,
+    name: &'static str,
+    shape: &TreeShape,
+    f: &Forest,
+    len: usize,
+) -> CoreResult<()> {
+    let want = if shape.kind.has_cell_state() {
+        f.nodes * shape.hidden_size
+    } else {
+        0
+    };
+    check_exact(op, name, len, want)
+}

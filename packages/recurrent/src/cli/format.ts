@@ -42,6 +42,10 @@ export function layerSummary(c: LayerConfig): string {
       return `dropout(${c.rate})`;
     case 'layerNorm':
       return 'layer-norm';
+    case 'treeRnn':
+    case 'childSumTreeLstm':
+    case 'naryTreeLstm':
+      return `${c.type}(${c.units}, ${c.vocab.length} words${(c.embeddingSize ?? c.units) !== c.units ? `, embedding ${c.embeddingSize}` : ''})`;
     default: {
       const parts = [String(c.units)];
       if ((c.layers ?? 1) > 1) parts.push(`${c.layers} layers`);

@@ -12,7 +12,7 @@ import { describeFailure, EXIT_USAGE, oneLine } from './errors.js';
 import { generate, type GenerateFlags } from './generate.js';
 import { info, type InfoFlags } from './info.js';
 import { filePath, integer, number, threads } from './parse.js';
-import { DEFAULT_LR, train, type TrainFlags, VARIANTS } from './train.js';
+import { DEFAULT_LR, DEFAULT_OPTIMIZER_NAME, train, type TrainFlags, VARIANTS } from './train.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -56,7 +56,7 @@ function program(): Command {
     .option('--bptt-mean <n>', 'random: mean segment length (default: half of --seq-len)', number(1, 1e6))
     .option('--seq-len <n>', 'time steps per batch', integer(1, 100000), 35)
     .option('--batch-size <n>', 'sequences per batch', integer(1, 65536), 32)
-    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'momentum', 'adam', 'adamw']).default('adam'))
+    .addOption(new Option('--optimizer <name>', 'optimiser').choices(['sgd', 'momentum', 'adam', 'adamw']).default(DEFAULT_OPTIMIZER_NAME))
     .option('--lr <x>', `learning rate (default: ${lrDefaults})`, number(0, 1e6, true))
     .option('--momentum <m>', 'momentum factor of --optimizer momentum (default 0.9)', number(0, 1e6))
     .option('--weight-decay <x>', 'L2 penalty (adamw: decoupled, default 0.01)', number(0, 1e6))
@@ -87,14 +87,14 @@ function program(): Command {
   wire(root.command('info'), 'recurrent info')
     .summary("show a checkpoint's configuration and size")
     .description('Print the layers, sizes, vocabulary, parameter count and file size of a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model.')
-    .argument('<path>', 'a checkpoint written by `recurrent train`, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
+    .argument('<path>', 'a checkpoint written by `recurrent train`, a PyTorch folder, a .onnx file, a model.json (or its folder), a Keras 3 .keras archive or a Keras .h5 file')
     .option('--json', 'print JSON')
     .action((path: string, flags: InfoFlags) => info(path, flags));
 
   wire(root.command('convert'), 'recurrent convert')
     .summary('convert a model between formats')
     .description('Read a checkpoint, PyTorch folder, ONNX file or TensorFlow.js layers model and write it as a checkpoint, a PyTorch folder or ONNX (opset 14).')
-    .argument('<in>', 'a checkpoint, a PyTorch folder, a .onnx file, a model.json (or its folder) or a Keras .h5 file')
+    .argument('<in>', 'a checkpoint, a PyTorch folder, a .onnx file, a model.json (or its folder), a Keras 3 .keras archive or a Keras .h5 file')
     .argument('<out>', "where to write: a .onnx file, a folder (ending in '/' or existing) for PyTorch, otherwise a checkpoint")
     .addOption(new Option('--to <format>', 'the output format (default: from <out>)').choices(['recurrent', 'pytorch', 'onnx']))
     .option('-q, --quiet', 'no message on stderr')

@@ -1,8 +1,8 @@
 /**
  * Opening what `--model PATH` names: a model file written by `recurrent train` / `saveModel`,
  * a PyTorch folder (`meta.json` + `model.safetensors`, read by `loadTorch`), an ONNX file
- * (`.onnx`, `loadOnnx`), or a TensorFlow.js layers model (`model.json` or its folder) or Keras
- * HDF5 file (`.h5`), both through `loadKeras`.
+ * (`.onnx`, `loadOnnx`), or a TensorFlow.js layers model (`model.json` or its folder), a Keras 3
+ * archive (`.keras`) or a Keras 2 HDF5 file (`.h5`), all through `loadKeras`.
  */
 import { join } from 'node:path';
 import { loadKeras } from '../model/keras.js';
@@ -29,7 +29,7 @@ export const KIND_NAMES: Record<ModelKind, string> = {
   recurrent: 'recurrent checkpoint',
   pytorch: 'PyTorch model folder',
   onnx: 'ONNX model',
-  keras: 'TensorFlow.js layers model',
+  keras: 'Keras / TensorFlow.js layers model',
 };
 
 const exists = (path: string) => kindOf(path, 'file').then((k) => k === 'file', () => false);
@@ -38,7 +38,7 @@ const exists = (path: string) => kindOf(path, 'file').then((k) => k === 'file', 
 export async function openModel(path: string): Promise<OpenedModel> {
   const isDir = (await kindOf(path, 'model')) === 'directory';
   const modelJson = isDir ? join(path, 'model.json') : path;
-  if (isDir ? !(await exists(join(path, 'meta.json'))) && (await exists(modelJson)) : /\.(json|h5|hdf5)$/i.test(path)) {
+  if (isDir ? !(await exists(join(path, 'meta.json'))) && (await exists(modelJson)) : /\.(json|h5|hdf5|keras)$/i.test(path)) {
     const k = await loadKeras(modelJson);
     return { model: k.model, kind: 'keras', bytes: await fileSize(modelJson), differs: k.modelDiffers };
   }

@@ -13,6 +13,7 @@ import { fit, type BpttMode, type EpochInfo } from '../model/fit.js';
 import { dense, embedding, gru, lstm, oneHot, rnn, type LayerConfig, type LstmVariant, type RecurrentConfig } from '../model/layers.js';
 import { sequential } from '../model/model.js';
 import { adam, adamw, sgd, type OptimizerConfig } from '../model/optimizers.js';
+import { DEFAULT_ADAM_LR, DEFAULT_OPTIMIZER } from '../model/default-optimizer.js';
 import { saveModel } from '../model/serialize.js';
 import { loadCorpus, SHIPPED_CORPUS } from './corpus.js';
 import { CliError } from './errors.js';
@@ -55,8 +56,11 @@ export interface TrainFlags {
   plot?: string;
 }
 
-/** Default learning rate of each optimiser. */
-export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 1, momentum: 0.1, adam: 0.003, adamw: 0.003 };
+/** The default `--optimizer`: the type of the library's one default optimiser. */
+export const DEFAULT_OPTIMIZER_NAME: OptimizerName = DEFAULT_OPTIMIZER.type;
+
+/** Default learning rate of each optimiser; Adam's is the library default's (`DEFAULT_OPTIMIZER`). */
+export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 1, momentum: 0.1, adam: DEFAULT_ADAM_LR, adamw: DEFAULT_ADAM_LR };
 
 /** `--variant` values per `--cell` (lstm and gru: the cell kind table; rnn's activation is `--nonlinearity`). */
 export const VARIANTS: Record<CellName, readonly string[]> = {
@@ -154,7 +158,8 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
   try {
     const unit = f.level === 'char' ? 'characters' : 'words';
     const meanLength = f.bpttMean ?? Math.max(1, Math.round(f.seqLen / 2));
-    const lrText = `lr ${sig(f.lr ?? DEFAULT_LR[f.optimizer])}`;
+    // From the config fit is given, so the line shows what trains.
+    const lrText = `lr ${sig(optimizer.lr as number)}`;
     const limits = [`${f.epochs} epoch${f.epochs === 1 ? '' : 's'}`];
     if (f.maxSeconds !== undefined) limits.push(`at most ${duration(f.maxSeconds)}`);
     if (f.maxBatches !== undefined) limits.push(`at most ${grouped(f.maxBatches)} batches`);
@@ -233,8 +238,9 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
           },
           onEpochEnd: (info) => {
             lastEpoch = info;
-            points.push({ epoch: info.epoch, perplexity: info.perplexity });
-            progress.endEpoch(fields(info.loss, info.perplexity), info.seconds);
+            // A language model's loss is a cross-entropy: its perplexity is exp(loss), as per batch above.
+            points.push({ epoch: info.epoch, perplexity: Math.exp(info.loss) });
+            progress.endEpoch(fields(info.loss, Math.exp(info.loss)), info.seconds);
             epochBatches = 0;
           },
         },
@@ -246,7 +252,7 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
       process.off('SIGINT', onSigint);
     }
     const seconds = elapsed();
-    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: lastEpoch.perplexity, label: `epoch ${lastEpoch.epoch}` } : undefined;
+    let final: { perplexity: number; label: string } | undefined = lastEpoch ? { perplexity: Math.exp(lastEpoch.loss), label: `epoch ${lastEpoch.epoch}` } : undefined;
     if (epochBatches > 0) {
       // An epoch cut short by a limit: its running mean is the latest measurement.
       const mean = running();

@@ -17,6 +17,11 @@ export interface RecurrentStackOptions {
   layers?: number;
   /** Run a reverse direction too and concatenate both per step. Default `false`. */
   bidirectional?: boolean;
+  /**
+   * Give every layer and direction the biases `bias_ih`, `bias_hh` (PyTorch `bias`). With
+   * `false` the stack has no bias tensors at all (not zeros that train). Default `true`.
+   */
+  bias?: boolean;
 }
 
 /** One parameter tensor: PyTorch name, shape, and where it sits in the flat buffer. */

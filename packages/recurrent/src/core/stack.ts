@@ -47,6 +47,8 @@ export class RecurrentStack extends Owned {
   readonly hiddenSize: number;
   readonly layers: number;
   readonly bidirectional: boolean;
+  /** Whether the layers have `bias_ih` and `bias_hh` (PyTorch `bias`). */
+  readonly bias: boolean;
   /** @internal */ readonly handle: number;
   /** @internal */ readonly engine: Engine;
   readonly #params: readonly ParameterInfo[];
@@ -73,10 +75,15 @@ export class RecurrentStack extends Owned {
       throw new InvalidArgumentError(`${OP}: argument \`bidirectional\` expected a boolean, got ${String(bidirectional)}`);
     }
     this.bidirectional = bidirectional;
+    const bias = options.bias ?? true;
+    if (typeof bias !== 'boolean') {
+      throw new InvalidArgumentError(`${OP}: argument \`bias\` expected a boolean, got ${String(bias)}`);
+    }
+    this.bias = bias;
     const engine = currentEngine();
     this.engine = engine;
     this.attachEngine(engine);
-    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional));
+    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias));
     this.handle = handle;
     try {
       const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
@@ -250,22 +257,26 @@ export class RecurrentStack extends Owned {
   /**
    * @internal Forward on wasm buffers (time-major); each buffer holds at least what its
    * shape needs. Used by the model API, which keeps its activations in wasm. Training
-   * forwards may drop out each layer's output but the last with probability `dropout` (masks
+   * forwards may drop out each layer's output but the last with probability `dropout`, each
+   * layer's input with `inputDropout` and `h_{t-1}` in the recurrent matmul with
+   * `recurrentDropout` (variational: one mask per sequence, the same at every step; masks
    * from `seed`), and with `checkpointEvery = k` (unidirectional stacks) keep only the states
    * every k steps, recomputing the rest in {@link backwardInto}, which then needs `x` again.
    */
   forwardInto(o: {
     training: boolean; seqLen: number; batch: number; x: Float32Buffer; lengths: Uint32Array;
     h0?: Float32Buffer | undefined; c0?: Float32Buffer | undefined; y: Float32Buffer; hN: Float32Buffer; cN?: Float32Buffer | undefined;
-    dropout?: number; seed?: number; checkpointEvery?: number;
+    dropout?: number; seed?: number; checkpointEvery?: number; inputDropout?: number; recurrentDropout?: number;
   }): void {
     this.live();
     const h = (b: Float32Buffer | undefined) => b?.liveHandle() ?? 0;
     const dropout = o.dropout ?? 0;
+    const input = o.inputDropout ?? 0;
+    const recurrent = o.recurrentDropout ?? 0;
     const k = o.checkpointEvery ?? 0;
-    if (o.training && (dropout > 0 || k > 0)) {
+    if (o.training && (dropout > 0 || input > 0 || recurrent > 0 || k > 0)) {
       this.engine.call((w) =>
-        w.rnn_train_forward(this.handle, o.seqLen, o.batch, h(o.x), o.lengths, h(o.h0), h(o.c0), h(o.y), h(o.hN), h(o.cN), dropout, (o.seed ?? 0) >>> 0, k),
+        w.rnn_train_forward(this.handle, o.seqLen, o.batch, h(o.x), o.lengths, h(o.h0), h(o.c0), h(o.y), h(o.hN), h(o.cN), dropout, input, recurrent, (o.seed ?? 0) >>> 0, k),
       );
       this.#last = { seqLen: o.seqLen, batch: o.batch };
       return;

@@ -47,12 +47,16 @@ export interface TestExports {
     params: number, grads: number, m: number, v: number, step: number, lr: number, beta1: number,
     beta2: number, eps: number, weightDecay: number, gradScale: number, decoupled: boolean,
   ): void;
-  dropout(len: number, x: number, out: number, p: number, seedHi: number, seedLo: number): void;
+  rnn_train_forward_masked(
+    handle: number, seqLen: number, batch: number, x: number, lengths: Uint32Array, h0: number, c0: number,
+    y: number, hN: number, cN: number, inputDropout: number, recurrentDropout: number, masks: number,
+  ): void;
 }
 
 /** The names of {@link TestExports}, for the wrapper that stands in for them in release builds. */
 export const TEST_EXPORTS: readonly (keyof TestExports)[] = [
-  'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam', 'dropout',
+  'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam',
+  'rnn_train_forward_masked',
 ];
 
 /** What the package calls: the release exports, and (test builds) the test-only ones. */

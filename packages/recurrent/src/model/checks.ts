@@ -8,7 +8,7 @@ import { gateCount } from '../core/stack.js';
 import { Vocab } from '../data/vocab.js';
 import { describe, MAX_PARAMETER_FLOATS } from '../validate/index.js';
 import { InvalidArgumentError, OutOfMemoryError, RecurrentError } from '../errors.js';
-import { cellKindOf, dense, dropout, embedding, layerNorm, gru, type LayerConfig, lstm, oneHot, type RecurrentConfig, rnn } from './layers.js';
+import { cellKindOf, childSumTreeLstm, dense, dropout, embedding, layerNorm, gru, type LayerConfig, lstm, naryTreeLstm, oneHot, type RecurrentConfig, rnn, treeRnn } from './layers.js';
 import { Optimizer } from './optimizers.js';
 import type { ParamGroup } from './param.js';
 import { ModelState } from './state.js';
@@ -51,9 +51,18 @@ export function checkLayerConfigs(op: string, layers: readonly unknown[]): void 
         case 'layerNorm':
           layerNorm(config);
           break;
+        case 'treeRnn':
+          treeRnn(config);
+          break;
+        case 'childSumTreeLstm':
+          childSumTreeLstm(config);
+          break;
+        case 'naryTreeLstm':
+          naryTreeLstm(config);
+          break;
         default:
           throw new InvalidArgumentError(
-            `argument \`type\` expected one of 'embedding', 'oneHot', 'rnn', 'gru', 'lstm', 'dense', 'dropout', 'layerNorm', got ${describe(type)}`,
+            `argument \`type\` expected one of 'embedding', 'oneHot', 'treeRnn', 'childSumTreeLstm', 'naryTreeLstm', 'rnn', 'gru', 'lstm', 'dense', 'dropout', 'layerNorm', got ${describe(type)}`,
           );
       }
     } catch (e) {
@@ -87,6 +96,15 @@ export function parameterLowerBound(layers: readonly LayerConfig[], inputSize: n
       case 'dropout':
       case 'layerNorm':
         break;
+      case 'treeRnn':
+      case 'childSumTreeLstm':
+      case 'naryTreeLstm': {
+        // The embedding and the cell's weights (treeRnn: W [H, 2H]; LSTMs: W_ih [4H, E] and W_hh).
+        const [h, e] = [c.units, c.embeddingSize ?? c.units];
+        total += c.vocab.length * e + (c.type === 'treeRnn' ? 2 * h * h : 4 * h * e + (c.type === 'naryTreeLstm' ? 10 : 4) * h * h);
+        features = h;
+        break;
+      }
       default: {
         const r = c as RecurrentConfig;
         const h = r.units;

@@ -7,8 +7,9 @@
  * passed on, so padded steps count nowhere. Batches come out time-major, as the kernels take them.
  */
 import { Random } from '../data/random.js';
+import type { Tree } from '../trees/tree.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkObject, describe, type SequenceBatch } from '../validate/index.js';
+import { checkInt, checkObject, describe, type SequenceBatch, type TreesBatch } from '../validate/index.js';
 
 /** A flat array of numbers and its shape (row-major), e.g. `{ data: Float32Array, shape: [N, T, F] }`. */
 export interface ShapedArray {
@@ -21,8 +22,8 @@ export type Nested = number | readonly Nested[] | ArrayLike<number>;
 
 /** A dataset of whole examples. */
 export interface ArrayDataset {
-  /** Inputs: per example, steps of features (or token ids). */
-  readonly x: Nested | ShapedArray;
+  /** Inputs: per example, steps of features (or token ids); for a tree model, its tree. */
+  readonly x: Nested | ShapedArray | readonly Tree[];
   /**
    * Targets: per example a class id or K values (a model whose output is pooled), or per step
    * class ids or K values (one per step, as the inputs).
@@ -45,11 +46,16 @@ export interface ExampleShape {
   readonly targetWidth: number;
   /** One target row per example (pooled output) instead of one per step. */
   readonly pooled: boolean;
+  /** Inputs are trees, one per example (a tree encoder first); pooled then. */
+  readonly trees: boolean;
 }
 
 /** A dataset split into examples: per example its steps and its targets, flat. */
 export interface Examples {
+  /** Per example its steps' values (empty for trees). */
   readonly x: readonly Float64Array[];
+  /** Per example its tree (a tree model's examples), else undefined. */
+  readonly trees?: readonly object[] | undefined;
   readonly y: readonly Float64Array[];
   /** Per example, one weight per target row (1 for a pooled output, its steps otherwise); undefined: all 1. */
   readonly w: readonly Float64Array[] | undefined;
@@ -129,7 +135,8 @@ function perExample(op: string, name: string, v: Nested | ShapedArray, timeMajor
 /** Splits `data` into examples for a model of `shape`, checking that every example fits. */
 export function toExamples(op: string, data: ArrayDataset, shape: ExampleShape, timeMajor: boolean): Examples {
   checkObject(op, 'data', data, 'a dataset { x, y, lengths? }');
-  const x = perExample(op, 'x', data.x, timeMajor);
+  if (shape.trees) return treeExamples(op, data, shape);
+  const x = perExample(op, 'x', data.x as Nested | ShapedArray, timeMajor);
   // A pooled target has no step axis: it is per example whatever the layout of `x`.
   const y = perExample(op, 'y', data.y, timeMajor && !shape.pooled);
   if (x.length !== y.length) throw new InvalidArgumentError(`${op}: \`x\` has ${x.length} examples and \`y\` ${y.length}`);
@@ -152,6 +159,22 @@ export function toExamples(op: string, data: ArrayDataset, shape: ExampleShape, 
   return { x, y, steps, w: sampleWeights(op, data.sampleWeights, x, shape) };
 }
 
+/** A tree model's dataset: `x` its trees (checked when batched), `y` a target row per tree. */
+function treeExamples(op: string, data: ArrayDataset, shape: ExampleShape): Examples {
+  const trees = data.x as unknown;
+  if (!Array.isArray(trees) || trees.length === 0 || !trees.every((t) => typeof t === 'object' && t !== null)) {
+    throw new InvalidArgumentError(`${op}: argument \`x\` expected a non-empty array of trees (one per example: a tree encoder reads trees), got ${describe(trees)}`);
+  }
+  if (data.lengths !== undefined) throw new InvalidArgumentError(`${op}: argument \`lengths\` does not apply to trees`);
+  const y = perExample(op, 'y', data.y, false);
+  if (y.length !== trees.length) throw new InvalidArgumentError(`${op}: \`x\` has ${trees.length} trees and \`y\` ${y.length} targets`);
+  y.forEach((v, n) => {
+    if (v.length !== shape.targetWidth) throw new InvalidArgumentError(`${op}: argument \`y[${n}]\` expected ${shape.targetWidth} target value(s), got ${v.length} values`);
+  });
+  const x = trees.map(() => new Float64Array(0));
+  return { x, trees: trees as object[], y, steps: x.map(() => 1), w: sampleWeights(op, data.sampleWeights, x, shape) };
+}
+
 /** Per example, a weight per target row, from one weight per example or one per step. */
 function sampleWeights(op: string, given: ArrayDataset['sampleWeights'], x: readonly Float64Array[], shape: ExampleShape): Float64Array[] | undefined {
   if (given === undefined) return undefined;
@@ -171,20 +194,27 @@ function sampleWeights(op: string, given: ArrayDataset['sampleWeights'], x: read
 
 /** Examples `[from, to)` of `e` (a validation split). */
 export function sliceExamples(e: Examples, from: number, to: number): Examples {
-  return { x: e.x.slice(from, to), y: e.y.slice(from, to), steps: e.steps.slice(from, to), w: e.w?.slice(from, to) };
+  return { x: e.x.slice(from, to), trees: e.trees?.slice(from, to), y: e.y.slice(from, to), steps: e.steps.slice(from, to), w: e.w?.slice(from, to) };
 }
 
 /**
  * The batches of one pass over `e`: `batchSize` examples each (the last may be smaller), in a
  * shuffled order when `rng` is given, padded to the longest, time-major.
  */
-export function* exampleBatches(e: Examples, shape: ExampleShape, batchSize: number, rng?: Random): Generator<SequenceBatch> {
+export function* exampleBatches(e: Examples, shape: ExampleShape, batchSize: number, rng?: Random): Generator<SequenceBatch | TreesBatch> {
   const order = Array.from({ length: e.x.length }, (_, i) => i);
   if (rng) rng.shuffle(order);
   const [F, K] = [shape.inputWidth, shape.targetWidth];
   for (let at = 0; at < order.length; at += batchSize) {
     const idx = order.slice(at, at + batchSize);
     const B = idx.length;
+    if (e.trees) {
+      const y = new Float32Array(B * K);
+      idx.forEach((i, b) => y.set(e.y[i]!, b * K));
+      const weights = e.w && Float32Array.from(idx, (i) => e.w![i]![0]!);
+      yield { x: idx.map((i) => e.trees![i]!), y, ...(weights ? { weights } : {}) };
+      continue;
+    }
     const T = Math.max(...idx.map((i) => e.x[i]!.length / F));
     const x = new Float32Array(T * B * F);
     const y = new Float32Array(shape.pooled ? B * K : T * B * K);

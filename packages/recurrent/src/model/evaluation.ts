@@ -7,7 +7,8 @@
 import { checkLoss, type Loss } from '../network/heads.js';
 import { type ArrayDataset, type ExampleShape, type Examples, exampleBatches, toExamples } from './dataset.js';
 import type { Model } from './model.js';
-import { checkInt, checkKnownKeys, checkObject } from '../validate/index.js';
+import type { Tree } from '../trees/tree.js';
+import { checkInt, checkKnownKeys, checkObject, type SequenceBatch } from '../validate/index.js';
 
 /** What {@link evaluate} measured. */
 export interface Evaluation {
@@ -48,6 +49,7 @@ export function exampleShape(model: Model, loss: Loss): ExampleShape {
     inputWidth: model.takesTokens ? 1 : model.network.featureSize,
     targetWidth: checkLoss('fit', loss).kind === 'crossEntropy' ? 1 : model.outputSize,
     pooled: model.output !== 'sequence',
+    trees: model.takesTrees,
   };
 }
 
@@ -85,11 +87,13 @@ export function evaluateExamples(model: Model, e: Examples, shape: ExampleShape,
     sum += m.loss * (m.weight ?? m.count);
     weightSum += m.weight ?? m.count;
     count += m.count;
-    const p = model.predict(batch.x, { seqLen: batch.seqLen, batchSize: batch.batchSize, ...(batch.lengths ? { lengths: batch.lengths } : {}) });
-    const B = batch.batchSize;
-    const rows = shape.pooled ? B : batch.seqLen * B;
+    const trees = shape.trees ? batch.x : undefined;
+    const seq = batch as SequenceBatch;
+    const p = trees ? model.predict(trees as readonly Tree[]) : model.predict(seq.x, { seqLen: seq.seqLen, batchSize: seq.batchSize, ...(seq.lengths ? { lengths: seq.lengths } : {}) });
+    const B = trees ? trees.length : seq.batchSize;
+    const rows = shape.pooled ? B : seq.seqLen * B;
     for (let r = 0; r < rows; r++) {
-      if (!shape.pooled && batch.lengths && Math.floor(r / B) >= batch.lengths[r % B]!) continue;
+      if (!shape.pooled && seq.lengths && Math.floor(r / B) >= seq.lengths[r % B]!) continue;
       const out = p.subarray(r * O, (r + 1) * O);
       if (classes) {
         const target = batch.y[r]!;

@@ -5,7 +5,7 @@
  */
 import type { Random } from '../data/random.js';
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkRange, type SequenceBatch } from '../validate/index.js';
+import { checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkRange, type SequenceBatch, type TreesBatch } from '../validate/index.js';
 import { type ArrayDataset, type ExampleShape, type Examples, exampleBatches, sliceExamples, toExamples } from './dataset.js';
 import { type Evaluation, evaluateExamples, exampleShape } from './evaluation.js';
 import type { EpochInfo } from './loop.js';
@@ -15,7 +15,7 @@ import { saveModel } from './serialize.js';
 
 /** A dataset ready for `fit`: its batches per epoch, and its validation part. */
 export interface PreparedDataset {
-  batches(rng: Random): Iterable<SequenceBatch>;
+  batches(rng: Random): Iterable<SequenceBatch | TreesBatch>;
   /** Undefined without validation data. */
   readonly validation: Examples | undefined;
   evaluate(): Evaluation;

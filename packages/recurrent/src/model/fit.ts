@@ -5,11 +5,12 @@
 import { Random } from '../data/random.js';
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 import { checkLoss, type Loss } from '../network/heads.js';
-import { type CheckedBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
+import { type CheckedBatch, type TreesBatch, checkClipNorm, checkInt, checkKnownKeys, checkNumber, checkObject, checkOneOf, checkOptionalFunction, describe, sliceSteps } from '../validate/index.js';
 import { type BatchInfo, type BatchOutcome, type EpochInfo, type History, runEpochs } from './loop.js';
 import { Model } from './model.js';
 import type { SequenceBatch } from './model-types.js';
-import { type OptimizerConfig, sgd } from './optimizers.js';
+import type { OptimizerConfig } from './optimizers.js';
+import { DEFAULT_OPTIMIZER } from './default-optimizer.js';
 import { BestWatch, checkEarlyStopping, prepareDataset } from './fit-dataset.js';
 import { type ArrayDataset, isArrayDataset } from './dataset.js';
 import { isPlateauSchedule, type NamedSchedule, scheduleFromName } from './schedules.js';
@@ -37,7 +38,8 @@ export interface FitOptions {
   /** A loss name, or `{ kind, ...options }`. */
   loss?: Loss;
   /**
-   * Optimiser. Default `sgd({ lr: 0.1 })`. As in Keras, its state (momentum, Adam's moments
+   * Optimiser. Default `adam({ lr: 0.003 })` ({@link DEFAULT_OPTIMIZER}, the default of every
+   * trainer and of the CLI). As in Keras, its state (momentum, Adam's moments
    * and step count) carries over to the next `fit` of the same model with the same settings;
    * `model.resetOptimizer()` starts afresh.
    */
@@ -109,9 +111,10 @@ const FIT_SUGGEST: Readonly<Record<string, string>> = {
 
 /**
  * Batches for one epoch: an iterable, or a function called at each epoch returning one; or a
- * dataset `{ x, y, lengths? }` of whole examples (see `ArrayDataset`), batched by `fit`.
+ * dataset `{ x, y, lengths? }` of whole examples (see `ArrayDataset`; for a tree model `x` is
+ * its trees and `y` a target row per tree), batched by `fit`.
  */
-export type BatchSource = Iterable<SequenceBatch> | ((epoch: number) => Iterable<SequenceBatch>) | ArrayDataset;
+export type BatchSource = Iterable<SequenceBatch | TreesBatch> | ((epoch: number) => Iterable<SequenceBatch | TreesBatch>) | ArrayDataset;
 
 /**
  * Trains `model` on `data`. One `fit` per model at a time: while one runs, another `fit` on
@@ -139,12 +142,12 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const checkpointEvery = options.checkpointEvery ?? 0;
   const dataset = isArrayDataset(data) ? prepareDataset(op, model, data, lossOption, options) : undefined;
   if (dataset && mode !== 'full') throw new InvalidArgumentError(`${op}: a dataset of whole examples trains with bptt 'full'; got '${mode}'`);
-  if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<SequenceBatch>)[Symbol.iterator] !== 'function')) {
+  if (!dataset && typeof data !== 'function' && (data === null || typeof (data as Iterable<unknown>)[Symbol.iterator] !== 'function')) {
     throw new InvalidArgumentError(`${op}: argument \`data\` expected an iterable of batches, a function of the epoch returning one, or a dataset { x, y }`);
   }
   const stopping = checkEarlyStopping(op, options.earlyStopping, dataset?.validation !== undefined);
   checkOptionalFunction(op, 'checkpointBest', options.checkpointBest);
-  const base = options.optimizer ?? sgd({ lr: 0.1 });
+  const base = options.optimizer ?? DEFAULT_OPTIMIZER;
   const optimizerConfig = options.schedule === undefined ? base : { ...base, lr: scheduleFromName(op, options.schedule) };
   // Claimed before anything of the model changes (its optimiser, its carried state).
   return withTraining(model, async () => {
@@ -153,10 +156,10 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
     const carry = mode !== 'full';
     model.resetState();
     const watch = new BestWatch(model, stopping, options.checkpointBest);
-    const history = await runEpochs<SequenceBatch>({
+    const history = await runEpochs<SequenceBatch | TreesBatch>({
       op,
       epochs,
-      batches: (epoch) => (dataset ? dataset.batches(rng) : typeof data === 'function' ? data(epoch) : (data as Iterable<SequenceBatch>)),
+      batches: (epoch) => (dataset ? dataset.batches(rng) : typeof data === 'function' ? data(epoch) : (data as Iterable<SequenceBatch | TreesBatch>)),
       startEpoch: () => {
         if (carry) model.resetState();
       },
@@ -184,7 +187,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       nonFiniteHint: "Lower the learning rate, set clipNorm, or pass onNonFinite: 'skip'",
       emptyEpochHint:
         '; for several epochs pass a function of the epoch returning fresh batches (e.g. () => sequentialBatches(corpus, options)) or an array',
-      perplexity: loss.kind === 'crossEntropy',
+      classes: loss.kind === 'crossEntropy',
       signal: options.signal,
       onBatchEnd: options.onBatchEnd,
       onEpochEnd: async (info) => {

@@ -1,15 +1,16 @@
 /** The model API: layers, sequential models, training, generation, files. */
-export { embedding, oneHot, rnn, gru, lstm, dense, dropout, layerNorm, ACTIVATIONS } from './layers.js';
+export { embedding, oneHot, rnn, gru, lstm, dense, dropout, layerNorm, treeRnn, childSumTreeLstm, naryTreeLstm, ACTIVATIONS, TREE_LAYER_TYPES } from './layers.js';
 export type {
   EmbeddingConfig, OneHotConfig, RnnConfig, GruConfig, LstmConfig, DenseConfig, DropoutConfig, LayerNormConfig, ActivationKind, LayerConfig, RecurrentConfig,
-  RecurrentOutput, LstmVariant,
+  RecurrentOutput, LstmVariant, TreeLayerConfig, TreeLayerOptions, TreeLayerType,
 } from './layers.js';
 export { Model, sequential } from './model.js';
 export type {
-  SequentialOptions, SequenceBatch, CheckedBatch, Loss, LossConfig, LossKind, Measured, StepResult, TrainStepOptions, PredictOptions, GradientFlow, NonFiniteReport,
+  SequentialOptions, SequenceBatch, TreesBatch, CheckedBatch, Loss, LossConfig, LossKind, Measured, StepResult, TrainStepOptions, PredictOptions, GradientFlow, NonFiniteReport,
 } from './model-types.js';
 export { ModelState, type LayerStateArrays } from './state.js';
 export { sgd, adam, adamw, Optimizer } from './optimizers.js';
+export { DEFAULT_OPTIMIZER, DEFAULT_ADAM_LR } from './default-optimizer.js';
 export type { SgdOptions, AdamOptions, OptimizerConfig, LearningRateSchedule } from './optimizers.js';
 export { fit } from './fit.js';
 export { stepDecay, exponentialDecay, cosineWithWarmup, reduceOnPlateau } from './schedules.js';

@@ -13,6 +13,7 @@ import type { ReadOptions } from '../io/read-session.js';
 import { describe } from '../validate/index.js';
 import { type KerasPlan, planKeras } from './keras-config.js';
 import { isHdf5, readKerasH5 } from './keras-h5.js';
+import { isZip, readKeras3 } from './keras3.js';
 import { type ManifestGroup, splitWeights, stateDictOf } from './keras-weights.js';
 import { dense, embedding, gru, type LayerConfig, lstm, rnn } from './layers.js';
 import { Model } from './model.js';
@@ -237,6 +238,22 @@ function build(plan: KerasPlan, weights: Map<string, { shape: number[]; data: Fl
   return new KerasModel(model, plan);
 }
 
+/**
+ * A model in one file: a Keras 3 `.keras` archive (a zip, `model.save("model.keras")`) or a
+ * Keras 2 HDF5 file (`model.save("model.h5")`), topology and weights together.
+ */
+async function fromFileBytes(bytes: Uint8Array): Promise<KerasModel> {
+  if (isZip(bytes)) {
+    const k3 = await readKeras3(bytes);
+    return build(planKeras(k3.modelJson), k3.weights);
+  }
+  if (isHdf5(bytes)) {
+    const h5 = await readKerasH5(bytes);
+    return build(planKeras(h5.modelJson), h5.weights);
+  }
+  throw new FormatError('loadKeras: the bytes are neither a .keras archive (zip) nor a Keras HDF5 file; for a TensorFlow.js model.json pass { modelJson, weights }');
+}
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text, (k, v: unknown) => (k === '__proto__' ? undefined : v));
@@ -258,14 +275,16 @@ export interface KerasSource {
 }
 
 /**
- * Loads a TensorFlow.js layers model: the path or URL of its `model.json` (shards are read beside
- * it) or of a Keras 2 HDF5 file (`model.h5`, read with h5wasm), or `{ modelJson, weights }`. Throws `FormatError` naming the layer, weight or shard that is
+ * Loads a Keras model: the path or URL of a TensorFlow.js layers `model.json` (shards are read
+ * beside it), of a Keras 3 `.keras` archive (zip, fflate) or of a Keras 2 HDF5 file (`model.h5`,
+ * read with h5wasm); the bytes of a `.keras` or `.h5` file; or `{ modelJson, weights }`. Throws `FormatError` naming the layer, weight or shard that is
  * wrong (unsupported layer or activation, missing or short shards, shapes), `InitError` without
  * the engine, `InvalidArgumentError` for a bad `source`.
  */
-export async function loadKeras(source: PathOrUrl | KerasSource, options?: ReadOptions): Promise<KerasModel> {
+export async function loadKeras(source: PathOrUrl | KerasSource | Uint8Array, options?: ReadOptions): Promise<KerasModel> {
   const fn = 'loadKeras';
   engine();
+  if (source instanceof Uint8Array) return fromFileBytes(source);
   if (typeof source === 'object' && source !== null && !(source instanceof URL)) {
     const { modelJson, weights } = source;
     const json = typeof modelJson === 'string' ? parseJson(modelJson) : modelJson;
@@ -290,11 +309,7 @@ export async function loadKeras(source: PathOrUrl | KerasSource, options?: ReadO
   }
   return withReadSession(fn, options, async (session) => {
     const first = await readIn(session, fn, source);
-    if (isHdf5(first)) {
-      // A Keras HDF5 model file (model.save("model.h5")): topology and weights in one file.
-      const h5 = await readKerasH5(first);
-      return build(planKeras(h5.modelJson), h5.weights);
-    }
+    if (isHdf5(first) || isZip(first)) return fromFileBytes(first);
     const json = parseJson(new TextDecoder().decode(first));
     const plan = planKeras(json);
     const manifest = manifestOf(json);

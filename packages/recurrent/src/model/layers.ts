@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
+import { Vocab } from '../data/vocab.js';
 import { OTHER_NAMES } from './option-names.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
@@ -42,6 +43,31 @@ export interface RecurrentCommon {
   readonly bidirectional?: boolean;
   /** Dropout probability between stacked layers while training (PyTorch's `dropout`). Default `0`. */
   readonly dropout?: number;
+  /**
+   * Variational dropout of each stacked layer's input `x_t` while training (Keras `dropout`,
+   * Gal & Ghahramani 2016): one mask per sequence and input feature, the SAME at every step,
+   * shared by both directions, kept values scaled by `1 / (1 - p)`; identity in inference and
+   * streaming. Masks come from the model's seeded dropout stream, so runs are reproducible,
+   * and BPTT applies the same masks. In [0, 1). Default `0`.
+   */
+  readonly inputDropout?: number;
+  /**
+   * Variational recurrent dropout while training (Keras `recurrent_dropout`, Gal & Ghahramani
+   * 2016): `h_{t-1}` is multiplied by one mask per sequence and unit, the SAME at every step,
+   * where it enters the recurrent matmul (`W_hh (m * h_{t-1})`; the reset-before GRU's
+   * `W_hn (r * (m * h_{t-1}))`). One mask per layer and direction, shared by every gate (as
+   * Keras' `implementation=2`, not one per gate); the carried state itself is not dropped.
+   * Inverted scaling `1 / (1 - p)`; identity in inference and streaming; seeded and
+   * reproducible like `inputDropout`. Every cell kind. In [0, 1). Default `0`.
+   */
+  readonly recurrentDropout?: number;
+  /**
+   * Learned biases `bias_ih_l{k}`, `bias_hh_l{k}` in every layer and direction (PyTorch
+   * `bias`, Keras `use_bias`). With `false` the layer has no bias parameters at all: none in
+   * its parameter count, state dict, files or PyTorch export (`nn.LSTM(bias=False)` loads
+   * it). Default `true`.
+   */
+  readonly bias?: boolean;
   /**
    * `'sequence'`: every step's output (language models, tagging); `'last'`: the final state
    * (forward direction at each sequence's last step, reverse direction at step 0), for
@@ -137,11 +163,42 @@ export interface LayerNormConfig {
   readonly trainable?: boolean;
 }
 
+/** The tree encoders: a recursive network over each input tree, the root's state its output. */
+export type TreeLayerType = 'treeRnn' | 'childSumTreeLstm' | 'naryTreeLstm';
+
+/** Every {@link TreeLayerType}. */
+export const TREE_LAYER_TYPES: readonly TreeLayerType[] = ['treeRnn', 'childSumTreeLstm', 'naryTreeLstm'];
+
+/**
+ * A tree encoder as a model's first layer (docs/ARCHITECTURE.md, "The network"): the leaves'
+ * words (and any internal node's word) through a learned embedding, then the tree cell over
+ * the forest of a batch, batched by level in the core; its output is each tree's root state
+ * `[trees, units]`, which any layers and loss after it read. Parameters `<name>.embedding.weight`
+ * `[vocab, embeddingSize]` and the cell's (`<name>.weight_ih`, ... as the tree fixtures name them).
+ */
+export interface TreeLayerConfig {
+  readonly type: TreeLayerType;
+  /** Width H of the node states (and of the output). */
+  readonly units: number;
+  /** The words of the leaves by id, `<unk>` first (a `Vocab`'s tokens); words not in it are `<unk>`. */
+  readonly vocab: readonly string[];
+  /** Width of the word vectors. Default: `units` (which a `treeRnn` requires: its leaves are their word vectors). */
+  readonly embeddingSize?: number;
+  /** Module name in parameter names. Default `'tree'`. */
+  readonly name?: string;
+  /** Whether training updates its parameters. Default `true`. */
+  readonly trainable?: boolean;
+}
+
+/** Options of the tree encoder factories: a {@link TreeLayerConfig} whose `vocab` may also be a `Vocab`. */
+export type TreeLayerOptions = Omit<TreeLayerConfig, 'type' | 'vocab'> & { readonly vocab: Vocab | readonly string[] };
+
 export type RecurrentConfig = RnnConfig | GruConfig | LstmConfig;
-export type LayerConfig = EmbeddingConfig | OneHotConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
+export type LayerConfig = EmbeddingConfig | OneHotConfig | TreeLayerConfig | RecurrentConfig | DenseConfig | DropoutConfig | LayerNormConfig;
 
 /** The options each factory takes (anything else is an error, with a suggestion where one fits). */
-const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'output', 'name', 'trainable'] as const;
+const COMMON = ['units', 'layers', 'bidirectional', 'dropout', 'inputDropout', 'recurrentDropout', 'bias', 'output', 'name', 'trainable'] as const;
+const TREE_OPTIONS = ['units', 'vocab', 'embeddingSize', 'name', 'trainable'];
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
@@ -151,6 +208,9 @@ const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
   dropout: ['rate'],
   layerNorm: ['name', 'trainable'],
+  treeRnn: TREE_OPTIONS,
+  childSumTreeLstm: TREE_OPTIONS,
+  naryTreeLstm: TREE_OPTIONS,
 };
 
 /** Throws unless `options` is an object of known options whose `name` (if any) is a non-empty string. */
@@ -181,8 +241,12 @@ function checkCommon(op: RecurrentConfig['type'], o: RecurrentCommon): void {
   checkInt(op, 'units', o.units, 1, 1 << 16);
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
   checkNumber(op, 'dropout', o.dropout ?? 0, 0, 0.999);
+  for (const name of ['inputDropout', 'recurrentDropout'] as const) {
+    if (o[name] !== undefined) checkRange(op, name, o[name], { min: 0, max: 1, maxOpen: true });
+  }
   checkOneOf(op, 'output', o.output ?? 'sequence', ['sequence', 'last', 'mean'] as const);
   checkOptionalBoolean(op, 'bidirectional', o.bidirectional);
+  checkOptionalBoolean(op, 'bias', o.bias);
 }
 
 /** A vanilla RNN layer. */
@@ -240,6 +304,9 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
   const variant = checkOneOf('lstm', 'variant', options.variant ?? 'standard', variantOptions('lstm'));
   if (options.forgetBias !== undefined) {
     checkNumber('lstm', 'forgetBias', options.forgetBias, -100, 100);
+    if (options.bias === false) {
+      throw new InvalidArgumentError('lstm: `forgetBias` sets a bias, but `bias: false` gives the layer none');
+    }
     if (gateBlock(kindOfVariant('lstm', variant)!, 'f') < 0) {
       throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
     }
@@ -267,6 +334,38 @@ export function dropout(options: Omit<DropoutConfig, 'type'>): DropoutConfig {
 export function layerNorm(options: Omit<LayerNormConfig, 'type'> = {}): LayerNormConfig {
   checkOptions('layerNorm', options);
   return { type: 'layerNorm', ...options };
+}
+
+/** A tree encoder of `type`: the options checked, `vocab` kept as its tokens (plain data, saved with the model). */
+function treeLayer(type: TreeLayerType, options: TreeLayerOptions): TreeLayerConfig {
+  checkOptions(type, options);
+  const units = checkInt(type, 'units', options.units, 1, 1 << 16);
+  const embeddingSize = checkInt(type, 'embeddingSize', options.embeddingSize ?? units, 1, 1 << 16);
+  if (type === 'treeRnn' && embeddingSize !== units) {
+    throw new InvalidArgumentError(`treeRnn: its leaves are their word vectors, so \`embeddingSize\` must equal \`units\`; got ${embeddingSize} and ${units}`);
+  }
+  const given = options.vocab;
+  if (!(given instanceof Vocab) && !Array.isArray(given)) {
+    throw new InvalidArgumentError(`${type}: option \`vocab\` expected a Vocab or its tokens (string[], '<unk>' first), got ${given === null ? 'null' : typeof given}`);
+  }
+  // Vocab.fromJSON checks the tokens (strings, distinct, '<unk>' first).
+  const vocab = given instanceof Vocab ? given : Vocab.fromJSON(given);
+  return { type, ...options, vocab: vocab.tokens };
+}
+
+/** A binary tree RNN (Socher et al.): `h = tanh(W [h_left; h_right] + b)`, leaves their word vectors. */
+export function treeRnn(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('treeRnn', options);
+}
+
+/** A Child-Sum Tree-LSTM (Tai, Socher & Manning 2015): any number of children, a forget gate per child. */
+export function childSumTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('childSumTreeLstm', options);
+}
+
+/** An N-ary Tree-LSTM with N = 2 (Tai et al. 2015): a matrix per child position. */
+export function naryTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
+  return treeLayer('naryTreeLstm', options);
 }
 
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */

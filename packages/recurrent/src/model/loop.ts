@@ -4,6 +4,10 @@
  * cancellation by signal or by a callback returning `false`, a non-finite step stopping
  * training with where it happened, and yields to the event loop so pages and workers stay
  * responsive. What a batch is and how it trains is the caller's.
+ *
+ * A metric that does not apply to the loss (perplexity and accuracy of an MSE, MAE, Huber or
+ * binary cross-entropy model) is left out of the reports, never NaN or 0: a caller reading
+ * `info.accuracy` sees `undefined`, and a report printed or sent to a page has no such field.
  */
 import { InvalidArgumentError, NonFiniteError } from '../errors.js';
 import type { Evaluation } from './evaluation.js';
@@ -13,8 +17,8 @@ export interface BatchInfo {
   batch: number;
   /** Mean loss over the batch's counted positions (over all its segments with bptt 'random'). */
   loss: number;
-  /** exp(loss) for cross-entropy. */
-  perplexity: number;
+  /** exp(loss). Cross-entropy only: absent for other losses. */
+  perplexity?: number;
   /** Gradient norm before clipping (of the last segment with bptt 'random'). */
   gradNorm: number;
   /** Whether clipping scaled the gradient (of any segment). */
@@ -28,10 +32,10 @@ export interface EpochInfo {
   epoch: number;
   /** Mean loss over the epoch's counted positions. */
   loss: number;
-  /** exp(loss) for cross-entropy. */
-  perplexity: number;
-  /** Fraction of counted positions predicted right (cross-entropy). */
-  accuracy: number;
+  /** exp(loss). Cross-entropy only: absent for other losses. */
+  perplexity?: number;
+  /** Fraction of counted positions whose arg-max is the target. Cross-entropy only: absent for other losses. */
+  accuracy?: number;
   tokensPerSecond: number;
   batches: number;
   skippedBatches: number;
@@ -82,8 +86,11 @@ export interface EpochLoop<B> {
   readonly nonFiniteHint: string;
   /** Added to the error when an epoch has no batch. */
   readonly emptyEpochHint: string;
-  /** The loss is a cross-entropy: report exp(loss) as perplexity (else NaN). */
-  readonly perplexity: boolean;
+  /**
+   * The loss is a cross-entropy over classes: report exp(loss) as perplexity and the arg-max
+   * accuracy. Otherwise neither is reported (the properties are absent).
+   */
+  readonly classes: boolean;
   readonly signal?: AbortSignal | undefined;
   readonly onBatchEnd?: ((info: BatchInfo) => void | boolean | Promise<void | boolean>) | undefined;
   readonly onEpochEnd?: ((info: EpochInfo) => void | boolean | Promise<void | boolean>) | undefined;
@@ -94,7 +101,9 @@ export interface EpochLoop<B> {
 /** Runs the epochs of `loop`; rejects with the signal's reason when it is aborted. */
 export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
   const history: History = { epochs: [] };
-  const perplexity = (loss: number) => (loop.perplexity ? Math.exp(loss) : Number.NaN);
+  // Spread into a report: the metrics of a class loss, nothing at all otherwise.
+  const perplexity = (loss: number): { perplexity?: number } => (loop.classes ? { perplexity: Math.exp(loss) } : {});
+  const accuracy = (correct: number, count: number): { accuracy?: number } => (loop.classes && count > 0 ? { accuracy: correct / count } : {});
   for (let epoch = 1; epoch <= loop.epochs; epoch++) {
     const started = performance.now();
     let sum = 0;
@@ -130,7 +139,7 @@ export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
           epoch,
           batch: batches - 1,
           loss,
-          perplexity: perplexity(loss),
+          ...perplexity(loss),
           gradNorm: o.gradNorm,
           clipped: o.clipped,
           tokensPerSecond: o.positions / Math.max(seconds, 1e-9),
@@ -146,8 +155,8 @@ export async function runEpochs<B>(loop: EpochLoop<B>): Promise<History> {
     const info: EpochInfo = {
       epoch,
       loss: mean,
-      perplexity: perplexity(mean),
-      accuracy: count > 0 ? correct / count : Number.NaN,
+      ...perplexity(mean),
+      ...accuracy(correct, count),
       tokensPerSecond: positions / Math.max(seconds, 1e-9),
       batches,
       skippedBatches: skipped,

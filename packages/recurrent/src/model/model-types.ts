@@ -4,7 +4,7 @@ import type { Loss } from '../network/heads.js';
 import type { Optimizer } from './optimizers.js';
 import type { ModelState } from './state.js';
 
-export type { SequenceBatch, CheckedBatch } from '../validate/index.js';
+export type { SequenceBatch, TreesBatch, CheckedBatch } from '../validate/index.js';
 export type { Loss, LossConfig, LossKind, Measured } from '../network/heads.js';
 export type { StepResult } from '../network/step.js';
 

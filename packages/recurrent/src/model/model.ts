@@ -12,10 +12,11 @@ import { InvalidArgumentError } from '../errors.js';
 import { buildNetwork } from '../network/build.js';
 import { DenseBlock } from '../network/dense.js';
 import { checkLoss, inputOf, type Loss, type LossHead, lossHead, type Measured, runLoss } from '../network/heads.js';
-import type { NetworkInput } from '../network/layer.js';
 import type { Network } from '../network/network.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
-import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkFinite, checkInt, checkObject, checkOptionalBoolean, checkTokenIds, isCheckedBatch, type SequenceBatch } from '../validate/index.js';
+import { TreeEntry, treeLayout } from '../network/tree-entry.js';
+import type { Tree } from '../trees/tree.js';
+import { type BatchShape, checkBatch, type CheckedBatch, checkClipNorm, checkInt, checkObject, checkOptionalBoolean, isCheckedBatch, type SequenceBatch, type TreesBatch } from '../validate/index.js';
 import { Owned } from '../tensor/owned.js';
 import { asOutOfMemory, checkLayerConfigs, checkOptimizer, checkParameterBudget, checkState, checkVocab, type VocabSizes } from './checks.js';
 import type { DenseLayer } from './dense-layer.js';
@@ -28,6 +29,7 @@ import type { Param, ParamGroup } from './param.js';
 import type { LayerState, RecurrentLayer } from './recurrent-layer.js';
 import { loadStateDict, readStateDict, type StateDictInput } from './state-dict.js';
 import { ModelState } from './state.js';
+import { stepInput } from './step-input.js';
 import { summarize } from './summary.js';
 
 export class Model extends Owned {
@@ -89,6 +91,7 @@ export class Model extends Owned {
       outputSize: this.outputSize,
       pooled: this.output !== 'sequence',
       floatsPerPosition: this.network.floatsPerPosition,
+      layoutTrees: treeLayout(this.network.entry),
     };
     this.#seeds = new SeedSequence(this.seed);
   }
@@ -114,6 +117,11 @@ export class Model extends Owned {
   /** Features of the model's output per position. */
   get outputSize(): number {
     return this.network.outputSize;
+  }
+
+  /** Whether inputs are trees (a tree encoder comes first): batches are {@link TreesBatch}es. */
+  get takesTrees(): boolean {
+    return this.network.entry instanceof TreeEntry;
   }
 
   /** Whether inputs are token ids (an embedding or one-hot layer comes first). */
@@ -222,7 +230,7 @@ export class Model extends Owned {
   }
 
   /** `batch` checked for this model (and `head`'s targets), unless it was checked already. */
-  #check(batch: SequenceBatch | CheckedBatch, what: string, head?: LossHead): CheckedBatch {
+  #check(batch: SequenceBatch | TreesBatch | CheckedBatch, what: string, head?: LossHead): CheckedBatch {
     this.live();
     if (isCheckedBatch(batch, this.#shape) && (head === undefined || batch.targetKind === head.targets)) return batch;
     return checkBatch(what, batch, this.#shape, head?.targets);
@@ -233,7 +241,7 @@ export class Model extends Owned {
    * {@link Model.evaluate} and {@link Model.gradientFlow} take it without checking it again
    * (`fit` checks each batch once this way). Throws what `trainStep` would throw for it.
    */
-  checkBatch(batch: SequenceBatch, loss: Loss = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
+  checkBatch(batch: SequenceBatch | TreesBatch, loss: Loss = 'crossEntropy', what = 'checkBatch'): CheckedBatch {
     this.live();
     return this.#check(batch, what, this.#head(what, loss));
   }
@@ -243,7 +251,7 @@ export class Model extends Owned {
    * A step whose loss or gradients are not finite, or whose update would leave a non-finite
    * parameter or optimiser value, changes nothing and throws {@link NonFiniteError}.
    */
-  trainStep(batch: SequenceBatch | CheckedBatch, options: TrainStepOptions): StepResult {
+  trainStep(batch: SequenceBatch | TreesBatch | CheckedBatch, options: TrainStepOptions): StepResult {
     const op = 'trainStep';
     this.live();
     checkObject(op, 'options', options, 'an options object { loss, optimizer, ... }');
@@ -273,7 +281,7 @@ export class Model extends Owned {
   }
 
   /** Loss (and accuracy counts) of a batch without changing anything (no dropout). */
-  evaluate(batch: SequenceBatch | CheckedBatch, loss: Loss = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
+  evaluate(batch: SequenceBatch | TreesBatch | CheckedBatch, loss: Loss = 'crossEntropy', options: { carryState?: boolean; state?: ModelState } = {}): Measured {
     checkObject('evaluate', 'options', options, 'an options object');
     const head = this.#head('evaluate', loss);
     const b = this.#check(batch, 'evaluate', head);
@@ -285,11 +293,14 @@ export class Model extends Owned {
 
   /**
    * The model's output for a batch of inputs: logits (or dense outputs) `[T, B, O]` for a
-   * sequence model, `[B, O]` for a pooled one; the recurrent output when there is no dense layer.
+   * sequence model, `[B, O]` for a pooled one or a tree model (given its trees, no shape options).
    */
-  predict(x: ArrayLike<number>, options: PredictOptions): Float32Array {
-    checkObject('predict', 'options', options, 'an options object { seqLen, batchSize, ... }');
-    const b = this.#check({ x, y: [], seqLen: options.seqLen, batchSize: options.batchSize, ...(options.lengths !== undefined ? { lengths: options.lengths } : {}) }, 'predict');
+  predict(trees: readonly Tree[], options?: Pick<PredictOptions, 'logSoftmax'>): Float32Array;
+  predict(x: ArrayLike<number>, options: PredictOptions): Float32Array;
+  predict(x: ArrayLike<number> | readonly Tree[], options: Partial<PredictOptions> = {}): Float32Array {
+    checkObject('predict', 'options', options, this.takesTrees ? 'an options object { logSoftmax? }' : 'an options object { seqLen, batchSize, ... }');
+    const { seqLen, batchSize, lengths } = options;
+    const b = this.#check(this.takesTrees ? { x: x as readonly Tree[], y: [] } : { x: x as ArrayLike<number>, y: [], seqLen: seqLen!, batchSize: batchSize!, ...(lengths !== undefined ? { lengths } : {}) }, 'predict');
     checkOptionalBoolean('predict', 'logSoftmax', options.logSoftmax);
     const states = checkState('predict', 'state', options.state)?.use(this, b.batchSize, 'predict');
     const scores = options.logSoftmax ? 'logSoftmax' : 'logits';
@@ -325,20 +336,9 @@ export class Model extends Owned {
     if (!checked) throw new InvalidArgumentError('step: argument `state` expected a ModelState (from model.zeroState), got undefined');
     checkObject('step', 'options', options, 'an options object');
     checkOptionalBoolean('step', 'logSoftmax', options.logSoftmax);
-    const b = checked.batchSize;
-    const layers = checked.use(this, b, 'step');
+    const [b, layers] = [checked.batchSize, checked.use(this, checked.batchSize, 'step')];
     this.network.checkStreamable('step');
-    const tokens = this.network.entry.vocabSize;
-    let input: NetworkInput;
-    if (tokens !== undefined) {
-      if (!x || x.length !== b) throw new InvalidArgumentError(`step: argument \`x\` expected ${b} token ids, got ${x?.length ?? String(x)}`);
-      input = { ids: checkTokenIds('step x', x, tokens), x: undefined };
-    } else {
-      if (!x || x.length !== b * this.featureSize) throw new InvalidArgumentError(`step: argument \`x\` expected [${b}, ${this.featureSize}] features, got ${x?.length ?? String(x)} values`);
-      const f = Float32Array.from(x);
-      checkFinite('step', 'argument `x`', f);
-      input = { ids: undefined, x: f };
-    }
+    const input = stepInput(this.network, x, b);
     const pass = this.network.pass({ seqLen: 1, batch: b, scores: options.logSoftmax ? 'logSoftmax' : 'logits', states: layers });
     const out = this.network.step(pass, input);
     return out.data.view().slice(0, b * this.outputSize);

@@ -74,6 +74,7 @@ export function saveOnnx(model: Model): Uint8Array {
   const inputs: OnnxValueInfo[] = [];
   const outputs: OnnxValueInfo[] = [];
   const first = model.configs[0]!;
+  if (model.takesTrees) throw new InvalidArgumentError(`${fn}: layer 0 is a ${first.type} tree encoder, which has no ONNX operator; save it with saveModel`);
   let x: string;
   if (first.type === 'embedding' || first.type === 'oneHot') {
     const V = first.vocabSize;
@@ -114,7 +115,9 @@ export function saveOnnx(model: Model): Uint8Array {
         I = wih.length / (ours * H);
         W.push(blocks(wih, spec.order, H, I));
         R.push(blocks(get(`${r.name}.weight_hh${s}`), spec.order, H, H));
-        B.push(blocks(get(`${r.name}.bias_ih${s}`), spec.order, H, 1), blocks(get(`${r.name}.bias_hh${s}`), spec.order, H, 1));
+        // A layer without biases (`bias: false`) gets zeros: ONNX's B is one [2*G*H] tensor.
+        const bias = (n: string) => (r.config.bias === false ? new Float32Array(ours * H) : get(`${r.name}.${n}${s}`));
+        B.push(blocks(bias('bias_ih'), spec.order, H, 1), blocks(bias('bias_hh'), spec.order, H, 1));
         if (spec.peephole) P.push(get(`${r.name}.peephole_i${s}`), get(`${r.name}.peephole_o${s}`), get(`${r.name}.peephole_f${s}`));
       }
       const cat = (parts: Float32Array[]) => {

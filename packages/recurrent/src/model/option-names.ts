@@ -20,9 +20,12 @@ export const OTHER_NAMES: Readonly<Record<string, string>> = {
   num_embeddings: '`vocabSize`',
   embedding_dim: '`dim`',
   out_features: '`units`',
-  useBias: '`bias` (dense layers; recurrent layers always have biases)',
+  useBias: '`bias` (dense and recurrent layers)',
+  use_bias: '`bias` (dense and recurrent layers)',
   unitForgetBias: '`forgetBias: 1`',
   p: '`rate`',
+  recurrent_dropout: '`recurrentDropout` (variational: the same mask at every step)',
+  input_dropout: '`inputDropout` (Keras\' `dropout` on a recurrent layer: the inputs, the same mask at every step)',
   nonlinearity: "`nonlinearity` on `rnn` only ('tanh' or 'relu')",
   normalizedShape: '(layerNorm normalises the whole feature row)',
 };

@@ -49,6 +49,9 @@ export class RecurrentLayer {
   readonly directions: number;
   readonly hasCell: boolean;
   readonly dropout: number;
+  /** Variational dropout of each stacked layer's input, and of `h_{t-1}` in the recurrent matmul (training only). */
+  readonly inputDropout: number;
+  readonly recurrentDropout: number;
   readonly name: string;
   /** Stacked layers. */
   readonly layers: number;
@@ -69,9 +72,11 @@ export class RecurrentLayer {
     this.directions = config.bidirectional ? 2 : 1;
     this.hasCell = hasCellState(kind);
     this.dropout = config.dropout ?? 0;
+    this.inputDropout = config.inputDropout ?? 0;
+    this.recurrentDropout = config.recurrentDropout ?? 0;
     this.name = config.name ?? (index === 0 ? 'rnn' : `rnn_${index}`);
     this.layers = config.layers ?? 1;
-    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2 });
+    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2, bias: config.bias ?? true });
     this.stack = stack;
     try {
       const bound = 1 / Math.sqrt(this.hiddenSize);
@@ -126,7 +131,8 @@ export class RecurrentLayer {
    * Forward over `x [T*B, in]` (time-major). Writes the top layer's output to the workspace
    * (`<name>.y`) and returns it, and each stacked layer's final states to `<name>.hn<l>` (and
    * `<name>.cn<l>`); `state` (if given) is the initial state and receives the final one. With
-   * `training`, records for {@link backward} and drops out between layers with `seed`. With
+   * `training`, records for {@link backward} and drops out (between layers, and the
+   * variational input and recurrent dropout) with `seed`. With
    * `checkpointEvery = k` (training, unidirectional layers, k < T), only the states at every
    * k-th step are kept and BPTT recomputes the rest: the tape then holds k steps instead of T.
    * `x` must then stay unchanged until {@link backward}.
@@ -153,6 +159,7 @@ export class RecurrentLayer {
     this.stack.forwardInto({
       training, seqLen, batch, x, lengths, h0, c0, y, hN, cN,
       dropout: training ? this.dropout : 0, seed, checkpointEvery: k,
+      inputDropout: training ? this.inputDropout : 0, recurrentDropout: training ? this.recurrentDropout : 0,
     });
     this.#checkpointed = k > 0 ? x : undefined;
     for (let l = 0; l < this.layers; l++) {

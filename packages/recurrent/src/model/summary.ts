@@ -4,6 +4,7 @@
  * after pooling, whatever the layout the model computes in.
  */
 import type { Network } from '../network/network.js';
+import { TREE_LAYER_TYPES } from './layers.js';
 
 /** The table for `network` (`frozen` modules count as non-trainable). */
 export function summarize(network: Network): string {
@@ -12,7 +13,8 @@ export function summarize(network: Network): string {
   let [total, trainable] = [0, 0];
   const modules = network.modules;
   modules.forEach((m, i) => {
-    if (m.type === 'pool') pooled = true;
+    // After pooling, or out of a tree encoder (one root state per tree), a row per example.
+    if (m.type === 'pool' || (TREE_LAYER_TYPES as readonly string[]).includes(m.type)) pooled = true;
     if (m.type === 'activation') return; // shown with its dense layer
     const params = m.params.reduce((n, p) => n + p.size, 0);
     total += params;

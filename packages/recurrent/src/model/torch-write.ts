@@ -21,6 +21,7 @@ export function saveTorch(model: Model): TorchFolder {
   const fn = 'saveTorch';
   const architecture: Record<string, unknown>[] = [];
   let size = model.featureSize;
+  if (model.takesTrees) throw new InvalidArgumentError(`${fn}: layer 0 is a ${model.configs[0]!.type} tree encoder, which has no PyTorch module in the folder format; save it with saveModel`);
   for (const c of model.configs) {
     if (c.type === 'oneHot') throw new InvalidArgumentError(`${fn}: a oneHot input has no PyTorch module in the folder format (use an embedding)`);
     if (c.type === 'embedding') {
@@ -34,13 +35,13 @@ export function saveTorch(model: Model): TorchFolder {
     if (differs) throw new InvalidArgumentError(`${fn}: layer ${r.name} (${kind}) ${differs}`);
     if ((r.config.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${fn}: layer ${r.name} pools its output ('${r.config.output}'); the folder format has per-step outputs only`);
     architecture.push({
-      type: r.config.type, name: r.name, input_size: size, hidden_size: r.hiddenSize, num_layers: r.layers, bias: true, batch_first: false, bidirectional: r.directions === 2,
+      type: r.config.type, name: r.name, input_size: size, hidden_size: r.hiddenSize, num_layers: r.layers, bias: r.config.bias !== false, batch_first: false, bidirectional: r.directions === 2,
       ...(r.config.type === 'rnn' ? { nonlinearity: kind === 'rnn_relu' ? 'relu' : 'tanh' } : {}),
     });
     size = r.directions * r.hiddenSize;
   });
   const d = model.dense;
-  if (d) architecture.push({ type: 'linear', name: d.name, in_features: size, out_features: d.units });
+  if (d) architecture.push({ type: 'linear', name: d.name, in_features: size, out_features: d.units, bias: d.config.bias !== false });
   const dict = model.stateDict();
   const tensors = new Map<string, WritableTensor>(model.parameters().map((p) => [p.name, { dtype: 'F32', shape: p.shape, data: dict.get(p.name)! }]));
   const meta = {

@@ -27,6 +27,7 @@ interface TorchModule {
   hidden_size?: number;
   num_layers?: number;
   bias?: boolean;
+  proj_size?: number;
   bidirectional?: boolean;
   nonlinearity?: string;
   in_features?: number;
@@ -43,11 +44,16 @@ function layerOf(m: TorchModule): LayerConfig {
     if (!Number.isInteger(v) || (v as number) < 1) throw new FormatError(`meta.json: module ${m.name}: \`${what}\` expected a positive integer, got ${String(v)}`);
     return v as number;
   };
-  if ((m.type === 'rnn' || m.type === 'gru' || m.type === 'lstm' || m.type === 'linear') && m.bias === false) {
-    throw new FormatError(`meta.json: module ${m.name}: bias=False is not supported`);
+  if (m.bias !== undefined && typeof m.bias !== 'boolean') {
+    throw new FormatError(`meta.json: module ${m.name}: \`bias\` expected a boolean, got ${describe(m.bias)}`);
   }
+  if (m.proj_size !== undefined && m.proj_size !== 0) {
+    throw new FormatError(`meta.json: module ${m.name}: proj_size ${describe(m.proj_size)} (an LSTM with projections) is not supported; proj_size 0 is`);
+  }
+  // bias=False: the layer has no bias parameters (and the state dict no bias tensors).
+  const bias = m.bias === false ? { bias: false } : {};
   // Only the recurrent modules have `hidden_size`: build their options when one is met.
-  const common = () => ({ units: need(m.hidden_size, 'hidden_size'), layers: m.num_layers ?? 1, bidirectional: m.bidirectional ?? false, name: m.name });
+  const common = () => ({ units: need(m.hidden_size, 'hidden_size'), layers: m.num_layers ?? 1, bidirectional: m.bidirectional ?? false, name: m.name, ...bias });
   switch (m.type) {
     case 'embedding':
       return embedding({ vocabSize: need(m.num_embeddings, 'num_embeddings'), dim: need(m.embedding_dim, 'embedding_dim'), name: m.name });
@@ -61,7 +67,7 @@ function layerOf(m: TorchModule): LayerConfig {
       }
       return rnn({ ...common(), nonlinearity: m.nonlinearity ?? 'tanh' });
     case 'linear':
-      return dense({ units: need(m.out_features, 'out_features'), name: m.name });
+      return dense({ units: need(m.out_features, 'out_features'), name: m.name, ...bias });
     default:
       throw new FormatError(`meta.json: unsupported module type ${JSON.stringify(m.type)} (expected embedding, rnn, gru, lstm, linear)`);
   }

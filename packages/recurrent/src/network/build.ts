@@ -1,6 +1,6 @@
 /**
  * A network from layer configs (`sequential`'s list): `[embedding | oneHot] rnn|gru|lstm...
- * [dense|dropout|layerNorm...]`, the last recurrent layer's `output: 'last' | 'mean'` adding a
+ * [dense|dropout|layerNorm...]`, or a tree encoder and the same head layers, the last recurrent layer's `output: 'last' | 'mean'` adding a
  * pooling layer, a dense layer's `activation` a layer of its own after it.
  * Parameters are drawn from `rng` in layer order; a failure frees what was built.
  */
@@ -10,7 +10,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkParameterNames } from '../model/checks.js';
 import { DenseLayer } from '../model/dense-layer.js';
 import { InputLayer } from '../model/embedding-layer.js';
-import type { EmbeddingConfig, LayerConfig, LayerNormConfig, OneHotConfig, RecurrentConfig, RecurrentOutput } from '../model/layers.js';
+import { type EmbeddingConfig, type LayerConfig, type LayerNormConfig, type OneHotConfig, type RecurrentConfig, type RecurrentOutput, TREE_LAYER_TYPES, type TreeLayerConfig, type TreeLayerType } from '../model/layers.js';
 import { RecurrentLayer } from '../model/recurrent-layer.js';
 import { checkInt } from '../validate/index.js';
 import { ActivationLayer } from './activation.js';
@@ -22,6 +22,7 @@ import type { Entry, Layer } from './layer.js';
 import { Network } from './network.js';
 import { PoolLayer } from './pool.js';
 import { RecurrentBlock } from './recurrent.js';
+import { TreeEntry } from './tree-entry.js';
 
 const RECURRENT_TYPES: readonly string[] = ['rnn', 'gru', 'lstm'];
 /** Layers after the recurrent ones, per step or after pooling, in any order (an MLP head). */
@@ -34,7 +35,11 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
   try {
     let i = 0;
     const first = layers[0]!;
-    if (first.type === 'embedding' || first.type === 'oneHot') {
+    const tree = TREE_LAYER_TYPES.includes(first.type as TreeLayerType);
+    if (tree) {
+      entry = new TreeEntry(first as TreeLayerConfig, engine, rng);
+      i = 1;
+    } else if (first.type === 'embedding' || first.type === 'oneHot') {
       entry = new TokenEntry(new InputLayer(first as EmbeddingConfig | OneHotConfig, engine, rng));
       i = 1;
       if (inputSize !== undefined && inputSize !== entry.outputSize) {
@@ -42,6 +47,10 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
       }
     } else {
       entry = new FeatureEntry(checkInt(op, 'inputSize (needed without an embedding or oneHot layer)', inputSize, 1));
+    }
+    // A tree encoder outputs one row per tree (its root state): what a pooled recurrent layer gives.
+    if (tree && i < layers.length && RECURRENT_TYPES.includes(layers[i]!.type)) {
+      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow a ${first.type} layer, whose output is one root state per tree; put dense, dropout or layerNorm layers after it`);
     }
     let size = entry.outputSize;
     let last: RecurrentBlock | undefined;
@@ -54,11 +63,11 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
       built.push(last);
       size = last.outputSize;
     }
-    if (!last) {
-      throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer, got ${layers.map((l) => l.type).join(', ')}`);
+    if (!last && !tree) {
+      throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer (or a tree encoder first), got ${layers.map((l) => l.type).join(', ')}`);
     }
-    const output = last.layer.config.output ?? 'sequence';
-    if (output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.hiddenSize, last.name));
+    const output: RecurrentOutput = last ? (last.layer.config.output ?? 'sequence') : 'last';
+    if (last && output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.hiddenSize, last.name));
     let denseCount = 0;
     let normCount = 0;
     for (; i < layers.length && HEAD_TYPES.includes(layers[i]!.type); i++) {
@@ -70,15 +79,17 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
         const block = new DenseBlock(new DenseLayer(c, size, engine, rng, denseCount++), i, output);
         built.push(block);
         size = block.outputSize;
-        if (act !== 'linear') built.push(new ActivationLayer(act, block.name, size));
+        if (act !== 'linear') built.push(new ActivationLayer(act, block.name, size, engine));
       } else if (c.type === 'dropout') {
         built.push(new DropoutLayer(c, i, size, engine));
       } else {
-        built.push(new LayerNormLayer(c as LayerNormConfig, i, size, normCount++));
+        built.push(new LayerNormLayer(c as LayerNormConfig, i, size, engine, normCount++));
       }
     }
     if (i < layers.length) {
-      throw new InvalidArgumentError(`${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense|dropout|layerNorm...]`);
+      throw new InvalidArgumentError(
+        `${op}: layer ${i} (${layers[i]!.type}) cannot follow ${layers[i - 1]!.type}; the order is [embedding|oneHot] rnn|gru|lstm... [dense|dropout|layerNorm...], or treeRnn|childSumTreeLstm|naryTreeLstm [dense|dropout|layerNorm...]`,
+      );
     }
     const frozen = new Set(layers.flatMap((c, k) => ('trainable' in c && c.trainable === false ? [k] : [])));
     const network = new Network(engine, entry, built, frozen);

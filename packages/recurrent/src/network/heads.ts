@@ -7,7 +7,8 @@
  */
 import type { Engine } from '../engine/engine.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { TargetKind } from '../validate/index.js';
+import type { ForestInput, TargetKind } from '../validate/index.js';
+import type { TreeBatch } from '../trees/forest.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { ActivationLayer } from './activation.js';
 import { DenseBlock } from './dense.js';
@@ -15,7 +16,7 @@ import { type Activation, activation, type NetworkInput, type Pass } from './lay
 import type { Network } from './network.js';
 import type { LossKind, LossSpec } from './loss-spec.js';
 import { SoftCrossEntropyHead } from './soft-xent.js';
-import { valueLoss, type ValueLossKind } from './value-heads.js';
+import { rowWeights, valueLoss, type ValueLossKind } from './value-heads.js';
 
 export { checkLoss, LOSS_KINDS, type Loss, type LossConfig, type LossKind, type LossSpec } from './loss-spec.js';
 
@@ -77,24 +78,7 @@ export function lossHead(what: string, spec: LossSpec, network: Network): LossHe
     return new CrossEntropyHead(dense, 1 + skip);
   }
   if (kind === 'mse') return new MseHead(network.engine);
-  return new ValueHead(kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0, spec.delta);
-}
-
-/**
- * Row weights in a workspace buffer: the sample weight (1 without) of counted rows, 0 for the
- * padded steps of a per-step batch with `lengths`; undefined when every row counts as 1.
- */
-function rowWeights(pass: Pass, features: Activation, weights: Float32Array | undefined): Float32Buffer | undefined {
-  const padded = features.perStep && pass.lengths.length > 0;
-  if (!padded && !weights) return undefined;
-  const buf = pass.ws.get('weights', features.rows);
-  const v = buf.view();
-  const B = pass.batch;
-  for (let i = 0; i < features.rows; i++) {
-    const counted = !padded || Math.floor(i / B) < pass.lengths[i % B]!;
-    v[i] = counted ? (weights ? weights[i]! : 1) : 0;
-  }
-  return buf;
+  return new ValueHead(network.engine, kind, kind === 'binaryCrossEntropy' ? squash('sigmoid') : 0, spec.delta);
 }
 
 /** Softmax cross-entropy on class ids, fused with the output dense layer. */
@@ -130,7 +114,7 @@ class MseHead implements LossHead {
     if (weights) {
       // Weighted: the element-wise path (the kernel has no weights).
       const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
-      const r = valueLoss('mse', pass, out, targets as Float32Array, grad, 1, weights);
+      const r = valueLoss(this.engine, 'mse', pass, out, targets as Float32Array, grad, 1, weights);
       return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
     }
     const n = out.rows;
@@ -156,6 +140,7 @@ class ValueHead implements LossHead {
   readonly targets = 'values';
 
   constructor(
+    readonly engine: Engine,
     readonly kind: ValueLossKind,
     /** 1 when binary cross-entropy skips a trailing sigmoid. */
     readonly fused: number,
@@ -165,13 +150,15 @@ class ValueHead implements LossHead {
 
   loss(pass: Pass, out: Activation, targets: Uint32Array | Float32Array, backward: boolean, weights?: Float32Array): HeadResult {
     const grad = backward ? pass.ws.get('dout', out.rows * out.width) : undefined;
-    const r = valueLoss(this.kind, pass, out, targets as Float32Array, grad, this.delta, weights);
+    const r = valueLoss(this.engine, this.kind, pass, out, targets as Float32Array, grad, this.delta, weights);
     return { measured: { loss: r.loss, count: r.rows, correct: 0, weight: r.weight }, grad: r.grad };
   }
 }
 
 /** The network input of a checked batch. */
-export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined }): NetworkInput {
+export function inputOf(batch: { readonly ids: Uint32Array | undefined; readonly x: Float32Array | undefined; readonly forest?: ForestInput | undefined }): NetworkInput {
+  // A batch's forest is made only by its network's tree entry (the shape's `layoutTrees`): a TreeBatch.
+  if (batch.forest) return { forest: batch.forest as TreeBatch };
   return batch.ids ? { ids: batch.ids, x: undefined } : { ids: undefined, x: batch.x! };
 }
 

@@ -11,6 +11,7 @@ import type { LayerState, StateGradients } from '../model/recurrent-layer.js';
 import type { Param, ParamGroup } from '../model/param.js';
 import type { Workspace } from '../model/workspace.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
+import type { TreeBatch } from '../trees/forest.js';
 
 /** Values flowing between layers (or their gradients): `rows` rows of `width` floats in wasm memory. */
 export interface Activation {
@@ -35,8 +36,14 @@ export function activation(data: Float32Buffer, rows: number, width: number, per
   return { data, rows, width, perStep, final };
 }
 
-/** What a network reads: token ids `[rows]`, or features `[rows, F]` (checked host arrays). */
-export type NetworkInput = { readonly ids: Uint32Array; readonly x?: undefined } | { readonly x: Float32Array; readonly ids?: undefined };
+/**
+ * What a network reads: token ids `[rows]`, features `[rows, F]` (checked host arrays), or a
+ * forest of trees laid out and checked by a tree encoder entry (`TreeEntry.layout`).
+ */
+export type NetworkInput =
+  | { readonly ids: Uint32Array; readonly x?: undefined; readonly forest?: undefined }
+  | { readonly x: Float32Array; readonly ids?: undefined; readonly forest?: undefined }
+  | { readonly forest: TreeBatch; readonly ids?: undefined; readonly x?: undefined };
 
 /** One batch as every layer of a network sees it. */
 export interface Pass {
@@ -104,8 +111,10 @@ export interface Layer extends Module {
 
 /** The first stage of a network: the batch's inputs to the first activation. */
 export interface Entry extends Module {
-  /** Token ids `[0, vocabSize)` it reads, or undefined when it reads features. */
+  /** Token ids `[0, vocabSize)` it reads, or undefined when it reads features or trees. */
   readonly vocabSize: number | undefined;
+  /** Why it cannot run one step at a time (a tree encoder), or undefined when it can. */
+  readonly streamProblem?: string | undefined;
   /** Its output for the batch's inputs. */
   forward(pass: Pass, input: NetworkInput): Activation;
   /** Accumulates its parameter gradients from dL/d(its output) (no-op without parameters). */

@@ -69,7 +69,7 @@ export class Network {
       learns ||= l.params.length > 0;
       return need;
     });
-    this.#streamProblem = layers.find((l) => l.streamProblem !== undefined)?.streamProblem;
+    this.#streamProblem = entry.streamProblem ?? layers.find((l) => l.streamProblem !== undefined)?.streamProblem;
   }
 
   /** Features per position the first layer reads. */

@@ -1,38 +1,47 @@
 /**
  * Element-wise losses on float targets shaped like the network's output: binary
  * cross-entropy on logits (multi-label), mean absolute error and Huber (PyTorch's
- * `BCEWithLogitsLoss`, `L1Loss`, `HuberLoss` (its `delta` an option, default 1), `reduction: 'mean'`). Each is the
- * mean over the counted elements: the rows of padded steps are left out of both the loss and
- * the count, so a padded batch gives what PyTorch gives on its valid steps.
+ * `BCEWithLogitsLoss`, `L1Loss`, `HuberLoss` (its `delta` an option, default 1), `reduction:
+ * 'mean'`), and squared error with sample weights. Each is the mean over the counted
+ * elements: the rows of padded steps are left out of both the loss and the count, so a padded
+ * batch gives what PyTorch gives on its valid steps.
  *
- * The arithmetic is a few operations per output element, done in float64 on views of the
- * wasm buffers (no GEMM, no reduction across threads), so it is the same on every build.
+ * The core computes them (`train::value_loss`): one call per batch for the loss and its
+ * gradient, each element in float64 and rounded once, the same on every build.
  */
+import type { Engine } from '../engine/engine.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { type Activation, activation, type Pass } from './layer.js';
 
 /** The element-wise losses of this module. */
 export type ValueLossKind = 'binaryCrossEntropy' | 'mae' | 'huber' | 'mse';
 
-/** Loss and dL/d(prediction) of one element (`delta`: Huber's threshold). */
-type Pointwise = (pred: number, target: number, delta: number) => readonly [loss: number, grad: number];
+/** The kernel's code of each loss (`crates/recurrent-wasm/src/elementwise.rs`). */
+const CODE: Readonly<Record<ValueLossKind, number>> = { binaryCrossEntropy: 0, mae: 1, huber: 2, mse: 3 };
 
-const POINTWISE: Readonly<Record<ValueLossKind, Pointwise>> = {
-  // max(x, 0) - x y + log(1 + e^-|x|): never overflows (PyTorch's form); dL/dx = sigmoid(x) - y.
-  binaryCrossEntropy: (x, y) => [Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x))), 1 / (1 + Math.exp(-x)) - y],
-  mae: (x, y) => [Math.abs(x - y), Math.sign(x - y)],
-  mse: (x, y) => [(x - y) ** 2, 2 * (x - y)],
-  huber: (x, y, delta) => {
-    const d = x - y;
-    return Math.abs(d) <= delta ? [0.5 * d * d, d] : [delta * (Math.abs(d) - 0.5 * delta), delta * Math.sign(d)];
-  },
-};
+/**
+ * Row weights in a workspace buffer: the sample weight (1 without) of counted rows, 0 for the
+ * padded steps of a per-step batch with `lengths`; undefined when every row counts as 1.
+ */
+export function rowWeights(pass: Pass, features: Activation, weights: Float32Array | undefined): Float32Buffer | undefined {
+  const padded = features.perStep && pass.lengths.length > 0;
+  if (!padded && !weights) return undefined;
+  const buf = pass.ws.get('weights', features.rows);
+  const v = buf.view();
+  const B = pass.batch;
+  for (let i = 0; i < features.rows; i++) {
+    const counted = !padded || Math.floor(i / B) < pass.lengths[i % B]!;
+    v[i] = counted ? (weights ? weights[i]! : 1) : 0;
+  }
+  return buf;
+}
 
-/** Whether row `i` of `out` is counted (a per-step row within its sequence's length). */
-function counted(pass: Pass, out: Activation, i: number): boolean {
-  if (!out.perStep || pass.lengths.length === 0) return true;
-  const b = i % pass.batch;
-  return Math.floor(i / pass.batch) < pass.lengths[b]!;
+/** Rows of `out` within their sequence's length (all of them after pooling or without lengths). */
+function countedRows(pass: Pass, out: Activation): number {
+  if (!out.perStep || pass.lengths.length === 0) return out.rows;
+  let n = 0;
+  for (let b = 0; b < pass.batch; b++) n += Math.min(pass.lengths[b]!, out.rows / pass.batch);
+  return n;
 }
 
 /**
@@ -40,34 +49,20 @@ function counted(pass: Pass, out: Activation, i: number): boolean {
  * counted rows, and with `grad` (a buffer of at least that many floats) dL/d(out) written there.
  * With `weights` (one per row), the weighted mean Σ w l / (Σ w · width) over the counted rows.
  */
-export function valueLoss(kind: ValueLossKind, pass: Pass, out: Activation, targets: Float32Array, grad: Float32Buffer | undefined, delta = 1, weights?: Float32Array): { loss: number; rows: number; weight: number | undefined; grad: Activation | undefined } {
-  const f = POINTWISE[kind];
-  const w = out.width;
-  const rowWeight = new Float64Array(out.rows);
-  let n = 0;
-  let total = 0;
-  for (let i = 0; i < out.rows; i++) {
-    if (!counted(pass, out, i)) continue;
-    rowWeight[i] = weights ? weights[i]! : 1;
-    total += rowWeight[i]!;
-    n++;
-  }
-  // Views last: taking them after every allocation keeps them attached to the current memory.
-  const o = out.data.view();
-  const g = grad?.view();
-  const scale = total === 0 ? 0 : 1 / (total * w);
-  let sum = 0;
-  for (let i = 0; i < out.rows; i++) {
-    const rw = rowWeight[i]!;
-    for (let j = i * w; j < (i + 1) * w; j++) {
-      if (rw === 0) {
-        if (g) g[j] = 0;
-        continue;
-      }
-      const [l, d] = f(o[j]!, targets[j]!, delta);
-      sum += rw * l;
-      if (g) g[j] = rw * d * scale;
-    }
-  }
-  return { loss: sum * scale, rows: n, weight: weights ? total : undefined, grad: grad && activation(grad, out.rows, w, out.perStep) };
+export function valueLoss(
+  engine: Engine,
+  kind: ValueLossKind,
+  pass: Pass,
+  out: Activation,
+  targets: Float32Array,
+  grad: Float32Buffer | undefined,
+  delta = 1,
+  weights?: Float32Array,
+): { loss: number; rows: number; weight: number | undefined; grad: Activation | undefined } {
+  const len = out.rows * out.width;
+  const rw = rowWeights(pass, out, weights);
+  const target = pass.ws.get('target', len);
+  target.view().set(targets.subarray(0, len));
+  const r = engine.call((w) => w.value_loss(CODE[kind], out.rows, out.width, out.data.liveHandle(), target.liveHandle(), rw?.liveHandle() ?? 0, grad?.liveHandle() ?? 0, delta));
+  return { loss: r[0]!, rows: countedRows(pass, out), weight: weights ? r[1]! : undefined, grad: grad && activation(grad, out.rows, out.width, out.perStep) };
 }

@@ -288,8 +288,10 @@ export class AttentionState {
 
 /** A's value: the option (additive only), or the cell's units; refuses `cell.dropout` with attention. */
 export function attentionSizeOf(op: string, attention: AttentionKind | undefined, size: number | undefined, cell: RecurrentConfig): number | undefined {
-  if (attention !== undefined && (cell.dropout ?? 0) > 0) {
-    throw new InvalidArgumentError(`${op}: option \`cell.dropout\` must be 0 with \`attention\` (the attention decoder has no dropout between its layers), got ${cell.dropout}`);
+  if (attention !== undefined) {
+    for (const name of ['dropout', 'inputDropout', 'recurrentDropout'] as const) {
+      if ((cell[name] ?? 0) > 0) throw new InvalidArgumentError(`${op}: option \`cell.${name}\` must be 0 with \`attention\` (the attention decoder has no dropout), got ${cell[name]}`);
+    }
   }
   if (attention !== 'additive') {
     if (size !== undefined) throw new InvalidArgumentError(`${op}: option \`attentionSize\` is for \`attention: 'additive'\` only, got attention ${String(attention)}`);

@@ -36,7 +36,8 @@ import type { Param } from '../model/param.js';
 import type { EpochInfo, History } from '../model/loop.js';
 import { runEpochs } from '../model/loop.js';
 import { Model } from '../model/model.js';
-import { Optimizer, type OptimizerConfig, adam } from '../model/optimizers.js';
+import { Optimizer, type OptimizerConfig } from '../model/optimizers.js';
+import { DEFAULT_OPTIMIZER } from '../model/default-optimizer.js';
 import type { LayerState, StateGradients } from '../model/recurrent-layer.js';
 import { checkStateDict, stateDictEntries } from '../model/state-dict.js';
 import { withTraining } from '../model/training-lock.js';
@@ -92,7 +93,7 @@ export interface Seq2SeqFitOptions {
   epochs?: number;
   /** Pairs per batch. Default `32`. */
   batchSize?: number;
-  /** Optimiser. Default `adam({ lr: 0.005 })`. */
+  /** Optimiser. Default `adam({ lr: 0.003 })` ({@link DEFAULT_OPTIMIZER}, the default of every trainer and of the CLI). */
   optimizer?: OptimizerConfig;
   /** Global-norm clipping threshold over both halves. Default: none. */
   clipNorm?: number;
@@ -299,8 +300,11 @@ export class Seq2Seq extends Owned {
     return [...this.encoder.network.groups(), ...(this.#attn?.groups() ?? []), ...this.decoder.network.groups()];
   }
 
-  /** An optimiser over both halves' parameters, for {@link Seq2Seq.trainStep}. Dispose it when done. */
-  optimizer(config: OptimizerConfig): Optimizer {
+  /**
+   * An optimiser over both halves' parameters, for {@link Seq2Seq.trainStep}. Dispose it when
+   * done. Default config: {@link DEFAULT_OPTIMIZER}, `adam({ lr: 0.003 })`.
+   */
+  optimizer(config: OptimizerConfig = DEFAULT_OPTIMIZER): Optimizer {
     this.live();
     return new Optimizer(config, this.#groups(), this.decoder.network.engine);
   }
@@ -334,7 +338,7 @@ export class Seq2Seq extends Owned {
     const seed = checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff);
     if (!Array.isArray(pairs) || pairs.length === 0) throw new InvalidArgumentError(`${op}: expected a non-empty array of { source, target } pairs`);
     return withTraining(this, async () => {
-      const optimizer = this.optimizer(options.optimizer ?? adam({ lr: 0.005 }));
+      const optimizer = this.optimizer(options.optimizer ?? DEFAULT_OPTIMIZER);
       try {
         return await runEpochs<readonly Seq2SeqPair[]>({
           op,
@@ -347,7 +351,7 @@ export class Seq2Seq extends Owned {
           },
           nonFiniteHint: 'Lower the learning rate or set clipNorm',
           emptyEpochHint: '',
-          perplexity: true,
+          classes: true,
           signal: options.signal,
           onEpochEnd: options.onEpochEnd,
           yieldEvery: 1,

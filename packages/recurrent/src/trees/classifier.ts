@@ -10,7 +10,8 @@ import { Random } from '../data/random.js';
 import type { Engine } from '../engine/engine.js';
 import { engine as currentEngine } from '../engine/loader.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Optimizer } from '../model/optimizers.js';
+import { Optimizer, type OptimizerConfig } from '../model/optimizers.js';
+import { DEFAULT_OPTIMIZER } from '../model/default-optimizer.js';
 import type { ParamGroup } from '../model/param.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
 import { Float32Buffer } from '../tensor/buffer.js';
@@ -33,7 +34,7 @@ export interface TreeParameter {
 
 /** Options of {@link TreeClassifier.trainStep}. */
 export interface TreeStepOptions {
-  /** An optimiser over {@link TreeClassifier.groups}. */
+  /** An optimiser over {@link TreeClassifier.groups} (from {@link TreeClassifier.optimizer}). */
   optimizer: Optimizer;
   /** Clip the global gradient norm to this. Default: no clipping. */
   clipNorm?: number | undefined;
@@ -88,6 +89,14 @@ export class TreeClassifier extends Owned {
     uniform(this.#fcW, 1 / Math.sqrt(H));
     uniform(this.#fcB, 1 / Math.sqrt(H));
     this.#seeds = new SeedSequence(seed);
+  }
+
+  /**
+   * An optimiser over {@link TreeClassifier.groups}, for {@link TreeClassifier.trainStep}.
+   * Dispose it when done. Default config: {@link DEFAULT_OPTIMIZER}, `adam({ lr: 0.003 })`.
+   */
+  optimizer(config: OptimizerConfig = DEFAULT_OPTIMIZER): Optimizer {
+    return new Optimizer(config, this.groups(), this.engine);
   }
 
   /** The parameter groups (value and gradient buffers), for an optimiser. */

@@ -33,6 +33,27 @@ export interface SequenceBatch {
   weights?: ArrayLike<number>;
 }
 
+/**
+ * A batch for a model whose first layer is a tree encoder: the trees (`Tree` objects), one
+ * per example, and one target row per tree. `seqLen` is 1 and `batchSize` the number of
+ * trees (both may be left out).
+ */
+export interface TreesBatch {
+  /** The trees, `{ word?, label?, children }` (see `parseTrees`). */
+  x: readonly object[];
+  /** Per tree a class id (cross-entropy) or the output's values (`[trees, O]`). */
+  y: ArrayLike<number>;
+  seqLen?: 1;
+  batchSize?: number;
+  /** One sample weight per tree. Default: all 1. */
+  weights?: ArrayLike<number>;
+}
+
+/** A batch's trees laid out as one forest by the network's tree encoder (what it is, only that layer knows). */
+export interface ForestInput {
+  readonly nodes: number;
+}
+
 /** What the targets of a batch are: class ids, or float values shaped like the output. */
 export type TargetKind = 'classes' | 'values';
 
@@ -48,6 +69,11 @@ export interface BatchShape {
   readonly pooled: boolean;
   /** Floats of working memory a training batch needs per (step, sequence) position, roughly. */
   readonly floatsPerPosition: number;
+  /**
+   * For a network whose entry is a tree encoder: lays a batch's trees out as its forest,
+   * checking them (throws a typed error naming the tree). Undefined otherwise.
+   */
+  readonly layoutTrees?: ((what: string, trees: readonly unknown[]) => ForestInput) | undefined;
 }
 
 /** A batch that passed the rules, in the kernels' types. Made only by {@link checkBatch}. */
@@ -64,6 +90,8 @@ export interface CheckedBatch {
   readonly ids: Uint32Array | undefined;
   /** Features `[T*B, F]` (float inputs). */
   readonly x: Float32Array | undefined;
+  /** The trees laid out by the shape's `layoutTrees` (tree inputs; T is 1, B the number of trees). */
+  readonly forest: ForestInput | undefined;
   /** What the targets are, or undefined when the batch was checked for its inputs only. */
   readonly targetKind: TargetKind | undefined;
   /** Per output row, its sample weight; undefined when all are 1. */
@@ -106,6 +134,7 @@ function seal(batch: CheckedBatch): CheckedBatch {
  * output). Throws a typed error naming the argument; `what` names the operation.
  */
 export function checkBatch(what: string, batch: unknown, shape: BatchShape, targets?: TargetKind): CheckedBatch {
+  if (shape.layoutTrees) return checkTreesBatch(what, batch, shape, shape.layoutTrees, targets);
   checkObject(what, 'batch', batch, 'an object { x, y, seqLen, batchSize }');
   const given = batch as SequenceBatch;
   const seqLen = checkInt(what, 'seqLen', given.seqLen, 1);
@@ -131,7 +160,25 @@ export function checkBatch(what: string, batch: unknown, shape: BatchShape, targ
     checkFinite(what, 'argument `x`', x);
   }
   const weights = given.weights === undefined ? undefined : checkWeights(what, given.weights, shape.pooled ? b : rows, b);
-  return seal({ seqLen, batchSize: b, rows, lengths, ids, x, targetKind: targets, targets: y, weights, shape });
+  return seal({ seqLen, batchSize: b, rows, lengths, ids, x, forest: undefined, targetKind: targets, targets: y, weights, shape });
+}
+
+/** {@link checkBatch} for a tree encoder: the trees laid out (and checked) by `layout`, one target row each. */
+function checkTreesBatch(what: string, batch: unknown, shape: BatchShape, layout: NonNullable<BatchShape['layoutTrees']>, targets: TargetKind | undefined): CheckedBatch {
+  checkObject(what, 'batch', batch, 'an object { x: trees, y }');
+  const given = batch as TreesBatch;
+  if (!Array.isArray(given.x) || given.x.length === 0) {
+    throw new InvalidArgumentError(`${what}: argument \`x\` expected a non-empty array of trees (a tree encoder reads trees), got ${describe(given.x)}`);
+  }
+  const b = given.x.length;
+  if (given.seqLen !== undefined && given.seqLen !== 1) throw new InvalidArgumentError(`${what}: argument \`seqLen\` expected 1 (or nothing) for a batch of trees, got ${describe(given.seqLen)}`);
+  if (given.batchSize !== undefined && given.batchSize !== b) throw new InvalidArgumentError(`${what}: argument \`batchSize\` expected ${b} (the number of trees), got ${describe(given.batchSize)}`);
+  const none = new Uint32Array(0);
+  const y = targets === undefined ? undefined : checkTargets(what, given.y, { ...shape, pooled: true }, targets, 1, b, none);
+  const weights = given.weights === undefined ? undefined : checkWeights(what, given.weights, b, b);
+  // The trees last: laying out a forest is the costly part, and a bad target should not wait for it.
+  const forest = layout(what, given.x);
+  return seal({ seqLen: 1, batchSize: b, rows: b, lengths: none, ids: undefined, x: undefined, forest, targetKind: targets, targets: y, weights, shape });
 }
 
 /** Sample weights per output row (`rows` of them), from one per row or one per sequence (`b`). */

@@ -10,5 +10,5 @@ export {
   checkOptionalFunction, checkOptionalName, checkKnownKeys, checkRange, type Range,
 } from './values.js';
 export { firstNonFinite, checkFinite, checkArrayLike, isDetached, checkAttached, checkVector, checkFloats, checkLengths, checkTokenIds } from './arrays.js';
-export { checkBatch, isCheckedBatch, sliceSteps, type SequenceBatch, type TargetKind, type BatchShape, type CheckedBatch } from './batch.js';
+export { checkBatch, isCheckedBatch, sliceSteps, type SequenceBatch, type TreesBatch, type ForestInput, type TargetKind, type BatchShape, type CheckedBatch } from './batch.js';
 export { MAX_PARAMETER_FLOATS, MAX_BATCH_FLOATS } from './limits.js';

@@ -13,6 +13,7 @@ import type { GenerateOptions } from '../model/generate.js';
 import type { Model } from '../model/model.js';
 import type { CheckedBatch, PredictOptions } from '../model/model-types.js';
 import type { ModelState } from '../model/state.js';
+import type { Tree } from '../trees/tree.js';
 import type { RemoteState } from './remote-model.js';
 
 /** How one method crosses. */
@@ -89,7 +90,8 @@ export type RemotePredictOptions = Remoted<PredictOptions> & {
 export type RemoteModelMethods = { [K in Exclude<ModelMethod, 'generate' | 'predict' | 'save'>]: RemoteMethod<Model[K]> } & {
   generate(prefix: string, options: GenerateOptions): Promise<string>;
   generate(prefix: ArrayLike<number>, options: GenerateOptions): Promise<number[]>;
-  predict(x: ArrayLike<number>, options: RemotePredictOptions): Promise<Float32Array>;
+  /** As in-thread: `x` and `options` for a sequence model, the trees (options optional) for a tree model. */
+  predict(x: ArrayLike<number> | readonly Tree[], options?: RemotePredictOptions): Promise<Float32Array>;
   save(): Promise<Uint8Array>;
 };
 

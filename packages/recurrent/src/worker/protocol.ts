@@ -101,6 +101,8 @@ export interface ModelInfo {
   featureSize: number;
   outputSize: number;
   takesTokens: boolean;
+  /** A tree encoder comes first: batches hold trees. */
+  takesTrees: boolean;
   output: RecurrentOutput;
   parameterCount: number;
   /** Every parameter's PyTorch name and shape. */

@@ -86,6 +86,8 @@ export class RemoteModel {
   readonly featureSize: number;
   readonly outputSize: number;
   readonly takesTokens: boolean;
+  /** Whether a tree encoder comes first (batches hold trees, `predict` takes them). */
+  readonly takesTrees: boolean;
   readonly output: RecurrentOutput;
   readonly parameterCount: number;
   /** Every parameter's PyTorch name and shape. */
@@ -102,6 +104,7 @@ export class RemoteModel {
     this.featureSize = info.featureSize;
     this.outputSize = info.outputSize;
     this.takesTokens = info.takesTokens;
+    this.takesTrees = info.takesTrees;
     this.output = info.output;
     this.parameterCount = info.parameterCount;
     this.parameters = info.parameters;

@@ -55,8 +55,8 @@ export class RemoteTreeClassifier {
     return this.#call('save', {});
   }
 
-  /** Trains on `trees` in batches for some epochs; the mean loss of each epoch. */
-  train(trees: readonly Tree[], options: TreeTrainOptions): Promise<{ losses: number[] }> {
+  /** Trains on `trees` in batches for some epochs; the mean loss of each epoch. Default optimiser: `adam({ lr: 0.003 })`. */
+  train(trees: readonly Tree[], options: TreeTrainOptions = {}): Promise<{ losses: number[] }> {
     return this.#call('train', { trees, options });
   }
 

@@ -198,6 +198,7 @@ class WorkerService implements WorkerApi {
       featureSize: model.featureSize,
       outputSize: model.outputSize,
       takesTokens: model.takesTokens,
+      takesTrees: model.takesTrees,
       output: model.output,
       parameterCount: model.parameterCount,
       parameters: model.parameters().map((p) => ({ name: p.name, shape: [...p.shape] })),

@@ -5,9 +5,9 @@
  * class, see `errors.ts`); a failed call changes nothing, as in-thread.
  */
 import { Vocab, type VocabJSON } from '../data/vocab.js';
-import { engine } from '../engine/loader.js';
 import { InvalidArgumentError } from '../errors.js';
-import { type OptimizerConfig, Optimizer } from '../model/optimizers.js';
+import type { OptimizerConfig, Optimizer } from '../model/optimizers.js';
+import { DEFAULT_OPTIMIZER } from '../model/default-optimizer.js';
 import { TreeClassifier, type TreeClassifierOptions } from '../trees/classifier.js';
 import { loadTreeClassifier, saveTreeClassifier } from '../trees/files.js';
 import type { Tree } from '../trees/tree.js';
@@ -18,8 +18,11 @@ export type WireTreeOptions = Omit<TreeClassifierOptions, 'vocab'> & { vocab: Vo
 
 /** Options of a remote `train`: an optimiser config (the optimiser lives in the worker), epochs, batches. */
 export interface TreeTrainOptions {
-  /** The optimiser, made at the first `train` and kept (later configs are ignored). */
-  optimizer: OptimizerConfig;
+  /**
+   * The optimiser, made at the first `train` and kept (later configs are ignored). Default
+   * `adam({ lr: 0.003 })` ({@link DEFAULT_OPTIMIZER}, the default of every trainer and of the CLI).
+   */
+  optimizer?: OptimizerConfig;
   /** Clip the global gradient norm to this. Default: none. */
   clipNorm?: number;
   /** Passes over the trees. Default `1`. */
@@ -84,7 +87,7 @@ export class TreeService {
     const epochs = checkInt(op, 'epochs', options.epochs ?? 1, 1);
     const batchSize = checkInt(op, 'batchSize', options.batchSize ?? 32, 1);
     if (!Array.isArray(trees) || trees.length === 0) throw new InvalidArgumentError(`${op}: argument \`trees\` expected a non-empty array of trees`);
-    entry.optimizer ??= new Optimizer(options.optimizer, entry.model.groups(), engine());
+    entry.optimizer ??= entry.model.optimizer(options.optimizer ?? DEFAULT_OPTIMIZER);
     const losses: number[] = [];
     for (let e = 0; e < epochs; e++) {
       let sum = 0;

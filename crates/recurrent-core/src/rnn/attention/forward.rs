@@ -170,6 +170,7 @@ pub fn attn_forward(
                 extra: &mut r.extra[rows.start * ex..rows.end * ex],
                 h: h_l,
                 c: c_l,
+                hmask: None,
             };
             advance(pool, &cell, h, b, &p, io, &|_| true, None)?;
         }

@@ -16,9 +16,9 @@ pub(super) fn forward_after(h: usize, mut row: FwdRow<'_>) {
 fn forward_after_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
     let (g, rec, b) = (&mut *row.gates, row.rec, row.b_hh);
     let one = L::splat(1.0);
-    let r = (L::at(g, j) + (L::at(rec, j) + L::at(b, j))).sigmoid();
-    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::at(b, h + j))).sigmoid();
-    let hn = L::at(rec, 2 * h + j) + L::at(b, 2 * h + j);
+    let r = (L::at(g, j) + (L::at(rec, j) + L::bias(b, j))).sigmoid();
+    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::bias(b, h + j))).sigmoid();
+    let hn = L::at(rec, 2 * h + j) + L::bias(b, 2 * h + j);
     let n = (L::at(g, 2 * h + j) + r * hn).tanh();
     ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
     r.put(g, j);
@@ -70,7 +70,7 @@ fn reset_gate_at<L: Lanes>(
     rh: &mut [f32],
     j: usize,
 ) {
-    let r = (L::at(gates, j) + (L::at(rec, j) + L::at(b_hh, j))).sigmoid();
+    let r = (L::at(gates, j) + (L::at(rec, j) + L::bias(b_hh, j))).sigmoid();
     (r * L::at(h_prev, j)).put(rh, j);
 }
 
@@ -84,9 +84,9 @@ pub(super) fn forward_before(h: usize, mut row: FwdRow<'_>) {
 fn forward_before_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
     let (g, rec, b) = (&mut *row.gates, row.rec, row.b_hh);
     let one = L::splat(1.0);
-    let r = (L::at(g, j) + (L::at(rec, j) + L::at(b, j))).sigmoid();
-    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::at(b, h + j))).sigmoid();
-    let n = (L::at(g, 2 * h + j) + (L::at(rec, 2 * h + j) + L::at(b, 2 * h + j))).tanh();
+    let r = (L::at(g, j) + (L::at(rec, j) + L::bias(b, j))).sigmoid();
+    let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::bias(b, h + j))).sigmoid();
+    let n = (L::at(g, 2 * h + j) + (L::at(rec, 2 * h + j) + L::bias(b, 2 * h + j))).tanh();
     ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
     r.put(g, j);
     z.put(g, h + j);

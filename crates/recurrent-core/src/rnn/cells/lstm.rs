@@ -107,7 +107,7 @@ fn forward_at<L: Lanes>(
 /// `gates[k] + (rec[k] + b_hh[k])` for the units at `k`.
 #[inline(always)]
 fn pre_activation<L: Lanes>(gates: &[f32], rec: &[f32], b_hh: &[f32], k: usize) -> L {
-    L::at(gates, k) + (L::at(rec, k) + L::at(b_hh, k))
+    L::at(gates, k) + (L::at(rec, k) + L::bias(b_hh, k))
 }
 
 pub(super) fn backward(v: Variant, b: &LstmBlocks, h: usize, mut row: BwdRow<'_>) {

@@ -36,7 +36,7 @@ pub(super) fn forward(act: Act, h: usize, mut row: FwdRow<'_>) {
 
 #[inline(always)]
 fn forward_at<L: Lanes>(act: Act, row: &mut FwdRow<'_>, j: usize) {
-    let a = L::at(row.gates, j) + (L::at(row.rec, j) + L::at(row.b_hh, j));
+    let a = L::at(row.gates, j) + (L::at(row.rec, j) + L::bias(row.b_hh, j));
     let g = match act {
         Act::Tanh | Act::Residual | Act::Leaky | Act::LeakyFixed => a.tanh(),
         Act::Relu => a.relu(),

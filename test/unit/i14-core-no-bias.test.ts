@@ -1,0 +1,166 @@
+// Issue 14: `bias: false` on recurrent layers (PyTorch `bias=False`): no bias_ih / bias_hh
+// parameters at all, checked against PyTorch (float64 fixtures of
+// scripts/fixtures/api_fixtures.py: nn.LSTM / nn.GRU / nn.RNN with bias=False, stacked and
+// bidirectional) for the output, the loss and every gradient; and through the parameter
+// counts of summary(), our file format, the PyTorch folder format both ways, and the worker.
+import { afterAll, beforeAll, describe, test } from 'vitest';
+
+import {
+  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  saveModel, saveTorch, sequential, sgd,
+} from 'recurrent';
+import { spawnWorker } from 'recurrent/worker';
+
+import assert from '../support/assert.js';
+import { engineOptions } from '../support/env.js';
+import { readDataJson, repoPath, withTempFolder } from '../support/files.js';
+
+interface Case {
+  layers: LayerConfig[];
+  inputSize: number;
+  seqLen: number;
+  batchSize: number;
+  x: number[];
+  y: number[];
+  loss: Loss;
+  stateDict: Record<string, number[]>;
+  output: number[];
+  lossValue: number;
+  grads: Record<string, number[]>;
+}
+
+const CASES = ['no_bias_lstm_stacked_bidirectional', 'no_bias_gru_mean', 'no_bias_rnn_last'];
+
+beforeAll(async () => {
+  await init(engineOptions);
+});
+afterAll(() => dispose());
+
+/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
+function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
+  assert.equal(actual.length, expected.length, `${what}: length`);
+  for (let i = 0; i < expected.length; i++) {
+    const err = Math.abs(actual[i]! - expected[i]!);
+    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs PyTorch ${expected[i]}`);
+  }
+}
+
+const isBias = (name: string) => /\.bias_(ih|hh)_l\d/.test(name);
+
+describe('recurrent layers with bias: false against PyTorch bias=False', () => {
+  for (const name of CASES) {
+    test(`${name}: no bias parameters; output, loss and every gradient match PyTorch`, async () => {
+      const c = await readDataJson<Case>(repoPath(`test/fixtures/api/${name}.json`));
+      const model = sequential(c.layers, { inputSize: c.inputSize });
+      try {
+        assert.ok(!Object.keys(c.stateDict).some(isBias), 'the PyTorch module has no bias_ih / bias_hh');
+        assert.ok(!model.parameters().some((p) => isBias(p.name)), model.parameters().map((p) => p.name).join(', '));
+        model.loadStateDict(c.stateDict);
+        const batch = { x: c.x, y: c.y, seqLen: c.seqLen, batchSize: c.batchSize };
+        close(model.predict(c.x, { seqLen: c.seqLen, batchSize: c.batchSize }), c.output, 'output');
+        const measured = model.evaluate(batch, c.loss);
+        assert.ok(Math.abs(measured.loss - c.lossValue) <= 2e-5 * (1 + Math.abs(c.lossValue)), `loss ${measured.loss} vs PyTorch ${c.lossValue}`);
+        model.trainStep(batch, { loss: c.loss, optimizer: model.optimizerFor(sgd({ lr: 1e-12 })) });
+        const params = new Map(model.parameters().map((p) => [p.name, p]));
+        assert.deepEqual([...params.keys()].sort(), Object.keys(c.grads).sort());
+        for (const [pname, g] of Object.entries(c.grads)) close(params.get(pname)!.readGrad(), g, `d${pname}`, 5e-5);
+        // summary() counts what PyTorch's module holds.
+        const torchCount = Object.entries(c.stateDict).filter(([k]) => k.startsWith('rnn.')).reduce((n, [, v]) => n + v.length, 0);
+        const row = model.summary().split('\n').find((l) => l.startsWith('rnn '))!;
+        assert.ok(row.trim().endsWith(` ${torchCount}`), `${row} vs PyTorch's ${torchCount}`);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+});
+
+test('parameter counts: bias: false drops exactly the 2 * G * H biases of each layer and direction', () => {
+  for (const [make, G] of [[lstm, 4], [gru, 3], [rnn, 1]] as const) {
+    const a = sequential([make({ units: 5, layers: 2, bidirectional: true })], { inputSize: 3 });
+    const b = sequential([make({ units: 5, layers: 2, bidirectional: true, bias: false })], { inputSize: 3 });
+    try {
+      const count = (m: typeof a) => m.parameters().reduce((n, p) => n + p.size, 0);
+      assert.equal(count(a) - count(b), 2 * 2 * 2 * G * 5);
+    } finally {
+      a.dispose();
+      b.dispose();
+    }
+  }
+});
+
+test('bias: false survives our file format and the PyTorch folder format both ways', () => withTempFolder(async (dir) => {
+  const layers = [lstm({ units: 4, layers: 2, bias: false }), dense({ units: 3 })];
+  const model = sequential(layers, { seed: 3, inputSize: 2 });
+  const x = Array.from({ length: 3 * 2 * 2 }, (_, i) => Math.sin(i));
+  const shape = { seqLen: 3, batchSize: 2 };
+  try {
+    const copy = modelFromBytes(saveModel(model));
+    try {
+      assert.deepEqual([...copy.stateDict().keys()], [...model.stateDict().keys()]);
+      assert.deepEqual(copy.predict(x, shape), model.predict(x, shape));
+    } finally {
+      copy.dispose();
+    }
+    const folder = saveTorch(model);
+    const meta = JSON.parse(folder['meta.json']) as { architecture: { type: string; bias?: boolean }[] };
+    assert.equal(meta.architecture.find((m) => m.type === 'lstm')!.bias, false);
+    await dir.write('meta.json', folder['meta.json']);
+    await dir.write('model.safetensors', folder['model.safetensors']);
+    const loaded = await loadTorch(dir.location);
+    try {
+      assert.ok(![...loaded.stateDict().keys()].some(isBias));
+      assert.deepEqual(loaded.predict(x, shape), model.predict(x, shape));
+    } finally {
+      loaded.dispose();
+    }
+  } finally {
+    model.dispose();
+  }
+}));
+
+test('loadTorch: an LSTM with proj_size is refused naming it (projections are not implemented)', () => withTempFolder(async (dir) => {
+  const model = sequential([lstm({ units: 4 }), dense({ units: 3 })], { seed: 3, inputSize: 2 });
+  try {
+    const folder = saveTorch(model);
+    const meta = JSON.parse(folder['meta.json']) as { architecture: Record<string, unknown>[] };
+    meta.architecture[0]!['proj_size'] = 2;
+    await dir.write('meta.json', JSON.stringify(meta));
+    await dir.write('model.safetensors', folder['model.safetensors']);
+    await assert.rejects(loadTorch(dir.location), (e: unknown) => e instanceof FormatError && /proj_size 2/.test((e as Error).message));
+  } finally {
+    model.dispose();
+  }
+}));
+
+test('bad bias options are InvalidArgumentErrors naming the option', () => {
+  assert.throws(() => lstm({ units: 3, bias: 'no' as unknown as boolean }), (e: unknown) => e instanceof InvalidArgumentError && /`bias`/.test(e.message));
+  assert.throws(() => lstm({ units: 3, bias: false, forgetBias: 1 }), (e: unknown) => e instanceof InvalidArgumentError && /forgetBias/.test(e.message) && /bias: false/.test(e.message));
+  assert.throws(() => gru({ units: 3, use_bias: false } as never), (e: unknown) => e instanceof InvalidArgumentError && /use_bias/.test(e.message) && /`bias`/.test(e.message));
+});
+
+test('a worker builds and trains a layer without biases as the thread does', async () => {
+  const remote = await spawnWorker({ threads: 1 });
+  const layers = [gru({ units: 4, bias: false, output: 'last' }), dense({ units: 2 })];
+  const local = sequential(layers, { seed: 9, inputSize: 1 });
+  try {
+    const model = await remote.sequential(layers, { seed: 9, inputSize: 1 });
+    const x = Array.from({ length: 6 }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.cos(n + t)]));
+    const y = [0, 1, 1, 0, 1, 0];
+    const options = { epochs: 2, batchSize: 3, optimizer: sgd({ lr: 0.1 }) };
+    try {
+      const names = [...(await model.stateDict()).keys()];
+      assert.deepEqual(names, [...local.stateDict().keys()]);
+      assert.ok(!names.some(isBias));
+      assert.equal(await model.summary(), local.summary());
+      const mine = await fit(local, { x, y }, options);
+      const theirs = await model.fit({ x, y }, options);
+      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
+    } finally {
+      await model.dispose();
+    }
+  } finally {
+    local.dispose();
+    await remote.dispose();
+  }
+});
