@@ -81,7 +81,7 @@ export async function datesExperiment(o: DatesOptions): Promise<{ greedy: number
       optimizer: adam({ lr: ({ epoch }) => 0.005 * 0.8 ** (epoch - 1) }),
       clipNorm: 1,
       seed: 1,
-      onEpochEnd: (e) => o.log?.(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, token accuracy ${e.accuracy.toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+      onEpochEnd: (e) => o.log?.(`  epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, token accuracy ${(e.accuracy ?? Number.NaN).toFixed(4)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
     });
     const sources = test.map((p) => encode(p.text, SOURCE_CHARS));
     const exact = (out: number[][]) => out.filter((t, i) => decode(t) === test[i]!.iso).length / test.length;

@@ -64,7 +64,7 @@ export async function reverseExperiment(o: ReverseOptions): Promise<{ without: n
         optimizer: adam({ lr: ({ epoch }) => 0.005 * 0.85 ** (epoch - 1) }),
         clipNorm: 1,
         seed: 1,
-        onEpochEnd: (e) => o.log?.(`  ${attention ?? 'no attention'}, epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, token accuracy ${e.accuracy.toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
+        onEpochEnd: (e) => o.log?.(`  ${attention ?? 'no attention'}, epoch ${e.epoch}: loss ${e.loss.toFixed(4)}, token accuracy ${(e.accuracy ?? Number.NaN).toFixed(3)} (${((performance.now() - started) / 1000).toFixed(0)} s)`),
       });
       const out = model.translate(test.map((p) => p.source), { maxLength: o.maxLength + 2 });
       result[attention ?? 'without'] = out.filter((t, i) => t.join() === test[i]!.target.join()).length / test.length;

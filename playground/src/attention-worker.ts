@@ -36,7 +36,7 @@ async function train(r: { pairs: number; epochs: number; units: number }): Promi
     batchSize: 32,
     optimizer: adam({ lr: 0.01 }),
     clipNorm: 1,
-    onEpochEnd: (e) => post({ kind: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy }),
+    onEpochEnd: (e) => post({ kind: 'epoch', epoch: e.epoch, loss: e.loss, accuracy: e.accuracy ?? Number.NaN }),
   });
   const test = datePairs(200, rng);
   const out = model.translate(test.map((p) => codes(p.text, SOURCE_CHARS)!), { maxLength: 12 });

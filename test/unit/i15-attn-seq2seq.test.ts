@@ -5,7 +5,7 @@
 // as it was.
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
-import { dispose, engine, gru, init, InvalidArgumentError, lstm, rnn, saveSeq2Seq, Seq2Seq, type Seq2SeqOptions, type Seq2SeqPair, seq2seqFromBytes, sgd } from 'recurrent';
+import { adam, dispose, engine, gru, init, InvalidArgumentError, lstm, rnn, saveSeq2Seq, Seq2Seq, type Seq2SeqOptions, type Seq2SeqPair, seq2seqFromBytes, sgd } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
@@ -111,7 +111,7 @@ describe('the fused decoder', () => {
       const m = new Seq2Seq(base({ cell, attention }));
       try {
         const before = m.evaluate(pairs).loss;
-        await m.fit(pairs, { epochs: 12, batchSize: 16, seed: 1 });
+        await m.fit(pairs, { epochs: 12, batchSize: 16, seed: 1, optimizer: adam({ lr: 0.005 }) });
         const after = m.evaluate(pairs).loss;
         assert.ok(after < 0.7 * before, `${cell.type}/${attention}: ${before} -> ${after}`);
       } finally {
@@ -125,7 +125,7 @@ describe('translate', () => {
   test('learns to reverse; beam width 1 is greedy; the weights it returns: a row per token, summing to 1, zero past the source', async () => {
     const m = new Seq2Seq(base({ cell: gru({ units: 32 }), embeddingDim: 16 }));
     try {
-      await m.fit(reversals(1200, 3, 7, 3), { epochs: 12, batchSize: 32, seed: 2 });
+      await m.fit(reversals(1200, 3, 7, 3), { epochs: 12, batchSize: 32, seed: 2, optimizer: adam({ lr: 0.005 }) });
       const test = reversals(100, 3, 7, 99);
       const greedy = m.translate(test.map((p) => p.source));
       const exact = greedy.filter((t, i) => t.join() === test[i]!.target.join()).length;
