@@ -3,9 +3,9 @@
 // exact-match accuracy on held-out strings (greedy decoding). Without attention the decoder
 // sees the source only through the encoder's final state, which must hold up to 40 symbols;
 // with attention (Bahdanau, additive) it looks the symbol it needs up at every step.
-// Measured (defaults: 4000 pairs x 12 epochs, GRU 64, one thread, shared machine, 2 min for
-// both): without attention 0.0% exact match, with attention 96.8% (teacher-forced token
-// accuracy at the last epoch 0.562 vs 0.998).
+// Measured (defaults: 4000 pairs x 12 epochs, GRU 64, one thread, shared machine, 100 s for
+// both): without attention 0.0% exact match, with attention 97.0% (teacher-forced token
+// accuracy at the last epoch 0.562 vs 0.999).
 //
 //     node --import tsx examples/attention-reverse.ts [--pairs 4000] [--epochs 12]
 import { parseArgs } from 'node:util';
