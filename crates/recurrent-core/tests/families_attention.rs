@@ -624,3 +624,180 @@ fn one_step_per_call_with_kept_keys_gives_the_whole_sequence_bits() {
     }
     assert_eq!(hs1, hs);
 }
+
+/// `sum(y * gy)` of a decoder forward (f64 sum), for finite differences.
+#[allow(clippy::too_many_arguments)]
+fn fd_loss(
+    spec: &AttnSpec,
+    shape: AttnShape,
+    params: &[f32],
+    attn: &[f32],
+    enc: &[f32],
+    lengths: &[u32],
+    emb: &[f32],
+    h0: &[f32],
+    c0: &[f32],
+    gy: &[f32],
+) -> f64 {
+    let (mut hs, mut cs) = (h0.to_vec(), c0.to_vec());
+    let mut y = vec![0.0f32; gy.len()];
+    let has_c = !c0.is_empty();
+    let mut tape = vec![0.0f32; spec.tape_len(shape).expect("tape")];
+    let out = AttnOutput {
+        h: &mut hs,
+        c: has_c.then_some(&mut cs[..]),
+        y: &mut y,
+        alpha: None,
+    };
+    attn_forward(
+        &Sequential,
+        spec,
+        shape,
+        params,
+        attn,
+        enc,
+        lengths,
+        emb,
+        out,
+        &mut tape,
+        false,
+    )
+    .expect("forward");
+    y.iter()
+        .zip(gy)
+        .map(|(a, b)| f64::from(*a) * f64::from(*b))
+        .sum()
+}
+
+#[test]
+fn every_cell_kind_matches_central_differences() {
+    let (h, e, l, a) = (5, 3, 2, 4);
+    let shape = AttnShape {
+        src_len: 5,
+        tgt_len: 4,
+        batch: 3,
+    };
+    let (sl, tl, b) = (shape.src_len, shape.tgt_len, shape.batch);
+    for kind in [
+        CellKind::Lstm,
+        CellKind::LstmPeephole,
+        CellKind::GruResetBefore,
+        CellKind::RnnTanh,
+        CellKind::Gru,
+    ] {
+        for score in [Score::Additive, Score::Dot] {
+            let stack = StackSpec {
+                kind,
+                input_size: h + e,
+                hidden_size: h,
+                num_layers: l,
+                bidirectional: false,
+                bias: true,
+            };
+            let spec = AttnSpec {
+                stack,
+                embed: e,
+                score,
+                attn_size: a,
+            };
+            let mut seed = 7u64;
+            let mut vec = |n: usize, scale: f32| -> Vec<f32> {
+                (0..n)
+                    .map(|_| {
+                        seed = seed
+                            .wrapping_mul(6364136223846793005)
+                            .wrapping_add(1442695040888963407);
+                        ((seed >> 40) as f32 / (1u64 << 24) as f32 * 2.0 - 1.0) * scale
+                    })
+                    .collect()
+            };
+            let has_c = kind.has_cell_state();
+            let mut inputs = [
+                vec(stack.param_len().expect("len"), 0.5),
+                vec(spec.attn_param_len().expect("len"), 0.8),
+                vec(sl * b * h, 1.0),
+                vec(tl * b * e, 1.0),
+                vec(l * b * h, 0.5),
+                if has_c {
+                    vec(l * b * h, 0.5)
+                } else {
+                    Vec::new()
+                },
+            ];
+            let lengths = [5u32, 2, 4];
+            let gy = vec(tl * b * h, 1.0);
+            // Analytic.
+            let [p, at, en, em, h0, c0] = &inputs;
+            let (mut hs, mut cs, mut y) = (h0.clone(), c0.clone(), vec![0.0f32; tl * b * h]);
+            let mut tape = vec![0.0f32; spec.tape_len(shape).expect("tape")];
+            let out = AttnOutput {
+                h: &mut hs,
+                c: has_c.then_some(&mut cs[..]),
+                y: &mut y,
+                alpha: None,
+            };
+            attn_forward(
+                &Sequential,
+                &spec,
+                shape,
+                p,
+                at,
+                en,
+                &lengths,
+                em,
+                out,
+                &mut tape,
+                false,
+            )
+            .expect("forward");
+            let mut g: Vec<Vec<f32>> = inputs.iter().map(|v| vec![0.0f32; v.len()]).collect();
+            {
+                let [gp, ga, ge, gm, gh, gc] = &mut g[..] else {
+                    unreachable!()
+                };
+                let grads = AttnGrads {
+                    params: gp,
+                    attn: ga,
+                    enc: ge,
+                    emb: Some(gm),
+                    h0: gh,
+                    c0: has_c.then_some(&mut gc[..]),
+                };
+                attn_backward(
+                    &Sequential,
+                    &spec,
+                    shape,
+                    p,
+                    at,
+                    en,
+                    &lengths,
+                    &gy,
+                    grads,
+                    &mut tape,
+                )
+                .expect("backward");
+            }
+            // Numeric, every element of every input.
+            let names = ["params", "attn", "enc", "emb", "h0", "c0"];
+            for k in 0..inputs.len() {
+                for i in 0..inputs[k].len() {
+                    let x = inputs[k][i];
+                    let eps = 1e-2f32;
+                    let mut at_x = |v: f32| {
+                        inputs[k][i] = v;
+                        let [p, at, en, em, h0, c0] = &inputs;
+                        fd_loss(&spec, shape, p, at, en, &lengths, em, h0, c0, &gy)
+                    };
+                    let num = (at_x(x + eps) - at_x(x - eps)) / (2.0 * f64::from(eps));
+                    inputs[k][i] = x;
+                    let ana = f64::from(g[k][i]);
+                    assert!(
+                        (num - ana).abs() <= 3e-3 + 2e-2 * num.abs().max(ana.abs()),
+                        "{kind:?} {score:?}: d loss / d {}[{i}]: numeric {num}, analytic {ana}",
+                        names[k]
+                    );
+                }
+            }
+        }
+    }
+}
