@@ -221,7 +221,13 @@ export class AttentionHalf {
     return out.data.view().slice(0, rows * out.width);
   }
 
+  /** Forgets the decoding state whose keys the step buffers hold (at the end of a decoding). */
+  release(): void {
+    this.#kept = undefined;
+  }
+
   dispose(): void {
+    this.#kept = undefined;
     this.#ws.dispose();
     this.embedding.dispose();
     this.attention.dispose();

@@ -95,8 +95,12 @@ function decode(m: TranslateParts, sources: readonly ArrayLike<number>[], maxLen
   if (m.attention) {
     const stream = m.attention.stream();
     const s = m.attention.startState(enc, p.srcLen, p.maskLengths, state);
-    if (K === 1) return greedyDecode(stream, s, first, { maxLength, end: m.eos });
-    return beamDecode(stream, s, first, { beamWidth: K, maxLength, end: m.eos, lengthPenalty });
+    try {
+      if (K === 1) return greedyDecode(stream, s, first, { maxLength, end: m.eos });
+      return beamDecode(stream, s, first, { beamWidth: K, maxLength, end: m.eos, lengthPenalty });
+    } finally {
+      m.attention.release();
+    }
   }
   const decState = m.decoder.zeroState(p.b);
   try {
