@@ -12,8 +12,8 @@ use common::rng::Rng;
 use common::run::{self, generate, grad_outputs, outputs, Problem};
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
-    backward_recomputing, forward_infer, forward_train, step, CellKind, InferScratch, Layout,
-    ParamLayout, SeqGradDiagnostics, StackSpec, StepScratch, Tape,
+    backward_recomputing, forward_infer, forward_train_with, step, CellKind, Dropout, InferScratch,
+    Layout, ParamLayout, SeqGradDiagnostics, StackSpec, StepScratch, Tape,
 };
 use recurrent_core::{Parallel, Sequential};
 
@@ -96,8 +96,9 @@ fn cases() -> Vec<(CellKind, usize, bool, [usize; 5], bool)> {
     v
 }
 
-/// `L = <y, gy> + <h_n, ghn> + <c_n, gcn>` of the training forward, in f64.
-fn loss(pb: &Problem, params: &[f32], x: &[f32], h0: &[f32], c0: &[f32]) -> f64 {
+/// `L = <y, gy> + <h_n, ghn> + <c_n, gcn>` of the training forward, in f64 (with `dropout`:
+/// its masks come from its seed alone, so the same at every evaluation).
+fn loss(pb: &Problem, dropout: Dropout, params: &[f32], x: &[f32], h0: &[f32], c0: &[f32]) -> f64 {
     let pb2 = Problem {
         params: params.to_vec(),
         x: x.to_vec(),
@@ -105,7 +106,7 @@ fn loss(pb: &Problem, params: &[f32], x: &[f32], h0: &[f32], c0: &[f32]) -> f64 
         c0: pb.c0.as_ref().map(|_| c0.to_vec()),
         ..pb.clone()
     };
-    let r = train(&pb2, 0, &Sequential);
+    let r = train_with(&pb2, 0, &Sequential, dropout);
     let dot = |a: &[f32], b: &[f32]| -> f64 {
         a.iter()
             .zip(b)
@@ -119,10 +120,25 @@ fn loss(pb: &Problem, params: &[f32], x: &[f32], h0: &[f32], c0: &[f32]) -> f64 
 
 #[test]
 fn gradients_agree_with_finite_differences() {
+    gradcheck(Dropout::NONE);
+}
+
+#[test]
+fn gradients_with_every_dropout_agree_with_finite_differences() {
+    // Between layers, variational on each layer's input and on h_{t-1} (P wide here).
+    gradcheck(Dropout {
+        p: 0.3,
+        seed: 11,
+        input: 0.25,
+        recurrent: 0.4,
+    });
+}
+
+fn gradcheck(dropout: Dropout) {
     for (n, (kind, layers, bi, [t, b, i, h, p], varlen)) in cases().into_iter().enumerate() {
         let s = spec(kind, i, h, p, layers, bi);
         let pb = generate(&mut Rng::new(700 + n as u64), s, t, b, varlen, true);
-        let r = train(&pb, 0, &Sequential);
+        let r = train_with(&pb, 0, &Sequential, dropout);
         let layout = ParamLayout::new(&s).expect("layout");
         let h0 = pb.h0.clone().expect("h0");
         let c0 = pb.c0.clone().unwrap_or_default();
@@ -144,7 +160,7 @@ fn gradients_agree_with_finite_differences() {
                 for (k, d) in range.clone().zip(&dir) {
                     v[k] += sign * eps * d;
                 }
-                loss(&pb, &pp, &xx, &hh, &cc)
+                loss(&pb, dropout, &pp, &xx, &hh, &cc)
             };
             let fd = (moved(1.0) - moved(-1.0)) / (2.0 * f64::from(eps));
             let an: f64 = range
@@ -191,6 +207,13 @@ fn two_threads_and_checkpoints_give_the_full_tapes_results() {
         if bi {
             continue;
         }
+        let dropout = Dropout {
+            p: 0.2,
+            seed: 5,
+            input: 0.3,
+            recurrent: 0.35,
+        };
+        let full_dropped = train_with(&pb, 0, &Sequential, dropout);
         for k in [1, 2, 3] {
             let ck = train(&pb, k, &Sequential);
             let ck2 = train(&pb, k, &ScopedThreads::new(2));
@@ -198,6 +221,14 @@ fn two_threads_and_checkpoints_give_the_full_tapes_results() {
             {
                 assert_eq!(bits(c), bits(c2), "{what}: {name}, k {k}, 1 vs 2 threads");
                 close(a, c, &format!("{what}: {name}, checkpointed k {k}"));
+            }
+            let ck = train_with(&pb, k, &Sequential, dropout);
+            for (name, a, c) in fields(&full_dropped, &ck) {
+                close(
+                    a,
+                    c,
+                    &format!("{what}: {name}, dropout, checkpointed k {k}"),
+                );
             }
         }
     }
@@ -247,6 +278,11 @@ fn fields<'a>(a: &'a run::Result, b: &'a run::Result) -> [(&'static str, &'a [f3
 
 /// Training forward and (checkpointed when `k` > 0) backward, time-major.
 fn train(pb: &Problem, k: usize, pool: &dyn Parallel) -> run::Result {
+    train_with(pb, k, pool, Dropout::NONE)
+}
+
+/// [`train`] with dropout.
+fn train_with(pb: &Problem, k: usize, pool: &dyn Parallel, dropout: Dropout) -> run::Result {
     let spec = &pb.spec;
     let (t, b) = (pb.seq_len, pb.batch);
     let has_c = spec.kind.has_cell_state();
@@ -263,7 +299,8 @@ fn train(pb: &Problem, k: usize, pool: &dyn Parallel) -> run::Result {
     .expect("tape");
     let input = pb.input(Layout::TimeMajor, &pb.x);
     let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
+    forward_train_with(pool, spec, &pb.params, &input, output, &mut tape, dropout)
+        .expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];
     let mut gx = vec![f32::NAN; pb.x.len()];
     let mut gh0 = vec![f32::NAN; states];
