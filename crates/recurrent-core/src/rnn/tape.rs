@@ -47,9 +47,9 @@ pub(crate) struct DirTape {
 /// A full tape ([`Tape::new`]) records every step. Size in floats, with `R = T*B`, `E` the
 /// cell's kept `[H]` vectors per row (0 or 1) and `C` = 1 with a cell state, else 0:
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
-/// reset-before GRU; with a projection (`proj_size` P) the `h` parts are P wide and each record
-/// adds `R*(H + P)` (`o * tanh(c)` and the gradients of `h`), and the scratch `B*H + H`
-/// reset-before GRU ([`Tape::floats`] computes it). A forward with variational dropout adds
+/// reset-before GRU ([`Tape::floats`] computes it); with a projection (`proj_size` P) the `h`
+/// parts are P wide, each record adds `R*(H + P)` (`o * tanh(c)` and the gradients of `h`),
+/// and the scratch `(B + 1)*H`. A forward with variational dropout adds
 /// its masks and their scratch, `B*(I + (L-1)*D*H + L*D*H + 2*H)`, made at the first such
 /// forward and kept (the one allocation inside a call; an out-of-memory error then, before
 /// anything is written). A tape built for (T, B) also serves any
