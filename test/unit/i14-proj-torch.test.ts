@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  dense, dispose, fit, FormatError, RecurrentStack, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, Seq2Seq, sequential, sgd,
 } from 'recurrent';
 import { saveOnnx } from 'recurrent/onnx';
@@ -189,5 +189,30 @@ test('a worker builds and trains a projected LSTM as the thread does', async () 
   } finally {
     local.dispose();
     await remote.dispose();
+  }
+});
+
+test('RecurrentStack({ projSize }): states h [L*D, B, P] and c [L*D, B, H], checked; bad projSize refused before anything is made', () => {
+  for (const [kind, projSize] of [['gru', 2], ['rnn_tanh', 2], ['lstm', 0], ['lstm', 5]] as const) {
+    assert.throws(() => new RecurrentStack({ kind, inputSize: 3, hiddenSize: 5, projSize }), (e: unknown) => e instanceof InvalidArgumentError && /projSize/.test((e as Error).message), `${kind} ${projSize}`);
+  }
+  const stack = new RecurrentStack({ kind: 'lstm', inputSize: 3, hiddenSize: 5, layers: 2, bidirectional: true, projSize: 2 });
+  try {
+    assert.deepEqual([stack.projSize, stack.outputSize], [2, 4]);
+    for (const p of stack.parameters()) stack.setParameter(p.name, Array.from({ length: p.size }, (_, i) => Math.sin(i + p.offset) * 0.3));
+    const [T, B] = [3, 2];
+    const x = Float32Array.from({ length: T * B * 3 }, (_, i) => Math.cos(i));
+    const h0 = new Float32Array(4 * B * 2).fill(0.1);
+    const c0 = new Float32Array(4 * B * 5).fill(-0.2);
+    const out = stack.forward(x, { seqLen: T, batch: B, h0, c0, training: true });
+    assert.deepEqual([out.y.length, out.hN.length, out.cN!.length], [T * B * 4, 4 * B * 2, 4 * B * 5]);
+    const g = stack.backward({ gy: new Float32Array(T * B * 4).fill(1), gcn: new Float32Array(4 * B * 5).fill(0.5), stateGradient: true });
+    assert.deepEqual([g.gh0!.length, g.gc0!.length], [4 * B * 2, 4 * B * 5]);
+    assert.ok(stack.getGradient('weight_hr_l1_reverse').some((v) => v !== 0));
+    // c0 is H wide, not P wide: refused naming it.
+    assert.throws(() => stack.forward(x, { seqLen: T, batch: B, c0: new Float32Array(4 * B * 2) }), (e: unknown) => e instanceof InvalidArgumentError && /c0/.test((e as Error).message));
+    assert.throws(() => stack.forward(x, { seqLen: T, batch: B, h0: new Float32Array(4 * B * 5) }), (e: unknown) => e instanceof InvalidArgumentError && /h0/.test((e as Error).message));
+  } finally {
+    stack.dispose();
   }
 });
