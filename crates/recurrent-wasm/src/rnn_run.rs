@@ -107,12 +107,12 @@ pub(crate) fn forward_any(
                 x: prefix(reg, x, sizes.x, op, "x")?,
                 lengths: (!lengths.is_empty()).then_some(&lengths[..]),
                 h0: prefix_opt(reg, h0, sizes.states, op, "h0")?,
-                c0: prefix_opt(reg, c0, sizes.states, op, "c0")?,
+                c0: prefix_opt(reg, c0, sizes.c_states, op, "c0")?,
             };
             let output = SeqOutput {
                 y: prefix_mut(&mut y, sizes.y, op, "y")?,
                 h_n: prefix_mut(&mut h_n, sizes.states, op, "h_n")?,
-                c_n: prefix_mut_opt(&mut c_n, sizes.states, op, "c_n")?,
+                c_n: prefix_mut_opt(&mut c_n, sizes.c_states, op, "c_n")?,
             };
             let params = prefix(reg, s.params, s.len, op, "params")?;
             let pool = recurrent_core::default_pool();
@@ -143,7 +143,9 @@ pub(crate) fn forward_any(
 struct Sizes {
     x: usize,
     y: usize,
+    /// `h` states `[L*D, B, P]`; `c` states `[L*D, B, H]` (P = H without a projection).
     states: usize,
+    c_states: usize,
 }
 
 impl Sizes {
@@ -159,6 +161,9 @@ impl Sizes {
             x: rows.checked_mul(spec.input_size).ok_or_else(too_big)?,
             y: rows.checked_mul(spec.output_size()).ok_or_else(too_big)?,
             states: b
+                .checked_mul(spec.state_count() * spec.state_size())
+                .ok_or_else(too_big)?,
+            c_states: b
                 .checked_mul(spec.state_count() * spec.hidden_size)
                 .ok_or_else(too_big)?,
         })
@@ -281,13 +286,13 @@ fn backward_any(
             let input = SeqGradInput {
                 gy: prefix(reg, gy, sizes.y, op, "gy")?,
                 ghn: prefix_opt(reg, ghn, sizes.states, op, "ghn")?,
-                gcn: prefix_opt(reg, gcn, sizes.states, op, "gcn")?,
+                gcn: prefix_opt(reg, gcn, sizes.c_states, op, "gcn")?,
             };
             let output = SeqGradOutput {
                 params: prefix_mut(&mut grads, s.len, op, "grads")?,
                 x: prefix_mut_opt(&mut gx, sizes.x, op, "gx")?,
                 h0: prefix_mut_opt(&mut gh0, sizes.states, op, "gh0")?,
-                c0: prefix_mut_opt(&mut gc0, sizes.states, op, "gc0")?,
+                c0: prefix_mut_opt(&mut gc0, sizes.c_states, op, "gc0")?,
             };
             let diagnostics = SeqGradDiagnostics {
                 step_norms: prefix_mut_opt(&mut norms, norms_len, op, "step_norms")?,
@@ -392,7 +397,8 @@ pub fn rnn_train_backward(
 }
 
 /// One streaming step of a unidirectional stack for `batch` sequences: reads `x [B, I]`,
-/// updates `h [L, B, H]` and `c` (LSTM family; 0 otherwise) in place, writes `y [B, H]`.
+/// updates `h [L, B, P]` and `c [L, B, H]` (LSTM family; 0 otherwise) in place, writes
+/// `y [B, P]` (P = H without a projection).
 #[wasm_bindgen]
 pub fn rnn_step(
     handle: Handle,
@@ -414,7 +420,7 @@ pub fn rnn_step(
         let sizes = Sizes::of(&s.spec, 1, b, OP)?;
         with_buffers(|reg| prefix(reg, x, sizes.x, OP, "x").map(drop))?;
         prefix_mut(&mut h, sizes.states, OP, "h")?;
-        prefix_mut_opt(&mut c, sizes.states, OP, "c")?;
+        prefix_mut_opt(&mut c, sizes.c_states, OP, "c")?;
         prefix_mut(&mut y, sizes.y, OP, "y")?;
         if s.step.as_ref().is_none_or(|st| st.batch() != b) {
             s.step = None;
@@ -431,7 +437,7 @@ pub fn rnn_step(
                 prefix(reg, s.params, s.len, OP, "params")?,
                 prefix(reg, x, sizes.x, OP, "x")?,
                 prefix_mut(&mut h, sizes.states, OP, "h")?,
-                prefix_mut_opt(&mut c, sizes.states, OP, "c")?,
+                prefix_mut_opt(&mut c, sizes.c_states, OP, "c")?,
                 prefix_mut(&mut y, sizes.y, OP, "y")?,
                 scratch,
             )

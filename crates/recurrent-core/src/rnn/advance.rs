@@ -60,11 +60,15 @@ pub(crate) struct StepBufs<'a> {
     pub rec: &'a mut [f32],
     /// `[B, extra*H]` the cell's kept vectors (zero on masked rows).
     pub extra: &'a mut [f32],
-    /// `[B, H]` in: `h_{t-1}`; out: `h_t` (unchanged on masked rows).
+    /// `[B, P]` in: `h_{t-1}`; out: `h_t` (unchanged on masked rows). `P` = H without a
+    /// projection.
     pub h: &'a mut [f32],
+    /// With a projection (`p.w_hr` not empty): `[B, H]` out: `o_t * tanh(c_t)`, the state
+    /// before `W_hr` (zero on masked rows; the tape keeps it for `dW_hr`). Empty without.
+    pub hcell: &'a mut [f32],
     /// `[B, H]` likewise for `c`; empty without cell state.
     pub c: &'a mut [f32],
-    /// Recurrent dropout (training): the mask `[B, H]` and a `[B, H]` scratch for
+    /// Recurrent dropout (training): the mask `[B, P]` and a `[B, P]` scratch for
     /// `m * h_{t-1}`, which the recurrent matmul(s) read instead of `h_{t-1}`.
     pub hmask: Option<(&'a [f32], &'a mut [f32])>,
 }
@@ -85,18 +89,22 @@ pub(crate) fn advance(
     let h = hidden;
     let gh = cell.gates * h;
     let eh = cell.extra * h;
+    // The state's width: P with a projection (LSTM family only, `Recurrence::Full`), else H.
+    let proj = p.w_hr.len() / h;
+    let s = if proj > 0 { proj } else { h };
     let (gates, rec, extra, hs, cs) = (io.gates, io.rec, io.extra, io.h, io.c);
+    let hcell = io.hcell;
     // What the recurrent matmuls read: h_{t-1}, or m * h_{t-1} with recurrent dropout.
     let hr: &[f32] = match io.hmask {
         Some((mask, scratch)) => {
-            let scratch = &mut scratch[..batch * h];
-            super::dropout::masked(&mask[..batch * h], &hs[..batch * h], scratch);
+            let scratch = &mut scratch[..batch * s];
+            super::dropout::masked(&mask[..batch * s], &hs[..batch * s], scratch);
             scratch
         }
         None => hs,
     };
     match cell.recurrence {
-        // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H]; with W_hh^T packed once per
+        // h_{t-1} [B, P] . W_hh^T [P, G*H] -> rec [B, G*H]; with W_hh^T packed once per
         // sequence by the driver when it is given (same bits).
         Recurrence::Full | Recurrence::ResetAfter => match w_hh_packed {
             Some(wp) => sgemm_packed_b(
@@ -104,10 +112,10 @@ pub(crate) fn advance(
                 Transpose::No,
                 batch,
                 gh,
-                h,
+                s,
                 1.0,
                 hr,
-                h,
+                s,
                 p.w_hh,
                 wp,
                 0.0,
@@ -120,12 +128,12 @@ pub(crate) fn advance(
                 Transpose::Yes,
                 batch,
                 gh,
-                h,
+                s,
                 1.0,
                 hr,
-                h,
+                s,
                 p.w_hh,
-                h,
+                s,
                 0.0,
                 rec,
                 gh,
@@ -192,11 +200,13 @@ pub(crate) fn advance(
     }
     let has_c = cell.has_c;
     let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));
+    // With a projection the cell writes `o * tanh(c)` into `hcell`, projected below.
+    let cell_h: &mut [f32] = if proj > 0 { &mut *hcell } else { &mut *hs };
     let (h_rows, c_rows) = (
-        RowsMut::new(hs, h),
+        RowsMut::new(cell_h, h),
         RowsMut::new(cs, if has_c { h } else { 0 }),
     );
-    let rec = &*rec;
+    let rec_in = &*rec;
     for_row_tiles(pool, batch, gh, &|rows| {
         // SAFETY: tiles own disjoint row ranges of these buffers, which outlive the pass.
         let (g, e, hs, cs) = unsafe {
@@ -214,6 +224,10 @@ pub(crate) fn advance(
             if !valid(b) {
                 g.fill(0.0);
                 e.fill(0.0);
+                if proj > 0 {
+                    // No `o * tanh(c)` at a padded step: zero, so `dW_hr` gets nothing.
+                    hs[k * h..(k + 1) * h].fill(0.0);
+                }
                 continue;
             }
             let c: &mut [f32] = if has_c {
@@ -223,7 +237,7 @@ pub(crate) fn advance(
             };
             let row = FwdRow {
                 gates: g,
-                rec: &rec[b * gh..(b + 1) * gh],
+                rec: &rec_in[b * gh..(b + 1) * gh],
                 b_hh: p.b_hh,
                 peep: p.peep,
                 h: &mut hs[k * h..(k + 1) * h],
@@ -233,6 +247,29 @@ pub(crate) fn advance(
             cells::forward_row(cell, h, row);
         }
     });
+    if proj > 0 {
+        // h_t [B, P] = hcell [B, H] . W_hr^T [H, P], into the free `rec`, then the valid rows.
+        let out = &mut rec[..batch * proj];
+        sgemm(
+            pool,
+            Transpose::No,
+            Transpose::Yes,
+            batch,
+            proj,
+            h,
+            1.0,
+            hcell,
+            h,
+            p.w_hr,
+            h,
+            0.0,
+            out,
+            proj,
+        )?;
+        for b in (0..batch).filter(|&b| valid(b)) {
+            hs[b * proj..(b + 1) * proj].copy_from_slice(&out[b * proj..(b + 1) * proj]);
+        }
+    }
     Ok(())
 }
 
@@ -251,5 +288,7 @@ pub(crate) fn with_packed_w_hh<R>(
         return Ok(f(None));
     }
     let gh = cell.gates * hidden;
-    crate::gemm::with_packed_b(Transpose::Yes, gh, hidden, p.w_hh, hidden, |wp| f(Some(wp)))
+    // W_hh is [G*H, P]: P = H without a projection.
+    let s = p.w_hh.len() / gh;
+    crate::gemm::with_packed_b(Transpose::Yes, gh, s, p.w_hh, s, |wp| f(Some(wp)))
 }

@@ -183,6 +183,7 @@ fn full(
         dh,
         dc,
         drh,
+        pscr,
         lengths,
         has_lengths,
         layout,
@@ -200,7 +201,9 @@ fn full(
         h0: mut gh0,
         c0: mut gc0,
     } = output;
-    let state_len = batch * h;
+    // `h` states are P wide, `c` states H wide (the same without a projection).
+    let (s_width, state_len) = (spec.state_size(), batch * h);
+    let hstate_len = batch * s_width;
     for l in (0..spec.num_layers).rev() {
         let (below, above) = outs.split_at_mut(l);
         // Gradient of layer l's output: the caller's gy, or what layer l+1 left in the tape.
@@ -214,8 +217,12 @@ fn full(
             let o = DirOffsets::new(spec, l, d);
             let p = o.view(params);
             let record = &mut records[l * dirs + d];
-            let state = (l * dirs + d) * state_len..(l * dirs + d + 1) * state_len;
-            let dh = &mut dh[..state_len];
+            let slot = l * dirs + d;
+            let state = [
+                slot * hstate_len..(slot + 1) * hstate_len,
+                slot * state_len..(slot + 1) * state_len,
+            ];
+            let dh = &mut dh[..hstate_len];
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
             init_carries(input, state.clone(), dh, dc);
             let norms = norms
@@ -227,10 +234,16 @@ fn full(
                 hm: &mut hm[..],
                 dhm: &mut dhm[..],
             });
-            let carry = Carry { dh, dc, drh, hmask };
+            let carry = Carry {
+                dh,
+                dc,
+                drh,
+                hmask,
+                pscr: &mut pscr[..],
+            };
             back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
             store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
-            mask_hprev(rmask, record, batch, h, rows);
+            mask_hprev(rmask, record, batch, s_width, rows);
             let g = o.view_mut(grads);
             grads::accumulate(pool, &ctx.cell, h, rows, record, &*layer_in, input_width, g)?;
         }
@@ -283,7 +296,8 @@ pub(super) fn check_backward(
     }
     let (t, b) = (tape.seq_len, tape.batch);
     let has_c = spec.kind.has_cell_state();
-    let states = product(op, "tape", &[spec.state_count(), b, spec.hidden_size])?;
+    let states = product(op, "tape", &[spec.state_count(), b, spec.state_size()])?;
+    let c_states = product(op, "tape", &[spec.state_count(), b, spec.hidden_size])?;
     check::exact(op, "params", params.len(), n)?;
     check::exact(
         op,
@@ -292,7 +306,7 @@ pub(super) fn check_backward(
         product(op, "gy", &[t, b, spec.output_size()])?,
     )?;
     check::optional(op, "ghn", input.ghn.map(<[f32]>::len), states, true)?;
-    check::optional(op, "gcn", input.gcn.map(<[f32]>::len), states, has_c)?;
+    check::optional(op, "gcn", input.gcn.map(<[f32]>::len), c_states, has_c)?;
     check::exact(op, "grads.params", output.params.len(), n)?;
     let x_len = product(op, "grads.x", &[t, b, spec.input_size])?;
     check::optional(
@@ -313,7 +327,7 @@ pub(super) fn check_backward(
         op,
         "grads.c0",
         output.c0.as_ref().map(|g| g.len()),
-        states,
+        c_states,
         has_c,
     )
 }
@@ -344,16 +358,17 @@ pub(super) fn output_gradient<'a>(
     }
 }
 
-/// Starts the carried gradients of the state slot `state` (of `[L*D, B, H]`) at the caller's
-/// `ghn`, `gcn`, or at zeros where not given (`dc` is empty without a cell state).
+/// Starts the carried gradients of the state slots `[h, c]` (of `[L*D, B, P]` and
+/// `[L*D, B, H]`) at the caller's `ghn`, `gcn`, or at zeros where not given (`dc` is empty
+/// without a cell state).
 pub(super) fn init_carries(
     input: &SeqGradInput<'_>,
-    state: Range<usize>,
+    [hs, cs]: [Range<usize>; 2],
     dh: &mut [f32],
     dc: &mut [f32],
 ) {
-    init_carry(dh, input.ghn.map(|g| &g[state.clone()]));
-    init_carry(dc, input.gcn.map(|g| &g[state]));
+    init_carry(dh, input.ghn.map(|g| &g[hs]));
+    init_carry(dc, input.gcn.map(|g| &g[cs]));
 }
 
 fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
@@ -364,18 +379,18 @@ fn init_carry(carry: &mut [f32], init: Option<&[f32]>) {
 }
 
 /// The carried gradients that reached the start of the sequence are those of the initial
-/// states: copied into `[gh0, gc0]` (where asked for) at the state slot `state`.
+/// states: copied into `[gh0, gc0]` (where asked for) at the state slots `[h, c]`.
 pub(super) fn store_carries(
     [gh0, gc0]: [Option<&mut [f32]>; 2],
-    state: Range<usize>,
+    [hs, cs]: [Range<usize>; 2],
     dh: &[f32],
     dc: &[f32],
 ) {
     if let Some(g) = gh0 {
-        g[state.clone()].copy_from_slice(dh);
+        g[hs].copy_from_slice(dh);
     }
     if let Some(g) = gc0 {
-        g[state].copy_from_slice(dc);
+        g[cs].copy_from_slice(dc);
     }
 }
 

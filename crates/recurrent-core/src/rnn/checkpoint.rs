@@ -56,6 +56,8 @@ pub(super) fn forward(
     if let Some(c_n) = c_n.as_deref_mut() {
         init_state(c_n, input.c0);
     }
+    // `h` states are P wide, `c` states H wide (the same without a projection).
+    let bp = batch * spec.state_size();
     let (bh, width, rows) = (batch * h, spec.output_size(), t_len * batch);
     let (user, inner) = SeqShape::user_and_inner(input.layout, t_len, batch);
     let Tape {
@@ -87,7 +89,7 @@ pub(super) fn forward(
                 &mut outs[l - 1][..rows * width],
             );
         }
-        let hs = &mut h_n[l * bh..(l + 1) * bh];
+        let hs = &mut h_n[l * bp..(l + 1) * bp];
         let cs: &mut [f32] = match c_n.as_deref_mut() {
             Some(c) => &mut c[l * bh..(l + 1) * bh],
             None => &mut [],
@@ -110,7 +112,8 @@ pub(super) fn forward(
                 let seg = segment(s, k, t_len);
                 // The state the segment starts from: backward recomputes the segment from it.
                 let slot = (l * segments + s) * bh..(l * segments + s + 1) * bh;
-                ck_h[slot.clone()].copy_from_slice(hs);
+                let slot_h = (l * segments + s) * bp..(l * segments + s + 1) * bp;
+                ck_h[slot_h].copy_from_slice(hs);
                 if !cs.is_empty() {
                     ck_c[slot].copy_from_slice(cs);
                 }
@@ -163,6 +166,7 @@ pub(super) fn backward(
         dh,
         dc,
         drh,
+        pscr,
         lengths,
         has_lengths,
         layout,
@@ -191,13 +195,14 @@ pub(super) fn backward(
         c0: mut gc0,
     } = output;
     let (bh, rows, i) = (batch * h, t_len * batch, spec.input_size);
-    let has_c = ctx.cell.has_c;
+    let (s_width, has_c) = (spec.state_size(), ctx.cell.has_c);
+    let bp = batch * s_width;
     let record = &mut dirs[0];
     for l in (0..spec.num_layers).rev() {
         let o = DirOffsets::new(spec, l, 0);
         let p = o.view(params);
-        let state = l * bh..(l + 1) * bh;
-        let dh = &mut dh[..bh];
+        let state = [l * bp..(l + 1) * bp, l * bh..(l + 1) * bh];
+        let dh = &mut dh[..bp];
         let dc = &mut dc[..usize::from(has_c) * bh];
         init_carries(input, state.clone(), dh, dc);
         let input_width = spec.layer_input_size(l);
@@ -222,8 +227,9 @@ pub(super) fn backward(
             // The top layer's last segment is still recorded from the forward.
             if l + 1 < spec.num_layers || s + 1 < segments {
                 let slot = (l * segments + s) * bh..(l * segments + s + 1) * bh;
+                let slot_h = (l * segments + s) * bp..(l * segments + s + 1) * bp;
                 // The kept state is used once: the recomputation runs in it.
-                let hs = &mut ck_h[slot.clone()];
+                let hs = &mut ck_h[slot_h];
                 let cs: &mut [f32] = if has_c { &mut ck_c[slot] } else { &mut [] };
                 let xs: &[f32] = match l {
                     0 => &seg_x[..seg_rows * i],
@@ -253,6 +259,7 @@ pub(super) fn backward(
                     hm: &mut hm[..],
                     dhm: &mut dhm[..],
                 }),
+                pscr: &mut pscr[..],
             };
             let seg_norms = layer_norms.as_deref_mut();
             back_through_segment(
@@ -270,7 +277,7 @@ pub(super) fn backward(
                 0 => &seg_x[..seg_rows * i],
                 _ => &below[l - 1][in_rows.clone()],
             };
-            mask_hprev(rmask, record, batch, h, seg_rows);
+            mask_hprev(rmask, record, batch, s_width, seg_rows);
             let g = o.view_mut(grads);
             super::grads::accumulate(pool, &ctx.cell, h, seg_rows, record, xs, input_width, g)?;
             let layer = std::slice::from_ref(&*record);

@@ -54,7 +54,10 @@ pub(super) fn copy_input_rows(
 /// What every direction of a call shares.
 pub(super) struct Ctx<'a> {
     pub cell: CellInfo,
+    /// Cell width H.
     pub hidden: usize,
+    /// State width P: `h`, the outputs, the carried `dh` (H without a projection).
+    pub state: usize,
     pub seq_len: usize,
     pub batch: usize,
     pub mask: Mask<'a>,
@@ -65,6 +68,7 @@ impl<'a> Ctx<'a> {
         Self {
             cell: cells::info(spec.kind),
             hidden: spec.hidden_size,
+            state: spec.state_size(),
             seq_len,
             batch,
             mask: Mask { lengths },
@@ -107,7 +111,7 @@ fn step_t(
 /// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
 /// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
 /// (and recomputes) one segment of one layer at a time. `hmask` is the recurrent dropout's
-/// mask `[B, H]` and scratch (see `advance::StepBufs`), the same at every step.
+/// mask `[B, P]` and scratch (see `advance::StepBufs`), the same at every step.
 pub(super) fn record_segment(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
@@ -125,6 +129,9 @@ pub(super) fn record_segment(
     let (batch, h) = (ctx.batch, ctx.hidden);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
     let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
+    // `h_{t-1}` rows are P wide; `hcell` (projection only) H wide.
+    let bs = batch * ctx.state;
+    let bhc = if p.w_hr.is_empty() { 0 } else { bh };
     let len = seg.len();
     let rec = &mut rec[..bgh];
     // W_hh^T is packed once here for all steps of the segment (not by every step's GEMM).
@@ -135,7 +142,7 @@ pub(super) fn record_segment(
             let r = step_at(dir, len, k);
             let t = seg.start + r;
             // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
-            tape.hprev[r * bh..(r + 1) * bh].copy_from_slice(hs);
+            tape.hprev[r * bs..(r + 1) * bs].copy_from_slice(hs);
             if ctx.cell.has_c {
                 tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
             }
@@ -144,6 +151,7 @@ pub(super) fn record_segment(
                 rec: &mut *rec,
                 extra: &mut tape.extra[r * beh..(r + 1) * beh],
                 h: &mut *hs,
+                hcell: &mut tape.hcell[r * bhc..(r + 1) * bhc],
                 c: &mut *cs,
                 hmask: hmask.as_mut().map(|(m, s)| (*m, &mut **s)),
             };
@@ -162,6 +170,8 @@ pub(super) struct InferBufs<'a> {
     pub xin: &'a mut [f32],
     pub extra: &'a mut [f32],
     pub rec: &'a mut [f32],
+    /// `[B, H]` `o * tanh(c)` of one step with a projection; empty without.
+    pub hcell: &'a mut [f32],
     pub chunk: usize,
 }
 
@@ -185,8 +195,10 @@ pub(super) fn infer_direction(
         xin,
         extra,
         rec,
+        hcell,
         chunk,
     } = bufs;
+    let bhc = if p.w_hr.is_empty() { 0 } else { batch * h };
     let rec = &mut rec[..bgh];
     with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
         let chunk = chunk.min(t_len);
@@ -217,6 +229,7 @@ pub(super) fn infer_direction(
                     rec: &mut *rec,
                     extra: &mut extra[..beh],
                     h: &mut *hs,
+                    hcell: &mut hcell[..bhc],
                     c: &mut *cs,
                     hmask: None,
                 };
@@ -229,9 +242,9 @@ pub(super) fn infer_direction(
 }
 
 /// Writes the state rows of step t into the layer output's columns of direction `dir`:
-/// `out[t, b, dir*H..(dir+1)*H] = h_t[b]`, or 0 on padded steps.
+/// `out[t, b, dir*P..(dir+1)*P] = h_t[b]`, or 0 on padded steps.
 pub(super) fn emit(ctx: &Ctx<'_>, sink: &mut SeqMut<'_>, t: usize, dir: usize, hs: &[f32]) {
-    let h = ctx.hidden;
+    let h = ctx.state;
     for b in 0..ctx.batch {
         let dst = sink.at(t, b, dir * h, h);
         if ctx.mask.valid(t, b) {

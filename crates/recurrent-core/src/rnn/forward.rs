@@ -178,7 +178,8 @@ pub(super) fn check_forward(
     check::in_range(op, "batch", input.batch, usize::MAX)?;
     let (t, b) = (input.seq_len, input.batch);
     let has_c = spec.kind.has_cell_state();
-    let states = product(op, "batch", &[spec.state_count(), b, spec.hidden_size])?;
+    let states = product(op, "batch", &[spec.state_count(), b, spec.state_size()])?;
+    let c_states = product(op, "batch", &[spec.state_count(), b, spec.hidden_size])?;
     check::exact(
         op,
         "x",
@@ -187,7 +188,7 @@ pub(super) fn check_forward(
     )?;
     check::lengths(op, input.lengths, b, t)?;
     check::optional(op, "h0", input.h0.map(<[f32]>::len), states, true)?;
-    check::optional(op, "c0", input.c0.map(<[f32]>::len), states, has_c)?;
+    check::optional(op, "c0", input.c0.map(<[f32]>::len), c_states, has_c)?;
     let y_len = product(op, "y", &[t, b, spec.output_size()])?;
     check::exact(op, "y", output.y.len(), y_len)?;
     check::exact(op, "h_n", output.h_n.len(), states)?;
@@ -195,7 +196,7 @@ pub(super) fn check_forward(
         op,
         "c_n",
         output.c_n.as_ref().map(|c| c.len()),
-        states,
+        c_states,
         has_c,
     )
 }
@@ -244,6 +245,7 @@ enum LayerStore<'a> {
         proj: &'a mut [f32],
         xin: &'a mut [f32],
         extra: &'a mut [f32],
+        hcell: &'a mut [f32],
         chunk: usize,
     },
 }
@@ -277,8 +279,10 @@ fn run(
         let mut io = layer_io(&mut store, spec, l, user, input.x, &mut *y, dropout);
         for d in 0..dirs {
             let p = DirOffsets::new(spec, l, d).view(params);
-            let state = (l * dirs + d) * batch * h..(l * dirs + d + 1) * batch * h;
-            let hs = &mut h_n[state.clone()];
+            let slot = l * dirs + d;
+            let state = slot * batch * h..(slot + 1) * batch * h;
+            // `h` is P wide, `c` H wide (the same without a projection).
+            let hs = &mut h_n[slot * batch * ctx.state..(slot + 1) * batch * ctx.state];
             let cs: &mut [f32] = match c_n.as_deref_mut() {
                 Some(c) => &mut c[state],
                 None => &mut [],
@@ -362,6 +366,7 @@ fn layer_io<'a>(
                 proj,
                 rec,
                 extra,
+                hcell,
                 xin,
                 layers,
                 ..
@@ -394,6 +399,7 @@ fn layer_io<'a>(
                     proj,
                     xin,
                     extra,
+                    hcell,
                     chunk: *chunk,
                 },
             )
@@ -431,7 +437,7 @@ fn run_direction(
     } = io;
     match store {
         LayerStore::Train(records, hmask) => {
-            let bh = ctx.batch * ctx.hidden;
+            let bh = ctx.batch * ctx.state;
             let hmask = hmask
                 .as_mut()
                 .map(|(m, s)| (&m[dir * bh..(dir + 1) * bh], &mut **s));
@@ -457,6 +463,7 @@ fn run_direction(
             proj,
             xin,
             extra,
+            hcell,
             chunk,
         } => {
             let bufs = InferBufs {
@@ -464,6 +471,7 @@ fn run_direction(
                 xin,
                 extra,
                 rec,
+                hcell,
                 chunk: *chunk,
             };
             infer_direction(pool, ctx, dir, p, src, sink, bufs, hs, cs)

@@ -93,16 +93,21 @@ pub(crate) fn accumulate_rows(
     g: DirParamsMut<'_>,
 ) -> CoreResult<()> {
     let gh = cell.gates * h;
+    // The state's width: P with a projection (`W_hr [P, H]`), else H.
+    let s = match g.w_hr.len() / h {
+        0 => h,
+        p => p,
+    };
     let act = &record.act[..rows * gh];
     let extra = &record.extra[..rows * cell.extra * h];
-    let hprev = &record.hprev[..rows * h];
+    let hprev = &record.hprev[..rows * s];
     // dW_ih [GH, I] += dG^T [GH, R] . X [R, I];  db_ih += column sums of dG.
     at_b(pool, rows, gh, input, act, gh, x, g.w_ih)?;
     column_sums(act, gh, rows, g.b_ih);
     match cell.recurrence {
-        // dW_hh [GH, H] += dG^T [GH, R] . H_prev [R, H];  db_hh likewise.
+        // dW_hh [GH, P] += dG^T [GH, R] . H_prev [R, P];  db_hh likewise.
         Recurrence::Full => {
-            at_b(pool, rows, gh, h, act, gh, hprev, g.w_hh)?;
+            at_b(pool, rows, gh, s, act, gh, hprev, g.w_hh)?;
             column_sums(act, gh, rows, g.b_hh);
         }
         // r, z rows as above; n rows from d(W_hn h + b_hn) = dn * r, kept in `extra`.
@@ -123,6 +128,11 @@ pub(crate) fn accumulate_rows(
             at_b(pool, rows, h, h, &act[2 * h..], gh, extra, w_n)?;
             column_sums(act, gh, rows, g.b_hh);
         }
+    }
+    if !g.w_hr.is_empty() {
+        // dW_hr [P, H] += dH^T [P, R] . (o * tanh(c)) [R, H] (backward left dH in `dproj`).
+        let (dproj, hcell) = (&record.dproj[..rows * s], &record.hcell[..rows * h]);
+        at_b(pool, rows, s, h, dproj, s, hcell, g.w_hr)?;
     }
     if cell.leak_grad {
         // dleak += column sums of d * (h_{t-1} - g) * s * (1 - s), left in `extra` by backward.

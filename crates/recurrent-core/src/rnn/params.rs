@@ -2,7 +2,9 @@
 //!
 //! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
 //! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
-//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM).
+//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM),
+//! then, with a projection (`StackSpec::proj_size` P > 0), `weight_hr [P, H]` (PyTorch's
+//! order too); `weight_hh` is then `[G*H, P]`.
 //! A stack without biases (`StackSpec::bias` false, PyTorch's `bias=False`) has no `bias_ih` and
 //! `bias_hh` tensors: its views give empty bias slices, which the cells read as zeros.
 //! Gradients use the same layout.
@@ -23,6 +25,8 @@ pub enum ParamRole {
     BiasIh,
     /// Hidden-side bias `[G*H]`.
     BiasHh,
+    /// The projection `[P, H]` of an LSTM with `proj_size` (PyTorch's `weight_hr`).
+    WeightHr,
     /// The cell kind's `k`-th extra `[H]` vector (its row's `per_unit[k]`, e.g. the peepholes
     /// `p_i`, `p_f`, `p_o` of the peephole LSTM).
     PerUnit(usize),
@@ -36,6 +40,7 @@ impl ParamRole {
             ParamRole::WeightHh => "weight_hh",
             ParamRole::BiasIh => "bias_ih",
             ParamRole::BiasHh => "bias_hh",
+            ParamRole::WeightHr => "weight_hr",
             ParamRole::PerUnit(k) => kind.row().per_unit.get(k).copied().unwrap_or("per_unit"),
         }
     }
@@ -85,7 +90,8 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir = 2 + spec.bias_vectors() + spec.kind.peepholes();
+        let per_dir =
+            2 + spec.bias_vectors() + spec.kind.peepholes() + usize::from(spec.proj_size > 0);
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -108,13 +114,16 @@ impl ParamLayout {
                     CoreResult::Ok(())
                 };
                 push(ParamRole::WeightIh, o.w_ih, &[gh, o.input])?;
-                push(ParamRole::WeightHh, o.w_hh, &[gh, h])?;
+                push(ParamRole::WeightHh, o.w_hh, &[gh, spec.state_size()])?;
                 if spec.bias {
                     push(ParamRole::BiasIh, o.b_ih, &[gh])?;
                     push(ParamRole::BiasHh, o.b_hh, &[gh])?;
                 }
                 for k in 0..spec.kind.peepholes() {
                     push(ParamRole::PerUnit(k), o.peep + k * h, &[h])?;
+                }
+                if spec.proj_size > 0 {
+                    push(ParamRole::WeightHr, o.w_hr, &[spec.proj_size, h])?;
                 }
             }
         }
@@ -161,6 +170,7 @@ pub(crate) struct DirOffsets {
     pub b_ih: usize,
     pub b_hh: usize,
     pub peep: usize,
+    pub w_hr: usize,
     pub end: usize,
 }
 
@@ -180,10 +190,11 @@ impl DirOffsets {
         let w_hh = w_ih + gh * input;
         // Without biases their slices are empty (b_ih == b_hh == peep).
         let bias_len = if spec.bias { gh } else { 0 };
-        let b_ih = w_hh + gh * h;
+        let b_ih = w_hh + gh * spec.state_size();
         let b_hh = b_ih + bias_len;
         let peep = b_hh + bias_len;
-        let end = peep + spec.kind.peepholes() * h;
+        let w_hr = peep + spec.kind.peepholes() * h;
+        let end = w_hr + spec.proj_len();
         Self {
             gh,
             input,
@@ -192,6 +203,7 @@ impl DirOffsets {
             b_ih,
             b_hh,
             peep,
+            w_hr,
             end,
         }
     }
@@ -204,7 +216,8 @@ impl DirOffsets {
             w_hh: &p[self.w_hh..self.b_ih],
             b_ih: &p[self.b_ih..self.b_hh],
             b_hh: &p[self.b_hh..self.peep],
-            peep: &p[self.peep..self.end],
+            peep: &p[self.peep..self.w_hr],
+            w_hr: &p[self.w_hr..self.end],
         }
     }
 
@@ -215,13 +228,15 @@ impl DirOffsets {
         let (w_hh, rest) = rest.split_at_mut(self.b_ih - self.w_hh);
         let (b_ih, rest) = rest.split_at_mut(self.b_hh - self.b_ih);
         let (b_hh, rest) = rest.split_at_mut(self.peep - self.b_hh);
-        let peep = &mut rest[..self.end - self.peep];
+        let (peep, rest) = rest.split_at_mut(self.w_hr - self.peep);
+        let w_hr = &mut rest[..self.end - self.w_hr];
         DirParamsMut {
             w_ih,
             w_hh,
             b_ih,
             b_hh,
             peep,
+            w_hr,
         }
     }
 }
@@ -237,6 +252,8 @@ pub(crate) struct DirParams<'a> {
     pub b_ih: &'a [f32],
     pub b_hh: &'a [f32],
     pub peep: &'a [f32],
+    /// `[P, H]` the projection, empty without one.
+    pub w_hr: &'a [f32],
 }
 
 /// One layer/direction's gradients, same shapes as [`DirParams`] (empty biases without bias).
@@ -247,6 +264,7 @@ pub(crate) struct DirParamsMut<'a> {
     pub b_ih: &'a mut [f32],
     pub b_hh: &'a mut [f32],
     pub peep: &'a mut [f32],
+    pub w_hr: &'a mut [f32],
 }
 
 #[cfg(test)]
@@ -262,6 +280,7 @@ mod tests {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            proj_size: 0,
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");
         let mut next = 0;
@@ -279,6 +298,7 @@ mod tests {
         // bias=False: no bias tensors, the rest still tiles the buffer.
         let spec = StackSpec {
             bias: false,
+            proj_size: 0,
             ..spec
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");

@@ -23,6 +23,11 @@ pub struct StackSpec {
     pub bidirectional: bool,
     /// Whether every layer and direction has `bias_ih` and `bias_hh` (PyTorch's `bias`).
     pub bias: bool,
+    /// PyTorch's `proj_size` (LSTM family only): 0 for none; else every layer and direction
+    /// has `weight_hr [P, H]` and its state is `h_t = W_hr (o_t * tanh(c_t))`, P wide (P <
+    /// H), while `c` stays H wide. The layer outputs, `h0`/`h_n` and the next layer's input
+    /// are then P (or D*P) wide, and `W_hh` is `[G*H, P]`.
+    pub proj_size: usize,
 }
 
 const OP: &str = "StackSpec::validate";
@@ -42,8 +47,41 @@ impl StackSpec {
                 return Err(CoreError::new(OP, arg, "at least 1", "0"));
             }
         }
+        if self.proj_size > 0 {
+            if !self.kind.has_cell_state() {
+                return Err(CoreError::new(
+                    OP,
+                    "proj_size",
+                    "0 (a projection needs an LSTM kind)",
+                    format_args!("{}", self.proj_size),
+                ));
+            }
+            if self.proj_size >= self.hidden_size {
+                return Err(CoreError::new(
+                    OP,
+                    "proj_size",
+                    format_args!("0 or less than hidden_size ({})", self.hidden_size),
+                    format_args!("{}", self.proj_size),
+                ));
+            }
+        }
         self.try_param_len()?;
         Ok(())
+    }
+
+    /// Width P of the state `h` (and of each direction's output): `proj_size`, or `H`
+    /// without a projection.
+    pub fn state_size(&self) -> usize {
+        if self.proj_size > 0 {
+            self.proj_size
+        } else {
+            self.hidden_size
+        }
+    }
+
+    /// Elements of `weight_hr` per layer and direction: `P*H`, 0 without a projection.
+    pub(crate) fn proj_len(&self) -> usize {
+        self.proj_size * self.hidden_size
     }
 
     /// Number of directions D (1 or 2).
@@ -60,18 +98,18 @@ impl StackSpec {
         self.kind.gates()
     }
 
-    /// Features per step that layer `layer` reads: `I` for layer 0, `D*H` above.
+    /// Features per step that layer `layer` reads: `I` for layer 0, `D*P` above.
     pub fn layer_input_size(&self, layer: usize) -> usize {
         if layer == 0 {
             self.input_size
         } else {
-            self.directions() * self.hidden_size
+            self.output_size()
         }
     }
 
-    /// Features per step of every layer's output: `D*H`.
+    /// Features per step of every layer's output: `D*P` (`P` = [`Self::state_size`]).
     pub fn output_size(&self) -> usize {
-        self.directions() * self.hidden_size
+        self.directions() * self.state_size()
     }
 
     /// Number of layer/direction pairs, the leading dimension of the states: `L*D`.
@@ -98,9 +136,10 @@ impl StackSpec {
     pub(crate) fn dir_block_len(&self, input: usize) -> usize {
         let gh = self.gates() * self.hidden_size;
         gh * input
-            + gh * self.hidden_size
+            + gh * self.state_size()
             + self.bias_vectors() * gh
             + self.kind.peepholes() * self.hidden_size
+            + self.proj_len()
     }
 
     /// `dir_block_len` and the total, with overflow checks; the error names the size that
@@ -119,17 +158,21 @@ impl StackSpec {
             .gates()
             .checked_mul(h)
             .ok_or_else(|| too_big("hidden_size"))?;
+        // P < H once validated, so these products are bounded by G*H*H, checked below.
+        let p = self.state_size().min(h);
         let dh = self
             .directions()
-            .checked_mul(h)
+            .checked_mul(p)
             .ok_or_else(|| too_big("hidden_size"))?;
         let block = |input: usize, arg: &'static str| -> CoreResult<usize> {
             let w_ih = gh.checked_mul(input).ok_or_else(|| too_big(arg))?;
-            let w_hh = gh.checked_mul(h).ok_or_else(|| too_big("hidden_size"))?;
+            let w_hh = gh.checked_mul(p).ok_or_else(|| too_big("hidden_size"))?;
             let peep = self.kind.peepholes() * h;
+            let w_hr = if self.proj_size > 0 { p * h } else { 0 };
             w_ih.checked_add(w_hh)
                 .and_then(|s| s.checked_add(self.bias_vectors() * gh))
                 .and_then(|s| s.checked_add(peep))
+                .and_then(|s| s.checked_add(w_hr))
                 .ok_or_else(|| too_big(arg))
         };
         let first = block(self.input_size, "input_size")?;
@@ -175,6 +218,7 @@ mod tests {
             num_layers: l,
             bidirectional: true,
             bias: true,
+            proj_size: 0,
         }
     }
 
@@ -211,6 +255,7 @@ mod tests {
         // bias=False: the same without the 2 * 20 biases per layer and direction.
         let no_bias = StackSpec {
             bias: false,
+            proj_size: 0,
             ..spec(3, 5, 2)
         };
         assert_eq!(no_bias.param_len(), Ok(2 * (60 + 100) + 2 * (200 + 100)));

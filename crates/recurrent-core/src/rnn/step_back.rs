@@ -14,14 +14,16 @@ use crate::error::CoreResult;
 use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
 use crate::parallel::Parallel;
 
-/// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]` and the
-/// reset-before GRU's scratch `d(r*h)`; with recurrent dropout, its mask `[B, H]` and two
-/// `[B, H]` scratches (`m * h_{t-1}`, and the gradient of `m * h_{t-1}`).
+/// The gradients carried from step to step of one direction: `dh` `[B, P]`, `dc` `[B, H]` and
+/// the reset-before GRU's scratch `d(r*h)`; with recurrent dropout, its mask `[B, P]` and two
+/// `[B, P]` scratches (`m * h_{t-1}`, and the gradient of `m * h_{t-1}`); with a projection,
+/// `pscr` `[B*H + H]` (see `Tape::pscr`), empty without.
 pub(super) struct Carry<'a> {
     pub dh: &'a mut [f32],
     pub dc: &'a mut [f32],
     pub drh: &'a mut [f32],
     pub hmask: Option<HMask<'a>>,
+    pub pscr: &'a mut [f32],
 }
 
 /// The recurrent dropout's mask and scratch in backward (see [`Carry`]).
@@ -66,6 +68,7 @@ pub(super) fn back_through_segment(
         dc,
         drh,
         mut hmask,
+        pscr,
     } = carry;
     let len = seg.len();
     // W_hh (or its two GRU parts) packed once for all steps of the segment.
@@ -75,7 +78,7 @@ pub(super) fn back_through_segment(
             let t = seg.start + r;
             if let Some(norms) = norms.as_deref_mut() {
                 // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
-                norms[t] = carried_norm(&ctx.mask, t, ctx.hidden, dy, dir * ctx.hidden, dh);
+                norms[t] = carried_norm(&ctx.mask, t, ctx.state, dy, dir * ctx.state, dh);
             }
             let at = Step { dir, t, r };
             let hm = hmask.as_mut().map(|m| HMask {
@@ -83,7 +86,7 @@ pub(super) fn back_through_segment(
                 hm: &mut *m.hm,
                 dhm: &mut *m.dhm,
             });
-            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, hm, packed)?;
+            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, hm, pscr, packed)?;
         }
         Ok(())
     })?
@@ -109,16 +112,36 @@ fn step_back(
     dc: &mut [f32],
     drh: &mut [f32],
     hmask: Option<HMask<'_>>,
+    pscr: &mut [f32],
     packed: Packed<'_, '_>,
 ) -> CoreResult<()> {
-    let (batch, h) = (ctx.batch, ctx.hidden);
+    let (batch, h, sw) = (ctx.batch, ctx.hidden, ctx.state);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
-    let (bgh, bh, beh) = (batch * gh, batch * h, batch * eh);
+    let (bgh, bh, beh, bs) = (batch * gh, batch * h, batch * eh, batch * sw);
     let has_c = ctx.cell.has_c;
     let Step { dir, t, r } = at;
     let act = &mut record.act[r * bgh..(r + 1) * bgh];
     let extra = &mut record.extra[r * beh..(r + 1) * beh];
-    let hprev = &record.hprev[r * bh..(r + 1) * bh];
+    let hprev = &record.hprev[r * bs..(r + 1) * bs];
+    let proj = !p.w_hr.is_empty();
+    // With a projection, the cells see `dL/d(o * tanh(c))` `[B, H]` (in `pscr`) as their `dh`
+    // and zeros as their `dy`; the complete `dL/dh_t` goes to the record for `dW_hr`.
+    let (dcell, zeros) = pscr.split_at_mut(if proj { bh } else { 0 });
+    if proj {
+        project_back(
+            pool,
+            ctx,
+            t,
+            dir,
+            p,
+            &mut record.dproj[r * bs..(r + 1) * bs],
+            dy,
+            dh,
+            dcell,
+        )?;
+        zeros[..h].fill(0.0);
+    }
+    let zeros = &*zeros;
     let cprev = if has_c {
         &record.cprev[r * bh..(r + 1) * bh]
     } else {
@@ -126,7 +149,8 @@ fn step_back(
     };
     let (a_rows, e_rows) = (RowsMut::new(act, gh), RowsMut::new(extra, eh));
     let c_width = if has_c { h } else { 0 };
-    let (dh_rows, dc_rows) = (RowsMut::new(dh, h), RowsMut::new(dc, c_width));
+    let cell_dh: &mut [f32] = if proj { &mut *dcell } else { &mut *dh };
+    let (dh_rows, dc_rows) = (RowsMut::new(cell_dh, h), RowsMut::new(dc, c_width));
     for_row_tiles(pool, batch, gh, &|rows| {
         // SAFETY: tiles own disjoint row ranges of these buffers, which outlive the pass.
         let (act, extra, dh, dc) = unsafe {
@@ -153,13 +177,18 @@ fn step_back(
                 gates,
                 extra: kept,
                 peep: p.peep,
-                h_prev: &hprev[b * h..(b + 1) * h],
+                // Only the GRUs and plain RNNs read it, which have no projection (P = H).
+                h_prev: &hprev[b * sw..(b + 1) * sw],
                 c_prev: if has_c {
                     &cprev[b * h..(b + 1) * h]
                 } else {
                     &[]
                 },
-                dy: dy.at(t, b, dir * h, h),
+                dy: if proj {
+                    &zeros[..h]
+                } else {
+                    dy.at(t, b, dir * h, h)
+                },
                 dh: &mut dh[k * h..(k + 1) * h],
                 dc: if has_c {
                     &mut dc[k * h..(k + 1) * h]
@@ -171,22 +200,22 @@ fn step_back(
         }
     });
     let gemm = |a: &[f32], lda: usize, k: usize, b: &[f32], beta: f32, c: &mut [f32]| {
-        // a [B, k] (ld lda) . b [k, H] -> c [B, H]
+        // a [B, k] (ld lda) . b [k, P] -> c [B, P] (P = H but for the projected LSTM)
         sgemm(
             pool,
             Transpose::No,
             Transpose::No,
             batch,
-            h,
+            sw,
             k,
             1.0,
             a,
             lda,
             b,
-            h,
+            sw,
             beta,
             c,
-            h,
+            sw,
         )
     };
     // The same product with B packed once per direction (same bits).
@@ -196,7 +225,7 @@ fn step_back(
                 pool,
                 Transpose::No,
                 batch,
-                h,
+                sw,
                 k,
                 1.0,
                 a,
@@ -205,7 +234,7 @@ fn step_back(
                 wp,
                 1.0,
                 c,
-                h,
+                sw,
             )
         };
     // The recurrent matmuls' part of dh_{t-1} goes to `dh`, or with recurrent dropout to the
@@ -213,10 +242,10 @@ fn step_back(
     // GRU's r gradient then reads m * h_{t-1}.
     let (dh, hp, masked) = match hmask {
         Some(HMask { mask, hm, dhm }) => {
-            let (hm, dhm) = (&mut hm[..bh], &mut dhm[..bh]);
-            super::dropout::masked(&mask[..bh], hprev, hm);
+            let (hm, dhm) = (&mut hm[..bs], &mut dhm[..bs]);
+            super::dropout::masked(&mask[..bs], hprev, hm);
             dhm.fill(0.0);
-            (dhm, &*hm, Some((&mask[..bh], dh)))
+            (dhm, &*hm, Some((&mask[..bs], dh)))
         }
         None => (dh, hprev, None),
     };
@@ -263,7 +292,7 @@ fn step_back(
         }
     }
     if let Some((mask, dh_carried)) = masked {
-        super::dropout::add_masked(mask, dh, &mut dh_carried[..bh]);
+        super::dropout::add_masked(mask, dh, &mut dh_carried[..bs]);
     }
     Ok(())
 }
@@ -279,13 +308,15 @@ fn with_packed_recurrent<R>(
     p: &DirParams<'_>,
     f: impl FnOnce(Packed<'_, '_>) -> R,
 ) -> CoreResult<R> {
-    let (h, gh) = (ctx.hidden, ctx.cell.gates * ctx.hidden);
+    let (h, gh, sw) = (ctx.hidden, ctx.cell.gates * ctx.hidden, ctx.state);
     if ctx.batch <= DIRECT_MAX_M {
         return Ok(f(None));
     }
     match ctx.cell.recurrence {
-        // W_hh [GH, H] used as stored: k = GH, n = H.
-        Recurrence::Full => with_packed_b(Transpose::No, h, gh, p.w_hh, h, |w| f(Some((w, None)))),
+        // W_hh [GH, P] used as stored: k = GH, n = P.
+        Recurrence::Full => {
+            with_packed_b(Transpose::No, sw, gh, p.w_hh, sw, |w| f(Some((w, None))))
+        }
         Recurrence::ResetAfter => {
             let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
             with_packed_b(Transpose::No, h, 2 * h, w_rz, h, |wrz| {
@@ -294,4 +325,54 @@ fn with_packed_recurrent<R>(
         }
         Recurrence::ResetBefore => Ok(f(None)),
     }
+}
+
+/// The projection's step backward (`h_t = W_hr hcell_t`): for the rows valid at step t,
+/// `dproj[b] = dh[b] + dy_t[b]` (the complete `dL/dh_t`, kept for `dW_hr`) and `dh[b] = 0`
+/// (the recurrent GEMM then adds `dG W_hh`); padded rows get `dproj = 0` and keep `dh` (the
+/// state passed through them). Then `dcell [B, H] = dproj [B, P] . W_hr [P, H]`.
+fn project_back(
+    pool: &dyn Parallel,
+    ctx: &Ctx<'_>,
+    t: usize,
+    dir: usize,
+    p: &DirParams<'_>,
+    dproj: &mut [f32],
+    dy: &SeqRef<'_>,
+    dh: &mut [f32],
+    dcell: &mut [f32],
+) -> CoreResult<()> {
+    let (batch, h, sw) = (ctx.batch, ctx.hidden, ctx.state);
+    for b in 0..batch {
+        let row = b * sw..(b + 1) * sw;
+        let (dp, d) = (&mut dproj[row.clone()], &mut dh[row]);
+        if ctx.mask.valid(t, b) {
+            for ((o, c), y) in dp
+                .iter_mut()
+                .zip(d.iter_mut())
+                .zip(dy.at(t, b, dir * sw, sw))
+            {
+                *o = *c + y;
+                *c = 0.0;
+            }
+        } else {
+            dp.fill(0.0);
+        }
+    }
+    sgemm(
+        pool,
+        Transpose::No,
+        Transpose::No,
+        batch,
+        h,
+        sw,
+        1.0,
+        dproj,
+        sw,
+        p.w_hr,
+        h,
+        0.0,
+        dcell,
+        h,
+    )
 }

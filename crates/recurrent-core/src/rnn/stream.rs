@@ -31,6 +31,8 @@ pub struct StepScratch {
     rec: Vec<f32>,
     /// `[B, extra*H]` the cell's kept vectors (unused after the step).
     extra: Vec<f32>,
+    /// `[B, H]` `o * tanh(c)` with a projection; empty without.
+    hcell: Vec<f32>,
 }
 
 impl StepScratch {
@@ -51,12 +53,15 @@ impl StepScratch {
         let info = cells::info(spec.kind);
         let gates = product(OP, "batch", &[batch, info.gates, spec.hidden_size])?;
         let extra = product(OP, "batch", &[batch, info.extra, spec.hidden_size])?;
+        let has_p = usize::from(spec.proj_size > 0);
+        let hcell = product(OP, "batch", &[batch, has_p, spec.hidden_size])?;
         Ok(Self {
             spec: *spec,
             batch,
             gates: mem::zeros(OP, "step scratch", gates)?,
             rec: mem::zeros(OP, "step scratch", gates)?,
             extra: mem::zeros(OP, "step scratch", extra)?,
+            hcell: mem::zeros(OP, "step scratch", hcell)?,
         })
     }
 
@@ -72,8 +77,8 @@ impl StepScratch {
 }
 
 /// One step of every layer for `B = scratch.batch()` sequences: reads `x [B, I]`, updates the
-/// carried states `h [L, B, H]` and (LSTM family, required) `c [L, B, H]` in place, and writes
-/// the last layer's new state to `y [B, H]`.
+/// carried states `h [L, B, P]` and (LSTM family, required) `c [L, B, H]` in place, and writes
+/// the last layer's new state to `y [B, P]` (P = H without a projection).
 pub fn step(
     pool: &dyn Parallel,
     spec: &StackSpec,
@@ -94,8 +99,9 @@ pub fn step(
         ));
     }
     let batch = scratch.batch;
-    let hidden = spec.hidden_size;
-    let states = product(OP, "h", &[spec.num_layers, batch, hidden])?;
+    let (hidden, sw) = (spec.hidden_size, spec.state_size());
+    let states = product(OP, "h", &[spec.num_layers, batch, sw])?;
+    let c_states = product(OP, "c", &[spec.num_layers, batch, hidden])?;
     check::exact(OP, "params", params.len(), spec.param_len()?)?;
     check::exact(
         OP,
@@ -105,17 +111,17 @@ pub fn step(
     )?;
     check::exact(OP, "h", h.len(), states)?;
     let has_c = spec.kind.has_cell_state();
-    check::required_iff(OP, "c", c.as_ref().map(|c| c.len()), states, has_c)?;
-    check::exact(OP, "y", y.len(), batch * hidden)?;
+    check::required_iff(OP, "c", c.as_ref().map(|c| c.len()), c_states, has_c)?;
+    check::exact(OP, "y", y.len(), batch * sw)?;
     let cell = cells::info(spec.kind);
-    let bh = batch * hidden;
+    let (bh, bs) = (batch * hidden, batch * sw);
     for l in 0..spec.num_layers {
         let p = DirOffsets::new(spec, l, 0).view(params);
         // Layer l reads layer l-1's new state (already updated this step) and updates its own.
-        let (below, rest) = h.split_at_mut(l * bh);
-        let hs = &mut rest[..bh];
+        let (below, rest) = h.split_at_mut(l * bs);
+        let hs = &mut rest[..bs];
         // [B, I_l] . W_ih^T -> [B, GH]
-        let src = if l == 0 { x } else { &below[(l - 1) * bh..] };
+        let src = if l == 0 { x } else { &below[(l - 1) * bs..] };
         project(pool, src, batch, &p, &mut scratch.gates)?;
         let cs: &mut [f32] = match c.as_deref_mut() {
             Some(c) => &mut c[l * bh..(l + 1) * bh],
@@ -126,11 +132,12 @@ pub fn step(
             rec: &mut scratch.rec,
             extra: &mut scratch.extra,
             h: hs,
+            hcell: &mut scratch.hcell,
             c: cs,
             hmask: None,
         };
         advance(pool, &cell, hidden, batch, &p, io, &|_| true, None)?;
     }
-    y.copy_from_slice(&h[(spec.num_layers - 1) * bh..]);
+    y.copy_from_slice(&h[(spec.num_layers - 1) * bs..]);
     Ok(())
 }

@@ -30,10 +30,16 @@ pub(crate) struct DirTape {
     pub act: Vec<f32>,
     /// `[rows, extra*H]`: the cell's kept vector (see `cells::CellInfo::extra`).
     pub extra: Vec<f32>,
-    /// `[rows, H]`: `h_{t-1}` of every step.
+    /// `[rows, P]`: `h_{t-1}` of every step (P = H without a projection).
     pub hprev: Vec<f32>,
     /// `[rows, H]`: `c_{t-1}` of every step (empty without cell state).
     pub cprev: Vec<f32>,
+    /// With a projection: `[rows, H]` `o_t * tanh(c_t)`, the state before `W_hr`; empty
+    /// without.
+    pub hcell: Vec<f32>,
+    /// With a projection: `[rows, P]` written by backward, the complete `dL/dh_t` of every
+    /// step (what `dW_hr` needs); empty without.
+    pub dproj: Vec<f32>,
 }
 
 /// Everything backward through time needs from a training forward, plus its scratch.
@@ -41,7 +47,9 @@ pub(crate) struct DirTape {
 /// A full tape ([`Tape::new`]) records every step. Size in floats, with `R = T*B`, `E` the
 /// cell's kept `[H]` vectors per row (0 or 1) and `C` = 1 with a cell state, else 0:
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
-/// reset-before GRU ([`Tape::floats`] computes it). A forward with variational dropout adds
+/// reset-before GRU ([`Tape::floats`] computes it); with a projection (`proj_size` P) the `h`
+/// parts are P wide, each record adds `R*(H + P)` (`o * tanh(c)` and the gradients of `h`),
+/// and the scratch `(B + 1)*H`. A forward with variational dropout adds
 /// its masks and their scratch, `B*(I + (L-1)*D*H + L*D*H + 2*H)`, made at the first such
 /// forward and kept (the one allocation inside a call; an out-of-memory error then, before
 /// anything is written). A tape built for (T, B) also serves any
@@ -88,6 +96,9 @@ pub struct Tape {
     pub(crate) dh: Vec<f32>,
     pub(crate) dc: Vec<f32>,
     pub(crate) drh: Vec<f32>,
+    /// With a projection, backward's `[B, H]` `dL/d(o * tanh(c))` of one step and `[H]` zeros;
+    /// empty without.
+    pub(crate) pscr: Vec<f32>,
     /// The variational dropout masks of the recorded forward (see `dropout`): per layer its
     /// input mask `[B, I_l]`, one after the other, then per layer and direction the recurrent
     /// mask `[B, H]` (index `l*D + d`). Values 0 or `1 / (1 - p)`. Empty until a forward uses
@@ -111,6 +122,10 @@ struct TapeSizes {
     extra: usize,
     hidden: usize,
     cprev: usize,
+    /// Projection only: the records' `hcell` and `dproj`, and the scratch.
+    hcell: usize,
+    dproj: usize,
+    pscr: usize,
     out: usize,
     rec: usize,
     row: usize,
@@ -137,6 +152,8 @@ impl TapeSizes {
         }
         let info = cells::info(spec.kind);
         let h = spec.hidden_size;
+        let p = spec.state_size();
+        let has_p = usize::from(spec.proj_size > 0);
         let rows = product(op, "seq_len", &[seq_len, batch])?;
         let has_c = usize::from(info.has_c);
         // Rows of the records and of the layer-0 input copy: all steps, or one segment.
@@ -147,18 +164,22 @@ impl TapeSizes {
             (k * batch, 1, seq_len.div_ceil(k))
         };
         let states = product(op, "seq_len", &[spec.num_layers, segments, batch, h])?;
+        let states_p = product(op, "seq_len", &[spec.num_layers, segments, batch, p])?;
         Ok(Self {
             records,
-            ck_h: states,
+            ck_h: states_p,
             ck_c: states * has_c,
             x: product(op, "seq_len", &[recorded, spec.input_size])?,
             act: product(op, "seq_len", &[recorded, info.gates, h])?,
             extra: product(op, "seq_len", &[recorded, info.extra, h])?,
-            hidden: product(op, "seq_len", &[recorded, h])?,
+            hidden: product(op, "seq_len", &[recorded, p])?,
             cprev: product(op, "seq_len", &[recorded, has_c, h])?,
+            hcell: product(op, "seq_len", &[recorded, has_p, h])?,
+            dproj: product(op, "seq_len", &[recorded, has_p, p])?,
+            pscr: product(op, "batch", &[batch + 1, has_p, h])?,
             out: product(op, "seq_len", &[rows, spec.output_size()])?,
             rec: product(op, "batch", &[batch, info.gates, h])?,
-            row: product(op, "batch", &[batch, h])?,
+            row: product(op, "batch", &[batch, p])?,
             dc: product(op, "batch", &[batch, has_c, h])?,
             drh: if info.recurrence == cells::Recurrence::ResetBefore {
                 product(op, "batch", &[batch, h])?
@@ -170,14 +191,23 @@ impl TapeSizes {
 
     /// The exact number of floats of a tape, with an overflow check.
     fn total(&self, op: &'static str, spec: &StackSpec) -> CoreResult<usize> {
-        let per_dir = [self.act, self.extra, self.hidden, self.cprev]
-            .iter()
-            .try_fold(0usize, |a, &v| a.checked_add(v));
+        let per_dir = [
+            self.act,
+            self.extra,
+            self.hidden,
+            self.cprev,
+            self.hcell,
+            self.dproj,
+        ]
+        .iter()
+        .try_fold(0usize, |a, &v| a.checked_add(v));
         let dirs = per_dir.and_then(|p| p.checked_mul(self.records));
         let outs = self.out.checked_mul(spec.num_layers - 1);
-        let scratch = [self.rec, self.row, self.dc, self.drh, self.ck_h, self.ck_c]
-            .iter()
-            .try_fold(0usize, |a, &v| a.checked_add(v));
+        let scratch = [
+            self.rec, self.row, self.dc, self.drh, self.ck_h, self.ck_c, self.pscr,
+        ]
+        .iter()
+        .try_fold(0usize, |a, &v| a.checked_add(v));
         [Some(self.x), dirs, outs, scratch]
             .into_iter()
             .try_fold(0usize, |a, v| v.and_then(|v| a.checked_add(v)))
@@ -223,6 +253,8 @@ impl Tape {
                 extra: z(s.extra)?,
                 hprev: z(s.hidden)?,
                 cprev: z(s.cprev)?,
+                hcell: z(s.hcell)?,
+                dproj: z(s.dproj)?,
             });
         }
         let mut outs = mem::with_capacity(op, "tape", spec.num_layers - 1)?;
@@ -250,6 +282,7 @@ impl Tape {
             dh: z(s.row)?,
             dc: z(s.dc)?,
             drh: z(s.drh)?,
+            pscr: z(s.pscr)?,
             masks: Vec::new(),
             hm: Vec::new(),
             dhm: Vec::new(),
@@ -263,7 +296,7 @@ impl Tape {
             return Ok(());
         }
         let n = mask_len(op, &self.spec, self.max_batch)?;
-        let row = product(op, "batch", &[self.max_batch, self.spec.hidden_size])?;
+        let row = product(op, "batch", &[self.max_batch, self.spec.state_size()])?;
         let masks = mem::zeros::<f32>(op, "dropout masks", n)?;
         let hm = mem::zeros::<f32>(op, "dropout masks", row)?;
         let dhm = mem::zeros::<f32>(op, "dropout masks", row)?;
@@ -294,13 +327,21 @@ impl Tape {
         let dirs: usize = self
             .dirs
             .iter()
-            .map(|d| d.act.len() + d.extra.len() + d.hprev.len() + d.cprev.len())
+            .map(|d| {
+                d.act.len()
+                    + d.extra.len()
+                    + d.hprev.len()
+                    + d.cprev.len()
+                    + d.hcell.len()
+                    + d.dproj.len()
+            })
             .sum();
         let outs: usize = self.outs.iter().map(Vec::len).sum();
         let scratch = self.rec.len()
             + self.dh.len()
             + self.dc.len()
             + self.drh.len()
+            + self.pscr.len()
             + self.masks.len()
             + self.hm.len()
             + self.dhm.len();
@@ -374,7 +415,7 @@ pub(crate) fn mask_len(op: &'static str, spec: &StackSpec, batch: usize) -> Core
         &[batch, spec.num_layers - 1, spec.output_size()],
     )?;
     let first = product(op, "batch", &[batch, spec.input_size])?;
-    let rec = product(op, "batch", &[batch, spec.state_count(), spec.hidden_size])?;
+    let rec = product(op, "batch", &[batch, spec.state_count(), spec.state_size()])?;
     first
         .checked_add(inputs)
         .and_then(|n| n.checked_add(rec))
@@ -398,7 +439,7 @@ pub(crate) fn recurrent_mask_range(
     batch: usize,
 ) -> std::ops::Range<usize> {
     let inputs = input_mask_range(spec, spec.num_layers - 1, batch).end;
-    let bh = batch * spec.hidden_size;
+    let bh = batch * spec.state_size();
     let start = inputs + (l * spec.directions() + d) * bh;
     start..start + bh
 }
@@ -417,6 +458,8 @@ pub struct InferScratch {
     pub(crate) proj: Vec<f32>,
     pub(crate) rec: Vec<f32>,
     pub(crate) extra: Vec<f32>,
+    /// `[B, H]` `o * tanh(c)` of one step with a projection; empty without.
+    pub(crate) hcell: Vec<f32>,
     /// `[chunk*B, I]` a chunk of batch-major input gathered time-major (the layout is chosen
     /// per call, so it is always there).
     pub(crate) xin: Vec<f32>,
@@ -447,6 +490,7 @@ impl InferScratch {
             proj: z(proj)?,
             rec: z(s.rec)?,
             extra: z(extra)?,
+            hcell: z(if spec.proj_size > 0 { max_batch * h } else { 0 })?,
             xin: z(xin)?,
             layers: [layer(spec.num_layers >= 2)?, layer(spec.num_layers >= 3)?],
         })
@@ -547,6 +591,7 @@ mod tests {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            proj_size: 0,
         };
         // R = 6: R*I + L*D*R*(GH + EH + H + CH) + (L-1)*R*D*H + B*(GH + H + CH)
         let formula = 6 * 4 + 4 * 6 * (20 + 5 + 5 + 5) + 6 * 10 + 2 * (20 + 5 + 5);
@@ -567,6 +612,7 @@ mod tests {
             num_layers: 2,
             bidirectional: false,
             bias: true,
+            proj_size: 0,
         };
         // T = 7, B = 2, k = 3: K = 6, S = 3, R = 14.
         // K*I + K*(GH + EH + H + CH) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(GH + H + CH)

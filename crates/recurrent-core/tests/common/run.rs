@@ -104,7 +104,9 @@ pub fn generate(
 ) -> Problem {
     let n = spec.param_len().expect("valid spec");
     let k = 1.0 / (spec.hidden_size as f64).sqrt();
-    let states = spec.state_count() * batch * spec.hidden_size;
+    // `h` states are P wide (the projection's size, else H), `c` states H wide.
+    let states = spec.state_count() * batch * spec.state_size();
+    let c_states = spec.state_count() * batch * spec.hidden_size;
     let has_c = spec.kind.has_cell_state();
     let params = rng.vec_uniform(n, k);
     let x = rng.vec_normal(seq_len * batch * spec.input_size, 1.0);
@@ -114,10 +116,10 @@ pub fn generate(
         l
     });
     let h0 = with_h0.then(|| rng.vec_normal(states, 0.5));
-    let c0 = (with_h0 && has_c).then(|| rng.vec_normal(states, 0.5));
+    let c0 = (with_h0 && has_c).then(|| rng.vec_normal(c_states, 0.5));
     let gy = rng.vec_normal(seq_len * batch * spec.output_size(), 1.0);
     let ghn = Some(rng.vec_normal(states, 1.0));
-    let gcn = has_c.then(|| rng.vec_normal(states, 1.0));
+    let gcn = has_c.then(|| rng.vec_normal(c_states, 1.0));
     Problem {
         spec,
         seq_len,
@@ -172,12 +174,13 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
         }
     };
     let has_c = spec.kind.has_cell_state();
-    let states = spec.state_count() * b * spec.hidden_size;
+    let states = spec.state_count() * b * spec.state_size();
+    let c_states = spec.state_count() * b * spec.hidden_size;
     let x = conv(&pb.x, spec.input_size);
     let gy = conv(&pb.gy, spec.output_size());
     let mut y = vec![f32::NAN; pb.gy.len()];
     let mut hn = vec![f32::NAN; states];
-    let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
+    let mut cn = vec![f32::NAN; if has_c { c_states } else { 0 }];
     let mut tape = Tape::new(spec, t, b).expect("tape");
     let input = pb.input(layout, &x);
     let output = outputs(&mut y, &mut hn, &mut cn, has_c);
@@ -185,7 +188,7 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut gparams = vec![0.0; pb.params.len()];
     let mut gx = vec![f32::NAN; pb.x.len()];
     let mut gh0 = vec![f32::NAN; states];
-    let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
+    let mut gc0 = vec![f32::NAN; if has_c { c_states } else { 0 }];
     let gin = pb.grad_input(&gy);
     let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
     backward(pool, spec, &pb.params, &mut tape, &gin, gout).expect("backward");

@@ -52,6 +52,7 @@ export function layerSummary(c: LayerConfig): string {
       if (c.bidirectional) parts.push('bidirectional');
       if (c.type === 'lstm' && c.variant && c.variant !== 'standard') parts.push(c.variant);
       if (c.type === 'lstm' && c.forgetBias !== undefined) parts.push(`forget bias ${c.forgetBias}`);
+      if (c.type === 'lstm' && c.projSize) parts.push(`projection ${c.projSize}`);
       if (c.type === 'gru' && c.resetAfter === false) parts.push('reset before');
       if (c.type === 'rnn' && c.nonlinearity === 'relu') parts.push('relu');
       if (c.type === 'rnn' && c.residual) parts.push('residual');

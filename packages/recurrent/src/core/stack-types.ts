@@ -22,6 +22,13 @@ export interface RecurrentStackOptions {
    * `false` the stack has no bias tensors at all (not zeros that train). Default `true`.
    */
   bias?: boolean;
+  /**
+   * LSTM kinds only: project each state to `projSize` features (PyTorch `proj_size`):
+   * `h_t = W_hr (o_t * tanh(c_t))` with `weight_hr_l{k}` `[projSize, hiddenSize]`. `h`, the
+   * output per direction and the next layer's input are then `projSize` wide; `c` stays
+   * `hiddenSize` wide. An integer with `1 <= projSize < hiddenSize`. Default: no projection.
+   */
+  projSize?: number;
 }
 
 /** One parameter tensor: PyTorch name, shape, and where it sits in the flat buffer. */

@@ -24,6 +24,7 @@ import type {
   StackForwardResult,
   StepNormsShape,
 } from './stack-types.js';
+import { checkProjSize } from './proj-size.js';
 import { checkFloats, checkInt, checkOneOf, describe } from './validate.js';
 
 export { CELL_KINDS, gateCount, hasCellState, type CellKind } from './cell-kinds.js';
@@ -49,6 +50,8 @@ export class RecurrentStack extends Owned {
   readonly bidirectional: boolean;
   /** Whether the layers have `bias_ih` and `bias_hh` (PyTorch `bias`). */
   readonly bias: boolean;
+  /** PyTorch `proj_size`: the width of `h` and of each direction's output; 0 for none. */
+  readonly projSize: number;
   /** @internal */ readonly handle: number;
   /** @internal */ readonly engine: Engine;
   readonly #params: readonly ParameterInfo[];
@@ -80,10 +83,11 @@ export class RecurrentStack extends Owned {
       throw new InvalidArgumentError(`${OP}: argument \`bias\` expected a boolean, got ${String(bias)}`);
     }
     this.bias = bias;
+    this.projSize = options.projSize === undefined ? 0 : checkProjSize(OP, 'projSize', options.projSize, this.kind, this.hiddenSize);
     const engine = currentEngine();
     this.engine = engine;
     this.attachEngine(engine);
-    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias));
+    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias, this.projSize));
     this.handle = handle;
     try {
       const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
@@ -105,9 +109,14 @@ export class RecurrentStack extends Owned {
     return this.bidirectional ? 2 : 1;
   }
 
-  /** Features per step of the output: `directions * hiddenSize`. */
+  /** Features of `h` per direction: `projSize`, or `hiddenSize` without a projection. */
+  get stateWidth(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  /** Features per step of the output: `directions * stateWidth`. */
   get outputSize(): number {
-    return this.directions * this.hiddenSize;
+    return this.directions * this.stateWidth;
   }
 
   /** The parameter tensors in PyTorch's order. */
@@ -160,10 +169,11 @@ export class RecurrentStack extends Owned {
     return p;
   }
 
-  /** Shape `[L*D, B, H]` of states, as text, and its size. */
-  #stateShape(batch: number): [string, number] {
+  /** Shape `[L*D, B, P]` of `h` states (`cell`: `[L*D, B, H]` of `c`), as text, and its size. */
+  #stateShape(batch: number, cell = false): [string, number] {
     const n = this.layers * this.directions;
-    return [`[${n}, ${batch}, ${this.hiddenSize}]`, n * batch * this.hiddenSize];
+    const w = cell ? this.hiddenSize : this.stateWidth;
+    return [`[${n}, ${batch}, ${w}]`, n * batch * w];
   }
 
   /** Runs the stack over a sequence `x` (`[T, B, I]`, or `[B, T, I]` when batch-major). */
@@ -178,6 +188,7 @@ export class RecurrentStack extends Owned {
     checkFloats(op, 'x', x, seqLen * batch * this.inputSize, xShape);
     const lengths = checkLengths(op, options.lengths, batch, seqLen);
     const [stateShape, stateSize] = this.#stateShape(batch);
+    const [cShape, cSize] = this.#stateShape(batch, true);
     const hasC = hasCellState(this.kind);
     if (options.c0 !== undefined && !hasC) {
       throw new InvalidArgumentError(`${op}: argument \`c0\` is only for the LSTM family, not ${this.kind}`);
@@ -185,10 +196,10 @@ export class RecurrentStack extends Owned {
     return withTemps((buf) => {
       const xb = buf(x);
       const h0 = options.h0 === undefined ? 0 : buf(checkFloats(op, 'h0', options.h0, stateSize, stateShape)).handle;
-      const c0 = options.c0 === undefined ? 0 : buf(checkFloats(op, 'c0', options.c0, stateSize, stateShape)).handle;
+      const c0 = options.c0 === undefined ? 0 : buf(checkFloats(op, 'c0', options.c0, cSize, cShape)).handle;
       const y = buf(seqLen * batch * this.outputSize);
       const hN = buf(stateSize);
-      const cN = hasC ? buf(stateSize) : undefined;
+      const cN = hasC ? buf(cSize) : undefined;
       const training = options.training ?? false;
       if (typeof training !== 'boolean') throw new InvalidArgumentError(`${op}: argument \`training\` expected a boolean, got ${describe(training)}`);
       this.#forward(training, layout === 'batch-major', seqLen, batch, xb.handle, lengths, h0, c0, y.handle, hN.handle, cN?.handle ?? 0);
@@ -211,17 +222,18 @@ export class RecurrentStack extends Owned {
     const { seqLen, batch } = last;
     const ySize = seqLen * batch * this.outputSize;
     const [stateShape, stateSize] = this.#stateShape(batch);
+    const [cShape, cSize] = this.#stateShape(batch, true);
     const hasC = hasCellState(this.kind);
     const gy = checkFloats(op, 'gy', options.gy, ySize, `[${seqLen}, ${batch}, ${this.outputSize}] (as y)`);
     return withTemps((buf) => {
       const gyb = buf(gy);
       const ghn = options.ghn === undefined ? 0 : buf(checkFloats(op, 'ghn', options.ghn, stateSize, stateShape)).handle;
       if (options.gcn !== undefined && !hasC) throw new InvalidArgumentError(`${op}: argument \`gcn\` is only for the LSTM family`);
-      const gcn = options.gcn === undefined ? 0 : buf(checkFloats(op, 'gcn', options.gcn, stateSize, stateShape)).handle;
+      const gcn = options.gcn === undefined ? 0 : buf(checkFloats(op, 'gcn', options.gcn, cSize, cShape)).handle;
       const gx = (options.inputGradient ?? true) ? buf(seqLen * batch * this.inputSize) : undefined;
       const wantState = options.stateGradient ?? false;
       const gh0 = wantState ? buf(stateSize) : undefined;
-      const gc0 = wantState && hasC ? buf(stateSize) : undefined;
+      const gc0 = wantState && hasC ? buf(cSize) : undefined;
       const wantNorms = options.stepNorms ?? false;
       if (typeof wantNorms !== 'boolean') {
         throw new InvalidArgumentError(`${op}: argument \`stepNorms\` expected a boolean, got ${String(wantNorms)}`);
@@ -318,7 +330,7 @@ export class RecurrentStack extends Owned {
     return this.engine.call((w) => w.rnn_checkpoint_floats(this.handle));
   }
 
-  /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place, `y [B, H]`. */
+  /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h [L, B, P]`, `c [L, B, H]` updated in place, `y [B, P]`. */
   stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer): void {
     this.live();
     this.engine.call((w) => w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle()));

@@ -108,12 +108,14 @@ export function parameterLowerBound(layers: readonly LayerConfig[], inputSize: n
       default: {
         const r = c as RecurrentConfig;
         const h = r.units;
+        // The state width: an LSTM's projection (W_hh [G*H, P], W_hr [P, H]), else H.
+        const p = (r.type === 'lstm' ? r.projSize : undefined) || h;
         const d = r.bidirectional ? 2 : 1;
         const g = gateCount(cellKindOf(r));
         for (let l = 0; l < (r.layers ?? 1); l++) {
-          total += d * g * h * ((l === 0 ? features : d * h) + h);
+          total += d * (g * h * ((l === 0 ? features : d * p) + p) + (p === h ? 0 : p * h));
         }
-        features = d * h;
+        features = d * p;
       }
     }
   }

@@ -8,6 +8,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
+import { checkProjSize } from '../core/proj-size.js';
 import { Vocab } from '../data/vocab.js';
 import { OTHER_NAMES } from './option-names.js';
 
@@ -117,6 +118,15 @@ export interface LstmConfig extends RecurrentCommon {
    * this value and `bias_hh`'s to 0. Default: PyTorch's uniform init, like every other bias.
    */
   readonly forgetBias?: number;
+  /**
+   * Project each state to `projSize` features (PyTorch `proj_size`): `h_t = W_hr (o_t *
+   * tanh(c_t))` with the parameter `weight_hr_l{k}` `[projSize, units]` in every layer and
+   * direction (and `weight_hh` `[4*units, projSize]`). The output per direction, the `h`
+   * states and the next stacked layer's input are then `projSize` wide; the cell state `c`
+   * stays `units` wide. An integer in `[1, units)`, as PyTorch requires. Default: no
+   * projection. (ONNX export refuses it: ONNX's LSTM has no projection.)
+   */
+  readonly projSize?: number;
 }
 
 /** What a dense layer applies to its output. */
@@ -204,7 +214,7 @@ const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   oneHot: ['vocabSize'],
   rnn: [...COMMON, 'nonlinearity', 'residual', 'leak'],
   gru: [...COMMON, 'resetAfter'],
-  lstm: [...COMMON, 'variant', 'forgetBias'],
+  lstm: [...COMMON, 'variant', 'forgetBias', 'projSize'],
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
   dropout: ['rate'],
   layerNorm: ['name', 'trainable'],
@@ -237,6 +247,9 @@ export function oneHot(options: Omit<OneHotConfig, 'type'>): OneHotConfig {
 }
 
 function checkCommon(op: RecurrentConfig['type'], o: RecurrentCommon): void {
+  if (op !== 'lstm' && typeof o === 'object' && o !== null && 'projSize' in o) {
+    throw new InvalidArgumentError(`${op}: argument \`projSize\` is only for lstm layers (PyTorch's proj_size projects the LSTM's h = o * tanh(c))`);
+  }
   checkOptions(op, o);
   checkInt(op, 'units', o.units, 1, 1 << 16);
   checkInt(op, 'layers', o.layers ?? 1, 1, 64);
@@ -311,6 +324,7 @@ export function lstm(options: Omit<LstmConfig, 'type'>): LstmConfig {
       throw new InvalidArgumentError(`lstm: variant '${options.variant}' has no forget gate, so \`forgetBias\` does not apply`);
     }
   }
+  if (options.projSize !== undefined) checkProjSize('lstm', 'projSize', options.projSize, kindOfVariant('lstm', variant)!, options.units);
   return { type: 'lstm', ...options };
 }
 

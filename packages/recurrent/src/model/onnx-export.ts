@@ -93,6 +93,9 @@ export function saveOnnx(model: Model): Uint8Array {
     const spec = EXPORT[kind];
     if (!spec) throw new InvalidArgumentError(`${fn}: layer ${r.name} is a ${kind} cell, which ONNX's LSTM/GRU/RNN ops cannot express (exported kinds: ${Object.keys(EXPORT).join(', ')})`);
     if ((r.config.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${fn}: layer ${r.name} pools its output ('${r.config.output}'); only per-step outputs are exported`);
+    if (r.stateWidth !== r.hiddenSize) {
+      throw new InvalidArgumentError(`${fn}: layer ${r.name} has projSize ${r.stateWidth} (weight_hr, PyTorch's proj_size); ONNX's LSTM op has no projection, so it cannot be exported (saveTorch can)`);
+    }
     const D = r.directions;
     const H = r.hiddenSize;
     const G = spec.order.length;

@@ -23,6 +23,7 @@ export const OTHER_NAMES: Readonly<Record<string, string>> = {
   useBias: '`bias` (dense and recurrent layers)',
   use_bias: '`bias` (dense and recurrent layers)',
   unitForgetBias: '`forgetBias: 1`',
+  proj_size: '`projSize` (lstm layers)',
   p: '`rate`',
   recurrent_dropout: '`recurrentDropout` (variational: the same mask at every step)',
   input_dropout: '`inputDropout` (Keras\' `dropout` on a recurrent layer: the inputs, the same mask at every step)',

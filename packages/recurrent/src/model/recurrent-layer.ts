@@ -46,6 +46,11 @@ export class RecurrentLayer {
   readonly params: Param[] = [];
   readonly groups: ParamGroup[] = [];
   readonly hiddenSize: number;
+  /**
+   * Width of `h` per direction: the LSTM projection's `projSize` (PyTorch `proj_size`), or
+   * `hiddenSize` without one. The cell state `c` stays `hiddenSize` wide.
+   */
+  readonly stateWidth: number;
   readonly directions: number;
   readonly hasCell: boolean;
   readonly dropout: number;
@@ -69,6 +74,8 @@ export class RecurrentLayer {
     void engine;
     const kind = cellKindOf(config);
     this.hiddenSize = config.units;
+    const projSize = config.type === 'lstm' ? (config.projSize ?? 0) : 0;
+    this.stateWidth = projSize > 0 ? projSize : this.hiddenSize;
     this.directions = config.bidirectional ? 2 : 1;
     this.hasCell = hasCellState(kind);
     this.dropout = config.dropout ?? 0;
@@ -76,7 +83,7 @@ export class RecurrentLayer {
     this.recurrentDropout = config.recurrentDropout ?? 0;
     this.name = config.name ?? (index === 0 ? 'rnn' : `rnn_${index}`);
     this.layers = config.layers ?? 1;
-    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2, bias: config.bias ?? true });
+    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2, bias: config.bias ?? true, ...(projSize > 0 ? { projSize } : {}) });
     this.stack = stack;
     try {
       const bound = 1 / Math.sqrt(this.hiddenSize);
@@ -117,13 +124,18 @@ export class RecurrentLayer {
     return Array.from({ length: this.layers }, () => this.stack);
   }
 
-  /** Features per step of the output: directions x hidden size. */
+  /** Features per step of the output: directions x state width. */
   get outputSize(): number {
-    return this.directions * this.hiddenSize;
+    return this.directions * this.stateWidth;
   }
 
-  /** Floats in one `[D, B, H]` state of one stacked layer. */
+  /** Floats in one `[D, B, P]` state `h` of one stacked layer (P: {@link stateWidth}). */
   stateSize(batch: number): number {
+    return this.directions * batch * this.stateWidth;
+  }
+
+  /** Floats in one `[D, B, H]` cell state `c` of one stacked layer. */
+  cellStateSize(batch: number): number {
     return this.directions * batch * this.hiddenSize;
   }
 
@@ -149,12 +161,12 @@ export class RecurrentLayer {
     checkpointEvery = 0,
   ): Float32Buffer {
     const n = this.stateSize(batch);
-    const all = this.layers * n;
+    const nc = this.cellStateSize(batch);
     const y = ws.get(`${this.name}.y`, seqLen * batch * this.outputSize);
-    const hN = ws.get(`${this.name}.hn`, all);
-    const cN = this.hasCell ? ws.get(`${this.name}.cn`, all) : undefined;
+    const hN = ws.get(`${this.name}.hn`, this.layers * n);
+    const cN = this.hasCell ? ws.get(`${this.name}.cn`, this.layers * nc) : undefined;
     const h0 = state ? gather(ws, `${this.name}.h0`, state.h, n) : undefined;
-    const c0 = state && this.hasCell ? gather(ws, `${this.name}.c0`, state.c, n) : undefined;
+    const c0 = state && this.hasCell ? gather(ws, `${this.name}.c0`, state.c, nc) : undefined;
     const k = training && checkpointEvery > 0 && checkpointEvery < seqLen && this.directions === 1 ? checkpointEvery : 0;
     this.stack.forwardInto({
       training, seqLen, batch, x, lengths, h0, c0, y, hN, cN,
@@ -164,11 +176,11 @@ export class RecurrentLayer {
     this.#checkpointed = k > 0 ? x : undefined;
     for (let l = 0; l < this.layers; l++) {
       copy(hN, l * n, ws.get(`${this.name}.hn${l}`, n), 0, n);
-      if (cN) copy(cN, l * n, ws.get(`${this.name}.cn${l}`, n), 0, n);
+      if (cN) copy(cN, l * nc, ws.get(`${this.name}.cn${l}`, nc), 0, nc);
     }
     if (state) {
       scatter(hN, state.h, n);
-      if (cN) scatter(cN, state.c, n);
+      if (cN) scatter(cN, state.c, nc);
     }
     return y;
   }
@@ -193,21 +205,22 @@ export class RecurrentLayer {
   ): Float32Buffer | undefined {
     void seed;
     const n = this.stateSize(batch);
+    const nc = this.cellStateSize(batch);
     const L = this.layers;
     const top = [...(states?.ghn ?? [])];
     if (ghn) top[L - 1] = ghn;
     const ghnAll = gatherOptional(ws, `${this.name}.ghn`, top, n, L);
-    const gcnAll = this.hasCell ? gatherOptional(ws, `${this.name}.gcn`, states?.gcn ?? [], n, L) : undefined;
+    const gcnAll = this.hasCell ? gatherOptional(ws, `${this.name}.gcn`, states?.gcn ?? [], nc, L) : undefined;
     const wantH0 = states?.gh0?.some(Boolean) ?? false;
     const wantC0 = this.hasCell && (states?.gc0?.some(Boolean) ?? false);
     const gh0 = wantH0 ? ws.get(`${this.name}.gh0`, L * n) : undefined;
-    const gc0 = wantC0 ? ws.get(`${this.name}.gc0`, L * n) : undefined;
+    const gc0 = wantC0 ? ws.get(`${this.name}.gc0`, L * nc) : undefined;
     const norms = stepNorms ? ws.get(`${this.name}.norms`, L * this.directions * seqLen) : undefined;
     const gx = inputGradient ? ws.get(`${this.name}.gx`, seqLen * batch * this.inputSize) : undefined;
     this.stack.backwardInto({ gy, ghn: ghnAll, gcn: gcnAll, gx, gh0, gc0, stepNorms: norms, x: this.#checkpointed });
     this.#checkpointed = undefined;
     if (gh0 && states?.gh0) scatter(gh0, states.gh0, n);
-    if (gc0 && states?.gc0) scatter(gc0, states.gc0, n);
+    if (gc0 && states?.gc0) scatter(gc0, states.gc0, nc);
     if (norms && stepNorms) scatter(norms, stepNorms, this.directions * seqLen);
     return gx;
   }
@@ -222,9 +235,10 @@ export class RecurrentLayer {
     return this.stack.checkpointFloats;
   }
 
-  /** One streaming step for `batch` rows: `x [B, in]` to `y [B, H]` with `state` updated. */
+  /** One streaming step for `batch` rows: `x [B, in]` to `y [B, P]` with `state` updated. */
   step(ws: Workspace, batch: number, x: Float32Buffer, state: LayerState): Float32Buffer {
-    const n = batch * this.hiddenSize;
+    const n = batch * this.stateWidth;
+    const nc = batch * this.hiddenSize;
     const y = ws.get(`${this.name}.step`, n);
     if (this.layers === 1) {
       // One layer: its state buffers are the core's `[1, B, H]` already.
@@ -232,19 +246,20 @@ export class RecurrentLayer {
       return y;
     }
     const h = gather(ws, `${this.name}.step.h`, state.h, n);
-    const c = this.hasCell ? gather(ws, `${this.name}.step.c`, state.c, n) : undefined;
+    const c = this.hasCell ? gather(ws, `${this.name}.step.c`, state.c, nc) : undefined;
     this.stack.stepInto(batch, x, h, c, y);
     scatter(h, state.h, n);
-    if (c) scatter(c, state.c, n);
+    if (c) scatter(c, state.c, nc);
     return y;
   }
 
   /** Zero state for `batch` sequences (buffers owned by the caller). */
   zeroState(batch: number, alloc: (size: number) => Float32Buffer): LayerState {
     const n = this.stateSize(batch);
+    const nc = this.cellStateSize(batch);
     return {
       h: Array.from({ length: this.layers }, () => alloc(n)),
-      c: this.hasCell ? Array.from({ length: this.layers }, () => alloc(n)) : [],
+      c: this.hasCell ? Array.from({ length: this.layers }, () => alloc(nc)) : [],
     };
   }
 

@@ -59,7 +59,8 @@ export class ModelState extends Owned {
   }
 
   /**
-   * Overwrites recurrent layer `index`'s state (each array `[D, B, H]`, finite values). Every
+   * Overwrites recurrent layer `index`'s state (each `h` array `[D, B, P]`, P the layer's
+   * `projSize` or else its units H; each `c` array `[D, B, H]`; finite values). Every
    * given array is checked before any is written: on a bad argument the state is unchanged.
    */
   set(index: number, value: Partial<LayerStateArrays>): void {
@@ -69,15 +70,16 @@ export class ModelState extends Owned {
     }
     const l = this.#layer(index);
     const r = this.recurrent[index]!;
-    const size = r.stateSize(this.batchSize);
     const checked = (kind: 'h' | 'c', into: Float32Buffer[], from: Float32Array[] | undefined): [Float32Buffer, Float32Array][] => {
+      const size = kind === 'h' ? r.stateSize(this.batchSize) : r.cellStateSize(this.batchSize);
+      const width = kind === 'h' ? r.stateWidth : r.hiddenSize;
       if (from === undefined) return [];
       if (!Array.isArray(from) || from.length !== into.length) {
         throw new InvalidArgumentError(`ModelState.set: \`${kind}\` expected ${into.length} arrays (one per stacked layer), got ${Array.isArray(from) ? from.length : typeof from}`);
       }
       return from.map((a, i) => {
         if (!(a instanceof Float32Array) || a.length !== size) {
-          throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected a Float32Array of [${r.directions}, ${this.batchSize}, ${r.hiddenSize}] (${size} values)`);
+          throw new InvalidArgumentError(`ModelState.set: \`${kind}[${i}]\` expected a Float32Array of [${r.directions}, ${this.batchSize}, ${width}] (${size} values)`);
         }
         checkFinite('ModelState.set', `\`${kind}[${i}]\``, a);
         return [into[i]!, a];
@@ -101,8 +103,8 @@ export class ModelState extends Owned {
     }
     this.layers.forEach((l, i) => {
       const r = this.recurrent[i]!;
-      const H = r.hiddenSize;
-      for (const buf of [...l.h, ...l.c]) {
+      const parts = [...l.h.map((b) => [b, r.stateWidth] as const), ...l.c.map((b) => [b, r.hiddenSize] as const)];
+      for (const [buf, H] of parts) {
         const from = buf.read();
         const to = new Float32Array(from.length);
         for (let d = 0; d < r.directions; d++) {

@@ -37,8 +37,9 @@ export function saveTorch(model: Model): TorchFolder {
     architecture.push({
       type: r.config.type, name: r.name, input_size: size, hidden_size: r.hiddenSize, num_layers: r.layers, bias: r.config.bias !== false, batch_first: false, bidirectional: r.directions === 2,
       ...(r.config.type === 'rnn' ? { nonlinearity: kind === 'rnn_relu' ? 'relu' : 'tanh' } : {}),
+      ...(r.stateWidth !== r.hiddenSize ? { proj_size: r.stateWidth } : {}),
     });
-    size = r.directions * r.hiddenSize;
+    size = r.outputSize;
   });
   const d = model.dense;
   if (d) architecture.push({ type: 'linear', name: d.name, in_features: size, out_features: d.units, bias: d.config.bias !== false });

@@ -47,9 +47,15 @@ function layerOf(m: TorchModule): LayerConfig {
   if (m.bias !== undefined && typeof m.bias !== 'boolean') {
     throw new FormatError(`meta.json: module ${m.name}: \`bias\` expected a boolean, got ${describe(m.bias)}`);
   }
-  if (m.proj_size !== undefined && m.proj_size !== 0) {
-    throw new FormatError(`meta.json: module ${m.name}: proj_size ${describe(m.proj_size)} (an LSTM with projections) is not supported; proj_size 0 is`);
+  // proj_size > 0: an LSTM with projections (`weight_hr_l{k}`), PyTorch's rule 0 < proj_size < hidden_size.
+  const projSize: unknown = m.proj_size ?? 0;
+  if (projSize !== 0) {
+    if (m.type !== 'lstm') throw new FormatError(`meta.json: module ${m.name}: proj_size ${describe(projSize)} is only for lstm modules, not ${m.type}`);
+    if (!Number.isInteger(projSize) || (projSize as number) < 0 || (projSize as number) >= need(m.hidden_size, 'hidden_size')) {
+      throw new FormatError(`meta.json: module ${m.name}: \`proj_size\` expected 0 or an integer below hidden_size ${String(m.hidden_size)}, got ${describe(projSize)}`);
+    }
   }
+  const proj = projSize === 0 ? {} : { projSize: projSize as number };
   // bias=False: the layer has no bias parameters (and the state dict no bias tensors).
   const bias = m.bias === false ? { bias: false } : {};
   // Only the recurrent modules have `hidden_size`: build their options when one is met.
@@ -58,7 +64,7 @@ function layerOf(m: TorchModule): LayerConfig {
     case 'embedding':
       return embedding({ vocabSize: need(m.num_embeddings, 'num_embeddings'), dim: need(m.embedding_dim, 'embedding_dim'), name: m.name });
     case 'lstm':
-      return lstm(common());
+      return lstm({ ...common(), ...proj });
     case 'gru':
       return gru(common());
     case 'rnn':

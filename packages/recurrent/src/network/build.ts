@@ -67,7 +67,7 @@ export function buildNetwork(op: string, layers: readonly LayerConfig[], inputSi
       throw new InvalidArgumentError(`${op}: expected at least one rnn, gru or lstm layer after the input layer (or a tree encoder first), got ${layers.map((l) => l.type).join(', ')}`);
     }
     const output: RecurrentOutput = last ? (last.layer.config.output ?? 'sequence') : 'last';
-    if (last && output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.hiddenSize, last.name));
+    if (last && output !== 'sequence') built.push(new PoolLayer(output, last.layer.directions, last.layer.stateWidth, last.name));
     let denseCount = 0;
     let normCount = 0;
     for (; i < layers.length && HEAD_TYPES.includes(layers[i]!.type); i++) {

@@ -242,9 +242,10 @@ export class Seq2Seq extends Owned {
     }
     // The decoder starts from a copy of it (its forward overwrites its state with the final one).
     const decState = this.#stateBuffers(dec, 'dec.state', p.b, false);
-    const n = enc.recurrent[0]!.stateSize(p.b);
+    // `h` is P wide with an LSTM projection, `c` H wide.
+    const [n, nc] = [enc.recurrent[0]!.stateSize(p.b), enc.recurrent[0]!.cellStateSize(p.b)];
     state.h.forEach((h, l) => decState.h[l]!.view().set(h.view().subarray(0, n)));
-    state.c.forEach((c, l) => decState.c[l]!.view().set(c.view().subarray(0, n)));
+    state.c.forEach((c, l) => decState.c[l]!.view().set(c.view().subarray(0, nc)));
     const grads = train ? this.#initialStateGradients(dec, p.b) : undefined;
     const decPass = dec.pass({
       seqLen: p.tgtLen, batch: p.b, lengths: p.tgtLengths, training: train, seed: seed + DECODER_SEED, states: [decState], stateGrads: [grads],
