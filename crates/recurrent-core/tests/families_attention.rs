@@ -117,6 +117,7 @@ fn run(f: &Value, pool: &dyn Parallel) -> BTreeMap<String, Vec<f32>> {
             num_layers: l,
             bidirectional: false,
             bias: true,
+            proj_size: 0,
         };
         let lay = ParamLayout::new(&spec).expect("spec");
         let params: Vec<f32> = lay
@@ -425,6 +426,7 @@ fn large(pool: &dyn Parallel, score: Score, kind: CellKind, bias: bool) -> Vec<V
         num_layers: l,
         bidirectional: false,
         bias,
+        proj_size: 0,
     };
     let spec = AttnSpec {
         stack,
@@ -535,6 +537,7 @@ fn one_step_per_call_with_kept_keys_gives_the_whole_sequence_bits() {
         num_layers: l,
         bidirectional: false,
         bias: true,
+        proj_size: 0,
     };
     let spec = AttnSpec {
         stack,
@@ -693,6 +696,7 @@ fn every_cell_kind_matches_central_differences() {
                 num_layers: l,
                 bidirectional: false,
                 bias: true,
+                proj_size: 0,
             };
             let spec = AttnSpec {
                 stack,

@@ -68,6 +68,8 @@ pub(crate) fn accumulate(
         extra: &record.extra,
         hprev: &record.hprev,
         cprev: &record.cprev,
+        dproj: &record.dproj,
+        hcell: &record.hcell,
     };
     accumulate_rows(pool, cell, h, rows, rec, x, input, g)
 }
@@ -79,6 +81,10 @@ pub(crate) struct RecordRows<'a> {
     pub extra: &'a [f32],
     pub hprev: &'a [f32],
     pub cprev: &'a [f32],
+    /// With a projection: the state gradients `[R, P]` backward left, and `o * tanh(c)` `[R, H]`.
+    /// Empty without (the attention decoder's stacks have no projection).
+    pub dproj: &'a [f32],
+    pub hcell: &'a [f32],
 }
 
 /// [`accumulate`] over a record given as slices.

@@ -213,6 +213,8 @@ pub fn attn_backward(
             extra: r.extra,
             hprev: r.hprev,
             cprev: r.cprev,
+            dproj: &[],
+            hcell: &[],
         };
         let x: &[f32] = if l == 0 {
             x0

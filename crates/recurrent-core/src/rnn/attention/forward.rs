@@ -169,6 +169,7 @@ pub fn attn_forward(
                 rec,
                 extra: &mut r.extra[rows.start * ex..rows.end * ex],
                 h: h_l,
+                hcell: &mut [],
                 c: c_l,
                 hmask: None,
             };

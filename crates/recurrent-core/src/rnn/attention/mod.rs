@@ -84,6 +84,16 @@ impl AttnSpec {
         if self.stack.bidirectional {
             return Err(CoreError::new(OP, "stack.bidirectional", "false", "true"));
         }
+        // The decoder's query and carried state are the top layer's H-wide h; a projected
+        // (P-wide) state would need its own query width and the projection in the step loop.
+        if self.stack.proj_size != 0 {
+            return Err(CoreError::new(
+                OP,
+                "stack.proj_size",
+                "0 (no projection with attention)",
+                format_args!("{}", self.stack.proj_size),
+            ));
+        }
         if self.embed == 0 {
             return Err(CoreError::new(OP, "embed", "at least 1", "0"));
         }
