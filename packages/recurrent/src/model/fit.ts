@@ -151,7 +151,10 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
   const optimizerConfig = options.schedule === undefined ? base : { ...base, lr: scheduleFromName(op, options.schedule) };
   // Claimed before anything of the model changes (its optimiser, its carried state).
   return withTraining(model, async () => {
-    const optimizer = model.optimizerFor(optimizerConfig);
+    // The model's kept optimiser is replaced (or created, with its state buffers) only once the
+    // first batch has passed its check: a call rejected for its data leaves the model as it was.
+    let kept: ReturnType<typeof model.optimizerFor> | undefined;
+    const optimizer = () => (kept ??= model.optimizerFor(optimizerConfig));
     const rng = new Random(checkInt(op, 'seed', options.seed ?? 0, 0, 0xffffffff));
     const carry = mode !== 'full';
     model.resetState();
@@ -166,11 +169,12 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       train: (batch, epoch) => {
         // Checked whole, once: a bad part must not come after good segments were trained on.
         const checked = model.checkBatch(batch, lossOption, op);
+        const opt = optimizer();
         const segments = mode === 'random' ? randomSegments(checked, meanLength, rng) : [checked];
         const o: BatchOutcome = { sum: 0, count: 0, weight: 0, correct: 0, positions: checked.rows, gradNorm: Number.NaN, clipped: false, skipped: false };
         for (const segment of segments) {
           try {
-            const s = model.trainStep(segment, { loss: lossOption, optimizer, clipNorm, carryState: carry, epoch, checkpointEvery });
+            const s = model.trainStep(segment, { loss: lossOption, optimizer: opt, clipNorm, carryState: carry, epoch, checkpointEvery });
             o.sum += s.loss * (s.weight ?? s.count);
             o.count += s.count;
             o.weight += s.weight ?? s.count;
@@ -193,7 +197,7 @@ export async function fit(model: Model, data: BatchSource, options: FitOptions =
       onEpochEnd: async (info) => {
         if (dataset?.validation) info.validation = dataset.evaluate();
         // The optimiser in use (it may be the one kept from the previous fit) holds the schedule.
-        const lr = optimizer.config.lr;
+        const lr = optimizer().config.lr;
         if (isPlateauSchedule(lr)) lr.epochEnd(info.validation?.loss ?? info.loss);
         const go = await watch.epochEnd(info);
         const user = options.onEpochEnd ? await options.onEpochEnd(info) : undefined;
