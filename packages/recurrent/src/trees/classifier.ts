@@ -16,7 +16,7 @@ import type { ParamGroup } from '../model/param.js';
 import { optimizationStep, SeedSequence, type StepResult } from '../network/step.js';
 import { Float32Buffer } from '../tensor/buffer.js';
 import { Owned } from '../tensor/owned.js';
-import { checkClipNorm } from '../validate/index.js';
+import { checkClipNorm, checkInt } from '../validate/index.js';
 import { TreeCell } from './cell.js';
 import { batchTrees, type TreeBatch } from './forest.js';
 import { checkTreeClassifierOptions, type ResolvedTreeOptions, type TreeClassifierOptions } from './options.js';
@@ -38,7 +38,7 @@ export interface TreeStepOptions {
   optimizer: Optimizer;
   /** Clip the global gradient norm to this. Default: no clipping. */
   clipNorm?: number | undefined;
-  /** Epoch, for a learning-rate schedule. Default `0`. */
+  /** Epoch, for a learning-rate schedule: from 1, as everywhere (fit, Seq2Seq, the CLI). Default `1`. */
   epoch?: number;
 }
 
@@ -222,7 +222,7 @@ export class TreeClassifier extends Owned {
       engine: this.engine,
       optimizer: options.optimizer,
       clipNorm: checkClipNorm(op, options.clipNorm),
-      epoch: options.epoch ?? 0,
+      epoch: checkInt(op, 'epoch', options.epoch ?? 1, 1),
       seeds: this.#seeds,
       run: () => this.#lossAndGradients(head, levelBatched),
     });

@@ -89,7 +89,7 @@ export class TreeService {
     if (!Array.isArray(trees) || trees.length === 0) throw new InvalidArgumentError(`${op}: argument \`trees\` expected a non-empty array of trees`);
     entry.optimizer ??= entry.model.optimizer(options.optimizer ?? DEFAULT_OPTIMIZER);
     const losses: number[] = [];
-    for (let e = 0; e < epochs; e++) {
+    for (let e = 1; e <= epochs; e++) {
       let sum = 0;
       let steps = 0;
       for (let i = 0; i < trees.length; i += batchSize) {
