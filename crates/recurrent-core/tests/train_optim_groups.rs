@@ -49,6 +49,7 @@ fn list(g: &mut Groups) -> Vec<OptimGroup<'_>> {
             params,
             grads,
             state: [a, b],
+            frozen: &[],
         })
         .collect()
 }

@@ -5,6 +5,8 @@
 //! the call a `StaleHandle` error that writes nothing, never a write into reused memory.
 
 use std::cell::RefCell;
+use std::fmt;
+use std::ops::Range;
 
 use recurrent_core::mem;
 use recurrent_core::train::{self, OptimGroup, StepOutcome, Update};
@@ -12,21 +14,25 @@ use wasm_bindgen::prelude::*;
 
 use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::with_buffers;
-use crate::js_input::f64s;
+use crate::js_input::{f64s, u32s};
 use crate::registry::{Handle, Registry};
 use crate::taken::Taken;
 
-/// One group: parameters, their gradient, and up to two optimiser state buffers (0: none).
+/// One group: parameters, their gradient, up to two optimiser state buffers (0: none), and
+/// its frozen element ranges (`frozen[frozen_at]` of its set).
 #[derive(Debug, Clone, Copy)]
 struct Group {
     value: Handle,
     grad: Handle,
     state: [Handle; 2],
+    frozen_at: (usize, usize),
 }
 
-/// The groups of a set, in order (the order of the norm's sum and of the step).
+/// The groups of a set, in order (the order of the norm's sum and of the step), and the
+/// element ranges of each that no step changes, group after group.
 pub struct ParamSet {
     groups: Vec<Group>,
+    frozen: Vec<Range<usize>>,
 }
 
 thread_local! {
@@ -42,14 +48,21 @@ pub(crate) fn prepare_thread() {
 /// `grads[i]` (their gradient) and, when given, the optimiser's state buffers `state0[i]`,
 /// `state1[i]` (each a `Float64Array` of handles; an empty array: no such state). Every buffer
 /// must be live, a group's buffers as long as each other, and no buffer may appear twice.
+///
+/// `frozen` (a `Uint32Array` of triples `group, start, end`) lists element ranges no optimiser
+/// step changes, parameters or state (constants sharing a group's buffer): the triples of a
+/// group together, groups in increasing order, and each group's ranges non-empty, in
+/// increasing order, not overlapping and within its buffer.
 #[wasm_bindgen]
 pub fn param_set_create(
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] values: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] grads: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] state0: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Float64Array")] state1: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint32Array")] frozen: JsValue,
 ) -> Result<Handle, JsError> {
     const OP: &str = "param_set_create";
+    let triples = u32s(OP, "frozen", &frozen)?;
     let values = f64s(OP, "values", &values)?;
     let grads = f64s(OP, "grads", &grads)?;
     let state = [f64s(OP, "state0", &state0)?, f64s(OP, "state1", &state1)?];
@@ -68,6 +81,7 @@ pub fn param_set_create(
             ));
         }
     }
+    let (frozen, spans) = frozen_ranges(OP, &triples, n)?;
     let mut groups = mem::with_capacity(OP, "the parameter set", n).map_err(from_core)?;
     for i in 0..n {
         let slot = |k: usize| state[k].get(i).copied().unwrap_or(0.0);
@@ -75,20 +89,72 @@ pub fn param_set_create(
             value: values[i],
             grad: grads[i],
             state: [slot(0), slot(1)],
+            frozen_at: spans[i],
         });
     }
-    check_groups(OP, &groups)?;
-    SETS.with_borrow_mut(|r| r.insert(ParamSet { groups }))
+    check_groups(OP, &groups, &frozen)?;
+    SETS.with_borrow_mut(|r| r.insert(ParamSet { groups, frozen }))
+}
+
+/// The ranges of the `frozen` triples (`group, start, end`) and, per group of `n`, where its
+/// ranges are in them. Fails unless the length is a multiple of 3, every group is below `n`
+/// and the groups come in increasing order (the ranges themselves are checked against their
+/// buffers in `check_groups`).
+#[allow(clippy::type_complexity)]
+fn frozen_ranges(
+    op: &'static str,
+    triples: &[u32],
+    n: usize,
+) -> Result<(Vec<Range<usize>>, Vec<(usize, usize)>), JsError> {
+    let bad = |what: fmt::Arguments<'_>| {
+        abi_error(
+            Kind::InvalidArgument,
+            format_args!("{op}: argument `frozen` expected triples (group, start, end) {what}"),
+        )
+    };
+    if triples.len() % 3 != 0 {
+        return Err(bad(format_args!(
+            "(a length that is a multiple of 3), got {} numbers",
+            triples.len()
+        )));
+    }
+    let mut ranges =
+        mem::with_capacity(op, "the frozen ranges", triples.len() / 3).map_err(from_core)?;
+    let mut spans = mem::zeros(op, "the frozen ranges", n).map_err(from_core)?;
+    let mut last = 0usize;
+    for (k, t) in triples.chunks_exact(3).enumerate() {
+        let group = t[0] as usize;
+        if group >= n || group < last {
+            return Err(bad(format_args!(
+                "with groups below {n} (the number of groups) in increasing order, got group {group} in triple {k} after group {last}"
+            )));
+        }
+        if k == 0 || group != last {
+            spans[group] = (k, k);
+        }
+        spans[group].1 = k + 1;
+        last = group;
+        ranges.push(t[1] as usize..t[2] as usize);
+    }
+    Ok((ranges, spans))
 }
 
 /// Fails unless every buffer is live, each group's buffers have one length, and no handle
 /// appears twice (a buffer updated twice, or read as a gradient while written).
-fn check_groups(op: &'static str, groups: &[Group]) -> Result<(), JsError> {
+/// Fails as well unless each group's frozen ranges are sorted, non-empty, non-overlapping and
+/// within its buffer.
+fn check_groups(
+    op: &'static str,
+    groups: &[Group],
+    frozen: &[Range<usize>],
+) -> Result<(), JsError> {
     let mut all =
         mem::with_capacity(op, "the parameter set", groups.len() * 4).map_err(from_core)?;
     with_buffers(|reg| {
         for (i, g) in groups.iter().enumerate() {
             let len = reg.get(g.value)?.len();
+            let (a, b) = g.frozen_at;
+            train::check_frozen(op, "frozen", i, &frozen[a..b], len).map_err(from_core)?;
             for (what, h) in [
                 ("grads", g.grad),
                 ("state0", g.state[0]),
@@ -142,6 +208,17 @@ fn groups_of(op: &'static str, handle: Handle) -> Result<Vec<Group>, JsError> {
     SETS.with_borrow(|r| {
         let set = r.get(handle)?;
         mem::copy_of(op, "the parameter set", &set.groups).map_err(from_core)
+    })
+}
+
+/// A copy of the set's frozen ranges (allocated fallibly), for the same reason.
+fn frozen_of(op: &'static str, handle: Handle) -> Result<Vec<Range<usize>>, JsError> {
+    SETS.with_borrow(|r| {
+        let set = r.get(handle)?;
+        let mut out =
+            mem::with_capacity(op, "the frozen ranges", set.frozen.len()).map_err(from_core)?;
+        out.extend(set.frozen.iter().cloned());
+        Ok(out)
     })
 }
 
@@ -223,6 +300,7 @@ fn step_set(
     grad_scale: f32,
 ) -> Result<i32, JsError> {
     let groups = groups_of(op, set)?;
+    let frozen = frozen_of(op, set)?;
     let mut written: Vec<Written> =
         mem::with_capacity(op, "the parameter set", groups.len()).map_err(from_core)?;
     for g in &groups {
@@ -246,6 +324,7 @@ fn step_set(
                     s0.as_mut().map_or(Default::default(), Taken::data),
                     s1.as_mut().map_or(Default::default(), Taken::data),
                 ],
+                frozen: &frozen[g.frozen_at.0..g.frozen_at.1],
             });
         }
         let outcome = train::step_groups(&mut list, update, u64::from(step), grad_scale)

@@ -57,7 +57,7 @@ pub use layer_norm::{layer_norm_backward, layer_norm_forward};
 pub use mse::mse;
 pub use norm::{all_finite, clip_coefficient, global_norm, scale, sum_squares};
 pub use optim::{adam, adamw, sgd, sgd_momentum};
-pub use optim_groups::{step_groups, OptimGroup, StepOutcome, Update};
+pub use optim_groups::{check_frozen, step_groups, OptimGroup, StepOutcome, Update};
 pub use rng::{counter_hash, counter_uniform, derive_seed};
 pub use softmax_xent::{
     dense_logits, dense_softmax_xent, softmax_xent, softmax_xent_loss, Reduction, XentOptions,

@@ -7,10 +7,17 @@
 //!
 //! The arithmetic is the single-buffer optimisers' (`optim`), element for element, through the
 //! same rule functions; the check pass costs about one more read-only pass over the groups.
+//!
+//! A group may declare frozen element ranges: constants that share the group's buffer (the
+//! fixed rates of a leaky RNN, PyTorch's buffers). No rule touches them, neither the
+//! parameter nor its optimiser state; the rule runs over the slices between them, and since
+//! every rule is element-wise, the other elements get exactly the values of a plain step.
+
+use std::ops::Range;
 
 use super::optim::check_same;
 use super::optim_rules::AnyRule;
-use crate::error::CoreResult;
+use crate::error::{CoreError, CoreResult};
 
 /// One parameter group: parameters, their gradient, and the optimiser's state for them
 /// (`state[0]`: the velocity of SGD with momentum or Adam's `m`; `state[1]`: Adam's `v`; a slot
@@ -23,6 +30,9 @@ pub struct OptimGroup<'a> {
     pub grads: &'a [f32],
     /// As long as `params` where the rule uses them.
     pub state: [&'a mut [f32]; 2],
+    /// Element ranges no step changes (parameters and state): sorted, non-empty,
+    /// non-overlapping, within `params` (see [`check_frozen`]). Usually empty.
+    pub frozen: &'a [Range<usize>],
 }
 
 /// An update rule and its hyperparameters (the meanings of [`super::sgd`],
@@ -59,10 +69,66 @@ pub enum StepOutcome {
     NonFinite { group: usize },
 }
 
+/// Fails unless `frozen` (argument `arg` of `op`) lists non-empty ranges within `0..len`, in
+/// increasing order and without overlap; `group` names the group in the error.
+pub fn check_frozen(
+    op: &'static str,
+    arg: &'static str,
+    group: usize,
+    frozen: &[Range<usize>],
+    len: usize,
+) -> CoreResult<()> {
+    let mut end = 0;
+    for (i, r) in frozen.iter().enumerate() {
+        let expected = if r.start >= r.end {
+            "non-empty ranges (start < end)"
+        } else if r.end > len {
+            "ranges within the group's parameters"
+        } else if r.start < end {
+            "ranges in increasing order, not overlapping"
+        } else {
+            end = r.end;
+            continue;
+        };
+        return Err(CoreError::new(
+            op,
+            arg,
+            expected,
+            format_args!(
+                "range {i} of group {group}: {}..{} (group of {len} elements, previous range ending at {end})",
+                r.start, r.end
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The element ranges of a group of `len` elements outside `frozen` (checked), in order.
+fn free_spans(frozen: &[Range<usize>], len: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let starts = std::iter::once(0).chain(frozen.iter().map(|r| r.end));
+    let ends = frozen.iter().map(|r| r.start).chain(std::iter::once(len));
+    starts
+        .zip(ends)
+        .map(|(a, b)| a..b)
+        .filter(|r| !r.is_empty())
+}
+
+/// `s[r]`, or nothing for a state slot the rule does not use (empty; lengths of used slots are
+/// checked before).
+fn part(s: &[f32], r: Range<usize>) -> &[f32] {
+    s.get(r).unwrap_or_default()
+}
+
+/// `part`, writable.
+fn part_mut(s: &mut [f32], r: Range<usize>) -> &mut [f32] {
+    s.get_mut(r).unwrap_or_default()
+}
+
 /// Applies `update` (step number `step`, counting from 1; gradients times `grad_scale`) to
-/// every group, or to none (see the module). Errors (nothing written) for invalid
-/// hyperparameters, `step = 0`, or a gradient or used state slot whose length differs from its
-/// group's parameters.
+/// every group, or to none (see the module), leaving each group's frozen ranges as they are.
+/// Errors (nothing written) for invalid hyperparameters, `step = 0`, a gradient or used state
+/// slot whose length differs from its group's parameters, or frozen ranges that are not
+/// sorted, non-empty, non-overlapping and within the group.
 pub fn step_groups(
     groups: &mut [OptimGroup<'_>],
     update: &Update,
@@ -80,14 +146,23 @@ pub fn step_groups(
         }
     }
     for (i, g) in groups.iter().enumerate() {
+        check_frozen(OP, "frozen", i, g.frozen, g.params.len())?;
+    }
+    for (i, g) in groups.iter().enumerate() {
         let [s0, s1] = &g.state;
-        if !rule.all_finite_after(g.params, g.grads, [&**s0, &**s1]) {
-            return Ok(StepOutcome::NonFinite { group: i });
+        for r in free_spans(g.frozen, g.params.len()) {
+            let state = [part(s0, r.clone()), part(s1, r.clone())];
+            if !rule.all_finite_after(&g.params[r.clone()], &g.grads[r], state) {
+                return Ok(StepOutcome::NonFinite { group: i });
+            }
         }
     }
     for g in groups.iter_mut() {
         let [s0, s1] = &mut g.state;
-        rule.write(g.params, g.grads, [&mut **s0, &mut **s1]);
+        for r in free_spans(g.frozen, g.params.len()) {
+            let state = [part_mut(s0, r.clone()), part_mut(s1, r.clone())];
+            rule.write(&mut g.params[r.clone()], &g.grads[r], state);
+        }
     }
     Ok(StepOutcome::Applied)
 }
