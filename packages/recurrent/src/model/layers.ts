@@ -94,8 +94,9 @@ export interface RnnConfig extends RecurrentCommon {
    * A number in [0, 1) is the rate `a` of every unit, an array of `units` such numbers one
    * per unit (both fixed: the parameter `leak_a_l{k}` holds them and gets no gradient);
    * `'learn'` learns `a = sigmoid(leak_l{k})`, the logits starting uniform in ±1/sqrt(units)
-   * (a near 0.5). tanh only, not residual. The fixed rates share the layer's parameter buffer:
-   * an optimiser with `weightDecay > 0` decays them too (use 0 with fixed rates). Default: no leak.
+   * (a near 0.5). tanh only, not residual. The fixed rates share the layer's parameter buffer
+   * but are constants, as PyTorch's buffers: no optimiser step changes them, weight decay
+   * included (their ranges are frozen in the layer's parameter group). Default: no leak.
    */
   readonly leak?: number | readonly number[] | 'learn';
 }

@@ -26,6 +26,13 @@ export interface Param {
 export interface ParamGroup {
   readonly value: Float32Buffer;
   readonly grad: Float32Buffer;
+  /**
+   * Element ranges `[start, end)` of `value` that no optimiser step changes, neither the
+   * values nor their optimiser state (weight decay included): constants sharing the buffer,
+   * as PyTorch's buffers (an `rnn({ leak: 0.9 })` layer's fixed rates). Non-empty, in
+   * increasing order, not overlapping, within the buffer. Default: none.
+   */
+  readonly frozen?: readonly (readonly [start: number, end: number])[];
 }
 
 /** A parameter that is a whole buffer of its own: returns the tensor view and its group. */
@@ -66,8 +73,10 @@ export class ParamSet extends Owned {
     this.attachEngine(engine);
     this.#engine = engine;
     const handles = (list: readonly Float32Buffer[]) => Float64Array.from(list, (b) => b.liveHandle());
+    // (group, start, end) triples, group after group; the core checks the ranges.
+    const frozen = Uint32Array.from(groups.flatMap((g, i) => (g.frozen ?? []).flatMap(([start, end]) => [i, start, end])));
     this.handle = engine.call((w) =>
-      w.param_set_create(handles(groups.map((g) => g.value)), handles(groups.map((g) => g.grad)), handles(state[0] ?? []), handles(state[1] ?? [])),
+      w.param_set_create(handles(groups.map((g) => g.value)), handles(groups.map((g) => g.grad)), handles(state[0] ?? []), handles(state[1] ?? []), frozen),
     );
     this.track(setFreer(engine, this.handle));
   }

@@ -91,11 +91,17 @@ export class RecurrentLayer {
       const forget = config.type === 'lstm' && config.forgetBias !== undefined ? gateBlock(kind, 'f') : -1;
       const H = this.hiddenSize;
       const rates = fixedLeakRates(config);
+      // Element ranges of the stack's buffer that the optimiser leaves alone.
+      const frozen: [number, number][] = [];
       for (const p of stack.parameters()) {
         const values = new Float32Array(p.size);
         uniform(values, bound, rng);
-        // Fixed leak rates are constants of the layer (no gradient reaches them).
-        if (rates !== undefined && p.name.startsWith('leak_a')) values.set(rates);
+        // Fixed leak rates are constants of the layer (no gradient reaches them), and no
+        // optimiser step moves them either (no weight decay): PyTorch would keep them in a buffer.
+        if (rates !== undefined && p.name.startsWith('leak_a')) {
+          values.set(rates);
+          frozen.push([p.offset, p.offset + p.size]);
+        }
         if (forget >= 0 && p.name.startsWith('bias_')) {
           values.fill(p.name.startsWith('bias_ih') ? (config as { forgetBias: number }).forgetBias : 0, forget * H, (forget + 1) * H);
         }
@@ -109,7 +115,8 @@ export class RecurrentLayer {
           readGrad: () => stack.getGradient(p.name),
         });
       }
-      this.groups.push({ value: stack.paramsBuffer, grad: stack.gradsBuffer });
+      frozen.sort((a, b) => a[0] - b[0]);
+      this.groups.push({ value: stack.paramsBuffer, grad: stack.gradsBuffer, ...(frozen.length > 0 ? { frozen } : {}) });
     } catch (e) {
       stack.dispose();
       throw e;
