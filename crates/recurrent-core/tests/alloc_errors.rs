@@ -13,6 +13,7 @@ fn spec() -> StackSpec {
         hidden_size: 1,
         num_layers: 1,
         bidirectional: false,
+        skip: 0,
     }
 }
 

@@ -70,6 +70,7 @@ fn check(path: &Path, layout: Layout) -> f64 {
         hidden_size: size("hidden_size"),
         num_layers: size("num_layers"),
         bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
+        skip: 0,
     };
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     // The crate's names for the fixed rates are the fixture's constants.

@@ -129,6 +129,7 @@ fn checkpointed_backward_gives_the_full_tapes_gradients() {
                         hidden_size: 6,
                         num_layers: layers,
                         bidirectional: false,
+                        skip: 0,
                     };
                     let pb = generate(&mut Rng::new(case), spec, t, b, varlen, case % 2 == 0);
                     let dropout = Dropout { p, seed: 77 };
@@ -174,6 +175,7 @@ fn checkpointed_bptt_gives_the_same_bits_on_one_and_two_threads() {
             hidden_size: 64,
             num_layers: 2,
             bidirectional: false,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(90 + n as u64), spec, 23, 40, true, true);
         let dropout = Dropout { p: 0.25, seed: 5 };
@@ -210,6 +212,7 @@ fn dropout_between_layers_is_single_layer_stacks_with_dropout_between_them() {
             hidden_size: 5,
             num_layers: 2,
             bidirectional,
+            skip: 0,
         };
         let (t, b, p, seed) = (6, 3, 0.3, 1234u32);
         let mut pb = generate(&mut Rng::new(40 + n as u64), spec, t, b, true, false);
@@ -306,6 +309,7 @@ fn a_checkpointed_tape_needs_the_forwards_input_and_a_unidirectional_stack() {
         hidden_size: 4,
         num_layers: 2,
         bidirectional: false,
+        skip: 0,
     };
     let pb = generate(&mut Rng::new(3), spec, 5, 2, false, false);
     let mut tape = Tape::checkpointed(&spec, 5, 2, 2).expect("tape");

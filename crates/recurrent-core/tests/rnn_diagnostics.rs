@@ -271,6 +271,7 @@ fn spec(kind: CellKind, layers: usize, bidirectional: bool) -> StackSpec {
         hidden_size: 3,
         num_layers: layers,
         bidirectional,
+        skip: 0,
     }
 }
 
@@ -317,6 +318,7 @@ fn norms_are_the_same_bits_on_two_threads_and_leave_gradients_alone() {
             hidden_size: 128,
             num_layers: 2,
             bidirectional: true,
+            skip: 0,
         };
         let mut rng = Rng::new(2000 + k as u64);
         let pb = run::generate(&mut rng, spec, 3, 256, true, true);

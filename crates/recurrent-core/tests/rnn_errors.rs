@@ -16,6 +16,7 @@ fn spec(kind: CellKind) -> StackSpec {
         hidden_size: 3,
         num_layers: 2,
         bidirectional: true,
+        skip: 0,
     }
 }
 
@@ -333,6 +334,7 @@ fn step_checks_its_arguments() {
         hidden_size: 3,
         num_layers: 2,
         bidirectional: false,
+        skip: 0,
     };
     let params = vec![0.0; s.param_len().expect("valid")];
     let mut scratch = StepScratch::new(&s, 2).expect("scratch");

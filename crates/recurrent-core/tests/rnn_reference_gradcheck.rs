@@ -48,6 +48,7 @@ fn check(
         hidden_size: h,
         num_layers: layers,
         bidirectional,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::to_reference(&run::generate(&mut rng, spec, t, b, varlen, h0));

@@ -68,6 +68,7 @@ fn streaming_steps_equal_the_sequence_forward() {
                 hidden_size: h,
                 num_layers: layers,
                 bidirectional: false,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 50);
             let pb = run::generate(&mut rng, spec, t, b, false, true);
@@ -127,6 +128,7 @@ fn inference_forward_equals_training_forward_in_both_layouts() {
                 hidden_size: 3,
                 num_layers: 3,
                 bidirectional: true,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 70);
             let pb = run::generate(&mut rng, spec, t, b, true, true);
@@ -154,6 +156,7 @@ fn bidirectional_stacks_refuse_to_stream() {
         hidden_size: 3,
         num_layers: 1,
         bidirectional: true,
+        skip: 0,
     };
     let err = StepScratch::new(&spec, 1).expect_err("bidirectional must be refused");
     assert_eq!(err.arg, "spec.bidirectional");

@@ -29,6 +29,7 @@ fn two_threads_give_identical_bits() {
                 hidden_size: h,
                 num_layers: layers,
                 bidirectional,
+                skip: 0,
             };
             let mut rng = Rng::new((k * 10 + s) as u64);
             let pb = run::generate(&mut rng, spec, t, b, true, true);

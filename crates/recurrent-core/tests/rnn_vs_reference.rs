@@ -83,6 +83,7 @@ fn usages(kind: CellKind, case: &Case, seed: u64) -> Vec<(&'static str, f64)> {
         hidden_size: h,
         num_layers: case.layers,
         bidirectional: case.bidirectional,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::generate(&mut rng, spec, t, b, case.varlen, case.h0);
@@ -178,6 +179,7 @@ fn zero_length_sequence_keeps_its_initial_state() {
             hidden_size: 2,
             num_layers: 2,
             bidirectional: true,
+            skip: 0,
         };
         let mut rng = Rng::new(7);
         let mut pb = run::generate(&mut rng, spec, 4, 3, true, true);

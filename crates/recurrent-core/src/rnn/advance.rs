@@ -60,6 +60,8 @@ pub(crate) struct StepBufs<'a> {
     pub h: &'a mut [f32],
     /// `[B, H]` likewise for `c`; empty without cell state.
     pub c: &'a mut [f32],
+    /// `[B, H]` the skip source `h_{t-d}` (see `skip`); empty without a skip connection.
+    pub skip: &'a [f32],
 }
 
 /// Advances one direction by one step for the rows where `valid(b)`; the other rows keep
@@ -79,6 +81,7 @@ pub(crate) fn advance(
     let gh = cell.gates * h;
     let eh = cell.extra * h;
     let (gates, rec, extra, hs, cs) = (io.gates, io.rec, io.extra, io.h, io.c);
+    let skip = io.skip;
     match cell.recurrence {
         // h_{t-1} [B, H] . W_hh^T [H, G*H] -> rec [B, G*H]; with W_hh^T packed once per
         // sequence by the driver when it is given (same bits).
@@ -173,6 +176,26 @@ pub(crate) fn advance(
                 gh,
             )?;
         }
+    }
+    if !p.w_skip.is_empty() {
+        // The skip term: h_{t-d} [B, H] . W_skip^T [H, H] added to rec [B, H] (plain RNNs:
+        // G = 1, so rec is the one block).
+        sgemm(
+            pool,
+            Transpose::No,
+            Transpose::Yes,
+            batch,
+            h,
+            h,
+            1.0,
+            skip,
+            h,
+            p.w_skip,
+            h,
+            1.0,
+            rec,
+            gh,
+        )?;
     }
     let has_c = cell.has_c;
     let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));

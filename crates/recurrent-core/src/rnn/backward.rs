@@ -182,6 +182,7 @@ fn full(
         dh,
         dc,
         drh,
+        dring,
         lengths,
         has_lengths,
         layout,
@@ -214,11 +215,19 @@ fn full(
             let dh = &mut dh[..state_len];
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
             init_carries(input, state.clone(), dh, dc);
+            dring.fill(0.0);
             let norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
-            let carry = Carry { dh, dc, drh };
+            let carry = Carry {
+                dh: &mut *dh,
+                dc: &mut *dc,
+                drh: &mut *drh,
+                dring: &mut *dring,
+            };
             back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
+            // What the skip terms sent to states before the first step is h0's.
+            super::skip::fold_pending(dring, state_len, dh);
             store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
             let g = o.view_mut(grads);
             grads::accumulate(pool, &ctx.cell, h, rows, record, &*layer_in, input_width, g)?;

@@ -10,6 +10,7 @@ use super::cells::{self, CellInfo};
 use super::forward::SeqInput;
 use super::params::DirParams;
 use super::seq::{step_at, Layout, Mask, SeqMut, SeqRef, SeqShape};
+use super::skip;
 use super::spec::StackSpec;
 use super::tape::DirTape;
 use crate::error::CoreResult;
@@ -58,6 +59,8 @@ pub(super) struct Ctx<'a> {
     pub seq_len: usize,
     pub batch: usize,
     pub mask: Mask<'a>,
+    /// The skip delay d, or 0 (see `skip`).
+    pub skip: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -68,6 +71,7 @@ impl<'a> Ctx<'a> {
             seq_len,
             batch,
             mask: Mask { lengths },
+            skip: spec.skip,
         }
     }
 }
@@ -106,7 +110,9 @@ fn step_t(
 /// steps run in the direction's order, each keeping `h_{t-1}` (and `c_{t-1}`) and its
 /// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
 /// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
-/// (and recomputes) one segment of one layer at a time.
+/// (and recomputes) one segment of one layer at a time. With a skip connection, `ring` is the
+/// direction's forward ring (`skip`) as the segment's first step finds it, and the record
+/// keeps each step's skip source; it is empty otherwise.
 pub(super) fn record_segment(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
@@ -119,6 +125,7 @@ pub(super) fn record_segment(
     mut sink: Option<&mut SeqMut<'_>>,
     hs: &mut [f32],
     cs: &mut [f32],
+    ring: &mut [f32],
 ) -> CoreResult<()> {
     let (batch, h) = (ctx.batch, ctx.hidden);
     let (gh, eh) = (ctx.cell.gates * h, ctx.cell.extra * h);
@@ -137,12 +144,22 @@ pub(super) fn record_segment(
             if ctx.cell.has_c {
                 tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
             }
+            let skip_src: &[f32] = if ctx.skip > 0 {
+                let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
+                let src = skip::ring_push(ring, ctx.skip, bh, g, hs);
+                let kept = &mut tape.hskip[r * bh..(r + 1) * bh];
+                kept.copy_from_slice(src);
+                kept
+            } else {
+                &[]
+            };
             let bufs = StepBufs {
                 gates: &mut act[r * bgh..(r + 1) * bgh],
                 rec: &mut *rec,
                 extra: &mut tape.extra[r * beh..(r + 1) * beh],
                 h: &mut *hs,
                 c: &mut *cs,
+                skip: skip_src,
             };
             step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
             if let Some(sink) = sink.as_deref_mut() {
@@ -160,6 +177,9 @@ pub(super) struct InferBufs<'a> {
     pub extra: &'a mut [f32],
     pub rec: &'a mut [f32],
     pub chunk: usize,
+    /// The forward ring of a skip connection, started at the direction's initial state; empty
+    /// without one.
+    pub ring: &'a mut [f32],
 }
 
 /// One direction of an inference forward: projections a chunk of steps at a time.
@@ -183,8 +203,11 @@ pub(super) fn infer_direction(
         extra,
         rec,
         chunk,
+        ring,
     } = bufs;
     let rec = &mut rec[..bgh];
+    let bh = batch * h;
+    let whole = 0..t_len;
     with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
         let chunk = chunk.min(t_len);
         let chunks = t_len.div_ceil(chunk);
@@ -209,12 +232,20 @@ pub(super) fn infer_direction(
             project(pool, x, (t1 - t0) * batch, p, proj)?;
             for k in 0..t1 - t0 {
                 let t = t0 + step_at(dir, t1 - t0, k);
+                let skip_src: &[f32] = if ctx.skip > 0 {
+                    // The step's processing index over the whole sequence.
+                    let g = skip::processing_index(dir, t_len, &whole, step_at(dir, t_len, t));
+                    skip::ring_push(ring, ctx.skip, bh, g, hs)
+                } else {
+                    &[]
+                };
                 let bufs = StepBufs {
                     gates: &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh],
                     rec: &mut *rec,
                     extra: &mut extra[..beh],
                     h: &mut *hs,
                     c: &mut *cs,
+                    skip: skip_src,
                 };
                 step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
                 emit(ctx, sink, t, dir, hs);

@@ -196,6 +196,8 @@ struct LayerIo<'a> {
     sink: SeqMut<'a>,
     /// `[B, GH]` recurrent products of one step.
     rec: &'a mut [f32],
+    /// `[d, B, H]` the forward ring of a skip connection (`skip`), or empty.
+    ring: &'a mut [f32],
     store: LayerStore<'a>,
 }
 
@@ -279,13 +281,14 @@ fn layer_io<'a>(
         shape: inner,
         width: dh,
     };
-    let (src, sink, rec, store) = match store {
+    let (src, sink, rec, ring, store) = match store {
         Store::Train(tape) => {
             let Tape {
                 x: tape_x,
                 dirs,
                 outs,
                 rec,
+                ring,
                 ..
             } = &mut **tape;
             let (below, above) = outs.split_at_mut(l);
@@ -308,7 +311,7 @@ fn layer_io<'a>(
             };
             let store =
                 LayerStore::Train(&mut dirs[l * spec.directions()..(l + 1) * spec.directions()]);
-            (src, sink, rec, store)
+            (src, sink, rec, &mut ring[..], store)
         }
         Store::Infer(s) => {
             let InferScratch {
@@ -318,6 +321,7 @@ fn layer_io<'a>(
                 extra,
                 xin,
                 layers,
+                ring,
                 ..
             } = &mut **s;
             // Layer l writes buffer l % 2 and reads the other one.
@@ -344,6 +348,7 @@ fn layer_io<'a>(
                 src,
                 sink,
                 rec,
+                &mut ring[..],
                 LayerStore::Infer {
                     proj,
                     xin,
@@ -362,6 +367,7 @@ fn layer_io<'a>(
         src,
         sink,
         rec,
+        ring,
         store,
     }
 }
@@ -381,8 +387,11 @@ fn run_direction(
         src,
         sink,
         rec,
+        ring,
         store,
     } = io;
+    // The skip history before the first step is the initial state.
+    super::skip::ring_start(ring, ctx.batch * ctx.hidden, hs);
     match store {
         LayerStore::Train(records) => {
             // The tape's layer inputs are time-major: [T*B, I_l] . W_ih^T -> [T*B, GH].
@@ -400,6 +409,7 @@ fn run_direction(
                 Some(sink),
                 hs,
                 cs,
+                ring,
             )
         }
         LayerStore::Infer {
@@ -414,6 +424,7 @@ fn run_direction(
                 extra,
                 rec,
                 chunk: *chunk,
+                ring,
             };
             infer_direction(pool, ctx, dir, p, src, sink, bufs, hs, cs)
         }

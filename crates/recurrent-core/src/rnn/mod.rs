@@ -34,6 +34,7 @@ mod kind;
 mod params;
 mod rows;
 mod seq;
+mod skip;
 mod spec;
 mod step_back;
 mod stream;
@@ -48,6 +49,6 @@ pub use forward::{forward_infer, forward_train, forward_train_with, SeqInput, Se
 pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;
-pub use spec::StackSpec;
-pub use stream::{step, StepScratch};
+pub use spec::{StackSpec, MAX_SKIP};
+pub use stream::{step, step_with_history, StepScratch};
 pub use tape::{InferScratch, Tape};

@@ -2,7 +2,8 @@
 //!
 //! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
 //! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
-//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM).
+//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM),
+//! then `weight_skip [H, H]` with a skip connection (the families fixtures' order).
 //! Gradients use the same layout.
 
 use super::kind::CellKind;
@@ -24,6 +25,8 @@ pub enum ParamRole {
     /// The cell kind's `k`-th extra `[H]` vector (its row's `per_unit[k]`, e.g. the peepholes
     /// `p_i`, `p_f`, `p_o` of the peephole LSTM).
     PerUnit(usize),
+    /// Skip-connection weights `[H, H]` (a stack with `skip >= 2`).
+    WeightSkip,
 }
 
 impl ParamRole {
@@ -35,6 +38,7 @@ impl ParamRole {
             ParamRole::BiasIh => "bias_ih",
             ParamRole::BiasHh => "bias_hh",
             ParamRole::PerUnit(k) => kind.row().per_unit.get(k).copied().unwrap_or("per_unit"),
+            ParamRole::WeightSkip => "weight_skip",
         }
     }
 }
@@ -83,7 +87,7 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir = 4 + spec.kind.peepholes();
+        let per_dir = 4 + spec.kind.peepholes() + usize::from(spec.skip > 0);
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -111,6 +115,9 @@ impl ParamLayout {
                 push(ParamRole::BiasHh, o.b_hh, &[gh])?;
                 for k in 0..spec.kind.peepholes() {
                     push(ParamRole::PerUnit(k), o.peep + k * h, &[h])?;
+                }
+                if spec.skip > 0 {
+                    push(ParamRole::WeightSkip, o.w_skip, &[h, h])?;
                 }
             }
         }
@@ -155,6 +162,7 @@ pub(crate) struct DirOffsets {
     pub b_ih: usize,
     pub b_hh: usize,
     pub peep: usize,
+    pub w_skip: usize,
     pub end: usize,
 }
 
@@ -175,7 +183,8 @@ impl DirOffsets {
         let b_ih = w_hh + gh * h;
         let b_hh = b_ih + gh;
         let peep = b_hh + gh;
-        let end = peep + spec.kind.peepholes() * h;
+        let w_skip = peep + spec.kind.peepholes() * h;
+        let end = w_skip + spec.skip_len();
         Self {
             input,
             w_ih,
@@ -183,6 +192,7 @@ impl DirOffsets {
             b_ih,
             b_hh,
             peep,
+            w_skip,
             end,
         }
     }
@@ -194,7 +204,8 @@ impl DirOffsets {
             w_hh: &p[self.w_hh..self.b_ih],
             b_ih: &p[self.b_ih..self.b_hh],
             b_hh: &p[self.b_hh..self.peep],
-            peep: &p[self.peep..self.end],
+            peep: &p[self.peep..self.w_skip],
+            w_skip: &p[self.w_skip..self.end],
         }
     }
 
@@ -205,18 +216,21 @@ impl DirOffsets {
         let (w_hh, rest) = rest.split_at_mut(self.b_ih - self.w_hh);
         let (b_ih, rest) = rest.split_at_mut(self.b_hh - self.b_ih);
         let (b_hh, rest) = rest.split_at_mut(self.peep - self.b_hh);
-        let peep = &mut rest[..self.end - self.peep];
+        let (peep, rest) = rest.split_at_mut(self.w_skip - self.peep);
+        let w_skip = &mut rest[..self.end - self.w_skip];
         DirParamsMut {
             w_ih,
             w_hh,
             b_ih,
             b_hh,
             peep,
+            w_skip,
         }
     }
 }
 
-/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes.
+/// One layer/direction's parameters; `peep` is empty unless the cell has per-unit vectors,
+/// `w_skip` (`[H, H]`) unless the stack has a skip connection.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirParams<'a> {
     pub w_ih: &'a [f32],
@@ -224,6 +238,7 @@ pub(crate) struct DirParams<'a> {
     pub b_ih: &'a [f32],
     pub b_hh: &'a [f32],
     pub peep: &'a [f32],
+    pub w_skip: &'a [f32],
 }
 
 /// One layer/direction's gradients, same shapes as [`DirParams`].
@@ -234,6 +249,7 @@ pub(crate) struct DirParamsMut<'a> {
     pub b_ih: &'a mut [f32],
     pub b_hh: &'a mut [f32],
     pub peep: &'a mut [f32],
+    pub w_skip: &'a mut [f32],
 }
 
 #[cfg(test)]
@@ -248,6 +264,7 @@ mod tests {
             hidden_size: 2,
             num_layers: 2,
             bidirectional: true,
+            skip: 0,
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");
         let mut next = 0;

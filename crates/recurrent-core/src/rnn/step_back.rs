@@ -9,17 +9,20 @@ use super::direction::Ctx;
 use super::params::DirParams;
 use super::rows::{for_row_tiles, RowsMut};
 use super::seq::{step_at, SeqRef};
+use super::skip;
 use super::tape::DirTape;
 use crate::error::CoreResult;
 use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
 use crate::parallel::Parallel;
 
-/// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]` and the
-/// reset-before GRU's scratch `d(r*h)`.
+/// The gradients carried from step to step of one direction: `dh`, `dc` `[B, H]`, the
+/// reset-before GRU's scratch `d(r*h)`, and with a skip connection the ring of pending
+/// gradients `[d, B, H]` (`skip`; empty without).
 pub(super) struct Carry<'a> {
     pub dh: &'a mut [f32],
     pub dc: &'a mut [f32],
     pub drh: &'a mut [f32],
+    pub dring: &'a mut [f32],
 }
 
 /// BPTT through steps `seg` of direction `dir`, whose record holds them in rows from 0 (see
@@ -38,19 +41,46 @@ pub(super) fn back_through_segment(
     carry: Carry<'_>,
     mut norms: Option<&mut [f32]>,
 ) -> CoreResult<()> {
-    let Carry { dh, dc, drh } = carry;
+    let Carry { dh, dc, drh, dring } = carry;
     let len = seg.len();
+    let bh = ctx.batch * ctx.hidden;
     // W_hh (or its two GRU parts) packed once for all steps of the segment.
     with_packed_recurrent(ctx, p, |packed| -> CoreResult<()> {
         for k in (0..len).rev() {
             let r = step_at(dir, len, k);
             let t = seg.start + r;
+            let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
+            if ctx.skip > 0 {
+                skip::take_pending(dring, ctx.skip, bh, g, dh);
+            }
             if let Some(norms) = norms.as_deref_mut() {
                 // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
                 norms[t] = carried_norm(&ctx.mask, t, ctx.hidden, dy, dir * ctx.hidden, dh);
             }
             let at = Step { dir, t, r };
             step_back(pool, ctx, at, p, record, dy, dh, dc, drh, packed)?;
+            if ctx.skip > 0 {
+                // The skip term's share: dG [B, H] . W_skip [H, H] goes to the state it read.
+                let dg = &record.act[r * bh..(r + 1) * bh];
+                let slot = skip::pending_slot(dring, ctx.skip, bh, g);
+                let (batch, h) = (ctx.batch, ctx.hidden);
+                sgemm(
+                    pool,
+                    Transpose::No,
+                    Transpose::No,
+                    batch,
+                    h,
+                    h,
+                    1.0,
+                    dg,
+                    h,
+                    p.w_skip,
+                    h,
+                    0.0,
+                    slot,
+                    h,
+                )?;
+            }
         }
         Ok(())
     })?

@@ -110,6 +110,7 @@ pub fn load(path: &Path) -> Option<Parity> {
         hidden_size: usize_of(s, "hidden_size"),
         num_layers: usize_of(s, "num_layers"),
         bidirectional: s["bidirectional"].as_bool().expect("spec.bidirectional"),
+        skip: 0,
     };
     let names: Vec<String> = v["param_names"]
         .as_array()
