@@ -13,6 +13,7 @@ import { isArrayDataset } from '../model/dataset.js';
 import { fit, type BatchSource, type FitOptions, type History } from '../model/fit.js';
 import type { LayerConfig } from '../model/layers.js';
 import { sequential, type Model } from '../model/model.js';
+import { beamSearch, type BeamOptions } from '../model/beam.js';
 import { modelFromBytes, saveModel } from '../model/serialize.js';
 import type { ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
@@ -21,9 +22,10 @@ import { transferablesOf, typedArraysIn } from './transfer.js';
 import { type TreeMethod, TreeService, type WireTreeOptions } from './tree-service.js';
 import type { EngineInfo, FitData, ModelInfo, RemoteCallback, WireFitOptions, WireSequentialOptions, WorkerApi, WorkerInitOptions } from './protocol.js';
 
-/** The entries of the list that are functions of a model rather than its methods. */
+/** The entries of the list that are functions of a model (and the call's arguments) rather than its methods. */
 const MODEL_FUNCTIONS = {
   save: (model: Model): Uint8Array => saveModel(model),
+  beamSearch: (model: Model, prefix: unknown, options: unknown): number[] => beamSearch(model, prefix as ArrayLike<number>, options as BeamOptions),
 };
 import type { BatchInfo, EpochInfo } from '../model/fit.js';
 
@@ -123,7 +125,9 @@ class WorkerService implements WorkerApi {
     if (!spec) throw new InvalidArgumentError(`the worker has no model method ${String(method)}`);
     const model = this.#model(modelId, method);
     const real = this.#withStates(spec, args, method);
-    const result = spec.fn ? MODEL_FUNCTIONS[method as keyof typeof MODEL_FUNCTIONS](model) : (model[method as Exclude<ModelMethod, 'save'>] as (...a: unknown[]) => unknown)(...real);
+    const result = spec.fn
+      ? (MODEL_FUNCTIONS[method as keyof typeof MODEL_FUNCTIONS] as (m: Model, ...a: unknown[]) => unknown)(model, ...real)
+      : (model[method as Exclude<ModelMethod, keyof typeof MODEL_FUNCTIONS>] as (...a: unknown[]) => unknown)(...real);
     if (spec.returnsState) {
       const state = result as ModelState;
       const id = this.#nextId++;
