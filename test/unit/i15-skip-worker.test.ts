@@ -33,7 +33,7 @@ test('rnn({ skip }) trains, streams and saves in the worker as in the thread', a
   const text = local.generate('skip', { length: 20, temperature: 0 });
   const ids = vocab.encode([...'a skip']);
   const localState = local.zeroState(1);
-  let localOut = new Float32Array(0);
+  let localOut: Float32Array = new Float32Array(0);
   for (const id of ids) localOut = local.step([id], localState);
   const localHist = localState.get(0).hist!;
   localState.dispose();
@@ -46,7 +46,7 @@ test('rnn({ skip }) trains, streams and saves in the worker as in the thread', a
   assert.deepEqual(remoteLosses, losses);
   assert.equal(await model.generate('skip', { length: 20, temperature: 0 }), text);
   const state = await model.zeroState(1);
-  let out = new Float32Array(0);
+  let out: Float32Array = new Float32Array(0);
   for (const id of ids) out = await model.step([id], state);
   assert.deepEqual(Array.from(out), Array.from(localOut));
   const got = await state.get(0);

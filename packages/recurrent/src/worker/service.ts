@@ -19,6 +19,8 @@ import type { ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
 import { type MethodSpec, MODEL_METHODS, type ModelMethod, STATE_METHODS, type StateMethod } from './methods.js';
 import { transferablesOf, typedArraysIn } from './transfer.js';
+import type { Seq2SeqOptions } from '../tasks/seq2seq.js';
+import { type Seq2SeqMethod, Seq2SeqService } from './seq2seq-service.js';
 import { type TreeMethod, TreeService, type WireTreeOptions } from './tree-service.js';
 import type { EngineInfo, FitData, ModelInfo, RemoteCallback, WireFitOptions, WireSequentialOptions, WorkerApi, WorkerInitOptions } from './protocol.js';
 
@@ -44,6 +46,7 @@ class WorkerService implements WorkerApi {
   readonly #states = new Map<number, { model: number; state: ModelState }>();
   readonly #fits = new Map<number, AbortController>();
   readonly #trees = new TreeService();
+  readonly #seq2seqs = new Seq2SeqService();
   #nextId = 1;
 
   constructor(comlink: ComlinkModule) {
@@ -180,8 +183,26 @@ class WorkerService implements WorkerApi {
     this.#trees.dispose(id);
   }
 
+  seq2seq(options: Seq2SeqOptions): number {
+    return this.#seq2seqs.create(options);
+  }
+
+  loadSeq2Seq(bytes: Uint8Array): number {
+    return this.#seq2seqs.load(bytes);
+  }
+
+  async callSeq2Seq(id: number, method: Seq2SeqMethod, ...args: unknown[]): Promise<unknown> {
+    const result = await this.#seq2seqs.call(id, method, args);
+    return ArrayBuffer.isView(result) ? this.#comlink.transfer(result, transferablesOf([result])) : result;
+  }
+
+  disposeSeq2Seq(id: number): void {
+    this.#seq2seqs.dispose(id);
+  }
+
   async shutdown(): Promise<void> {
     this.#trees.disposeAll();
+    this.#seq2seqs.disposeAll();
     for (const c of this.#fits.values()) c.abort(new DOMException('the worker is shutting down', 'AbortError'));
     for (const s of this.#states.values()) s.state.dispose();
     this.#states.clear();
