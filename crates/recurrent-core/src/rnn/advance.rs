@@ -76,6 +76,7 @@ pub(crate) fn advance(
     io: StepBufs<'_>,
     valid: &(dyn Fn(usize) -> bool + Sync),
     w_hh_packed: Option<&PackedB<'_>>,
+    skip_packed: Option<&PackedB<'_>>,
 ) -> CoreResult<()> {
     let h = hidden;
     let gh = cell.gates * h;
@@ -179,23 +180,40 @@ pub(crate) fn advance(
     }
     if !p.w_skip.is_empty() {
         // The skip term: h_{t-d} [B, H] . W_skip^T [H, H] added to rec [B, H] (plain RNNs:
-        // G = 1, so rec is the one block).
-        sgemm(
-            pool,
-            Transpose::No,
-            Transpose::Yes,
-            batch,
-            h,
-            h,
-            1.0,
-            skip,
-            h,
-            p.w_skip,
-            h,
-            1.0,
-            rec,
-            gh,
-        )?;
+        // G = 1, so rec is the one block); W_skip^T packed once per sequence when given.
+        match skip_packed {
+            Some(wp) => sgemm_packed_b(
+                pool,
+                Transpose::No,
+                batch,
+                h,
+                h,
+                1.0,
+                skip,
+                h,
+                p.w_skip,
+                wp,
+                1.0,
+                rec,
+                gh,
+            )?,
+            None => sgemm(
+                pool,
+                Transpose::No,
+                Transpose::Yes,
+                batch,
+                h,
+                h,
+                1.0,
+                skip,
+                h,
+                p.w_skip,
+                h,
+                1.0,
+                rec,
+                gh,
+            )?,
+        }
     }
     let has_c = cell.has_c;
     let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));
@@ -259,4 +277,20 @@ pub(crate) fn with_packed_w_hh<R>(
     }
     let gh = cell.gates * hidden;
     crate::gemm::with_packed_b(Transpose::Yes, gh, hidden, p.w_hh, hidden, |wp| f(Some(wp)))
+}
+
+/// Runs `f` with `W_skip^T` (`[H, H]`) packed once for all steps of a sequence when the stack
+/// has a skip connection and the batch takes the packed GEMM path; `None` otherwise.
+pub(crate) fn with_packed_skip<R>(
+    hidden: usize,
+    batch: usize,
+    p: &DirParams<'_>,
+    f: impl FnOnce(Option<&PackedB<'_>>) -> R,
+) -> CoreResult<R> {
+    if p.w_skip.is_empty() || batch <= crate::gemm::DIRECT_MAX_M {
+        return Ok(f(None));
+    }
+    crate::gemm::with_packed_b(Transpose::Yes, hidden, hidden, p.w_skip, hidden, |wp| {
+        f(Some(wp))
+    })
 }

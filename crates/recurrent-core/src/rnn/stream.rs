@@ -191,7 +191,7 @@ pub fn step_with_history(
             c: cs,
             skip: &scratch.skip,
         };
-        advance(pool, &cell, hidden, batch, &p, io, &|_| true, None)?;
+        advance(pool, &cell, hidden, batch, &p, io, &|_| true, None, None)?;
     }
     y.copy_from_slice(&h[(spec.num_layers - 1) * bh..]);
     Ok(())
