@@ -7,8 +7,8 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  adam, dense, dispose, embedding, engine, gru, init, InvalidArgumentError, loadModel, oneHot, Optimizer, readSafetensors, RecurrentStack, rnn, saveModel, saveTorch,
-  sequential,
+  adam, dense, dispose, embedding, engine, gru, init, InvalidArgumentError, loadModel, oneHot, Optimizer, readSafetensors, Random, RecurrentStack, rnn, saveModel, saveTorch,
+  Seq2Seq, sequential,
 } from 'recurrent';
 
 import { saveOnnx } from 'recurrent/onnx';
@@ -124,6 +124,10 @@ describe('skip connections in a model', () => {
       s2.set(0, { h: [h] });
       const seq = m.predict(x, { seqLen: 1, batchSize: 2, state: s2 });
       assert.deepEqual(bits(stepped), bits(seq));
+      // After a sequence forward with a state, the history is copies of the final h (the next
+      // forward's rule): what a Seq2Seq hands from its encoder to its decoder.
+      const after = s2.get(0);
+      assert.deepEqual(Array.from(after.hist![0]!), [...after.h[0]!, ...after.h[0]!]);
       s.reset();
       assert.deepEqual(Array.from(s.get(0).hist![0]!), new Array(8).fill(0));
       s.dispose();
@@ -136,6 +140,28 @@ describe('skip connections in a model', () => {
       bi.dispose();
     } finally {
       m.dispose();
+    }
+  });
+
+  test('a Seq2Seq with a skip cell decodes as it trains: greedy outputs are its teacher-forced arg-maxes', async () => {
+    // The decoder starts from the encoder's final state with the history the forward's rule
+    // gives (copies of it); a history of zeros would make streaming decoding differ from the
+    // teacher-forced pass the model was trained with.
+    const model = new Seq2Seq({ sourceVocabSize: 6, targetVocabSize: 8, bos: 6, eos: 7, cell: rnn({ units: 12, skip: 3, layers: 2 }), embeddingDim: 5, seed: 3 });
+    try {
+      const rng = new Random(4);
+      const pairs = Array.from({ length: 48 }, () => {
+        const source = Array.from({ length: 3 + rng.nextInt(4) }, () => rng.nextInt(6));
+        return { source, target: [...source].reverse() };
+      });
+      await model.fit(pairs, { epochs: 4, batchSize: 16, optimizer: adam({ lr: 0.02 }) });
+      const sources = pairs.slice(0, 12).map((p) => p.source);
+      const decoded = model.translate(sources, { maxLength: 12 });
+      const own = sources.map((source, i) => ({ source, target: decoded[i]! })).filter((p) => p.target.length < 12);
+      assert.ok(own.length >= 6, `${own.length} finished translations`);
+      assert.equal(model.evaluate(own).accuracy, 1);
+    } finally {
+      model.dispose();
     }
   });
 
