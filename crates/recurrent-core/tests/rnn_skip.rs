@@ -252,3 +252,45 @@ fn bad_delays_are_refused_naming_skip() {
     .expect_err("no history for a plain stack");
     assert_eq!(err.arg, "hist");
 }
+
+#[test]
+fn a_delay_past_the_sequence_costs_what_t_plus_one_does_and_computes_the_same() {
+    // Every state the skip term reads is h0 once d > T-1; the rings keep min(d, T+1) slots.
+    let (t, b, i, h) = (7, 6, 3, 5);
+    let base = spec(CellKind::RnnTanh, i, h, 2, true, t + 1);
+    let pb = run::generate(&mut Rng::new(21), base, t, b, true, true);
+    let reference = run::run(&pb, &Sequential, Layout::TimeMajor);
+    for d in [t + 2, 100, MAX_SKIP] {
+        let s = StackSpec { skip: d, ..base };
+        assert_eq!(Tape::floats(&s, t, b), Tape::floats(&base, t, b), "d={d}");
+        let other = run::run(
+            &Problem {
+                spec: s,
+                ..pb.clone()
+            },
+            &Sequential,
+            Layout::TimeMajor,
+        );
+        assert_eq!(bits(&other.y), bits(&reference.y), "d={d}: y");
+        assert_eq!(
+            bits(&other.gparams),
+            bits(&reference.gparams),
+            "d={d}: grads"
+        );
+        assert_eq!(bits(&other.gh0), bits(&reference.gh0), "d={d}: grad h0");
+        let uni = StackSpec {
+            skip: d,
+            bidirectional: false,
+            ..base
+        };
+        let uni_base = StackSpec {
+            bidirectional: false,
+            ..base
+        };
+        assert_eq!(
+            Tape::checkpointed_floats(&uni, t, b, 2),
+            Tape::checkpointed_floats(&uni_base, t, b, 2),
+            "d={d}: checkpointed"
+        );
+    }
+}

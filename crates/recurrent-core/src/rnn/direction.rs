@@ -61,6 +61,8 @@ pub(super) struct Ctx<'a> {
     pub mask: Mask<'a>,
     /// The skip delay d, or 0 (see `skip`).
     pub skip: usize,
+    /// Slots of the skip rings this call uses (`skip::ring_slots`).
+    pub skip_slots: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +74,7 @@ impl<'a> Ctx<'a> {
             batch,
             mask: Mask { lengths },
             skip: spec.skip,
+            skip_slots: skip::ring_slots(spec.skip, seq_len),
         }
     }
 }
@@ -142,7 +145,7 @@ pub(super) fn record_segment(
                 }
                 let skip_src: &[f32] = if ctx.skip > 0 {
                     let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
-                    let src = skip::ring_push(ring, ctx.skip, bh, g, hs);
+                    let src = skip::ring_push(ring, ctx.skip_slots, bh, g, hs);
                     let kept = &mut tape.hskip[r * bh..(r + 1) * bh];
                     kept.copy_from_slice(src);
                     kept
@@ -234,7 +237,7 @@ pub(super) fn infer_direction(
                     let skip_src: &[f32] = if ctx.skip > 0 {
                         // The step's processing index over the whole sequence.
                         let g = skip::processing_index(dir, t_len, &whole, step_at(dir, t_len, t));
-                        skip::ring_push(ring, ctx.skip, bh, g, hs)
+                        skip::ring_push(ring, ctx.skip_slots, bh, g, hs)
                     } else {
                         &[]
                     };

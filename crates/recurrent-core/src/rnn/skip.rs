@@ -16,10 +16,19 @@
 //! of `d` slots too: step g adds `dG_g W_skip` to slot `g mod d`, the gradient of
 //! `hprev_{g-d+1}` (the state after step g-d), which step g-d takes into its carried `dh`
 //! before it goes back through its cell; what is left when the direction is done belongs to
-//! h0. The streaming step keeps the last `d-1` states in order instead (no step counter in the
+//! h0. A delay longer than the sequence needs `m = T+1` slots only ([`ring_slots`]): with
+//! `g < T`, slot `(g+1) mod m = g+1` is never written before it is read (h0, as the rule says),
+//! and every deposit stays pending until it goes to h0; so the rings (and a checkpointed tape's
+//! copies of them) are never bigger than a tape's states, whatever the delay. The streaming step keeps the last `d-1` states in order instead (no step counter in the
 //! state), see `stream.rs`.
 
 use std::ops::Range;
+
+/// Slots of the rings for delay `d` over sequences of at most `seq_len` steps: `min(d, T+1)`
+/// (0 without a skip connection). Both directions of one call use the same count.
+pub(super) fn ring_slots(d: usize, seq_len: usize) -> usize {
+    d.min(seq_len.saturating_add(1))
+}
 
 /// A direction's processing index of its k-th step within segment `seg` (see the module
 /// comment): forward steps count from the sequence's start, reverse steps from its end.

@@ -52,7 +52,7 @@ pub(super) fn back_through_segment(
                 let t = seg.start + r;
                 let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
                 if ctx.skip > 0 {
-                    skip::take_pending(dring, ctx.skip, bh, g, dh);
+                    skip::take_pending(dring, ctx.skip_slots, bh, g, dh);
                 }
                 if let Some(norms) = norms.as_deref_mut() {
                     // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
@@ -63,7 +63,7 @@ pub(super) fn back_through_segment(
                 if ctx.skip > 0 {
                     // The skip term's share: dG [B, H] . W_skip [H, H] goes to the state it read.
                     let dg = &record.act[r * bh..(r + 1) * bh];
-                    let slot = skip::pending_slot(dring, ctx.skip, bh, g);
+                    let slot = skip::pending_slot(dring, ctx.skip_slots, bh, g);
                     let (batch, h) = (ctx.batch, ctx.hidden);
                     match skip_packed {
                         Some(wp) => sgemm_packed_b(

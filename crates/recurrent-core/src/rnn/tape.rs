@@ -44,16 +44,16 @@ pub(crate) struct DirTape {
 /// A full tape ([`Tape::new`]) records every step. Size in floats, with `R = T*B`, `E` the
 /// cell's kept `[H]` vectors per row (0 or 1) and `C` = 1 with a cell state, else 0:
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
-/// reset-before GRU, and with a skip connection of delay d `L*D*R*H + 2*d*B*H` (the skip
-/// sources, the forward and backward rings of `skip.rs`) ([`Tape::floats`] computes it). A
-/// tape built for (T, B) also serves any smaller sequence length and batch.
+/// reset-before GRU, and with a skip connection of delay d `L*D*R*H + 2*m*B*H`, `m = min(d,
+/// T+1)` (the skip sources, the forward and backward rings of `skip.rs`) ([`Tape::floats`]
+/// computes it). A tape built for (T, B) also serves any smaller sequence length and batch.
 ///
 /// A checkpointed tape ([`Tape::checkpointed`], unidirectional stacks) keeps, per layer, only
 /// the state at the start of every segment of `k` steps, and one record of `k` steps that the
 /// layers share: backward recomputes each segment from its state, last segment first, and goes
 /// back through it (layer by layer, top first). With `K = k*B` and `S = ceil(T/k)` segments:
 /// `K*I + K*(G*H + E*H + H + C*H) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(G*H + H + C*H)` (plus
-/// `B*H` for the reset-before GRU, and with a skip connection `K*H + 2*d*B*H + L*S*d*B*H`: the
+/// `B*H` for the reset-before GRU, and with a skip connection `K*H + 2*m*B*H + L*S*m*B*H`: the
 /// forward ring is kept at every segment's start too; [`Tape::checkpointed_floats`]). Backward
 /// needs the forward's
 /// input `x` again (it is not copied), and about one more forward of compute.
@@ -153,12 +153,13 @@ impl TapeSizes {
             (k * batch, 1, seq_len.div_ceil(k))
         };
         let states = product(op, "seq_len", &[spec.num_layers, segments, batch, h])?;
-        let ring = product(op, "skip", &[spec.skip, batch, h])?;
+        let slots = super::skip::ring_slots(spec.skip, seq_len);
+        let ring = product(op, "skip", &[slots, batch, h])?;
         Ok(Self {
             records,
             ck_h: states,
             ck_c: states * has_c,
-            ck_ring: product(op, "skip", &[states, spec.skip])?,
+            ck_ring: product(op, "skip", &[states, slots])?,
             ring,
             hskip: product(op, "seq_len", &[recorded, usize::from(spec.skip > 0), h])?,
             x: product(op, "seq_len", &[recorded, spec.input_size])?,
