@@ -3,11 +3,12 @@ import type { Workload } from '../lib/types.js';
 import { gemmWorkload } from './gemm.js';
 import { cellsWorkload } from './cells.js';
 import { encodeWorkload } from './encode.js';
+import { familiesWorkload } from './families.js';
 import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
 import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, familiesWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);

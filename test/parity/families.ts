@@ -9,4 +9,5 @@ type Runner = (c: unknown) => { forward: Comparison[]; gradients: Comparison[] }
 
 export const familyRunners: Readonly<Record<string, Runner>> = {
   leaky_rnn: (c) => runFamilyRnn(c as FamilyRnnCase),
+  skip_rnn: (c) => runFamilyRnn(c as FamilyRnnCase),
 };

@@ -14,6 +14,7 @@ fn spec() -> StackSpec {
         num_layers: 1,
         bidirectional: false,
         bias: true,
+        skip: 0,
     }
 }
 

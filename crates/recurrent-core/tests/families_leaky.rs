@@ -71,6 +71,7 @@ fn check(path: &Path, layout: Layout) -> f64 {
         num_layers: size("num_layers"),
         bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
         bias: true,
+        skip: 0,
     };
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     // The crate's names for the fixed rates are the fixture's constants.

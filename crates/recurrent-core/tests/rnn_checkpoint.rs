@@ -130,6 +130,7 @@ fn checkpointed_backward_gives_the_full_tapes_gradients() {
                         num_layers: layers,
                         bidirectional: false,
                         bias: true,
+                        skip: 0,
                     };
                     let pb = generate(&mut Rng::new(case), spec, t, b, varlen, case % 2 == 0);
                     let dropout = Dropout::between(p, 77);
@@ -176,6 +177,7 @@ fn checkpointed_bptt_gives_the_same_bits_on_one_and_two_threads() {
             num_layers: 2,
             bidirectional: false,
             bias: true,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(90 + n as u64), spec, 23, 40, true, true);
         let dropout = Dropout::between(0.25, 5);
@@ -213,6 +215,7 @@ fn dropout_between_layers_is_single_layer_stacks_with_dropout_between_them() {
             num_layers: 2,
             bidirectional,
             bias: true,
+            skip: 0,
         };
         let (t, b, p, seed) = (6, 3, 0.3, 1234u32);
         let mut pb = generate(&mut Rng::new(40 + n as u64), spec, t, b, true, false);
@@ -310,6 +313,7 @@ fn a_checkpointed_tape_needs_the_forwards_input_and_a_unidirectional_stack() {
         num_layers: 2,
         bidirectional: false,
         bias: true,
+        skip: 0,
     };
     let pb = generate(&mut Rng::new(3), spec, 5, 2, false, false);
     let mut tape = Tape::checkpointed(&spec, 5, 2, 2).expect("tape");

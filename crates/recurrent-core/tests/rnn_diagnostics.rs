@@ -272,6 +272,7 @@ fn spec(kind: CellKind, layers: usize, bidirectional: bool) -> StackSpec {
         num_layers: layers,
         bidirectional,
         bias: true,
+        skip: 0,
     }
 }
 
@@ -319,6 +320,7 @@ fn norms_are_the_same_bits_on_two_threads_and_leave_gradients_alone() {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            skip: 0,
         };
         let mut rng = Rng::new(2000 + k as u64);
         let pb = run::generate(&mut rng, spec, 3, 256, true, true);

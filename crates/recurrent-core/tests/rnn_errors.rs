@@ -17,6 +17,7 @@ fn spec(kind: CellKind) -> StackSpec {
         num_layers: 2,
         bidirectional: true,
         bias: true,
+        skip: 0,
     }
 }
 
@@ -335,6 +336,7 @@ fn step_checks_its_arguments() {
         num_layers: 2,
         bidirectional: false,
         bias: true,
+        skip: 0,
     };
     let params = vec![0.0; s.param_len().expect("valid")];
     let mut scratch = StepScratch::new(&s, 2).expect("scratch");

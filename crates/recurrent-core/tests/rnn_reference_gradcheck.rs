@@ -49,6 +49,7 @@ fn check(
         num_layers: layers,
         bidirectional,
         bias: true,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::to_reference(&run::generate(&mut rng, spec, t, b, varlen, h0));

@@ -69,6 +69,7 @@ fn streaming_steps_equal_the_sequence_forward() {
                 num_layers: layers,
                 bidirectional: false,
                 bias: true,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 50);
             let pb = run::generate(&mut rng, spec, t, b, false, true);
@@ -129,6 +130,7 @@ fn inference_forward_equals_training_forward_in_both_layouts() {
                 num_layers: 3,
                 bidirectional: true,
                 bias: true,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 70);
             let pb = run::generate(&mut rng, spec, t, b, true, true);
@@ -157,6 +159,7 @@ fn bidirectional_stacks_refuse_to_stream() {
         num_layers: 1,
         bidirectional: true,
         bias: true,
+        skip: 0,
     };
     let err = StepScratch::new(&spec, 1).expect_err("bidirectional must be refused");
     assert_eq!(err.arg, "spec.bidirectional");

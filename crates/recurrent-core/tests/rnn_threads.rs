@@ -30,6 +30,7 @@ fn two_threads_give_identical_bits() {
                 num_layers: layers,
                 bidirectional,
                 bias: true,
+                skip: 0,
             };
             let mut rng = Rng::new((k * 10 + s) as u64);
             let pb = run::generate(&mut rng, spec, t, b, true, true);

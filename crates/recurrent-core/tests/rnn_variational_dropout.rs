@@ -208,6 +208,7 @@ fn one_sequence_with_masks_is_the_stack_with_masked_weight_columns() {
                 num_layers: layers,
                 bidirectional,
                 bias: true,
+                skip: 0,
             };
             let mut rng = Rng::new(500 + case);
             let pb = generate(&mut rng, spec, 6, 1, false, true);
@@ -255,6 +256,7 @@ fn each_row_of_a_batch_is_that_row_alone_with_its_masks() {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            skip: 0,
         };
         let (t, b) = (5, 3);
         let mut rng = Rng::new(600 + n as u64);
@@ -340,6 +342,7 @@ fn checkpointed_bptt_with_variational_dropout_gives_the_full_tapes_gradients() {
                 num_layers: layers,
                 bidirectional: false,
                 bias: true,
+                skip: 0,
             };
             let pb = generate(&mut Rng::new(700 + case), spec, 9, 3, true, case % 2 == 0);
             let dropout = Dropout {
@@ -375,6 +378,7 @@ fn drawn_masks_are_reproducible_and_thread_count_independent() {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(800 + n as u64), spec, 7, 40, true, true);
         let dropout = Dropout {
@@ -410,6 +414,7 @@ fn probabilities_outside_0_1_are_refused_naming_the_option() {
         num_layers: 1,
         bidirectional: false,
         bias: true,
+        skip: 0,
     };
     let pb = generate(&mut Rng::new(9), spec, 2, 2, false, false);
     let mut tape = Tape::new(&spec, 2, 2).expect("tape");
@@ -463,6 +468,7 @@ fn masks_are_made_by_the_first_forward_that_uses_them() {
         num_layers: 2,
         bidirectional: true,
         bias: true,
+        skip: 0,
     };
     let (t, b) = (5, 3);
     let pb = generate(&mut Rng::new(10), spec, t, b, false, false);

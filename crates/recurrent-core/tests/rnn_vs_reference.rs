@@ -84,6 +84,7 @@ fn usages(kind: CellKind, case: &Case, seed: u64) -> Vec<(&'static str, f64)> {
         num_layers: case.layers,
         bidirectional: case.bidirectional,
         bias: true,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::generate(&mut rng, spec, t, b, case.varlen, case.h0);
@@ -180,6 +181,7 @@ fn zero_length_sequence_keeps_its_initial_state() {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            skip: 0,
         };
         let mut rng = Rng::new(7);
         let mut pb = run::generate(&mut rng, spec, 4, 3, true, true);

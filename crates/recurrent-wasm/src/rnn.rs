@@ -53,8 +53,9 @@ pub(crate) fn with_stack<R>(
 /// Creates a stack. `kind` is one of `rnn_tanh`, `rnn_relu`, `rnn_residual`, `gru`,
 /// `gru_reset_before`, `lstm`, `lstm_peephole`, `lstm_cifg`, `lstm_no_forget` (a JS string,
 /// compared in JS: nothing is copied into wasm memory for it). Without `bias` the layers have
-/// no `bias_ih`/`bias_hh` (PyTorch's `bias=False`). Parameters start at zero (the TS side
-/// initialises them).
+/// no `bias_ih`/`bias_hh` (PyTorch's `bias=False`). `skip`: the delay d of a skip connection
+/// through time (plain RNNs, 2..=MAX_SKIP), or 0 for none. Parameters start at zero (the TS
+/// side initialises them).
 #[wasm_bindgen]
 pub fn rnn_create(
     #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
@@ -63,6 +64,7 @@ pub fn rnn_create(
     num_layers: u32,
     bidirectional: bool,
     bias: bool,
+    skip: u32,
 ) -> Result<Handle, JsError> {
     let kind = CellKind::ALL
         .into_iter()
@@ -80,6 +82,7 @@ pub fn rnn_create(
         num_layers: num_layers as usize,
         bidirectional,
         bias,
+        skip: skip as usize,
     };
     spec.validate().map_err(from_core)?;
     let layout = ParamLayout::new(&spec).map_err(from_core)?;

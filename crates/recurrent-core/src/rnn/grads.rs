@@ -95,6 +95,11 @@ pub(crate) fn accumulate(
             column_sums(act, gh, rows, g.b_hh);
         }
     }
+    if !g.w_skip.is_empty() {
+        // dW_skip [H, H] += dG^T [H, R] . H_skip [R, H] (plain RNNs: GH = H).
+        let hskip = &record.hskip[..rows * h];
+        at_b(pool, rows, h, h, act, gh, hskip, g.w_skip)?;
+    }
     if cell.leak_grad {
         // dleak += column sums of d * (h_{t-1} - g) * s * (1 - s), left in `extra` by backward.
         column_sums(extra, h, rows, &mut g.peep[..h]);

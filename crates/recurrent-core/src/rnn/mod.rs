@@ -34,6 +34,7 @@ mod kind;
 mod params;
 mod rows;
 mod seq;
+mod skip;
 mod spec;
 mod step_back;
 mod stream;
@@ -50,6 +51,6 @@ pub use forward::{
 pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;
-pub use spec::StackSpec;
-pub use stream::{step, StepScratch};
+pub use spec::{StackSpec, MAX_SKIP};
+pub use stream::{step, step_with_history, StepScratch};
 pub use tape::{InferScratch, Tape};

@@ -2,7 +2,8 @@
 //!
 //! Order (PyTorch's `param_names`): for each layer, for each direction: `weight_ih [G*H, I_l]`,
 //! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
-//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM).
+//! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM),
+//! then `weight_skip [H, H]` with a skip connection (the families fixtures' order).
 //! A stack without biases (`StackSpec::bias` false, PyTorch's `bias=False`) has no `bias_ih` and
 //! `bias_hh` tensors: its views give empty bias slices, which the cells read as zeros.
 //! Gradients use the same layout.
@@ -26,6 +27,8 @@ pub enum ParamRole {
     /// The cell kind's `k`-th extra `[H]` vector (its row's `per_unit[k]`, e.g. the peepholes
     /// `p_i`, `p_f`, `p_o` of the peephole LSTM).
     PerUnit(usize),
+    /// Skip-connection weights `[H, H]` (a stack with `skip >= 2`).
+    WeightSkip,
 }
 
 impl ParamRole {
@@ -37,6 +40,7 @@ impl ParamRole {
             ParamRole::BiasIh => "bias_ih",
             ParamRole::BiasHh => "bias_hh",
             ParamRole::PerUnit(k) => kind.row().per_unit.get(k).copied().unwrap_or("per_unit"),
+            ParamRole::WeightSkip => "weight_skip",
         }
     }
 }
@@ -85,7 +89,7 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir = 2 + spec.bias_vectors() + spec.kind.peepholes();
+        let per_dir = 2 + spec.bias_vectors() + spec.kind.peepholes() + usize::from(spec.skip > 0);
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -115,6 +119,9 @@ impl ParamLayout {
                 }
                 for k in 0..spec.kind.peepholes() {
                     push(ParamRole::PerUnit(k), o.peep + k * h, &[h])?;
+                }
+                if spec.skip > 0 {
+                    push(ParamRole::WeightSkip, o.w_skip, &[h, h])?;
                 }
             }
         }
@@ -161,6 +168,7 @@ pub(crate) struct DirOffsets {
     pub b_ih: usize,
     pub b_hh: usize,
     pub peep: usize,
+    pub w_skip: usize,
     pub end: usize,
 }
 
@@ -183,7 +191,8 @@ impl DirOffsets {
         let b_ih = w_hh + gh * h;
         let b_hh = b_ih + bias_len;
         let peep = b_hh + bias_len;
-        let end = peep + spec.kind.peepholes() * h;
+        let w_skip = peep + spec.kind.peepholes() * h;
+        let end = w_skip + spec.skip_len();
         Self {
             gh,
             input,
@@ -192,6 +201,7 @@ impl DirOffsets {
             b_ih,
             b_hh,
             peep,
+            w_skip,
             end,
         }
     }
@@ -204,7 +214,8 @@ impl DirOffsets {
             w_hh: &p[self.w_hh..self.b_ih],
             b_ih: &p[self.b_ih..self.b_hh],
             b_hh: &p[self.b_hh..self.peep],
-            peep: &p[self.peep..self.end],
+            peep: &p[self.peep..self.w_skip],
+            w_skip: &p[self.w_skip..self.end],
         }
     }
 
@@ -215,19 +226,22 @@ impl DirOffsets {
         let (w_hh, rest) = rest.split_at_mut(self.b_ih - self.w_hh);
         let (b_ih, rest) = rest.split_at_mut(self.b_hh - self.b_ih);
         let (b_hh, rest) = rest.split_at_mut(self.peep - self.b_hh);
-        let peep = &mut rest[..self.end - self.peep];
+        let (peep, rest) = rest.split_at_mut(self.w_skip - self.peep);
+        let w_skip = &mut rest[..self.end - self.w_skip];
         DirParamsMut {
             w_ih,
             w_hh,
             b_ih,
             b_hh,
             peep,
+            w_skip,
         }
     }
 }
 
-/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes, `b_ih`
-/// and `b_hh` are empty when the stack has no biases.
+/// One layer/direction's parameters; `peep` is empty unless the cell has per-unit vectors,
+/// `b_ih` and `b_hh` are empty when the stack has no biases, `w_skip` (`[H, H]`) unless the
+/// stack has a skip connection.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirParams<'a> {
     /// Rows of the weights, `G*H`.
@@ -237,6 +251,7 @@ pub(crate) struct DirParams<'a> {
     pub b_ih: &'a [f32],
     pub b_hh: &'a [f32],
     pub peep: &'a [f32],
+    pub w_skip: &'a [f32],
 }
 
 /// One layer/direction's gradients, same shapes as [`DirParams`] (empty biases without bias).
@@ -247,6 +262,7 @@ pub(crate) struct DirParamsMut<'a> {
     pub b_ih: &'a mut [f32],
     pub b_hh: &'a mut [f32],
     pub peep: &'a mut [f32],
+    pub w_skip: &'a mut [f32],
 }
 
 #[cfg(test)]
@@ -262,6 +278,7 @@ mod tests {
             num_layers: 2,
             bidirectional: true,
             bias: true,
+            skip: 0,
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");
         let mut next = 0;

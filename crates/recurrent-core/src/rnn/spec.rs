@@ -23,7 +23,15 @@ pub struct StackSpec {
     pub bidirectional: bool,
     /// Whether every layer and direction has `bias_ih` and `bias_hh` (PyTorch's `bias`).
     pub bias: bool,
+    /// Skip connection through time (plain RNN family only): `d >= 2` adds `W_skip h_{s-d}`
+    /// (`weight_skip_l{l}`, `[H, H]`) to every step's pre-activation, with h0 standing for
+    /// every state before the first step; 0 for none (see `skip.rs`).
+    pub skip: usize,
 }
+
+/// The largest skip delay: the streaming state keeps `d - 1` states per layer, so a delay
+/// longer than any sequence only costs memory.
+pub const MAX_SKIP: usize = 4096;
 
 const OP: &str = "StackSpec::validate";
 
@@ -42,8 +50,43 @@ impl StackSpec {
                 return Err(CoreError::new(OP, arg, "at least 1", "0"));
             }
         }
+        self.check_skip()?;
         self.try_param_len()?;
         Ok(())
+    }
+
+    /// `skip` is 0, or in `2..=MAX_SKIP` on a plain RNN (whose one gate block the skip term
+    /// enters; the GRU and LSTM bodies split their recurrent product by gate).
+    fn check_skip(&self) -> CoreResult<()> {
+        if self.skip == 0 {
+            return Ok(());
+        }
+        if !(2..=MAX_SKIP).contains(&self.skip) {
+            return Err(CoreError::new(
+                OP,
+                "skip",
+                format_args!("0 (none) or a delay in 2..={MAX_SKIP}"),
+                format_args!("{}", self.skip),
+            ));
+        }
+        if self.kind.row().family != super::kind::Family::Rnn {
+            return Err(CoreError::new(
+                OP,
+                "skip",
+                "0 for a GRU or LSTM (skip connections are for plain RNNs)",
+                format_args!("{} with {:?}", self.skip, self.kind),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Floats of one `W_skip` (`H*H`), or 0 without a skip connection.
+    pub(crate) fn skip_len(&self) -> usize {
+        if self.skip == 0 {
+            0
+        } else {
+            self.hidden_size * self.hidden_size
+        }
     }
 
     /// Number of directions D (1 or 2).
@@ -101,6 +144,7 @@ impl StackSpec {
             + gh * self.hidden_size
             + self.bias_vectors() * gh
             + self.kind.peepholes() * self.hidden_size
+            + self.skip_len()
     }
 
     /// `dir_block_len` and the total, with overflow checks; the error names the size that
@@ -127,9 +171,12 @@ impl StackSpec {
             let w_ih = gh.checked_mul(input).ok_or_else(|| too_big(arg))?;
             let w_hh = gh.checked_mul(h).ok_or_else(|| too_big("hidden_size"))?;
             let peep = self.kind.peepholes() * h;
+            // h*h cannot overflow when gh*h (G >= 1) did not.
+            let w_skip = if self.skip == 0 { 0 } else { h * h };
             w_ih.checked_add(w_hh)
                 .and_then(|s| s.checked_add(self.bias_vectors() * gh))
                 .and_then(|s| s.checked_add(peep))
+                .and_then(|s| s.checked_add(w_skip))
                 .ok_or_else(|| too_big(arg))
         };
         let first = block(self.input_size, "input_size")?;
@@ -175,6 +222,7 @@ mod tests {
             num_layers: l,
             bidirectional: true,
             bias: true,
+            skip: 0,
         }
     }
 

@@ -111,6 +111,7 @@ pub fn load(path: &Path) -> Option<Parity> {
         num_layers: usize_of(s, "num_layers"),
         bidirectional: s["bidirectional"].as_bool().expect("spec.bidirectional"),
         bias: true,
+        skip: 0,
     };
     let names: Vec<String> = v["param_names"]
         .as_array()

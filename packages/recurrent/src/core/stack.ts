@@ -24,7 +24,7 @@ import type {
   StackForwardResult,
   StepNormsShape,
 } from './stack-types.js';
-import { checkFloats, checkInt, checkOneOf, describe } from './validate.js';
+import { checkFloats, checkInt, checkOneOf, checkSkip, describe } from './validate.js';
 
 export { CELL_KINDS, gateCount, hasCellState, type CellKind } from './cell-kinds.js';
 
@@ -49,6 +49,8 @@ export class RecurrentStack extends Owned {
   readonly bidirectional: boolean;
   /** Whether the layers have `bias_ih` and `bias_hh` (PyTorch `bias`). */
   readonly bias: boolean;
+  /** Delay of the skip connection through time, or 0 for none. */
+  readonly skip: number;
   /** @internal */ readonly handle: number;
   /** @internal */ readonly engine: Engine;
   readonly #params: readonly ParameterInfo[];
@@ -80,10 +82,13 @@ export class RecurrentStack extends Owned {
       throw new InvalidArgumentError(`${OP}: argument \`bias\` expected a boolean, got ${String(bias)}`);
     }
     this.bias = bias;
+    this.skip = options.skip === undefined ? 0 : checkSkip(OP, options.skip);
     const engine = currentEngine();
     this.engine = engine;
     this.attachEngine(engine);
-    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias));
+    const handle = engine.call((w) =>
+      w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias, this.skip),
+    );
     this.handle = handle;
     try {
       const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
@@ -318,10 +323,16 @@ export class RecurrentStack extends Owned {
     return this.engine.call((w) => w.rnn_checkpoint_floats(this.handle));
   }
 
-  /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place, `y [B, H]`. */
-  stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer): void {
+  /**
+   * @internal One streaming step on wasm buffers: `x [B, I]`, state `h`, `c` updated in place,
+   * `y [B, H]`; with a skip connection `hist [L, skip-1, B, H]` (each layer's earlier states,
+   * oldest first) moves on by the step.
+   */
+  stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer, hist?: Float32Buffer): void {
     this.live();
-    this.engine.call((w) => w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle()));
+    this.engine.call((w) =>
+      w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle(), hist?.liveHandle() ?? 0),
+    );
   }
 
   protected free(): void {
