@@ -5,7 +5,7 @@
  * number of `dense` (with an `activation`), `dropout` and `layerNorm` layers.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
+import { checkInt, checkSkip, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
 import { checkProjSize } from '../core/proj-size.js';
@@ -98,6 +98,17 @@ export interface RnnConfig extends RecurrentCommon {
    * an optimiser with `weightDecay > 0` decays them too (use 0 with fixed rates). Default: no leak.
    */
   readonly leak?: number | readonly number[] | 'learn';
+  /**
+   * Skip connection through time (coarse time scales, Goodfellow et al. 10.9.1): every step
+   * also adds `W_skip h_{t-skip}` (parameter `weight_skip_l{k}`, `[units, units]`) to the
+   * pre-activation, so gradients reach `skip` steps back in one hop. The initial state stands
+   * for every state before the first step (in the reverse direction: after each sequence's
+   * end). A streaming state carries the last `skip - 1` states (`ModelState.get(i).hist`).
+   * With `recurrentDropout` the mask applies to `h_{t-1}` where `W_hh` reads it; the skip
+   * matmul reads `h_{t-skip}` unmasked. Works with `bias: false`. An integer in [2, 4096].
+   * Default: none.
+   */
+  readonly skip?: number;
 }
 
 export interface GruConfig extends RecurrentCommon {
@@ -212,7 +223,7 @@ const TREE_OPTIONS = ['units', 'vocab', 'embeddingSize', 'name', 'trainable'];
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
-  rnn: [...COMMON, 'nonlinearity', 'residual', 'leak'],
+  rnn: [...COMMON, 'nonlinearity', 'residual', 'leak', 'skip'],
   gru: [...COMMON, 'resetAfter'],
   lstm: [...COMMON, 'variant', 'forgetBias', 'projSize'],
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
@@ -271,6 +282,7 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
     throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
   }
   if (options.leak !== undefined) checkLeak(options);
+  if (options.skip !== undefined) checkSkip('rnn', options.skip);
   return { type: 'rnn', ...options };
 }
 
@@ -380,6 +392,11 @@ export function childSumTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
 /** An N-ary Tree-LSTM with N = 2 (Tai et al. 2015): a matrix per child position. */
 export function naryTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
   return treeLayer('naryTreeLstm', options);
+}
+
+/** The skip delay of a recurrent layer configuration, or 0 without a skip connection. */
+export function skipOf(c: RecurrentConfig): number {
+  return c.type === 'rnn' ? (c.skip ?? 0) : 0;
 }
 
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */
