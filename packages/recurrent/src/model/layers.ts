@@ -10,6 +10,7 @@ import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
 import { checkProjSize } from '../core/proj-size.js';
 import { Vocab } from '../data/vocab.js';
+import { checkLeak } from './leak.js';
 import { OTHER_NAMES } from './option-names.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
@@ -284,36 +285,6 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
   if (options.leak !== undefined) checkLeak(options);
   if (options.skip !== undefined) checkSkip('rnn', options.skip);
   return { type: 'rnn', ...options };
-}
-
-/** The `leak` option of `rnn`: `'learn'`, or rates in [0, 1), one or one per unit; tanh only. */
-function checkLeak(o: Omit<RnnConfig, 'type'>): void {
-  const leak = o.leak;
-  if (o.residual || (o.nonlinearity ?? 'tanh') !== 'tanh') {
-    throw new InvalidArgumentError(`rnn: leaky units are defined with tanh and without the residual form; got ${o.residual ? 'residual: true' : `nonlinearity '${o.nonlinearity}'`}`);
-  }
-  if (leak === 'learn') return;
-  const rates = typeof leak === 'number' ? [leak] : leak;
-  if (!Array.isArray(rates) || (typeof leak !== 'number' && rates.length !== o.units)) {
-    throw new InvalidArgumentError(`rnn: argument \`leak\` expected 'learn', a number in [0, 1) or an array of ${o.units} (units) such numbers, got ${describeLeak(leak)}`);
-  }
-  for (let i = 0; i < rates.length; i++) {
-    const a: unknown = rates[i];
-    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a >= 1) {
-      throw new InvalidArgumentError(`rnn: argument \`leak\` expected rates in [0, 1), got ${String(a)}${typeof leak === 'number' ? '' : ` at index ${i}`}`);
-    }
-  }
-}
-
-function describeLeak(v: unknown): string {
-  return Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-/** The fixed leak rates of an `rnn({ leak })` layer, one per unit (`undefined` unless fixed). */
-export function fixedLeakRates(c: RecurrentConfig): Float32Array | undefined {
-  if (c.type !== 'rnn' || c.leak === undefined || c.leak === 'learn') return undefined;
-  const leak = c.leak;
-  return typeof leak === 'number' ? new Float32Array(c.units).fill(leak) : Float32Array.from(leak);
 }
 
 /** A GRU layer. */

@@ -14,7 +14,8 @@ import { RecurrentStack } from '../core/stack.js';
 import type { Engine } from '../engine/engine.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { uniform } from './init.js';
-import { cellKindOf, fixedLeakRates, type RecurrentConfig, skipOf } from './layers.js';
+import { cellKindOf, type RecurrentConfig, skipOf } from './layers.js';
+import { fixedLeakRates } from './leak.js';
 import type { Param, ParamGroup } from './param.js';
 import type { Workspace } from './workspace.js';
 
