@@ -3,7 +3,9 @@
 // back to h_0 is multiplied per step by a + (1 - a) * tanh' * W_hh instead of tanh' * W_hh
 // alone, so with a close to 1 it shrinks far more slowly. This prints, for the same sizes and
 // seed, the norm of dL/dh_t at t = 0 relative to t = T-1 for a loss on the last step only
-// (gradientFlow), for a plain tanh RNN and leaky RNNs.
+// (gradientFlow), for a plain tanh RNN, leaky RNNs and a skip RNN (`skip: 10`: from h_149 its
+// gradient reaches h_0 through 14 skips and 9 ordinary steps, so it decays far more slowly too).
+// Measured (T = 150): plain 1.1e-41, a = 0.9 7.3e-4, a = 0.99 0.36, learned 1.3e-17, skip 4.2e-3.
 //
 //     node --import tsx examples/leaky-gradient-flow.ts [--steps 150]
 import { parseArgs } from 'node:util';
@@ -25,6 +27,7 @@ const variants = [
   ['leaky, a = 0.9', { leak: 0.9 }],
   ['leaky, a = 0.99', { leak: 0.99 }],
   ["leaky, leak: 'learn' (a ~ 0.5 at init)", { leak: 'learn' as const }],
+  ['skip connection, skip: 10', { skip: 10 }],
 ] as const;
 
 console.log(`|dL/dh_0| / |dL/dh_${T - 1}|, loss on the last step, T = ${T}, H = ${H}, batch ${B}, same seed:`);

@@ -4,11 +4,12 @@ import { attentionWorkload } from './attention.js';
 import { gemmWorkload } from './gemm.js';
 import { cellsWorkload } from './cells.js';
 import { encodeWorkload } from './encode.js';
+import { familiesWorkload } from './families.js';
 import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
 import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, attentionWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, attentionWorkload, familiesWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);

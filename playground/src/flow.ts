@@ -1,10 +1,11 @@
 /**
- * The source notes' lesson on vanishing gradients, measured: an RNN, a GRU and an LSTM of the
- * same size read the same batch of T characters and predict the character after the last
- * one. The loss sits at the last step only, so the gradient reaching the state h_t has come
- * back through T-1-t steps of the recurrence; `gradientFlow` returns its norm ||dL/dh_t||
- * for every t. Through tanh and small recurrent weights it shrinks geometrically; the
- * gates' additive paths (and an LSTM forget gate biased open) let it through.
+ * The source notes' lesson on vanishing gradients, measured: an RNN, a leaky RNN, a GRU and an
+ * LSTM of the same size read the same batch of T characters and predict the character after
+ * the last one. The loss sits at the last step only, so the gradient reaching the state h_t
+ * has come back through T-1-t steps of the recurrence; `gradientFlow` returns its norm
+ * ||dL/dh_t|| for every t. Through tanh and small recurrent weights it shrinks geometrically;
+ * leaky units (h_t = a h_{t-1} + (1 - a) tanh(...), a close to 1) and the gates' additive paths
+ * (and an LSTM forget gate biased open) let it through.
  */
 import { adam, dense, gru, lstm, oneHot, randomBatches, rnn, type Batch, type LayerConfig, type SequenceBatch } from 'recurrent';
 import type { RecurrentWorker } from 'recurrent/worker';
@@ -12,19 +13,24 @@ import type { RecurrentWorker } from 'recurrent/worker';
 import type { CellKind } from './settings.js';
 import type { Corpus } from './trainer.js';
 
+/** The models compared: the playground's cells and the leaky RNN (`rnn({ leak })`). */
+export type FlowCell = CellKind | 'leaky';
+
 export interface FlowSettings {
   /** Steps T of the batch. */
   seqLen: number;
   hidden: number;
   /** Initial LSTM forget-gate bias; `null`: PyTorch's default init. */
   forgetBias: number | null;
+  /** The leaky RNN's rate `a` of every unit, or `'learn'` (a = sigmoid of a learned logit). */
+  leak: number | 'learn';
   /** Training steps on the same task before measuring (0: measure at initialisation). */
   warmup: number;
   seed: number;
 }
 
 export interface FlowCurve {
-  cell: CellKind;
+  cell: FlowCell;
   /** ||dL/dh_t|| for t = 0 .. T-1. */
   norms: Float32Array;
   /** Loss on the measured batch. */
@@ -33,7 +39,8 @@ export interface FlowCurve {
 }
 
 export const FLOW_BATCH = 16;
-export const FLOW_CELLS: readonly CellKind[] = ['rnn', 'gru', 'lstm'];
+export const FLOW_CELLS: readonly FlowCell[] = ['rnn', 'leaky', 'gru', 'lstm'];
+export const FLOW_NAMES: Record<FlowCell, string> = { rnn: 'RNN', leaky: 'Leaky RNN', gru: 'GRU', lstm: 'LSTM' };
 
 /** A language-model batch turned into "read T characters, predict the next one": y is `[B]`. */
 export function lastStepBatch(b: Batch): SequenceBatch {
@@ -41,13 +48,20 @@ export function lastStepBatch(b: Batch): SequenceBatch {
   return { x: b.x, y: b.y.slice((T - 1) * B, T * B), seqLen: T, batchSize: B };
 }
 
-function layersFor(cell: CellKind, s: FlowSettings, vocabSize: number): LayerConfig[] {
+function layersFor(cell: FlowCell, s: FlowSettings, vocabSize: number): LayerConfig[] {
   const common = { units: s.hidden, output: 'last' as const };
-  const recurrent = cell === 'rnn' ? rnn(common) : cell === 'gru' ? gru(common) : lstm({ ...common, ...(s.forgetBias !== null ? { forgetBias: s.forgetBias } : {}) });
+  const recurrent =
+    cell === 'rnn'
+      ? rnn(common)
+      : cell === 'leaky'
+        ? rnn({ ...common, leak: s.leak })
+        : cell === 'gru'
+          ? gru(common)
+          : lstm({ ...common, ...(s.forgetBias !== null ? { forgetBias: s.forgetBias } : {}) });
   return [oneHot({ vocabSize }), recurrent, dense({ units: vocabSize })];
 }
 
-/** Measures the three cells on one batch, each from the same seed; calls `onCurve` as each is done. */
+/** Measures the four models on one batch, each from the same seed; calls `onCurve` as each is done. */
 export async function compareGradientFlow(remote: RecurrentWorker, corpus: Corpus, s: FlowSettings, onCurve: (curve: FlowCurve) => void): Promise<FlowCurve[]> {
   const probe = randomBatches(corpus.ids, { batchSize: FLOW_BATCH, seqLen: s.seqLen, seed: s.seed }).next().value;
   if (!probe) throw new Error('the book is too short for one batch of this length');

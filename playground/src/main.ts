@@ -11,8 +11,8 @@ import { setupAttentionPanel } from './attention-panel.js';
 import { LineChart, type Series } from './chart.js';
 import { byId, el, grouped, messageOf, short } from './dom.js';
 import { EngineHost, parseThreads } from './engine-host.js';
-import { attenuation, compareGradientFlow, type FlowCurve, type FlowSettings } from './flow.js';
-import { CELL_NAMES, DEFAULT_LR, describeLayers, readSampleSettings, readTrainSettings } from './settings.js';
+import { attenuation, compareGradientFlow, FLOW_NAMES, type FlowCurve, type FlowSettings } from './flow.js';
+import { DEFAULT_LR, describeLayers, readSampleSettings, readTrainSettings } from './settings.js';
 import { batchesInBook, buildModel, train, type Corpus } from './trainer.js';
 import { sampleText, TrainingView } from './training-view.js';
 
@@ -35,7 +35,7 @@ const generated = byId('generated', HTMLElement);
 
 const host = new EngineHost(byId('engine', HTMLElement));
 const view = new TrainingView(byId('ppl-chart', HTMLElement), byId('stats', HTMLElement), byId('samples', HTMLOListElement));
-const FLOW_COLORS = { rnn: '#e4572e', gru: '#29a36a', lstm: '#2f6fde' } as const;
+const FLOW_COLORS = { rnn: '#e4572e', leaky: '#b07aa1', gru: '#29a36a', lstm: '#2f6fde' } as const;
 const flowChart = new LineChart(byId('flow-chart', HTMLElement), {
   xLabel: 'time step t (the loss is at the last step)',
   yLabel: '‖∂L/∂hₜ‖ (log scale)',
@@ -207,10 +207,12 @@ function readFlowSettings(): FlowSettings {
     return n;
   };
   const bias = value('forgetBias');
+  const leak = value('leak');
   return {
     seqLen: int('flowSeqLen', 'Steps', 2, 1000),
     hidden: int('flowHidden', 'Hidden size', 1, 512),
     forgetBias: bias === '' ? null : Number(bias),
+    leak: leak === 'learn' ? 'learn' : Number(leak),
     warmup: int('warmup', 'Warm-up steps', 0, 500),
     seed: readTrainSettings(form).seed,
   };
@@ -218,7 +220,7 @@ function readFlowSettings(): FlowSettings {
 
 function drawFlow(curves: readonly FlowCurve[]): void {
   const series: Series[] = curves.map((c) => ({
-    name: CELL_NAMES[c.cell],
+    name: FLOW_NAMES[c.cell],
     color: FLOW_COLORS[c.cell],
     points: Array.from(c.norms, (n, t) => [t, n] as const),
     width: 2,
@@ -229,7 +231,7 @@ function drawFlow(curves: readonly FlowCurve[]): void {
 function flowLine(c: FlowCurve, s: FlowSettings): HTMLLIElement {
   const T = c.norms.length;
   const item = el('li');
-  item.append(el('b', undefined, CELL_NAMES[c.cell]), ': ');
+  item.append(el('b', undefined, FLOW_NAMES[c.cell]), ': ');
   const ratio = attenuation(c.norms);
   if (ratio === Infinity) {
     let t = T - 1;
@@ -238,7 +240,16 @@ function flowLine(c: FlowCurve, s: FlowSettings): HTMLLIElement {
   } else {
     item.append(`‖∂L/∂h₀‖ is ${short(1 / ratio)} × ‖∂L/∂h${subscript(T - 1)}‖`);
   }
-  const extra = c.cell === 'lstm' ? (s.forgetBias === null ? ', forget bias at PyTorch init' : `, forget bias ${s.forgetBias}`) : '';
+  const extra =
+    c.cell === 'lstm'
+      ? s.forgetBias === null
+        ? ', forget bias at PyTorch init'
+        : `, forget bias ${s.forgetBias}`
+      : c.cell === 'leaky'
+        ? s.leak === 'learn'
+          ? ', leak learned'
+          : `, a = ${s.leak}`
+        : '';
   item.append(` (loss ${short(c.loss)}${extra})`);
   return item;
 }

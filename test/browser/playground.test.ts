@@ -2,7 +2,7 @@
 // playwright-core; no browser download): its Vite dev server is started here with the
 // playground's own config (cross-origin isolated), the page trains a small model in its
 // worker with the threaded build, the perplexity chart fills and a sample appears per epoch;
-// then the gradient-flow comparison draws its three curves (the RNN's vanishing), and the trained model goes out
+// then the gradient-flow comparison draws its four curves (RNN, leaky RNN, GRU, LSTM: the RNN's vanishing), and the trained model goes out
 // through Save and back in through Load and generates. A screenshot of the page is kept in
 // test-results/playground/.
 import { existsSync } from 'node:fs';
@@ -100,18 +100,21 @@ test('the playground trains in a threaded worker, charts perplexity, samples, co
       assert.equal(tokens(s), 'time traveller'.length + 60, s);
     }
 
-    // Gradient flow: three curves over a 60-step batch, the RNN's vanishing fastest.
+    // Gradient flow: four curves over a 60-step batch (the leaky RNN with a = 0.9), the RNN's vanishing fastest.
     await page.fill('input[name=flowSeqLen]', '60');
     await page.fill('input[name=flowHidden]', '32');
     await page.click('#compare');
-    await page.waitForFunction(() => document.querySelector('#flow-chart svg')?.getAttribute('data-series') === '3', undefined, { timeout: 30_000 });
+    await page.waitForFunction(() => document.querySelector('#flow-chart svg')?.getAttribute('data-series') === '4', undefined, { timeout: 30_000 });
     const flow = await page.locator('#flow-summary li').allTextContents();
-    assert.equal(flow.length, 3, flow.join(' | '));
+    assert.equal(flow.length, 4, flow.join(' | '));
     const ratio = (line: string) => Number(/ is (\S+) ×/.exec(line)?.[1]);
-    const [rnn, gru, lstm] = flow.map(ratio) as [number, number, number];
+    const [rnn, leaky, gru, lstm] = flow.map(ratio) as [number, number, number, number];
     assert.match(flow[0]!, /^RNN/);
-    // The lesson, not exact values: through 59 steps the RNN's gradient falls far below the LSTM's.
+    assert.match(flow[1]!, /^Leaky RNN: .*a = 0\.9\)$/);
+    // The lesson, not exact values: through 59 steps the RNN's gradient falls far below the LSTM's
+    // and the leaky RNN's (issue 15: the leak keeps it alive).
     assert.ok(rnn > 0 && rnn < lstm / 100 && gru < lstm, `||dL/dh_0|| / ||dL/dh_59||: RNN ${rnn}, GRU ${gru}, LSTM ${lstm}`);
+    assert.ok(leaky > rnn * 100, `||dL/dh_0|| / ||dL/dh_59||: leaky RNN ${leaky}, RNN ${rnn}`);
 
     // Save downloads the model file; Load reads it back into the worker and generates.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#save')]);

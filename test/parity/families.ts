@@ -11,4 +11,5 @@ type Runner = (c: unknown) => { forward: Comparison[]; gradients: Comparison[] }
 export const familyRunners: Readonly<Record<string, Runner>> = {
   leaky_rnn: (c) => runFamilyRnn(c as FamilyRnnCase),
   attention_seq2seq: (c) => runFamilyAttention(c as FamilyAttentionCase),
+  skip_rnn: (c) => runFamilyRnn(c as FamilyRnnCase),
 };

@@ -1,8 +1,9 @@
 /**
- * Runs one `leaky_rnn` case of the families fixtures (../shared/fixtures/families) through the
- * package's public RecurrentStack API: cell kind `rnn_leaky` (learned logits `leak_l{k}`) or
- * `rnn_leaky_fixed` (the fixture's constants `leak_a_l{k}`, set as the stack's per-unit rates;
- * no gradient is expected for them and none may come out).
+ * Runs one `leaky_rnn` or `skip_rnn` case of the families fixtures (../shared/fixtures/families)
+ * through the package's public RecurrentStack API: cell kind `rnn_leaky` (learned logits
+ * `leak_l{k}`) or `rnn_leaky_fixed` (the fixture's constants `leak_a_l{k}`, set as the stack's
+ * per-unit rates; no gradient is expected for them and none may come out), or `rnn_tanh` with
+ * `skip: spec.skip_delay` (its `weight_skip_l{k}`).
  */
 import { RecurrentStack, type CellKind } from 'recurrent';
 
@@ -11,10 +12,11 @@ import { f32, type Tensor } from './fixture.js';
 import { compareScalar, type Comparison, FORWARD, GRADIENT } from './tolerance.js';
 
 export interface FamilyRnnCase {
-  type: 'leaky_rnn';
+  type: 'leaky_rnn' | 'skip_rnn';
   name: string;
   spec: {
     leak?: 'fixed' | 'learned';
+    skip_delay?: number;
     input_size: number;
     hidden_size: number;
     num_layers: number;
@@ -34,8 +36,11 @@ export interface FamilyRnnCase {
 
 export function runFamilyRnn(c: FamilyRnnCase): { forward: Comparison[]; gradients: Comparison[] } {
   const s = c.spec;
-  const kind: CellKind = s.leak === 'learned' ? 'rnn_leaky' : 'rnn_leaky_fixed';
-  const stack = new RecurrentStack({ kind, inputSize: s.input_size, hiddenSize: s.hidden_size, layers: s.num_layers, bidirectional: s.bidirectional });
+  const kind: CellKind = c.type === 'skip_rnn' ? 'rnn_tanh' : s.leak === 'learned' ? 'rnn_leaky' : 'rnn_leaky_fixed';
+  const stack = new RecurrentStack({
+    kind, inputSize: s.input_size, hiddenSize: s.hidden_size, layers: s.num_layers, bidirectional: s.bidirectional,
+    ...(c.type === 'skip_rnn' ? { skip: s.skip_delay! } : {}),
+  });
   try {
     const constants = c.constants ?? {};
     const value = (name: string): Tensor => {

@@ -4,7 +4,7 @@
 // tied them together. Here: every listed method exists in-thread and on the remote handles,
 // and each one, called through a real worker, gives what it gives in-thread on a twin model
 // (same seed), states and transfers included.
-import { dense, dispose, embedding, init, lstm, Model, ModelState, saveModel, sequential, type SequenceBatch } from 'recurrent';
+import { beamSearch, dense, dispose, embedding, init, lstm, Model, ModelState, saveModel, sequential, type SequenceBatch } from 'recurrent';
 import { RemoteModel, RemoteState, spawnWorker, type RecurrentWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
@@ -62,6 +62,7 @@ test('each listed method through the worker gives what it gives in-thread', asyn
     await both('stateDict', () => local.stateDict(), () => far.stateDict());
     await both('summary', () => local.summary(), () => far.summary());
     await both('save', () => saveModel(local), () => far.save());
+    await both('beamSearch', () => beamSearch(local, [1, 2], { beamWidth: 3, maxLength: 4, end: 0, lengthPenalty: 0.6 }), () => far.beamSearch([1, 2], { beamWidth: 3, maxLength: 4, end: 0, lengthPenalty: 0.6 }));
     // States: made by zeroState, used by step and predict, read and written by get / set / reset.
     const ls = local.zeroState(1);
     const rs = await far.zeroState(1);

@@ -145,8 +145,8 @@ for (const threads of [1, 2] as const) {
     const U = 0xffffffff;
     const none = new Uint32Array(0);
     const cases: [string, () => unknown, new (...a: never[]) => RecurrentError][] = [
-      ['rnn_step: batch far larger than the buffers (scratch is not sized first)', () => w.rnn_step(s, 10_000_000, x, h, c, y), InvalidArgumentError],
-      ['rnn_step: batch that overflows', () => w.rnn_step(s, 0x7fffffff, x, h, c, y), InvalidArgumentError],
+      ['rnn_step: batch far larger than the buffers (scratch is not sized first)', () => w.rnn_step(s, 10_000_000, x, h, c, y, 0), InvalidArgumentError],
+      ['rnn_step: batch that overflows', () => w.rnn_step(s, 0x7fffffff, x, h, c, y, 0), InvalidArgumentError],
       ['dropout: len 2^32-1 (the mask is not sized first)', () => w.dropout(U, x, y, 0.5, 0, 0), InvalidArgumentError],
       ['dropout: len 2^31-1', () => w.dropout(0x7fffffff, x, y, 0.5, 0, 0), InvalidArgumentError],
       ['dropout: p = 2', () => w.dropout(4, x, y, 2, 0, 0), InvalidArgumentError],
@@ -157,10 +157,10 @@ for (const threads of [1, 2] as const) {
       ['rnn_forward: lengths beyond T', () => w.rnn_forward(s, false, false, 1, 1, x, new Uint32Array([9]), 0, 0, y, h, 0), InvalidArgumentError],
       ['rnn_forward: a length per sequence', () => w.rnn_forward(s, false, false, 1, 2, x, new Uint32Array([1]), 0, 0, y, h, 0), InvalidArgumentError],
       ['rnn_backward: garbage buffers', () => w.rnn_backward(s, 999, 998, 997, 996, 995, 994, 993), DisposedError],
-      ['rnn_create: sizes that overflow', () => w.rnn_create('lstm', U, U, U, true, true, 0), InvalidArgumentError],
-      ['rnn_create: more parameters than memory', () => w.rnn_create('lstm', 1 << 20, 1 << 16, 1, true, true, 0), InvalidArgumentError],
-      ['rnn_create: zero sizes', () => w.rnn_create('gru', 0, 0, 0, false, true, 0), InvalidArgumentError],
-      ['rnn_create: unknown kind', () => w.rnn_create('transformer', 1, 1, 1, false, true, 0), InvalidArgumentError],
+      ['rnn_create: sizes that overflow', () => w.rnn_create('lstm', U, U, U, true, true, 0, 0), InvalidArgumentError],
+      ['rnn_create: more parameters than memory', () => w.rnn_create('lstm', 1 << 20, 1 << 16, 1, true, true, 0, 0), InvalidArgumentError],
+      ['rnn_create: zero sizes', () => w.rnn_create('gru', 0, 0, 0, false, true, 0, 0), InvalidArgumentError],
+      ['rnn_create: unknown kind', () => w.rnn_create('transformer', 1, 1, 1, false, true, 0, 0), InvalidArgumentError],
       ['buffer_alloc: 2^32-1 floats', () => w.buffer_alloc(U), OutOfMemoryError],
       ['gemm: sizes that overflow', () => w.gemm(false, false, U, U, U, 1, x, 0, U, y, 0, U, 0, h, 0, U), InvalidArgumentError],
       ['gemm: offsets past the end', () => w.gemm(false, false, 2, 2, 2, 1, x, U, 2, y, U, 2, 0, h, U, 2), InvalidArgumentError],
@@ -211,9 +211,9 @@ for (const threads of [1, 2] as const) {
     // never-created, freed, or far out of range.
     const scratch = [1, 3, 8, 24, 64, 200].map((n) => e.call((q) => q.buffer_alloc(n)));
     const stacks = [
-      e.call((q) => q.rnn_create('lstm', 3, 4, 1, false, true, 0)),
-      e.call((q) => q.rnn_create('gru_reset_before', 2, 3, 2, true, true, 0)),
-      e.call((q) => q.rnn_create('rnn_relu', 1, 2, 1, false, true, 0)),
+      e.call((q) => q.rnn_create('lstm', 3, 4, 1, false, true, 0, 0)),
+      e.call((q) => q.rnn_create('gru_reset_before', 2, 3, 2, true, true, 0, 0)),
+      e.call((q) => q.rnn_create('rnn_relu', 1, 2, 1, false, true, 0, 0)),
     ];
     const freedBuffer = e.call((q) => q.buffer_alloc(4));
     e.call((q) => q.buffer_free(freedBuffer));
@@ -238,7 +238,7 @@ for (const threads of [1, 2] as const) {
         .map(([n, ta, tb, m, nn, k, al, a, lda, b, ldb, be, c, ldc]) => [n, () => w.gemm_reference(ta, tb, m, nn, k, al, a, lda, b, ldb, be, c, ldc)] as const),
       fc.tuple(fc.constant('rnn_create(bad)'), kind, fc.constantFrom(0, 0xffffffff, 3), fc.constantFrom(0, 0xffffffff, 0x10000000, 2), fc.constantFrom(0, 0xffffffff, 1), fc.boolean())
         .filter(([, k, i, hh, l]) => k === 'nope' || k === '' || i !== 3 || hh !== 2 || l !== 1)
-        .map(([n, k, i, hh, l, bi]) => [n, () => w.rnn_free(w.rnn_create(k, i, hh, l, bi, true, 0))] as const),
+        .map(([n, k, i, hh, l, bi]) => [n, () => w.rnn_free(w.rnn_create(k, i, hh, l, bi, true, 0, 0))] as const),
       fc.tuple(fc.constant('rnn_free(garbage)'), fc.constantFrom(0, freedBuffer, 0xffffffff, 31337)).map(([n, a]) => [n, () => w.rnn_free(a)] as const),
       fc.tuple(fc.constant('rnn_param_len'), stackHandle).map(([n, a]) => [n, () => w.rnn_param_len(a)] as const),
       fc.tuple(fc.constant('rnn_param_table'), stackHandle).map(([n, a]) => [n, () => w.rnn_param_table(a)] as const),
@@ -248,7 +248,7 @@ for (const threads of [1, 2] as const) {
       fc.tuple(fc.constant('rnn_backward'), stackHandle, handle, handle, handle, handle, handle, handle, handle)
         .map(([n, s, a, b, c, d, f, g, hh]) => [n, () => w.rnn_backward(s, a, b, c, d, f, g, hh)] as const),
       fc.tuple(fc.constant('rnn_step'), stackHandle, size, handle, handle, handle, handle)
-        .map(([n, s, b, x, hh, c, y]) => [n, () => w.rnn_step(s, b, x, hh, c, y)] as const),
+        .map(([n, s, b, x, hh, c, y]) => [n, () => w.rnn_step(s, b, x, hh, c, y, 0)] as const),
       fc.tuple(fc.constant('dense_xent'), size, size, size, handle, handle, handle, ids, handle, i32, fc.boolean(), handle, handle, handle, handle, handle, fc.boolean())
         .map(([n, a, b, c, x, ww, bb, t, wt, ig, red, sc, lo, dw, db, dx, acc]) => [n, () => w.dense_xent(a, b, c, x, ww, bb, t, wt, ig, red, sc, lo, dw, db, dx, acc)] as const),
       fc.tuple(fc.constant('dense_logits'), size, size, size, handle, handle, handle, handle, fc.boolean())

@@ -15,6 +15,7 @@ fn spec() -> StackSpec {
         bidirectional: false,
         bias: true,
         proj_size: 0,
+        skip: 0,
     }
 }
 

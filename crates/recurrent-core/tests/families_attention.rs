@@ -118,6 +118,7 @@ fn run(f: &Value, pool: &dyn Parallel) -> BTreeMap<String, Vec<f32>> {
             bidirectional: false,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let lay = ParamLayout::new(&spec).expect("spec");
         let params: Vec<f32> = lay
@@ -427,6 +428,7 @@ fn large(pool: &dyn Parallel, score: Score, kind: CellKind, bias: bool) -> Vec<V
         bidirectional: false,
         bias,
         proj_size: 0,
+        skip: 0,
     };
     let spec = AttnSpec {
         stack,
@@ -538,6 +540,7 @@ fn one_step_per_call_with_kept_keys_gives_the_whole_sequence_bits() {
         bidirectional: false,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let spec = AttnSpec {
         stack,
@@ -697,6 +700,7 @@ fn every_cell_kind_matches_central_differences() {
                 bidirectional: false,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let spec = AttnSpec {
                 stack,

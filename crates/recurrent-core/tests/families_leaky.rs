@@ -72,6 +72,7 @@ fn check(path: &Path, layout: Layout) -> f64 {
         bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     // The crate's names for the fixed rates are the fixture's constants.

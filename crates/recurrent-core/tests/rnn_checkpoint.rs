@@ -131,6 +131,7 @@ fn checkpointed_backward_gives_the_full_tapes_gradients() {
                         bidirectional: false,
                         bias: true,
                         proj_size: 0,
+                        skip: 0,
                     };
                     let pb = generate(&mut Rng::new(case), spec, t, b, varlen, case % 2 == 0);
                     let dropout = Dropout::between(p, 77);
@@ -178,6 +179,7 @@ fn checkpointed_bptt_gives_the_same_bits_on_one_and_two_threads() {
             bidirectional: false,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(90 + n as u64), spec, 23, 40, true, true);
         let dropout = Dropout::between(0.25, 5);
@@ -216,6 +218,7 @@ fn dropout_between_layers_is_single_layer_stacks_with_dropout_between_them() {
             bidirectional,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let (t, b, p, seed) = (6, 3, 0.3, 1234u32);
         let mut pb = generate(&mut Rng::new(40 + n as u64), spec, t, b, true, false);
@@ -314,6 +317,7 @@ fn a_checkpointed_tape_needs_the_forwards_input_and_a_unidirectional_stack() {
         bidirectional: false,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let pb = generate(&mut Rng::new(3), spec, 5, 2, false, false);
     let mut tape = Tape::checkpointed(&spec, 5, 2, 2).expect("tape");

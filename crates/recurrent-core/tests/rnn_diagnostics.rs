@@ -273,6 +273,7 @@ fn spec(kind: CellKind, layers: usize, bidirectional: bool) -> StackSpec {
         bidirectional,
         bias: true,
         proj_size: 0,
+        skip: 0,
     }
 }
 
@@ -321,6 +322,7 @@ fn norms_are_the_same_bits_on_two_threads_and_leave_gradients_alone() {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let mut rng = Rng::new(2000 + k as u64);
         let pb = run::generate(&mut rng, spec, 3, 256, true, true);

@@ -18,6 +18,7 @@ fn spec(kind: CellKind) -> StackSpec {
         bidirectional: true,
         bias: true,
         proj_size: 0,
+        skip: 0,
     }
 }
 
@@ -337,6 +338,7 @@ fn step_checks_its_arguments() {
         bidirectional: false,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let params = vec![0.0; s.param_len().expect("valid")];
     let mut scratch = StepScratch::new(&s, 2).expect("scratch");

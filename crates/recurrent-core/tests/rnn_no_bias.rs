@@ -66,6 +66,7 @@ fn layout_has_no_bias_tensors() {
             bidirectional: true,
             bias: false,
             proj_size: 0,
+            skip: 0,
         };
         let layout = ParamLayout::new(&spec).expect("layout");
         assert!(layout.get("bias_ih_l0").is_none() && layout.get("bias_hh_l1_reverse").is_none());
@@ -98,6 +99,7 @@ fn training_forward_and_bptt_equal_zero_biases() {
                 bidirectional,
                 bias: false,
                 proj_size: 0,
+                skip: 0,
             };
             let pb = generate(&mut Rng::new(300 + case), spec, 7, 3, varlen, true);
             let zb = with_zero_biases(&pb);
@@ -143,6 +145,7 @@ fn streaming_step_equals_zero_biases() {
             bidirectional: false,
             bias: false,
             proj_size: 0,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(400 + n as u64), spec, 4, 3, false, true);
         let zb = with_zero_biases(&pb);

@@ -30,6 +30,7 @@ fn spec(kind: CellKind, i: usize, h: usize, p: usize, layers: usize, bi: bool) -
         bidirectional: bi,
         bias: true,
         proj_size: p,
+        skip: 0,
     }
 }
 

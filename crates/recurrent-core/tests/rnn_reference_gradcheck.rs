@@ -50,6 +50,7 @@ fn check(
         bidirectional,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::to_reference(&run::generate(&mut rng, spec, t, b, varlen, h0));

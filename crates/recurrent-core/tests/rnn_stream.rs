@@ -70,6 +70,7 @@ fn streaming_steps_equal_the_sequence_forward() {
                 bidirectional: false,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 50);
             let pb = run::generate(&mut rng, spec, t, b, false, true);
@@ -131,6 +132,7 @@ fn inference_forward_equals_training_forward_in_both_layouts() {
                 bidirectional: true,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let mut rng = Rng::new(k as u64 + 70);
             let pb = run::generate(&mut rng, spec, t, b, true, true);
@@ -160,6 +162,7 @@ fn bidirectional_stacks_refuse_to_stream() {
         bidirectional: true,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let err = StepScratch::new(&spec, 1).expect_err("bidirectional must be refused");
     assert_eq!(err.arg, "spec.bidirectional");

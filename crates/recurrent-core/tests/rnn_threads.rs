@@ -31,6 +31,7 @@ fn two_threads_give_identical_bits() {
                 bidirectional,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let mut rng = Rng::new((k * 10 + s) as u64);
             let pb = run::generate(&mut rng, spec, t, b, true, true);

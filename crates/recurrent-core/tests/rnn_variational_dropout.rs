@@ -209,6 +209,7 @@ fn one_sequence_with_masks_is_the_stack_with_masked_weight_columns() {
                 bidirectional,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let mut rng = Rng::new(500 + case);
             let pb = generate(&mut rng, spec, 6, 1, false, true);
@@ -257,6 +258,7 @@ fn each_row_of_a_batch_is_that_row_alone_with_its_masks() {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let (t, b) = (5, 3);
         let mut rng = Rng::new(600 + n as u64);
@@ -343,6 +345,7 @@ fn checkpointed_bptt_with_variational_dropout_gives_the_full_tapes_gradients() {
                 bidirectional: false,
                 bias: true,
                 proj_size: 0,
+                skip: 0,
             };
             let pb = generate(&mut Rng::new(700 + case), spec, 9, 3, true, case % 2 == 0);
             let dropout = Dropout {
@@ -379,6 +382,7 @@ fn drawn_masks_are_reproducible_and_thread_count_independent() {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let pb = generate(&mut Rng::new(800 + n as u64), spec, 7, 40, true, true);
         let dropout = Dropout {
@@ -415,6 +419,7 @@ fn probabilities_outside_0_1_are_refused_naming_the_option() {
         bidirectional: false,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let pb = generate(&mut Rng::new(9), spec, 2, 2, false, false);
     let mut tape = Tape::new(&spec, 2, 2).expect("tape");
@@ -469,6 +474,7 @@ fn masks_are_made_by_the_first_forward_that_uses_them() {
         bidirectional: true,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let (t, b) = (5, 3);
     let pb = generate(&mut Rng::new(10), spec, t, b, false, false);

@@ -85,6 +85,7 @@ fn usages(kind: CellKind, case: &Case, seed: u64) -> Vec<(&'static str, f64)> {
         bidirectional: case.bidirectional,
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let mut rng = Rng::new(seed);
     let pb = run::generate(&mut rng, spec, t, b, case.varlen, case.h0);
@@ -182,6 +183,7 @@ fn zero_length_sequence_keeps_its_initial_state() {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let mut rng = Rng::new(7);
         let mut pb = run::generate(&mut rng, spec, 4, 3, true, true);

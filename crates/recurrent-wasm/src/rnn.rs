@@ -53,9 +53,10 @@ pub(crate) fn with_stack<R>(
 /// Creates a stack. `kind` is one of `rnn_tanh`, `rnn_relu`, `rnn_residual`, `gru`,
 /// `gru_reset_before`, `lstm`, `lstm_peephole`, `lstm_cifg`, `lstm_no_forget` (a JS string,
 /// compared in JS: nothing is copied into wasm memory for it). Without `bias` the layers have
-/// no `bias_ih`/`bias_hh` (PyTorch's `bias=False`). `proj_size` > 0 (LSTM kinds, less than
-/// `hidden_size`) gives every layer PyTorch's `weight_hr` projection and P-wide states; 0 none.
-/// Parameters start at zero (the TS side initialises them).
+/// no `bias_ih`/`bias_hh` (PyTorch's `bias=False`). `skip`: the delay d of a skip connection
+/// through time (plain RNNs, 2..=MAX_SKIP), or 0 for none. `proj_size` > 0 (LSTM kinds, less
+/// than `hidden_size`) gives every layer PyTorch's `weight_hr` projection and P-wide states; 0
+/// none. Parameters start at zero (the TS side initialises them).
 #[wasm_bindgen]
 pub fn rnn_create(
     #[wasm_bindgen(unchecked_param_type = "string")] kind: JsValue,
@@ -64,6 +65,7 @@ pub fn rnn_create(
     num_layers: u32,
     bidirectional: bool,
     bias: bool,
+    skip: u32,
     proj_size: u32,
 ) -> Result<Handle, JsError> {
     let kind = CellKind::ALL
@@ -83,6 +85,7 @@ pub fn rnn_create(
         bidirectional,
         bias,
         proj_size: proj_size as usize,
+        skip: skip as usize,
     };
     spec.validate().map_err(from_core)?;
     let layout = ParamLayout::new(&spec).map_err(from_core)?;

@@ -398,7 +398,8 @@ pub fn rnn_train_backward(
 
 /// One streaming step of a unidirectional stack for `batch` sequences: reads `x [B, I]`,
 /// updates `h [L, B, P]` and `c [L, B, H]` (LSTM family; 0 otherwise) in place, writes
-/// `y [B, P]` (P = H without a projection).
+/// `y [B, P]` (P = H without a projection). A stack with a skip connection of delay d also carries `hist [L, d-1, B, H]` (each layer's
+/// earlier states, oldest first; 0 without a skip connection), moved on by the step.
 #[wasm_bindgen]
 pub fn rnn_step(
     handle: Handle,
@@ -407,12 +408,18 @@ pub fn rnn_step(
     h: Handle,
     c: Handle,
     y: Handle,
+    hist: Handle,
 ) -> Result<(), JsError> {
     const OP: &str = "rnn_step";
-    ensure_distinct(OP, &[("h", h), ("c", c), ("y", y)], &[("x", x)])?;
+    ensure_distinct(
+        OP,
+        &[("h", h), ("c", c), ("y", y), ("hist", hist)],
+        &[("x", x)],
+    )?;
     let mut h = Taken::take(h)?;
     let mut c = Taken::take_opt(c)?;
     let mut y = Taken::take(y)?;
+    let mut hist = Taken::take_opt(hist)?;
     with_stack(handle, |s| {
         let b = batch as usize;
         // Check the buffers against `batch` before sizing the scratch from it, so a wrong
@@ -422,6 +429,16 @@ pub fn rnn_step(
         prefix_mut(&mut h, sizes.states, OP, "h")?;
         prefix_mut_opt(&mut c, sizes.c_states, OP, "c")?;
         prefix_mut(&mut y, sizes.y, OP, "y")?;
+        // [L, d-1, B, H] with a skip connection (required then, refused otherwise).
+        let hist_len = (sizes.states / s.spec.directions())
+            .checked_mul(s.spec.skip.saturating_sub(1))
+            .ok_or_else(|| {
+                abi_error(
+                    Kind::InvalidArgument,
+                    format_args!("{OP}: `batch` too large"),
+                )
+            })?;
+        prefix_mut_opt(&mut hist, hist_len, OP, "hist")?;
         if s.step.as_ref().is_none_or(|st| st.batch() != b) {
             s.step = None;
             s.step = Some(StepScratch::new(&s.spec, b).map_err(from_core)?);
@@ -431,13 +448,14 @@ pub fn rnn_step(
             .as_mut()
             .ok_or_else(|| abi_error(Kind::OutOfMemory, format_args!("step scratch")))?;
         with_buffers(|reg| {
-            rnn::step(
+            rnn::step_with_history(
                 recurrent_core::default_pool(),
                 &s.spec,
                 prefix(reg, s.params, s.len, OP, "params")?,
                 prefix(reg, x, sizes.x, OP, "x")?,
                 prefix_mut(&mut h, sizes.states, OP, "h")?,
                 prefix_mut_opt(&mut c, sizes.c_states, OP, "c")?,
+                prefix_mut_opt(&mut hist, hist_len, OP, "hist")?,
                 prefix_mut(&mut y, sizes.y, OP, "y")?,
                 scratch,
             )

@@ -69,8 +69,12 @@ pub(crate) struct StepBufs<'a> {
     /// `[B, H]` likewise for `c`; empty without cell state.
     pub c: &'a mut [f32],
     /// Recurrent dropout (training): the mask `[B, P]` and a `[B, P]` scratch for
-    /// `m * h_{t-1}`, which the recurrent matmul(s) read instead of `h_{t-1}`.
+    /// `m * h_{t-1}`, which the recurrent matmul(s) read instead of `h_{t-1}`. The skip
+    /// matmul reads its source `h_{t-d}` unmasked: the mask belongs to the `W_hh` path only.
     pub hmask: Option<(&'a [f32], &'a mut [f32])>,
+    /// `[B, H]` the skip source `h_{t-d}` (see `skip`; plain RNNs only, so P = H); empty
+    /// without a skip connection.
+    pub skip: &'a [f32],
 }
 
 /// Advances one direction by one step for the rows where `valid(b)`; the other rows keep
@@ -85,6 +89,7 @@ pub(crate) fn advance(
     io: StepBufs<'_>,
     valid: &(dyn Fn(usize) -> bool + Sync),
     w_hh_packed: Option<&PackedB<'_>>,
+    skip_packed: Option<&PackedB<'_>>,
 ) -> CoreResult<()> {
     let h = hidden;
     let gh = cell.gates * h;
@@ -103,6 +108,7 @@ pub(crate) fn advance(
         }
         None => hs,
     };
+    let skip = io.skip;
     match cell.recurrence {
         // h_{t-1} [B, P] . W_hh^T [P, G*H] -> rec [B, G*H]; with W_hh^T packed once per
         // sequence by the driver when it is given (same bits).
@@ -198,6 +204,43 @@ pub(crate) fn advance(
             )?;
         }
     }
+    if !p.w_skip.is_empty() {
+        // The skip term: h_{t-d} [B, H] . W_skip^T [H, H] added to rec [B, H] (plain RNNs:
+        // G = 1, so rec is the one block); W_skip^T packed once per sequence when given.
+        match skip_packed {
+            Some(wp) => sgemm_packed_b(
+                pool,
+                Transpose::No,
+                batch,
+                h,
+                h,
+                1.0,
+                skip,
+                h,
+                p.w_skip,
+                wp,
+                1.0,
+                rec,
+                gh,
+            )?,
+            None => sgemm(
+                pool,
+                Transpose::No,
+                Transpose::Yes,
+                batch,
+                h,
+                h,
+                1.0,
+                skip,
+                h,
+                p.w_skip,
+                h,
+                1.0,
+                rec,
+                gh,
+            )?,
+        }
+    }
     let has_c = cell.has_c;
     let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));
     // With a projection the cell writes `o * tanh(c)` into `hcell`, projected below.
@@ -291,4 +334,20 @@ pub(crate) fn with_packed_w_hh<R>(
     // W_hh is [G*H, P]: P = H without a projection.
     let s = p.w_hh.len() / gh;
     crate::gemm::with_packed_b(Transpose::Yes, gh, s, p.w_hh, s, |wp| f(Some(wp)))
+}
+
+/// Runs `f` with `W_skip^T` (`[H, H]`) packed once for all steps of a sequence when the stack
+/// has a skip connection and the batch takes the packed GEMM path; `None` otherwise.
+pub(crate) fn with_packed_skip<R>(
+    hidden: usize,
+    batch: usize,
+    p: &DirParams<'_>,
+    f: impl FnOnce(Option<&PackedB<'_>>) -> R,
+) -> CoreResult<R> {
+    if p.w_skip.is_empty() || batch <= crate::gemm::DIRECT_MAX_M {
+        return Ok(f(None));
+    }
+    crate::gemm::with_packed_b(Transpose::Yes, hidden, hidden, p.w_skip, hidden, |wp| {
+        f(Some(wp))
+    })
 }

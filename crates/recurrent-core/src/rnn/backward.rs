@@ -184,6 +184,7 @@ fn full(
         dc,
         drh,
         pscr,
+        dring,
         lengths,
         has_lengths,
         layout,
@@ -225,6 +226,7 @@ fn full(
             let dh = &mut dh[..hstate_len];
             let dc = &mut dc[..usize::from(ctx.cell.has_c) * state_len];
             init_carries(input, state.clone(), dh, dc);
+            dring.fill(0.0);
             let norms = norms
                 .as_deref_mut()
                 .map(|n| &mut n[(l * dirs + d) * t_len..(l * dirs + d + 1) * t_len]);
@@ -235,13 +237,16 @@ fn full(
                 dhm: &mut dhm[..],
             });
             let carry = Carry {
-                dh,
-                dc,
-                drh,
+                dh: &mut *dh,
+                dc: &mut *dc,
+                drh: &mut *drh,
+                dring: &mut *dring,
                 hmask,
                 pscr: &mut pscr[..],
             };
             back_through_segment(pool, &ctx, d, &p, record, 0..t_len, &dy, carry, norms)?;
+            // What the skip terms sent to states before the first step is h0's.
+            super::skip::fold_pending(dring, hstate_len, dh);
             store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
             mask_hprev(rmask, record, batch, s_width, rows);
             let g = o.view_mut(grads);

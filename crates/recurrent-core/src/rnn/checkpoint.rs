@@ -66,6 +66,8 @@ pub(super) fn forward(
         outs,
         ck_h,
         ck_c,
+        ck_ring,
+        ring,
         rec,
         dropout,
         masks,
@@ -73,6 +75,7 @@ pub(super) fn forward(
         ..
     } = tape;
     let record = &mut dirs[0];
+    let ring_len = ring.len();
     for l in 0..spec.num_layers {
         let p = DirOffsets::new(spec, l, 0).view(params);
         let input_width = spec.layer_input_size(l);
@@ -94,6 +97,8 @@ pub(super) fn forward(
             Some(c) => &mut c[l * bh..(l + 1) * bh],
             None => &mut [],
         };
+        // The skip history before the first step is the initial state.
+        super::skip::ring_start(ring, bh, hs);
         {
             let (below, above) = outs.split_at_mut(l);
             let mut sink = match above.first_mut() {
@@ -117,6 +122,8 @@ pub(super) fn forward(
                 if !cs.is_empty() {
                     ck_c[slot].copy_from_slice(cs);
                 }
+                let at = (l * segments + s) * ring_len;
+                ck_ring[at..at + ring_len].copy_from_slice(ring);
                 let xs: &[f32] = match l {
                     0 => {
                         copy_input_rows(seg_x, spec.input_size, input, seg.clone());
@@ -130,7 +137,9 @@ pub(super) fn forward(
                 };
                 let sink = Some(&mut sink);
                 let hmask = rmask.map(|m| (m, &mut hm[..]));
-                record_segment(pool, &ctx, 0, &p, record, xs, seg, rec, sink, hs, cs, hmask)?;
+                record_segment(
+                    pool, &ctx, 0, &p, record, xs, seg, rec, sink, hs, cs, ring, hmask,
+                )?;
             }
         }
         if let Some(out) = outs.get_mut(l) {
@@ -162,6 +171,9 @@ pub(super) fn backward(
         outs,
         ck_h,
         ck_c,
+        ck_ring,
+        ring,
+        dring,
         rec,
         dh,
         dc,
@@ -198,6 +210,7 @@ pub(super) fn backward(
     let (s_width, has_c) = (spec.state_size(), ctx.cell.has_c);
     let bp = batch * s_width;
     let record = &mut dirs[0];
+    let ring_len = ring.len();
     for l in (0..spec.num_layers).rev() {
         let o = DirOffsets::new(spec, l, 0);
         let p = o.view(params);
@@ -205,6 +218,7 @@ pub(super) fn backward(
         let dh = &mut dh[..bp];
         let dc = &mut dc[..usize::from(has_c) * bh];
         init_carries(input, state.clone(), dh, dc);
+        dring.fill(0.0);
         let input_width = spec.layer_input_size(l);
         let (below, above) = outs.split_at_mut(l);
         // Gradient of layer l's output: the caller's gy, or what layer l+1 left in the tape.
@@ -231,6 +245,8 @@ pub(super) fn backward(
                 // The kept state is used once: the recomputation runs in it.
                 let hs = &mut ck_h[slot_h];
                 let cs: &mut [f32] = if has_c { &mut ck_c[slot] } else { &mut [] };
+                let at = (l * segments + s) * ring_len;
+                ring.copy_from_slice(&ck_ring[at..at + ring_len]);
                 let xs: &[f32] = match l {
                     0 => &seg_x[..seg_rows * i],
                     _ => &below[l - 1][in_rows.clone()],
@@ -247,6 +263,7 @@ pub(super) fn backward(
                     None,
                     hs,
                     cs,
+                    ring,
                     rmask.map(|m| (m, &mut hm[..])),
                 )?;
             }
@@ -254,6 +271,7 @@ pub(super) fn backward(
                 dh: &mut *dh,
                 dc: &mut *dc,
                 drh: &mut *drh,
+                dring: &mut *dring,
                 hmask: rmask.map(|mask| HMask {
                     mask,
                     hm: &mut hm[..],
@@ -292,6 +310,8 @@ pub(super) fn backward(
                 scatter_input_gradient(&ctx, i, user, seg_x, gx, seg);
             }
         }
+        // What the skip terms sent to states before the first step is h0's.
+        super::skip::fold_pending(dring, bh, dh);
         store_carries([gh0.as_deref_mut(), gc0.as_deref_mut()], state, dh, dc);
         if l > 0 {
             // The gradient of what layer l read, through its input mask and layer l-1's

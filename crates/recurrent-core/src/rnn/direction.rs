@@ -5,11 +5,12 @@
 
 use std::ops::Range;
 
-use super::advance::{advance, project, with_packed_w_hh, StepBufs};
+use super::advance::{advance, project, with_packed_skip, with_packed_w_hh, StepBufs};
 use super::cells::{self, CellInfo};
 use super::forward::SeqInput;
 use super::params::DirParams;
 use super::seq::{step_at, Layout, Mask, SeqMut, SeqRef, SeqShape};
+use super::skip;
 use super::spec::StackSpec;
 use super::tape::DirTape;
 use crate::error::CoreResult;
@@ -61,6 +62,10 @@ pub(super) struct Ctx<'a> {
     pub seq_len: usize,
     pub batch: usize,
     pub mask: Mask<'a>,
+    /// The skip delay d, or 0 (see `skip`).
+    pub skip: usize,
+    /// Slots of the skip rings this call uses (`skip::ring_slots`).
+    pub skip_slots: usize,
 }
 
 impl<'a> Ctx<'a> {
@@ -72,6 +77,8 @@ impl<'a> Ctx<'a> {
             seq_len,
             batch,
             mask: Mask { lengths },
+            skip: spec.skip,
+            skip_slots: skip::ring_slots(spec.skip, seq_len),
         }
     }
 }
@@ -88,20 +95,13 @@ fn step_t(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
     p: &DirParams<'_>,
-    w_hh_packed: Option<&PackedB<'_>>,
+    packed: [Option<&PackedB<'_>>; 2],
     t: usize,
     bufs: StepBufs<'_>,
 ) -> CoreResult<()> {
     let valid = |b| ctx.mask.valid(t, b);
     advance(
-        pool,
-        &ctx.cell,
-        ctx.hidden,
-        ctx.batch,
-        p,
-        bufs,
-        &valid,
-        w_hh_packed,
+        pool, &ctx.cell, ctx.hidden, ctx.batch, p, bufs, &valid, packed[0], packed[1],
     )
 }
 
@@ -110,8 +110,11 @@ fn step_t(
 /// steps run in the direction's order, each keeping `h_{t-1}` (and `c_{t-1}`) and its
 /// activations in row `t - seg.start`, and writing its states into `sink`, when given, at its
 /// step t. A full tape records one segment, the whole sequence; a checkpointed tape records
-/// (and recomputes) one segment of one layer at a time. `hmask` is the recurrent dropout's
-/// mask `[B, P]` and scratch (see `advance::StepBufs`), the same at every step.
+/// (and recomputes) one segment of one layer at a time. With a skip connection, `ring` is the
+/// direction's forward ring (`skip`) as the segment's first step finds it, and the record
+/// keeps each step's skip source; it is empty otherwise. `hmask` is the recurrent dropout's
+/// mask `[B, P]` and scratch (see `advance::StepBufs`), the same at every step; the skip
+/// source is kept and read unmasked.
 pub(super) fn record_segment(
     pool: &dyn Parallel,
     ctx: &Ctx<'_>,
@@ -124,6 +127,7 @@ pub(super) fn record_segment(
     mut sink: Option<&mut SeqMut<'_>>,
     hs: &mut [f32],
     cs: &mut [f32],
+    ring: &mut [f32],
     mut hmask: Option<(&[f32], &mut [f32])>,
 ) -> CoreResult<()> {
     let (batch, h) = (ctx.batch, ctx.hidden);
@@ -134,34 +138,48 @@ pub(super) fn record_segment(
     let bhc = if p.w_hr.is_empty() { 0 } else { bh };
     let len = seg.len();
     let rec = &mut rec[..bgh];
-    // W_hh^T is packed once here for all steps of the segment (not by every step's GEMM).
+    // W_hh^T (and W_skip^T) are packed once here for all steps of the segment (not by every
+    // step's GEMM).
     with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
-        let act = &mut tape.act[..len * bgh];
-        project(pool, xs, len * batch, p, act)?;
-        for k in 0..len {
-            let r = step_at(dir, len, k);
-            let t = seg.start + r;
-            // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
-            tape.hprev[r * bs..(r + 1) * bs].copy_from_slice(hs);
-            if ctx.cell.has_c {
-                tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
+        with_packed_skip(h, batch, p, |skip_packed| {
+            let packed = [w_hh_packed, skip_packed];
+            let act = &mut tape.act[..len * bgh];
+            project(pool, xs, len * batch, p, act)?;
+            for k in 0..len {
+                let r = step_at(dir, len, k);
+                let t = seg.start + r;
+                // Keep h_{t-1} (and c_{t-1}) of every step: dW_hh and the cells need them.
+                tape.hprev[r * bs..(r + 1) * bs].copy_from_slice(hs);
+                if ctx.cell.has_c {
+                    tape.cprev[r * bh..(r + 1) * bh].copy_from_slice(cs);
+                }
+                let skip_src: &[f32] = if ctx.skip > 0 {
+                    let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
+                    let src = skip::ring_push(ring, ctx.skip_slots, bh, g, hs);
+                    let kept = &mut tape.hskip[r * bh..(r + 1) * bh];
+                    kept.copy_from_slice(src);
+                    kept
+                } else {
+                    &[]
+                };
+                let bufs = StepBufs {
+                    gates: &mut act[r * bgh..(r + 1) * bgh],
+                    rec: &mut *rec,
+                    extra: &mut tape.extra[r * beh..(r + 1) * beh],
+                    h: &mut *hs,
+                    hcell: &mut tape.hcell[r * bhc..(r + 1) * bhc],
+                    c: &mut *cs,
+                    skip: skip_src,
+                    hmask: hmask.as_mut().map(|(m, s)| (*m, &mut **s)),
+                };
+                step_t(pool, ctx, p, packed, t, bufs)?;
+                if let Some(sink) = sink.as_deref_mut() {
+                    emit(ctx, sink, t, dir, hs);
+                }
             }
-            let bufs = StepBufs {
-                gates: &mut act[r * bgh..(r + 1) * bgh],
-                rec: &mut *rec,
-                extra: &mut tape.extra[r * beh..(r + 1) * beh],
-                h: &mut *hs,
-                hcell: &mut tape.hcell[r * bhc..(r + 1) * bhc],
-                c: &mut *cs,
-                hmask: hmask.as_mut().map(|(m, s)| (*m, &mut **s)),
-            };
-            step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
-            if let Some(sink) = sink.as_deref_mut() {
-                emit(ctx, sink, t, dir, hs);
-            }
-        }
-        Ok(())
-    })?
+            Ok(())
+        })
+    })??
 }
 
 /// The scratch of an inference direction (see `forward::LayerStore::Infer`).
@@ -173,6 +191,9 @@ pub(super) struct InferBufs<'a> {
     /// `[B, H]` `o * tanh(c)` of one step with a projection; empty without.
     pub hcell: &'a mut [f32],
     pub chunk: usize,
+    /// The forward ring of a skip connection, started at the direction's initial state; empty
+    /// without one.
+    pub ring: &'a mut [f32],
 }
 
 /// One direction of an inference forward: projections a chunk of steps at a time.
@@ -197,48 +218,62 @@ pub(super) fn infer_direction(
         rec,
         hcell,
         chunk,
+        ring,
     } = bufs;
     let bhc = if p.w_hr.is_empty() { 0 } else { batch * h };
     let rec = &mut rec[..bgh];
+    let bh = batch * h;
+    let whole = 0..t_len;
     with_packed_w_hh(&ctx.cell, h, batch, p, |w_hh_packed| {
-        let chunk = chunk.min(t_len);
-        let chunks = t_len.div_ceil(chunk);
-        let w = src.width;
-        for k in 0..chunks {
-            let t0 = step_at(dir, chunks, k) * chunk;
-            let t1 = (t0 + chunk).min(t_len);
-            // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered into
-            // time-major rows first, so both layouts run the same GEMM.
-            let x: &[f32] = match src.shape.layout {
-                Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
-                Layout::BatchMajor => {
-                    for t in t0..t1 {
-                        for b in 0..batch {
-                            let r = ((t - t0) * batch + b) * w;
-                            xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
+        with_packed_skip(h, batch, p, |skip_packed| {
+            let packed = [w_hh_packed, skip_packed];
+            let chunk = chunk.min(t_len);
+            let chunks = t_len.div_ceil(chunk);
+            let w = src.width;
+            for k in 0..chunks {
+                let t0 = step_at(dir, chunks, k) * chunk;
+                let t1 = (t0 + chunk).min(t_len);
+                // [(t1-t0)*B, I_l] . W_ih^T -> [(t1-t0)*B, GH]; batch-major input is gathered into
+                // time-major rows first, so both layouts run the same GEMM.
+                let x: &[f32] = match src.shape.layout {
+                    Layout::TimeMajor => &src.data[t0 * batch * w..t1 * batch * w],
+                    Layout::BatchMajor => {
+                        for t in t0..t1 {
+                            for b in 0..batch {
+                                let r = ((t - t0) * batch + b) * w;
+                                xin[r..r + w].copy_from_slice(src.at(t, b, 0, w));
+                            }
                         }
+                        &xin[..(t1 - t0) * batch * w]
                     }
-                    &xin[..(t1 - t0) * batch * w]
-                }
-            };
-            project(pool, x, (t1 - t0) * batch, p, proj)?;
-            for k in 0..t1 - t0 {
-                let t = t0 + step_at(dir, t1 - t0, k);
-                let bufs = StepBufs {
-                    gates: &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh],
-                    rec: &mut *rec,
-                    extra: &mut extra[..beh],
-                    h: &mut *hs,
-                    hcell: &mut hcell[..bhc],
-                    c: &mut *cs,
-                    hmask: None,
                 };
-                step_t(pool, ctx, p, w_hh_packed, t, bufs)?;
-                emit(ctx, sink, t, dir, hs);
+                project(pool, x, (t1 - t0) * batch, p, proj)?;
+                for k in 0..t1 - t0 {
+                    let t = t0 + step_at(dir, t1 - t0, k);
+                    let skip_src: &[f32] = if ctx.skip > 0 {
+                        // The step's processing index over the whole sequence.
+                        let g = skip::processing_index(dir, t_len, &whole, step_at(dir, t_len, t));
+                        skip::ring_push(ring, ctx.skip_slots, bh, g, hs)
+                    } else {
+                        &[]
+                    };
+                    let bufs = StepBufs {
+                        gates: &mut proj[(t - t0) * bgh..(t - t0 + 1) * bgh],
+                        rec: &mut *rec,
+                        extra: &mut extra[..beh],
+                        h: &mut *hs,
+                        hcell: &mut hcell[..bhc],
+                        c: &mut *cs,
+                        skip: skip_src,
+                        hmask: None,
+                    };
+                    step_t(pool, ctx, p, packed, t, bufs)?;
+                    emit(ctx, sink, t, dir, hs);
+                }
             }
-        }
-        Ok(())
-    })?
+            Ok(())
+        })
+    })??
 }
 
 /// Writes the state rows of step t into the layer output's columns of direction `dir`:

@@ -231,6 +231,8 @@ struct LayerIo<'a> {
     sink: SeqMut<'a>,
     /// `[B, GH]` recurrent products of one step.
     rec: &'a mut [f32],
+    /// `[d, B, H]` the forward ring of a skip connection (`skip`), or empty.
+    ring: &'a mut [f32],
     store: LayerStore<'a>,
 }
 
@@ -322,7 +324,7 @@ fn layer_io<'a>(
         shape: inner,
         width: dh,
     };
-    let (src, sink, rec, store) = match store {
+    let (src, sink, rec, ring, store) = match store {
         Store::Train(tape) => {
             let Tape {
                 x: tape_x,
@@ -331,6 +333,7 @@ fn layer_io<'a>(
                 rec,
                 masks,
                 hm,
+                ring,
                 ..
             } = &mut **tape;
             let (below, above) = outs.split_at_mut(l);
@@ -358,7 +361,13 @@ fn layer_io<'a>(
                 (&masks[first..last], &mut hm[..])
             });
             let records = &mut dirs[l * spec.directions()..(l + 1) * spec.directions()];
-            (src, sink, rec, LayerStore::Train(records, hmask))
+            (
+                src,
+                sink,
+                rec,
+                &mut ring[..],
+                LayerStore::Train(records, hmask),
+            )
         }
         Store::Infer(s) => {
             let InferScratch {
@@ -369,6 +378,7 @@ fn layer_io<'a>(
                 hcell,
                 xin,
                 layers,
+                ring,
                 ..
             } = &mut **s;
             // Layer l writes buffer l % 2 and reads the other one.
@@ -395,6 +405,7 @@ fn layer_io<'a>(
                 src,
                 sink,
                 rec,
+                &mut ring[..],
                 LayerStore::Infer {
                     proj,
                     xin,
@@ -414,6 +425,7 @@ fn layer_io<'a>(
         src,
         sink,
         rec,
+        ring,
         store,
     }
 }
@@ -433,8 +445,11 @@ fn run_direction(
         src,
         sink,
         rec,
+        ring,
         store,
     } = io;
+    // The skip history before the first step is the initial state.
+    super::skip::ring_start(ring, ctx.batch * ctx.hidden, hs);
     match store {
         LayerStore::Train(records, hmask) => {
             let bh = ctx.batch * ctx.state;
@@ -456,6 +471,7 @@ fn run_direction(
                 Some(sink),
                 hs,
                 cs,
+                ring,
                 hmask,
             )
         }
@@ -473,6 +489,7 @@ fn run_direction(
                 rec,
                 hcell,
                 chunk: *chunk,
+                ring,
             };
             infer_direction(pool, ctx, dir, p, src, sink, bufs, hs, cs)
         }

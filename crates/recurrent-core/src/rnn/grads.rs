@@ -49,7 +49,8 @@ fn column_sums(m: &[f32], ld: usize, rows: usize, out: &mut [f32]) {
     }
 }
 
-/// Accumulates the gradients of `W_ih`, `W_hh`, `b_ih`, `b_hh` (and the peepholes) of one
+/// Accumulates the gradients of `W_ih`, `W_hh`, `b_ih`, `b_hh` (the peepholes, `W_hr` and
+/// `W_skip` when present) of one
 /// layer/direction from its record after backward (`act` holds `dG`, see `backward`), with
 /// `x` the layer's input `[R, input]`. Without biases the bias gradients are empty slices and
 /// their column sums add nothing.
@@ -70,6 +71,7 @@ pub(crate) fn accumulate(
         cprev: &record.cprev,
         dproj: &record.dproj,
         hcell: &record.hcell,
+        hskip: &record.hskip,
     };
     accumulate_rows(pool, cell, h, rows, rec, x, input, g)
 }
@@ -85,6 +87,9 @@ pub(crate) struct RecordRows<'a> {
     /// Empty without (the attention decoder's stacks have no projection).
     pub dproj: &'a [f32],
     pub hcell: &'a [f32],
+    /// With a skip connection: the skip source `h_{t-d}` `[R, H]` of every row. Empty without
+    /// (the attention decoder's stacks have no skip connection).
+    pub hskip: &'a [f32],
 }
 
 /// [`accumulate`] over a record given as slices.
@@ -139,6 +144,11 @@ pub(crate) fn accumulate_rows(
         // dW_hr [P, H] += dH^T [P, R] . (o * tanh(c)) [R, H] (backward left dH in `dproj`).
         let (dproj, hcell) = (&record.dproj[..rows * s], &record.hcell[..rows * h]);
         at_b(pool, rows, s, h, dproj, s, hcell, g.w_hr)?;
+    }
+    if !g.w_skip.is_empty() {
+        // dW_skip [H, H] += dG^T [H, R] . H_skip [R, H] (plain RNNs: GH = H).
+        let hskip = &record.hskip[..rows * h];
+        at_b(pool, rows, h, h, act, gh, hskip, g.w_skip)?;
     }
     if cell.leak_grad {
         // dleak += column sums of d * (h_{t-1} - g) * s * (1 - s), left in `extra` by backward.

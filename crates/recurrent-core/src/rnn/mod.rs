@@ -35,6 +35,7 @@ mod kind;
 mod params;
 mod rows;
 mod seq;
+mod skip;
 mod spec;
 mod step_back;
 mod stream;
@@ -51,6 +52,6 @@ pub use forward::{
 pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;
-pub use spec::StackSpec;
-pub use stream::{step, StepScratch};
+pub use spec::{StackSpec, MAX_SKIP};
+pub use stream::{step, step_with_history, StepScratch};
 pub use tape::{InferScratch, Tape};

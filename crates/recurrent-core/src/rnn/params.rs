@@ -4,7 +4,8 @@
 //! `weight_hh [G*H, H]`, `bias_ih [G*H]`, `bias_hh [G*H]`, then the cell kind's extra `[H]`
 //! vectors in its row's order (`peephole_i`, `peephole_f`, `peephole_o` for the peephole LSTM),
 //! then, with a projection (`StackSpec::proj_size` P > 0), `weight_hr [P, H]` (PyTorch's
-//! order too); `weight_hh` is then `[G*H, P]`.
+//! order too); `weight_hh` is then `[G*H, P]`;
+//! then `weight_skip [H, H]` with a skip connection (the families fixtures' order).
 //! A stack without biases (`StackSpec::bias` false, PyTorch's `bias=False`) has no `bias_ih` and
 //! `bias_hh` tensors: its views give empty bias slices, which the cells read as zeros.
 //! Gradients use the same layout.
@@ -30,6 +31,8 @@ pub enum ParamRole {
     /// The cell kind's `k`-th extra `[H]` vector (its row's `per_unit[k]`, e.g. the peepholes
     /// `p_i`, `p_f`, `p_o` of the peephole LSTM).
     PerUnit(usize),
+    /// Skip-connection weights `[H, H]` (a stack with `skip >= 2`).
+    WeightSkip,
 }
 
 impl ParamRole {
@@ -42,6 +45,7 @@ impl ParamRole {
             ParamRole::BiasHh => "bias_hh",
             ParamRole::WeightHr => "weight_hr",
             ParamRole::PerUnit(k) => kind.row().per_unit.get(k).copied().unwrap_or("per_unit"),
+            ParamRole::WeightSkip => "weight_skip",
         }
     }
 }
@@ -90,8 +94,12 @@ impl ParamLayout {
         let len = spec.param_len()?;
         let h = spec.hidden_size;
         let gh = spec.gates() * h;
-        let per_dir =
-            2 + spec.bias_vectors() + spec.kind.peepholes() + usize::from(spec.proj_size > 0);
+        // `proj_size` (LSTM only) and `skip` (plain RNN only) never both apply.
+        let per_dir = 2
+            + spec.bias_vectors()
+            + spec.kind.peepholes()
+            + usize::from(spec.proj_size > 0)
+            + usize::from(spec.skip > 0);
         let count = spec.state_count() * per_dir;
         let mut tensors = mem::with_capacity(OP, "parameter table", count)?;
         for l in 0..spec.num_layers {
@@ -124,6 +132,9 @@ impl ParamLayout {
                 }
                 if spec.proj_size > 0 {
                     push(ParamRole::WeightHr, o.w_hr, &[spec.proj_size, h])?;
+                }
+                if spec.skip > 0 {
+                    push(ParamRole::WeightSkip, o.w_skip, &[h, h])?;
                 }
             }
         }
@@ -171,6 +182,7 @@ pub(crate) struct DirOffsets {
     pub b_hh: usize,
     pub peep: usize,
     pub w_hr: usize,
+    pub w_skip: usize,
     pub end: usize,
 }
 
@@ -194,7 +206,8 @@ impl DirOffsets {
         let b_hh = b_ih + bias_len;
         let peep = b_hh + bias_len;
         let w_hr = peep + spec.kind.peepholes() * h;
-        let end = w_hr + spec.proj_len();
+        let w_skip = w_hr + spec.proj_len();
+        let end = w_skip + spec.skip_len();
         Self {
             gh,
             input,
@@ -204,6 +217,7 @@ impl DirOffsets {
             b_hh,
             peep,
             w_hr,
+            w_skip,
             end,
         }
     }
@@ -217,7 +231,8 @@ impl DirOffsets {
             b_ih: &p[self.b_ih..self.b_hh],
             b_hh: &p[self.b_hh..self.peep],
             peep: &p[self.peep..self.w_hr],
-            w_hr: &p[self.w_hr..self.end],
+            w_hr: &p[self.w_hr..self.w_skip],
+            w_skip: &p[self.w_skip..self.end],
         }
     }
 
@@ -229,7 +244,8 @@ impl DirOffsets {
         let (b_ih, rest) = rest.split_at_mut(self.b_hh - self.b_ih);
         let (b_hh, rest) = rest.split_at_mut(self.peep - self.b_hh);
         let (peep, rest) = rest.split_at_mut(self.w_hr - self.peep);
-        let w_hr = &mut rest[..self.end - self.w_hr];
+        let (w_hr, rest) = rest.split_at_mut(self.w_skip - self.w_hr);
+        let w_skip = &mut rest[..self.end - self.w_skip];
         DirParamsMut {
             w_ih,
             w_hh,
@@ -237,12 +253,14 @@ impl DirOffsets {
             b_hh,
             peep,
             w_hr,
+            w_skip,
         }
     }
 }
 
-/// One layer/direction's parameters; `peep` is empty unless the cell has peepholes, `b_ih`
-/// and `b_hh` are empty when the stack has no biases.
+/// One layer/direction's parameters; `peep` is empty unless the cell has per-unit vectors,
+/// `b_ih` and `b_hh` are empty when the stack has no biases, `w_skip` (`[H, H]`) unless the
+/// stack has a skip connection.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct DirParams<'a> {
     /// Rows of the weights, `G*H`.
@@ -254,6 +272,7 @@ pub(crate) struct DirParams<'a> {
     pub peep: &'a [f32],
     /// `[P, H]` the projection, empty without one.
     pub w_hr: &'a [f32],
+    pub w_skip: &'a [f32],
 }
 
 /// One layer/direction's gradients, same shapes as [`DirParams`] (empty biases without bias).
@@ -265,6 +284,7 @@ pub(crate) struct DirParamsMut<'a> {
     pub b_hh: &'a mut [f32],
     pub peep: &'a mut [f32],
     pub w_hr: &'a mut [f32],
+    pub w_skip: &'a mut [f32],
 }
 
 #[cfg(test)]
@@ -281,6 +301,7 @@ mod tests {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         let layout = ParamLayout::new(&spec).expect("valid spec");
         let mut next = 0;

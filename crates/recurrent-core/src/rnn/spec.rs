@@ -28,7 +28,15 @@ pub struct StackSpec {
     /// H), while `c` stays H wide. The layer outputs, `h0`/`h_n` and the next layer's input
     /// are then P (or D*P) wide, and `W_hh` is `[G*H, P]`.
     pub proj_size: usize,
+    /// Skip connection through time (plain RNN family only): `d >= 2` adds `W_skip h_{s-d}`
+    /// (`weight_skip_l{l}`, `[H, H]`) to every step's pre-activation, with h0 standing for
+    /// every state before the first step; 0 for none (see `skip.rs`).
+    pub skip: usize,
 }
+
+/// The largest skip delay: the streaming state keeps `d - 1` states per layer, so a delay
+/// longer than any sequence only costs memory.
+pub const MAX_SKIP: usize = 4096;
 
 const OP: &str = "StackSpec::validate";
 
@@ -65,6 +73,7 @@ impl StackSpec {
                 ));
             }
         }
+        self.check_skip()?;
         self.try_param_len()?;
         Ok(())
     }
@@ -82,6 +91,40 @@ impl StackSpec {
     /// Elements of `weight_hr` per layer and direction: `P*H`, 0 without a projection.
     pub(crate) fn proj_len(&self) -> usize {
         self.proj_size * self.hidden_size
+    }
+
+    /// `skip` is 0, or in `2..=MAX_SKIP` on a plain RNN (whose one gate block the skip term
+    /// enters; the GRU and LSTM bodies split their recurrent product by gate).
+    fn check_skip(&self) -> CoreResult<()> {
+        if self.skip == 0 {
+            return Ok(());
+        }
+        if !(2..=MAX_SKIP).contains(&self.skip) {
+            return Err(CoreError::new(
+                OP,
+                "skip",
+                format_args!("0 (none) or a delay in 2..={MAX_SKIP}"),
+                format_args!("{}", self.skip),
+            ));
+        }
+        if self.kind.row().family != super::kind::Family::Rnn {
+            return Err(CoreError::new(
+                OP,
+                "skip",
+                "0 for a GRU or LSTM (skip connections are for plain RNNs)",
+                format_args!("{} with {:?}", self.skip, self.kind),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Floats of one `W_skip` (`H*H`), or 0 without a skip connection.
+    pub(crate) fn skip_len(&self) -> usize {
+        if self.skip == 0 {
+            0
+        } else {
+            self.hidden_size * self.hidden_size
+        }
     }
 
     /// Number of directions D (1 or 2).
@@ -140,6 +183,7 @@ impl StackSpec {
             + self.bias_vectors() * gh
             + self.kind.peepholes() * self.hidden_size
             + self.proj_len()
+            + self.skip_len()
     }
 
     /// `dir_block_len` and the total, with overflow checks; the error names the size that
@@ -169,10 +213,13 @@ impl StackSpec {
             let w_hh = gh.checked_mul(p).ok_or_else(|| too_big("hidden_size"))?;
             let peep = self.kind.peepholes() * h;
             let w_hr = if self.proj_size > 0 { p * h } else { 0 };
+            // h*h cannot overflow when gh*h (G >= 1) did not.
+            let w_skip = if self.skip == 0 { 0 } else { h * h };
             w_ih.checked_add(w_hh)
                 .and_then(|s| s.checked_add(self.bias_vectors() * gh))
                 .and_then(|s| s.checked_add(peep))
                 .and_then(|s| s.checked_add(w_hr))
+                .and_then(|s| s.checked_add(w_skip))
                 .ok_or_else(|| too_big(arg))
         };
         let first = block(self.input_size, "input_size")?;
@@ -219,6 +266,7 @@ mod tests {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         }
     }
 

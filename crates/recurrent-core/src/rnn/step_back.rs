@@ -9,19 +9,24 @@ use super::direction::Ctx;
 use super::params::DirParams;
 use super::rows::{for_row_tiles, RowsMut};
 use super::seq::{step_at, SeqRef};
+use super::skip;
 use super::tape::DirTape;
 use crate::error::CoreResult;
 use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
 use crate::parallel::Parallel;
 
-/// The gradients carried from step to step of one direction: `dh` `[B, P]`, `dc` `[B, H]` and
-/// the reset-before GRU's scratch `d(r*h)`; with recurrent dropout, its mask `[B, P]` and two
-/// `[B, P]` scratches (`m * h_{t-1}`, and the gradient of `m * h_{t-1}`); with a projection,
-/// `pscr` `[B*H + H]` (see `Tape::pscr`), empty without.
+/// The gradients carried from step to step of one direction: `dh` `[B, P]`, `dc` `[B, H]`, the
+/// reset-before GRU's scratch `d(r*h)`, with a skip connection the ring of pending gradients
+/// `[d, B, H]` (`dring`; empty without; skip is plain-RNN only, so P = H there), with
+/// recurrent dropout its mask `[B, P]` and two `[B, P]` scratches (`m * h_{t-1}`, and the
+/// gradient of `m * h_{t-1}`), and with a projection `pscr` `[B*H + H]` (see `Tape::pscr`),
+/// empty without. The skip term read `h_{t-d}` unmasked, so its pending gradients bypass the
+/// mask.
 pub(super) struct Carry<'a> {
     pub dh: &'a mut [f32],
     pub dc: &'a mut [f32],
     pub drh: &'a mut [f32],
+    pub dring: &'a mut [f32],
     pub hmask: Option<HMask<'a>>,
     pub pscr: &'a mut [f32],
 }
@@ -67,29 +72,96 @@ pub(super) fn back_through_segment(
         dh,
         dc,
         drh,
+        dring,
         mut hmask,
         pscr,
     } = carry;
     let len = seg.len();
-    // W_hh (or its two GRU parts) packed once for all steps of the segment.
-    with_packed_recurrent(ctx, p, |packed| -> CoreResult<()> {
-        for k in (0..len).rev() {
-            let r = step_at(dir, len, k);
-            let t = seg.start + r;
-            if let Some(norms) = norms.as_deref_mut() {
-                // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
-                norms[t] = carried_norm(&ctx.mask, t, ctx.state, dy, dir * ctx.state, dh);
+    let bh = ctx.batch * ctx.hidden;
+    // W_hh (or its two GRU parts), and W_skip, packed once for all steps of the segment.
+    with_packed_recurrent(ctx, p, |packed| {
+        with_packed_skip_back(ctx, p, |skip_packed| -> CoreResult<()> {
+            for k in (0..len).rev() {
+                let r = step_at(dir, len, k);
+                let t = seg.start + r;
+                let g = skip::processing_index(dir, ctx.seq_len, &seg, k);
+                if ctx.skip > 0 {
+                    skip::take_pending(dring, ctx.skip_slots, bh, g, dh);
+                }
+                if let Some(norms) = norms.as_deref_mut() {
+                    // Here `dh + dy_t` is dL/dh_t complete; the step consumes it.
+                    norms[t] = carried_norm(&ctx.mask, t, ctx.state, dy, dir * ctx.state, dh);
+                }
+                let at = Step { dir, t, r };
+                let hm = hmask.as_mut().map(|m| HMask {
+                    mask: m.mask,
+                    hm: &mut *m.hm,
+                    dhm: &mut *m.dhm,
+                });
+                step_back(pool, ctx, at, p, record, dy, dh, dc, drh, hm, pscr, packed)?;
+                if ctx.skip > 0 {
+                    // The skip term's share: dG [B, H] . W_skip [H, H] goes to the state it read.
+                    let dg = &record.act[r * bh..(r + 1) * bh];
+                    let slot = skip::pending_slot(dring, ctx.skip_slots, bh, g);
+                    let (batch, h) = (ctx.batch, ctx.hidden);
+                    match skip_packed {
+                        Some(wp) => sgemm_packed_b(
+                            pool,
+                            Transpose::No,
+                            batch,
+                            h,
+                            h,
+                            1.0,
+                            dg,
+                            h,
+                            p.w_skip,
+                            wp,
+                            0.0,
+                            slot,
+                            h,
+                        )?,
+                        None => sgemm(
+                            pool,
+                            Transpose::No,
+                            Transpose::No,
+                            batch,
+                            h,
+                            h,
+                            1.0,
+                            dg,
+                            h,
+                            p.w_skip,
+                            h,
+                            0.0,
+                            slot,
+                            h,
+                        )?,
+                    }
+                }
             }
-            let at = Step { dir, t, r };
-            let hm = hmask.as_mut().map(|m| HMask {
-                mask: m.mask,
-                hm: &mut *m.hm,
-                dhm: &mut *m.dhm,
-            });
-            step_back(pool, ctx, at, p, record, dy, dh, dc, drh, hm, pscr, packed)?;
-        }
-        Ok(())
-    })?
+            Ok(())
+        })
+    })??
+}
+
+/// Runs `f` with `W_skip` (`[H, H]` as stored: the backward product `dG . W_skip`) packed once
+/// per segment when the stack has a skip connection and the batch takes the packed path.
+fn with_packed_skip_back<R>(
+    ctx: &Ctx<'_>,
+    p: &DirParams<'_>,
+    f: impl FnOnce(Option<&PackedB<'_>>) -> R,
+) -> CoreResult<R> {
+    if ctx.skip == 0 || ctx.batch <= DIRECT_MAX_M {
+        return Ok(f(None));
+    }
+    with_packed_b(
+        Transpose::No,
+        ctx.hidden,
+        ctx.hidden,
+        p.w_skip,
+        ctx.hidden,
+        |w| f(Some(w)),
+    )
 }
 
 /// Which step a backward step is: direction, step t, and its row r in the record.

@@ -33,6 +33,8 @@ pub struct StepScratch {
     extra: Vec<f32>,
     /// `[B, H]` `o * tanh(c)` with a projection; empty without.
     hcell: Vec<f32>,
+    /// `[B, H]` the skip source of the step (empty without a skip connection).
+    skip: Vec<f32>,
 }
 
 impl StepScratch {
@@ -55,6 +57,11 @@ impl StepScratch {
         let extra = product(OP, "batch", &[batch, info.extra, spec.hidden_size])?;
         let has_p = usize::from(spec.proj_size > 0);
         let hcell = product(OP, "batch", &[batch, has_p, spec.hidden_size])?;
+        let skip = product(
+            OP,
+            "batch",
+            &[batch, usize::from(spec.skip > 0), spec.hidden_size],
+        )?;
         Ok(Self {
             spec: *spec,
             batch,
@@ -62,6 +69,7 @@ impl StepScratch {
             rec: mem::zeros(OP, "step scratch", gates)?,
             extra: mem::zeros(OP, "step scratch", extra)?,
             hcell: mem::zeros(OP, "step scratch", hcell)?,
+            skip: mem::zeros(OP, "step scratch", skip)?,
         })
     }
 
@@ -78,14 +86,35 @@ impl StepScratch {
 
 /// One step of every layer for `B = scratch.batch()` sequences: reads `x [B, I]`, updates the
 /// carried states `h [L, B, P]` and (LSTM family, required) `c [L, B, H]` in place, and writes
-/// the last layer's new state to `y [B, P]` (P = H without a projection).
+/// the last layer's new state to `y [B, P]` (P = H without a projection). A stack with a skip
+/// connection needs
+/// [`step_with_history`].
 pub fn step(
     pool: &dyn Parallel,
     spec: &StackSpec,
     params: &[f32],
     x: &[f32],
     h: &mut [f32],
+    c: Option<&mut [f32]>,
+    y: &mut [f32],
+    scratch: &mut StepScratch,
+) -> CoreResult<()> {
+    step_with_history(pool, spec, params, x, h, c, None, y, scratch)
+}
+
+/// [`step`] for any stack. With a skip connection of delay d, `hist [L, d-1, B, H]` (required)
+/// carries each layer's earlier states, oldest first: before a step that starts from
+/// `h = h_{s-1}` it holds `h_{s-d}, ..., h_{s-2}`, and the step moves them on by one. Filled
+/// with copies of the initial state it gives the sequence forward's rule (h0 for every state
+/// before the first step), so T steps from there give the forward's states.
+pub fn step_with_history(
+    pool: &dyn Parallel,
+    spec: &StackSpec,
+    params: &[f32],
+    x: &[f32],
+    h: &mut [f32],
     mut c: Option<&mut [f32]>,
+    mut hist: Option<&mut [f32]>,
     y: &mut [f32],
     scratch: &mut StepScratch,
 ) -> CoreResult<()> {
@@ -113,6 +142,31 @@ pub fn step(
     let has_c = spec.kind.has_cell_state();
     check::required_iff(OP, "c", c.as_ref().map(|c| c.len()), c_states, has_c)?;
     check::exact(OP, "y", y.len(), batch * sw)?;
+    let hist_len = product(
+        OP,
+        "hist",
+        &[spec.num_layers, spec.skip.saturating_sub(1), batch, hidden],
+    )?;
+    match (hist.as_ref().map(|v| v.len()), spec.skip > 0) {
+        (None, true) => {
+            return Err(CoreError::new(
+                OP,
+                "hist",
+                format_args!("{hist_len} elements (the stack has a skip connection)"),
+                "none",
+            ))
+        }
+        (Some(len), false) => {
+            return Err(CoreError::new(
+                OP,
+                "hist",
+                "absent (the stack has no skip connection)",
+                format_args!("{len} elements"),
+            ))
+        }
+        (Some(len), true) => check::exact(OP, "hist", len, hist_len)?,
+        (None, false) => {}
+    }
     let cell = cells::info(spec.kind);
     let (bh, bs) = (batch * hidden, batch * sw);
     for l in 0..spec.num_layers {
@@ -127,6 +181,15 @@ pub fn step(
             Some(c) => &mut c[l * bh..(l + 1) * bh],
             None => &mut [],
         };
+        if let Some(hist) = hist.as_deref_mut() {
+            // Layer l's d-1 earlier states: the oldest is this step's skip source; the rest
+            // move down one and the state this step starts from joins at the end.
+            let n = (spec.skip - 1) * bh;
+            let hist = &mut hist[l * n..(l + 1) * n];
+            scratch.skip.copy_from_slice(&hist[..bh]);
+            hist.copy_within(bh.., 0);
+            hist[n - bh..].copy_from_slice(hs);
+        }
         let io = StepBufs {
             gates: &mut scratch.gates,
             rec: &mut scratch.rec,
@@ -134,9 +197,10 @@ pub fn step(
             h: hs,
             hcell: &mut scratch.hcell,
             c: cs,
+            skip: &scratch.skip,
             hmask: None,
         };
-        advance(pool, &cell, hidden, batch, &p, io, &|_| true, None)?;
+        advance(pool, &cell, hidden, batch, &p, io, &|_| true, None, None)?;
     }
     y.copy_from_slice(&h[(spec.num_layers - 1) * bs..]);
     Ok(())

@@ -40,6 +40,9 @@ pub(crate) struct DirTape {
     /// With a projection: `[rows, P]` written by backward, the complete `dL/dh_t` of every
     /// step (what `dW_hr` needs); empty without.
     pub dproj: Vec<f32>,
+    /// `[rows, H]`: the skip source `h_{t-d}` of every step (empty without a skip
+    /// connection): `dW_skip` needs it.
+    pub hskip: Vec<f32>,
 }
 
 /// Everything backward through time needs from a training forward, plus its scratch.
@@ -49,7 +52,9 @@ pub(crate) struct DirTape {
 /// `R*I + L*D*R*(G*H + E*H + H + C*H) + (L-1)*R*D*H + B*(G*H + H + C*H)`, plus `B*H` for the
 /// reset-before GRU ([`Tape::floats`] computes it); with a projection (`proj_size` P) the `h`
 /// parts are P wide, each record adds `R*(H + P)` (`o * tanh(c)` and the gradients of `h`),
-/// and the scratch `(B + 1)*H`. A forward with variational dropout adds
+/// and the scratch `(B + 1)*H`; with a skip connection of delay d (plain RNNs, so P = H) it
+/// adds `L*D*R*H + 2*m*B*H`, `m = min(d, T+1)` (the skip sources, the forward and backward
+/// rings of `skip.rs`). A forward with variational dropout adds
 /// its masks and their scratch, `B*(I + (L-1)*D*H + L*D*H + 2*H)`, made at the first such
 /// forward and kept (the one allocation inside a call; an out-of-memory error then, before
 /// anything is written). A tape built for (T, B) also serves any
@@ -60,7 +65,9 @@ pub(crate) struct DirTape {
 /// layers share: backward recomputes each segment from its state, last segment first, and goes
 /// back through it (layer by layer, top first). With `K = k*B` and `S = ceil(T/k)` segments:
 /// `K*I + K*(G*H + E*H + H + C*H) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(G*H + H + C*H)` (plus
-/// `B*H` for the reset-before GRU, and the masks as above; [`Tape::checkpointed_floats`]). Backward needs the forward's
+/// `B*H` for the reset-before GRU, with a skip connection `K*H + 2*m*B*H + L*S*m*B*H`: the
+/// forward ring is kept at every segment's start too, and the dropout masks as above;
+/// [`Tape::checkpointed_floats`]). Backward needs the forward's
 /// input `x` again (it is not copied), and about one more forward of compute.
 #[derive(Debug)]
 pub struct Tape {
@@ -90,6 +97,13 @@ pub struct Tape {
     /// Checkpointed: `[L, S, B, H]` the states `h` (and `c`) at the start of each segment.
     pub(crate) ck_h: Vec<f32>,
     pub(crate) ck_c: Vec<f32>,
+    /// Checkpointed, with a skip connection: `[L, S, d, B, H]` the forward ring at the start
+    /// of each segment.
+    pub(crate) ck_ring: Vec<f32>,
+    /// With a skip connection: `[d, B, H]` the forward ring and the backward one of pending
+    /// gradients (`skip.rs`); empty otherwise.
+    pub(crate) ring: Vec<f32>,
+    pub(crate) dring: Vec<f32>,
     /// `[B, G*H]` recurrent products of one step.
     pub(crate) rec: Vec<f32>,
     /// `[B, H]` gradients carried between steps (h, c) and the reset-before `d(r*h)`.
@@ -117,6 +131,11 @@ struct TapeSizes {
     /// Checkpointed: floats of the segment states, `L*S*B*H` each for h and c.
     ck_h: usize,
     ck_c: usize,
+    ck_ring: usize,
+    /// `[d, B, H]` with a skip connection, else 0.
+    ring: usize,
+    /// `[rows, H]` skip sources per record, with a skip connection.
+    hskip: usize,
     x: usize,
     act: usize,
     extra: usize,
@@ -165,10 +184,15 @@ impl TapeSizes {
         };
         let states = product(op, "seq_len", &[spec.num_layers, segments, batch, h])?;
         let states_p = product(op, "seq_len", &[spec.num_layers, segments, batch, p])?;
+        let slots = super::skip::ring_slots(spec.skip, seq_len);
+        let ring = product(op, "skip", &[slots, batch, h])?;
         Ok(Self {
             records,
             ck_h: states_p,
             ck_c: states * has_c,
+            ck_ring: product(op, "skip", &[states, slots])?,
+            ring,
+            hskip: product(op, "seq_len", &[recorded, usize::from(spec.skip > 0), h])?,
             x: product(op, "seq_len", &[recorded, spec.input_size])?,
             act: product(op, "seq_len", &[recorded, info.gates, h])?,
             extra: product(op, "seq_len", &[recorded, info.extra, h])?,
@@ -198,13 +222,23 @@ impl TapeSizes {
             self.cprev,
             self.hcell,
             self.dproj,
+            self.hskip,
         ]
         .iter()
         .try_fold(0usize, |a, &v| a.checked_add(v));
         let dirs = per_dir.and_then(|p| p.checked_mul(self.records));
         let outs = self.out.checked_mul(spec.num_layers - 1);
         let scratch = [
-            self.rec, self.row, self.dc, self.drh, self.ck_h, self.ck_c, self.pscr,
+            self.rec,
+            self.row,
+            self.dc,
+            self.drh,
+            self.ck_h,
+            self.ck_c,
+            self.pscr,
+            self.ck_ring,
+            self.ring,
+            self.ring,
         ]
         .iter()
         .try_fold(0usize, |a, &v| a.checked_add(v));
@@ -255,6 +289,7 @@ impl Tape {
                 cprev: z(s.cprev)?,
                 hcell: z(s.hcell)?,
                 dproj: z(s.dproj)?,
+                hskip: z(s.hskip)?,
             });
         }
         let mut outs = mem::with_capacity(op, "tape", spec.num_layers - 1)?;
@@ -278,6 +313,9 @@ impl Tape {
             outs,
             ck_h: z(s.ck_h)?,
             ck_c: z(s.ck_c)?,
+            ck_ring: z(s.ck_ring)?,
+            ring: z(s.ring)?,
+            dring: z(s.ring)?,
             rec: z(s.rec)?,
             dh: z(s.row)?,
             dc: z(s.dc)?,
@@ -334,6 +372,7 @@ impl Tape {
                     + d.cprev.len()
                     + d.hcell.len()
                     + d.dproj.len()
+                    + d.hskip.len()
             })
             .sum();
         let outs: usize = self.outs.iter().map(Vec::len).sum();
@@ -345,14 +384,15 @@ impl Tape {
             + self.masks.len()
             + self.hm.len()
             + self.dhm.len();
-        self.x.len() + dirs + outs + self.ck_h.len() + self.ck_c.len() + scratch
+        let skip = self.ring.len() + self.dring.len() + self.ck_ring.len();
+        self.x.len() + dirs + outs + self.ck_h.len() + self.ck_c.len() + scratch + skip
     }
 
     /// Number of `f32` of the states a checkpointed tape keeps per segment (part of
     /// [`Tape::len_floats`]; 0 for a full tape): `L*S*B*H*(1 + C)`, what checkpointing keeps
-    /// on top of its `k`-step record.
+    /// on top of its `k`-step record (and with a skip connection the rings, `L*S*d*B*H`).
     pub fn checkpoint_floats(&self) -> usize {
-        self.ck_h.len() + self.ck_c.len()
+        self.ck_h.len() + self.ck_c.len() + self.ck_ring.len()
     }
 
     /// Steps per segment of a checkpointed tape; 0 for a full tape.
@@ -464,6 +504,8 @@ pub struct InferScratch {
     /// per call, so it is always there).
     pub(crate) xin: Vec<f32>,
     pub(crate) layers: [Vec<f32>; 2],
+    /// `[d, B, H]` the forward ring of a skip connection (`skip.rs`); empty without.
+    pub(crate) ring: Vec<f32>,
 }
 
 /// Rows of input projection worth one GEMM: enough to amortise packing the weights.
@@ -493,6 +535,7 @@ impl InferScratch {
             hcell: z(if spec.proj_size > 0 { max_batch * h } else { 0 })?,
             xin: z(xin)?,
             layers: [layer(spec.num_layers >= 2)?, layer(spec.num_layers >= 3)?],
+            ring: z(s.ring)?,
         })
     }
 
@@ -592,6 +635,7 @@ mod tests {
             bidirectional: true,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         // R = 6: R*I + L*D*R*(GH + EH + H + CH) + (L-1)*R*D*H + B*(GH + H + CH)
         let formula = 6 * 4 + 4 * 6 * (20 + 5 + 5 + 5) + 6 * 10 + 2 * (20 + 5 + 5);
@@ -613,6 +657,7 @@ mod tests {
             bidirectional: false,
             bias: true,
             proj_size: 0,
+            skip: 0,
         };
         // T = 7, B = 2, k = 3: K = 6, S = 3, R = 14.
         // K*I + K*(GH + EH + H + CH) + (L-1)*R*H + L*S*B*H*(1 + C) + B*(GH + H + CH)

@@ -112,6 +112,7 @@ pub fn load(path: &Path) -> Option<Parity> {
         bidirectional: s["bidirectional"].as_bool().expect("spec.bidirectional"),
         bias: true,
         proj_size: 0,
+        skip: 0,
     };
     let names: Vec<String> = v["param_names"]
         .as_array()

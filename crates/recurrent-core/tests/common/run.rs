@@ -4,8 +4,8 @@ use super::reference;
 use super::rng::Rng;
 use super::tol::to_f64;
 use recurrent_core::rnn::{
-    backward, forward_train, Layout, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec,
-    Tape,
+    backward_recomputing, forward_train, Layout, SeqGradDiagnostics, SeqGradInput, SeqGradOutput,
+    SeqInput, SeqOutput, StackSpec, Tape,
 };
 use recurrent_core::Parallel;
 
@@ -156,6 +156,11 @@ pub fn transpose_tb(
 
 /// Forward (training) + backward with `layout`; results converted back to time-major.
 pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
+    run_checkpointed(pb, pool, layout, 0)
+}
+
+/// [`run`] with a checkpointed tape of `k`-step segments (`k` = 0: a full tape).
+pub fn run_checkpointed(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize) -> Result {
     let spec = &pb.spec;
     let (t, b) = (pb.seq_len, pb.batch);
     let bm = layout == Layout::BatchMajor;
@@ -181,7 +186,11 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut y = vec![f32::NAN; pb.gy.len()];
     let mut hn = vec![f32::NAN; states];
     let mut cn = vec![f32::NAN; if has_c { c_states } else { 0 }];
-    let mut tape = Tape::new(spec, t, b).expect("tape");
+    let mut tape = match k {
+        0 => Tape::new(spec, t, b),
+        k => Tape::checkpointed(spec, t, b, k),
+    }
+    .expect("tape");
     let input = pb.input(layout, &x);
     let output = outputs(&mut y, &mut hn, &mut cn, has_c);
     forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
@@ -191,7 +200,9 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
     let mut gc0 = vec![f32::NAN; if has_c { c_states } else { 0 }];
     let gin = pb.grad_input(&gy);
     let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    backward(pool, spec, &pb.params, &mut tape, &gin, gout).expect("backward");
+    let none = SeqGradDiagnostics::default();
+    backward_recomputing(pool, spec, &pb.params, &mut tape, &x, &gin, gout, none)
+        .expect("backward");
     Result {
         y: back(&y, spec.output_size()),
         hn,

@@ -29,6 +29,12 @@ export interface RecurrentStackOptions {
    * `hiddenSize` wide. An integer with `1 <= projSize < hiddenSize`. Default: no projection.
    */
   projSize?: number;
+  /**
+   * Skip connection through time (plain RNN kinds only): every step also adds
+   * `W_skip h_{s-skip}` (`weight_skip_l{k}`, `[H, H]`), with the initial state standing for every
+   * state before the first step. An integer in [2, 4096]; default: none.
+   */
+  skip?: number;
 }
 
 /** One parameter tensor: PyTorch name, shape, and where it sits in the flat buffer. */

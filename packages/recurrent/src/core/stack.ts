@@ -25,7 +25,7 @@ import type {
   StepNormsShape,
 } from './stack-types.js';
 import { checkProjSize } from './proj-size.js';
-import { checkFloats, checkInt, checkOneOf, describe } from './validate.js';
+import { checkFloats, checkInt, checkOneOf, checkSkip, describe } from './validate.js';
 
 export { CELL_KINDS, gateCount, hasCellState, type CellKind } from './cell-kinds.js';
 
@@ -52,6 +52,8 @@ export class RecurrentStack extends Owned {
   readonly bias: boolean;
   /** PyTorch `proj_size`: the width of `h` and of each direction's output; 0 for none. */
   readonly projSize: number;
+  /** Delay of the skip connection through time, or 0 for none. */
+  readonly skip: number;
   /** @internal */ readonly handle: number;
   /** @internal */ readonly engine: Engine;
   readonly #params: readonly ParameterInfo[];
@@ -84,10 +86,13 @@ export class RecurrentStack extends Owned {
     }
     this.bias = bias;
     this.projSize = options.projSize === undefined ? 0 : checkProjSize(OP, 'projSize', options.projSize, this.kind, this.hiddenSize);
+    this.skip = options.skip === undefined ? 0 : checkSkip(OP, options.skip);
     const engine = currentEngine();
     this.engine = engine;
     this.attachEngine(engine);
-    const handle = engine.call((w) => w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias, this.projSize));
+    const handle = engine.call((w) =>
+      w.rnn_create(this.kind, this.inputSize, this.hiddenSize, this.layers, bidirectional, bias, this.skip, this.projSize),
+    );
     this.handle = handle;
     try {
       const table = JSON.parse(engine.call((w) => w.rnn_param_table(handle))) as { name: string; offset: number; shape: number[] }[];
@@ -330,10 +335,16 @@ export class RecurrentStack extends Owned {
     return this.engine.call((w) => w.rnn_checkpoint_floats(this.handle));
   }
 
-  /** @internal One streaming step on wasm buffers: `x [B, I]`, state `h [L, B, P]`, `c [L, B, H]` updated in place, `y [B, P]`. */
-  stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer): void {
+  /**
+   * @internal One streaming step on wasm buffers: `x [B, I]`, state `h [L, B, P]`, `c [L, B, H]`
+   * updated in place, `y [B, P]` (P = H without a projection); with a skip connection `hist [L, skip-1, B, H]` (each layer's earlier states,
+   * oldest first) moves on by the step.
+   */
+  stepInto(batch: number, x: Float32Buffer, h: Float32Buffer, c: Float32Buffer | undefined, y: Float32Buffer, hist?: Float32Buffer): void {
     this.live();
-    this.engine.call((w) => w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle()));
+    this.engine.call((w) =>
+      w.rnn_step(this.handle, batch, x.liveHandle(), h.liveHandle(), c?.liveHandle() ?? 0, y.liveHandle(), hist?.liveHandle() ?? 0),
+    );
   }
 
   protected free(): void {

@@ -3,4 +3,4 @@
  * architecture work moves its imports (and its own `checkOptions` / `checkLengths`) to
  * `../validate/`, where every rule now lives. Nothing else imports this file.
  */
-export { checkFloats, checkInt, checkOneOf, describe } from '../validate/index.js';
+export { checkFloats, checkInt, checkOneOf, checkSkip, describe } from '../validate/index.js';

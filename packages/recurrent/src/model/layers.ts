@@ -5,11 +5,12 @@
  * number of `dense` (with an `activation`), `dropout` and `layerNorm` layers.
  */
 import { InvalidArgumentError } from '../errors.js';
-import { checkInt, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
+import { checkInt, checkSkip, checkNumber, checkObject, checkOneOf, checkOptionalBoolean, checkOptionalName, checkKnownKeys, checkRange } from '../validate/index.js';
 import type { CellKind } from '../core/stack.js';
 import { gateBlock, kindOfVariant, variantOptions, type VariantOption } from '../core/cell-kinds.js';
 import { checkProjSize } from '../core/proj-size.js';
 import { Vocab } from '../data/vocab.js';
+import { checkLeak } from './leak.js';
 import { OTHER_NAMES } from './option-names.js';
 
 /** Token ids to learned vectors (PyTorch `nn.Embedding`, weight `[vocabSize, dim]`). */
@@ -99,6 +100,17 @@ export interface RnnConfig extends RecurrentCommon {
    * included (their ranges are frozen in the layer's parameter group). Default: no leak.
    */
   readonly leak?: number | readonly number[] | 'learn';
+  /**
+   * Skip connection through time (coarse time scales, Goodfellow et al. 10.9.1): every step
+   * also adds `W_skip h_{t-skip}` (parameter `weight_skip_l{k}`, `[units, units]`) to the
+   * pre-activation, so gradients reach `skip` steps back in one hop. The initial state stands
+   * for every state before the first step (in the reverse direction: after each sequence's
+   * end). A streaming state carries the last `skip - 1` states (`ModelState.get(i).hist`).
+   * With `recurrentDropout` the mask applies to `h_{t-1}` where `W_hh` reads it; the skip
+   * matmul reads `h_{t-skip}` unmasked. Works with `bias: false`. An integer in [2, 4096].
+   * Default: none.
+   */
+  readonly skip?: number;
 }
 
 export interface GruConfig extends RecurrentCommon {
@@ -213,7 +225,7 @@ const TREE_OPTIONS = ['units', 'vocab', 'embeddingSize', 'name', 'trainable'];
 const OPTIONS: Readonly<Record<LayerConfig['type'], readonly string[]>> = {
   embedding: ['vocabSize', 'dim', 'name', 'trainable'],
   oneHot: ['vocabSize'],
-  rnn: [...COMMON, 'nonlinearity', 'residual', 'leak'],
+  rnn: [...COMMON, 'nonlinearity', 'residual', 'leak', 'skip'],
   gru: [...COMMON, 'resetAfter'],
   lstm: [...COMMON, 'variant', 'forgetBias', 'projSize'],
   dense: ['units', 'activation', 'bias', 'name', 'trainable'],
@@ -272,37 +284,8 @@ export function rnn(options: Omit<RnnConfig, 'type'>): RnnConfig {
     throw new InvalidArgumentError("rnn: the residual form is defined with tanh; got nonlinearity 'relu'");
   }
   if (options.leak !== undefined) checkLeak(options);
+  if (options.skip !== undefined) checkSkip('rnn', options.skip);
   return { type: 'rnn', ...options };
-}
-
-/** The `leak` option of `rnn`: `'learn'`, or rates in [0, 1), one or one per unit; tanh only. */
-function checkLeak(o: Omit<RnnConfig, 'type'>): void {
-  const leak = o.leak;
-  if (o.residual || (o.nonlinearity ?? 'tanh') !== 'tanh') {
-    throw new InvalidArgumentError(`rnn: leaky units are defined with tanh and without the residual form; got ${o.residual ? 'residual: true' : `nonlinearity '${o.nonlinearity}'`}`);
-  }
-  if (leak === 'learn') return;
-  const rates = typeof leak === 'number' ? [leak] : leak;
-  if (!Array.isArray(rates) || (typeof leak !== 'number' && rates.length !== o.units)) {
-    throw new InvalidArgumentError(`rnn: argument \`leak\` expected 'learn', a number in [0, 1) or an array of ${o.units} (units) such numbers, got ${describeLeak(leak)}`);
-  }
-  for (let i = 0; i < rates.length; i++) {
-    const a: unknown = rates[i];
-    if (typeof a !== 'number' || !Number.isFinite(a) || a < 0 || a >= 1) {
-      throw new InvalidArgumentError(`rnn: argument \`leak\` expected rates in [0, 1), got ${String(a)}${typeof leak === 'number' ? '' : ` at index ${i}`}`);
-    }
-  }
-}
-
-function describeLeak(v: unknown): string {
-  return Array.isArray(v) ? `an array of ${v.length}` : typeof v === 'string' ? JSON.stringify(v) : String(v);
-}
-
-/** The fixed leak rates of an `rnn({ leak })` layer, one per unit (`undefined` unless fixed). */
-export function fixedLeakRates(c: RecurrentConfig): Float32Array | undefined {
-  if (c.type !== 'rnn' || c.leak === undefined || c.leak === 'learn') return undefined;
-  const leak = c.leak;
-  return typeof leak === 'number' ? new Float32Array(c.units).fill(leak) : Float32Array.from(leak);
 }
 
 /** A GRU layer. */
@@ -381,6 +364,11 @@ export function childSumTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
 /** An N-ary Tree-LSTM with N = 2 (Tai et al. 2015): a matrix per child position. */
 export function naryTreeLstm(options: TreeLayerOptions): TreeLayerConfig {
   return treeLayer('naryTreeLstm', options);
+}
+
+/** The skip delay of a recurrent layer configuration, or 0 without a skip connection. */
+export function skipOf(c: RecurrentConfig): number {
+  return c.type === 'rnn' ? (c.skip ?? 0) : 0;
 }
 
 /** The core cell kind of a recurrent layer configuration (its row of the cell kind table). */

@@ -92,6 +92,7 @@ export function saveOnnx(model: Model): Uint8Array {
     const kind = cellKindOf(r.config);
     const spec = EXPORT[kind];
     if (!spec) throw new InvalidArgumentError(`${fn}: layer ${r.name} is a ${kind} cell, which ONNX's LSTM/GRU/RNN ops cannot express (exported kinds: ${Object.keys(EXPORT).join(', ')})`);
+    if (r.skip > 0) throw new InvalidArgumentError(`${fn}: layer ${r.name} has a skip connection (skip: ${r.skip}), which ONNX's RNN op cannot express`);
     if ((r.config.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${fn}: layer ${r.name} pools its output ('${r.config.output}'); only per-step outputs are exported`);
     if (r.stateWidth !== r.hiddenSize) {
       throw new InvalidArgumentError(`${fn}: layer ${r.name} has projSize ${r.stateWidth} (weight_hr, PyTorch's proj_size); ONNX's LSTM op has no projection, so it cannot be exported (saveTorch can)`);

@@ -14,14 +14,20 @@ import { RecurrentStack } from '../core/stack.js';
 import type { Engine } from '../engine/engine.js';
 import type { Float32Buffer } from '../tensor/buffer.js';
 import { uniform } from './init.js';
-import { cellKindOf, fixedLeakRates, type RecurrentConfig } from './layers.js';
+import { cellKindOf, type RecurrentConfig, skipOf } from './layers.js';
+import { fixedLeakRates } from './leak.js';
 import type { Param, ParamGroup } from './param.js';
 import type { Workspace } from './workspace.js';
 
-/** Carried state of one recurrent layer: per stacked layer, `h` and (LSTM) `c`, `[D, B, H]`. */
+/**
+ * Carried state of one recurrent layer: per stacked layer, `h` and (LSTM) `c`, `[D, B, H]`, and
+ * with a skip connection of delay d, `hist` `[d-1, B, H]`: the earlier states a streaming step
+ * reads, oldest first (empty otherwise).
+ */
 export interface LayerState {
   h: Float32Buffer[];
   c: Float32Buffer[];
+  hist: Float32Buffer[];
 }
 
 /**
@@ -60,6 +66,8 @@ export class RecurrentLayer {
   readonly name: string;
   /** Stacked layers. */
   readonly layers: number;
+  /** Delay of the skip connection through time, or 0. */
+  readonly skip: number;
   /** The input of the last training forward when it checkpointed: its backward recomputes from it. */
   #checkpointed: Float32Buffer | undefined;
 
@@ -83,7 +91,13 @@ export class RecurrentLayer {
     this.recurrentDropout = config.recurrentDropout ?? 0;
     this.name = config.name ?? (index === 0 ? 'rnn' : `rnn_${index}`);
     this.layers = config.layers ?? 1;
-    const stack = new RecurrentStack({ kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2, bias: config.bias ?? true, ...(projSize > 0 ? { projSize } : {}) });
+    this.skip = skipOf(config);
+    const stack = new RecurrentStack({
+      kind, inputSize, hiddenSize: this.hiddenSize, layers: this.layers, bidirectional: this.directions === 2,
+      bias: config.bias ?? true,
+      ...(this.skip > 0 ? { skip: this.skip } : {}),
+      ...(projSize > 0 ? { projSize } : {}),
+    });
     this.stack = stack;
     try {
       const bound = 1 / Math.sqrt(this.hiddenSize);
@@ -188,6 +202,9 @@ export class RecurrentLayer {
     if (state) {
       scatter(hN, state.h, n);
       if (cN) scatter(cN, state.c, nc);
+      // The next forward takes its skip history from its initial state (the forward's rule);
+      // a step after this forward does the same.
+      this.startHistory(state);
     }
     return y;
   }
@@ -248,25 +265,48 @@ export class RecurrentLayer {
     const nc = batch * this.hiddenSize;
     const y = ws.get(`${this.name}.step`, n);
     if (this.layers === 1) {
-      // One layer: its state buffers are the core's `[1, B, H]` already.
-      this.stack.stepInto(batch, x, state.h[0]!, this.hasCell ? state.c[0] : undefined, y);
+      // One layer: its state buffers are the core's `[1, B, H]` (and `[1, d-1, B, H]`) already.
+      this.stack.stepInto(batch, x, state.h[0]!, this.hasCell ? state.c[0] : undefined, y, state.hist[0]);
       return y;
     }
     const h = gather(ws, `${this.name}.step.h`, state.h, n);
     const c = this.hasCell ? gather(ws, `${this.name}.step.c`, state.c, nc) : undefined;
-    this.stack.stepInto(batch, x, h, c, y);
+    const hn = this.historySize(batch);
+    const hist = this.skip > 0 ? gather(ws, `${this.name}.step.hist`, state.hist, hn) : undefined;
+    this.stack.stepInto(batch, x, h, c, y, hist);
     scatter(h, state.h, n);
     if (c) scatter(c, state.c, nc);
+    if (hist) scatter(hist, state.hist, hn);
     return y;
+  }
+
+  /** Floats of one stacked layer's skip history `[d-1, B, H]` (0 without a skip connection). */
+  historySize(batch: number): number {
+    return Math.max(0, this.skip - 1) * batch * this.hiddenSize;
+  }
+
+  /**
+   * Sets each stacked layer's skip history to copies of its `h`: every state before the next
+   * step is that state, the forward's rule for states before the first step. (Only
+   * unidirectional layers step; a bidirectional one keeps no history.)
+   */
+  startHistory(state: LayerState): void {
+    state.hist.forEach((hist, l) => {
+      const h = state.h[l]!.view();
+      const v = hist.view();
+      for (let at = 0; at + h.length <= v.length; at += h.length) v.set(h, at);
+    });
   }
 
   /** Zero state for `batch` sequences (buffers owned by the caller). */
   zeroState(batch: number, alloc: (size: number) => Float32Buffer): LayerState {
     const n = this.stateSize(batch);
     const nc = this.cellStateSize(batch);
+    const streams = this.skip > 0 && this.directions === 1;
     return {
       h: Array.from({ length: this.layers }, () => alloc(n)),
       c: this.hasCell ? Array.from({ length: this.layers }, () => alloc(nc)) : [],
+      hist: streams ? Array.from({ length: this.layers }, () => alloc(this.historySize(batch))) : [],
     };
   }
 

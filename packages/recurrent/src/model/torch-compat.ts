@@ -43,19 +43,28 @@ function reason(kind: CellKind): string | undefined {
   return `${option} ${differs}`;
 }
 
-/** Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind and reason. */
-function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; params: readonly { name: string }[] }[] {
+/**
+ * Each recurrent layer of `model` that PyTorch cannot compute, with its cell kind, reason, and
+ * whether its names are marked. A skip connection's layer keeps the fixtures' plain names
+ * (`weight_skip_l{k}` beside PyTorch's own): its extra tensor already makes `nn.RNN`'s strict
+ * `load_state_dict` refuse the file, and the names are those of the skip RNN's reference.
+ */
+function incompatibleLayers(model: Model): { kind: CellKind; reason: string; name: string; marked: boolean; params: readonly { name: string }[] }[] {
   return model.network.recurrent.flatMap((r) => {
     const kind = cellKindOf(r.config);
-    const why = reason(kind);
-    return why === undefined ? [] : [{ kind, reason: why, name: r.name, params: r.params }];
+    const why = [reason(kind), r.skip > 0 ? `rnn({ skip: ${r.skip} }) adds W_skip h_{t-${r.skip}} (weight_skip_l{k}); nn.RNN has no skip connection` : undefined]
+      .filter((w) => w !== undefined)
+      .join('; ');
+    return why === '' ? [] : [{ kind, reason: why, name: r.name, marked: reason(kind) !== undefined, params: r.params }];
   });
 }
 
 /** The name a parameter's tensor has in a model file, for every parameter whose name is marked. */
 export function markedNames(model: Model): Map<string, string> {
   const names = new Map<string, string>();
-  for (const layer of incompatibleLayers(model)) for (const p of layer.params) names.set(p.name, `${p.name}__${layer.kind}`);
+  for (const layer of incompatibleLayers(model)) {
+    if (layer.marked) for (const p of layer.params) names.set(p.name, `${p.name}__${layer.kind}`);
+  }
   return names;
 }
 

@@ -33,6 +33,7 @@ export function saveTorch(model: Model): TorchFolder {
     const kind = cellKindOf(r.config);
     const differs = torchDifference(kind);
     if (differs) throw new InvalidArgumentError(`${fn}: layer ${r.name} (${kind}) ${differs}`);
+    if (r.skip > 0) throw new InvalidArgumentError(`${fn}: layer ${r.name} has a skip connection (skip: ${r.skip}); nn.RNN has none (save it with saveModel: its tensors keep the names weight_skip_l{k} of the skip RNN's reference)`);
     if ((r.config.output ?? 'sequence') !== 'sequence') throw new InvalidArgumentError(`${fn}: layer ${r.name} pools its output ('${r.config.output}'); the folder format has per-step outputs only`);
     architecture.push({
       type: r.config.type, name: r.name, input_size: size, hidden_size: r.hiddenSize, num_layers: r.layers, bias: r.config.bias !== false, batch_first: false, bidirectional: r.directions === 2,

@@ -26,8 +26,9 @@ export class RecurrentBlock extends Wrapped<RecurrentLayer> implements Layer {
     readonly configIndex: number,
   ) {
     super(layer);
-    // What BPTT records per position and stacked layer: gate activations and states.
-    this.floatsPerPosition = layer.layers * layer.outputSize * (gateCount(cellKindOf(layer.config)) + 4);
+    // What BPTT records per position and stacked layer: gate activations and states (and a
+    // skip connection's source state).
+    this.floatsPerPosition = layer.layers * layer.outputSize * (gateCount(cellKindOf(layer.config)) + 4 + (layer.skip > 0 ? 1 : 0));
   }
 
   get type(): string {

@@ -93,10 +93,11 @@ export function optimizationStep(op: string, plan: StepPlan): StepResult {
 
 /** Copies of `states` (in the JS heap) and the function that writes them back. */
 function saveStates(states: readonly LayerState[]): () => void {
-  const copies = states.map((s) => ({ h: s.h.map((b) => b.read()), c: s.c.map((b) => b.read()) }));
+  const copies = states.map((s) => ({ h: s.h.map((b) => b.read()), c: s.c.map((b) => b.read()), hist: s.hist.map((b) => b.read()) }));
   return () =>
     states.forEach((s, i) => {
       s.h.forEach((b, l) => b.write(copies[i]!.h[l]!));
       s.c.forEach((b, l) => b.write(copies[i]!.c[l]!));
+      s.hist.forEach((b, l) => b.write(copies[i]!.hist[l]!));
     });
 }

@@ -146,7 +146,8 @@ export class AttentionHalf {
   forced(p: AttentionBatch, encOut: Float32Array, encState: Encoded): { logits: Float32Array; alpha: Float32Array } {
     const shape: AttentionShape = { srcLen: p.srcLen, tgtLen: p.tgtLen, batch: p.b };
     const enc = this.#load('w.enc', encOut);
-    const loaded: LayerState = { h: encState.h.map((v, l) => this.#load(`w.h${l}`, v)), c: encState.c.map((v, l) => this.#load(`w.c${l}`, v)) };
+    // `hist: []`: AttnSpec refuses a skip connection, so the decoder keeps no skip history.
+    const loaded: LayerState = { h: encState.h.map((v, l) => this.#load(`w.h${l}`, v)), c: encState.c.map((v, l) => this.#load(`w.c${l}`, v)), hist: [] };
     const { h, c, emb, y, tape } = this.#start(shape, loaded, p.inIds);
     const alpha = this.#ws.get('alpha', p.tgtLen * p.b * p.srcLen);
     this.attention.forward(shape, { enc, lengths: p.maskLengths, emb, h, c, y, alpha, tape });

@@ -6,9 +6,9 @@
  * (docs/ARCHITECTURE.md, "Validation").
  */
 export {
-  describe, checkInt, checkNumber, checkPositive, checkClipNorm, checkOneOf, checkObject, checkOptionalBoolean,
+  describe, checkInt, checkSkip, checkNumber, checkPositive, checkClipNorm, checkOneOf, checkObject, checkOptionalBoolean,
   checkOptionalFunction, checkOptionalName, checkKnownKeys, checkRange, type Range,
 } from './values.js';
 export { firstNonFinite, checkFinite, checkArrayLike, isDetached, checkAttached, checkVector, checkFloats, checkLengths, checkTokenIds } from './arrays.js';
 export { checkBatch, isCheckedBatch, sliceSteps, type SequenceBatch, type TreesBatch, type ForestInput, type TargetKind, type BatchShape, type CheckedBatch } from './batch.js';
-export { MAX_PARAMETER_FLOATS, MAX_BATCH_FLOATS } from './limits.js';
+export { MAX_PARAMETER_FLOATS, MAX_BATCH_FLOATS, MAX_SKIP } from './limits.js';

@@ -11,3 +11,10 @@ export const MAX_PARAMETER_FLOATS = 2 ** 29;
 
 /** Most floats of working memory one batch may need (2 GiB, half of what wasm32 addresses). */
 export const MAX_BATCH_FLOATS = 2 ** 29;
+
+/**
+ * The longest skip connection through time, `rnn({ skip })` (the core's `MAX_SKIP`): a
+ * streaming state keeps `skip - 1` earlier states per stacked layer, so a delay longer than
+ * any sequence only costs memory.
+ */
+export const MAX_SKIP = 4096;

@@ -4,6 +4,7 @@
  * was received (see {@link describe}).
  */
 import { InvalidArgumentError } from '../errors.js';
+import { MAX_SKIP } from './limits.js';
 
 /** A short description of a received value for error messages. */
 export function describe(value: unknown): string {
@@ -22,6 +23,14 @@ export function checkInt(op: string, name: string, value: unknown, min: number, 
     throw new InvalidArgumentError(`${op}: argument \`${name}\` expected an integer in [${min}, ${max}], got ${describe(value)}`);
   }
   return value;
+}
+
+/**
+ * The delay of a skip connection through time (`rnn({ skip })`): an integer in [2, MAX_SKIP]
+ * (1 would be the recurrent connection itself).
+ */
+export function checkSkip(op: string, value: unknown): number {
+  return checkInt(op, 'skip', value, 2, MAX_SKIP);
 }
 
 /** A finite number in [min, max]. */

@@ -12,6 +12,8 @@
  */
 import type { TreeClassifierOptions } from '../trees/options.js';
 import { RemoteTreeClassifier } from './remote-tree.js';
+import { RemoteSeq2Seq } from './remote-seq2seq.js';
+import type { Seq2SeqOptions } from '../tasks/seq2seq.js';
 import * as Comlink from 'comlink';
 
 import { describe } from '../validate/index.js';
@@ -191,6 +193,16 @@ export class RecurrentWorker implements Caller {
   async treeClassifier(options: Omit<TreeClassifierOptions, 'vocab'> & { vocab: VocabLike }): Promise<RemoteTreeClassifier> {
     const wire = { ...options, vocab: vocabJSON(options.vocab) };
     return new RemoteTreeClassifier(this, await this.call('treeClassifier', (api) => api.treeClassifier(wire), { options: wire }));
+  }
+
+  /** An encoder-decoder in the worker (as `new Seq2Seq(options)` in-thread). */
+  async seq2seq(options: Seq2SeqOptions): Promise<RemoteSeq2Seq> {
+    return new RemoteSeq2Seq(this, await this.call('seq2seq', (api) => api.seq2seq(options), { options }));
+  }
+
+  /** An encoder-decoder in the worker from the bytes of `saveSeq2Seq`. */
+  async loadSeq2Seq(bytes: Uint8Array): Promise<RemoteSeq2Seq> {
+    return new RemoteSeq2Seq(this, await this.call('loadSeq2Seq', (api) => api.loadSeq2Seq(bytes), { bytes }));
   }
 
   /** A tree classifier in the worker from the bytes of `saveTreeClassifier`. */

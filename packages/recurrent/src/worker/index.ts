@@ -8,4 +8,6 @@ export { RemoteModel, RemoteState, type RemoteFitOptions, type RemotePredictOpti
 export { WorkerExitedError } from './errors.js';
 export { RemoteTreeClassifier } from './remote-tree.js';
 export type { TreeTrainOptions } from './tree-service.js';
+export { RemoteSeq2Seq } from './remote-seq2seq.js';
+export type { RemoteSeq2SeqFitOptions, TranslateOptions } from './seq2seq-service.js';
 export type { EngineInfo, FitData, CorpusData, BatchesData } from './protocol.js';

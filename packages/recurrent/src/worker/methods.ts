@@ -9,6 +9,7 @@
  *
  * This module is read by the client, where no engine is loaded: it imports types only.
  */
+import type { BeamOptions } from '../model/beam.js';
 import type { GenerateOptions } from '../model/generate.js';
 import type { Model } from '../model/model.js';
 import type { CheckedBatch, PredictOptions } from '../model/model-types.js';
@@ -32,7 +33,10 @@ export interface MethodSpec {
   readonly transferResult?: boolean;
   /** It returns a new state, which stays in the worker (the client gets a {@link RemoteState}). */
   readonly returnsState?: boolean;
-  /** Not a method of the model but a function of it, which the worker names (`save`: `saveModel(model)`). */
+  /**
+   * Not a method of the model but a function of it and the arguments, which the worker names
+   * (`save`: `saveModel(model)`, `beamSearch`: `beamSearch(model, prefix, options)`).
+   */
   readonly fn?: true;
 }
 
@@ -42,6 +46,7 @@ export const MODEL_METHODS = {
   predict: { args: ['x', 'options'], state: { arg: 1, in: 'options' }, transfer: { arg: 0, option: 1 }, transferResult: true },
   gradientFlow: { args: ['batch', 'loss'], transferResult: true },
   generate: { args: ['prefix', 'options'] },
+  beamSearch: { args: ['prefix', 'options'], fn: true },
   zeroState: { args: ['batchSize'], returnsState: true },
   step: { args: ['x', 'state', 'options'], state: { arg: 1, in: 'arg', required: true }, transferResult: true },
   resetState: { args: [] },
@@ -85,9 +90,11 @@ export type RemotePredictOptions = Remoted<PredictOptions> & {
 
 /**
  * The derived methods of a remote model. `generate` keeps its two in-thread overloads,
- * `predict` takes `transfer`, and `save` is `saveModel(model)`'s bytes.
+ * `predict` takes `transfer`, `save` is `saveModel(model)`'s bytes and `beamSearch` is
+ * `beamSearch(model, prefix, options)` (a language model's best continuation of `prefix`).
  */
-export type RemoteModelMethods = { [K in Exclude<ModelMethod, 'generate' | 'predict' | 'save'>]: RemoteMethod<Model[K]> } & {
+export type RemoteModelMethods = { [K in Exclude<ModelMethod, 'generate' | 'predict' | 'save' | 'beamSearch'>]: RemoteMethod<Model[K]> } & {
+  beamSearch(prefix: ArrayLike<number>, options: BeamOptions): Promise<number[]>;
   generate(prefix: string, options: GenerateOptions): Promise<string>;
   generate(prefix: ArrayLike<number>, options: GenerateOptions): Promise<number[]>;
   /** As in-thread: `x` and `options` for a sequence model, the trees (options optional) for a tree model. */

@@ -5,6 +5,8 @@
  * Arguments the client does not need to look into cross as the caller gave them, so the
  * worker's in-thread code checks them and throws the in-thread errors.
  */
+import type { Seq2SeqOptions } from '../tasks/seq2seq.js';
+import type { Seq2SeqMethod } from './seq2seq-service.js';
 import type { TreeMethod, WireTreeOptions } from './tree-service.js';
 import type { BuildKind } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
@@ -148,6 +150,11 @@ export interface WorkerApi {
   loadTreeClassifier(bytes: Uint8Array): number;
   callTree(id: number, method: TreeMethod, ...args: unknown[]): unknown;
   disposeTree(id: number): void;
+  /** Encoder-decoders (`seq2seq-service.ts`): create, load, run a method, free. */
+  seq2seq(options: Seq2SeqOptions): number;
+  loadSeq2Seq(bytes: Uint8Array): number;
+  callSeq2Seq(id: number, method: Seq2SeqMethod, ...args: unknown[]): unknown;
+  disposeSeq2Seq(id: number): void;
   /** Frees every model and state, stops the pool and forgets the engine. */
   shutdown(): Promise<void>;
 }

@@ -13,17 +13,21 @@ import { isArrayDataset } from '../model/dataset.js';
 import { fit, type BatchSource, type FitOptions, type History } from '../model/fit.js';
 import type { LayerConfig } from '../model/layers.js';
 import { sequential, type Model } from '../model/model.js';
+import { beamSearch, type BeamOptions } from '../model/beam.js';
 import { modelFromBytes, saveModel } from '../model/serialize.js';
 import type { ModelState } from '../model/state.js';
 import { registerErrorTransfer } from './errors.js';
 import { type MethodSpec, MODEL_METHODS, type ModelMethod, STATE_METHODS, type StateMethod } from './methods.js';
 import { transferablesOf, typedArraysIn } from './transfer.js';
+import type { Seq2SeqOptions } from '../tasks/seq2seq.js';
+import { type Seq2SeqMethod, Seq2SeqService } from './seq2seq-service.js';
 import { type TreeMethod, TreeService, type WireTreeOptions } from './tree-service.js';
 import type { EngineInfo, FitData, ModelInfo, RemoteCallback, WireFitOptions, WireSequentialOptions, WorkerApi, WorkerInitOptions } from './protocol.js';
 
-/** The entries of the list that are functions of a model rather than its methods. */
+/** The entries of the list that are functions of a model (and the call's arguments) rather than its methods. */
 const MODEL_FUNCTIONS = {
   save: (model: Model): Uint8Array => saveModel(model),
+  beamSearch: (model: Model, prefix: unknown, options: unknown): number[] => beamSearch(model, prefix as ArrayLike<number>, options as BeamOptions),
 };
 import type { BatchInfo, EpochInfo } from '../model/fit.js';
 
@@ -42,6 +46,7 @@ class WorkerService implements WorkerApi {
   readonly #states = new Map<number, { model: number; state: ModelState }>();
   readonly #fits = new Map<number, AbortController>();
   readonly #trees = new TreeService();
+  readonly #seq2seqs = new Seq2SeqService();
   #nextId = 1;
 
   constructor(comlink: ComlinkModule) {
@@ -123,7 +128,9 @@ class WorkerService implements WorkerApi {
     if (!spec) throw new InvalidArgumentError(`the worker has no model method ${String(method)}`);
     const model = this.#model(modelId, method);
     const real = this.#withStates(spec, args, method);
-    const result = spec.fn ? MODEL_FUNCTIONS[method as keyof typeof MODEL_FUNCTIONS](model) : (model[method as Exclude<ModelMethod, 'save'>] as (...a: unknown[]) => unknown)(...real);
+    const result = spec.fn
+      ? (MODEL_FUNCTIONS[method as keyof typeof MODEL_FUNCTIONS] as (m: Model, ...a: unknown[]) => unknown)(model, ...real)
+      : (model[method as Exclude<ModelMethod, keyof typeof MODEL_FUNCTIONS>] as (...a: unknown[]) => unknown)(...real);
     if (spec.returnsState) {
       const state = result as ModelState;
       const id = this.#nextId++;
@@ -176,8 +183,26 @@ class WorkerService implements WorkerApi {
     this.#trees.dispose(id);
   }
 
+  seq2seq(options: Seq2SeqOptions): number {
+    return this.#seq2seqs.create(options);
+  }
+
+  loadSeq2Seq(bytes: Uint8Array): number {
+    return this.#seq2seqs.load(bytes);
+  }
+
+  async callSeq2Seq(id: number, method: Seq2SeqMethod, ...args: unknown[]): Promise<unknown> {
+    const result = await this.#seq2seqs.call(id, method, args);
+    return ArrayBuffer.isView(result) ? this.#comlink.transfer(result, transferablesOf([result])) : result;
+  }
+
+  disposeSeq2Seq(id: number): void {
+    this.#seq2seqs.dispose(id);
+  }
+
   async shutdown(): Promise<void> {
     this.#trees.disposeAll();
+    this.#seq2seqs.disposeAll();
     for (const c of this.#fits.values()) c.abort(new DOMException('the worker is shutting down', 'AbortError'));
     for (const s of this.#states.values()) s.state.dispose();
     this.#states.clear();

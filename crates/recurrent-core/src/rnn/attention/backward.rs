@@ -215,6 +215,7 @@ pub fn attn_backward(
             cprev: r.cprev,
             dproj: &[],
             hcell: &[],
+            hskip: &[],
         };
         let x: &[f32] = if l == 0 {
             x0

@@ -172,8 +172,10 @@ pub fn attn_forward(
                 hcell: &mut [],
                 c: c_l,
                 hmask: None,
+                // AttnSpec::validate refuses a skip connection.
+                skip: &[],
             };
-            advance(pool, &cell, h, b, &p, io, &|_| true, None)?;
+            advance(pool, &cell, h, b, &p, io, &|_| true, None, None)?;
         }
         y[t * bh..(t + 1) * bh].copy_from_slice(&hs[(l_n - 1) * bh..]);
     }

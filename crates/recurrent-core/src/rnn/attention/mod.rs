@@ -94,6 +94,16 @@ impl AttnSpec {
                 format_args!("{}", self.stack.proj_size),
             ));
         }
+        // A skip connection would need each layer's ring of earlier states carried through
+        // the decoder's step loop (and its pending gradients through backward): not done here.
+        if self.stack.skip != 0 {
+            return Err(CoreError::new(
+                OP,
+                "stack.skip",
+                "0 (no skip connection with attention)",
+                format_args!("{}", self.stack.skip),
+            ));
+        }
         if self.embed == 0 {
             return Err(CoreError::new(OP, "embed", "at least 1", "0"));
         }
