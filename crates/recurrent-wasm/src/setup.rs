@@ -22,6 +22,7 @@ pub fn engine_prepare() {
     #[cfg(feature = "test-exports")]
     crate::test_exports::prepare_thread();
     recurrent_core::gemm::prepare_thread();
+    crate::threads::install_clock();
     drop(JsValue::from_str(""));
 }
 
