@@ -35,7 +35,7 @@ export interface SpawnWorkerOptions {
    * single-threaded build runs instead, with one console warning. Default `'auto'`.
    */
   threads?: number | 'auto';
-  /** Folder URL holding the `simd/` and `threads/` wasm folders, if a bundler moved them. */
+  /** Folder URL holding the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm folders, if a bundler moved them. */
   wasmBaseUrl?: string | URL;
   /**
    * Browsers without a bundler: the URL of comlink's ES module (`comlink/dist/esm/comlink.mjs`)

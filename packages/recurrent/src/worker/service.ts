@@ -64,6 +64,8 @@ class WorkerService implements WorkerApi {
     const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
     return {
       build: e.build,
+      buildName: e.buildName,
+      simdLevel: e.simdLevel,
       threads: e.threads,
       maxThreads: e.maxThreads,
       simd: e.simd,
