@@ -2,12 +2,13 @@
 import type { Workload } from '../lib/types.js';
 import { gemmWorkload } from './gemm.js';
 import { cellsWorkload } from './cells.js';
+import { contentionWorkload } from './contention.js';
 import { encodeWorkload } from './encode.js';
 import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
 import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, contentionWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);
