@@ -160,3 +160,18 @@ node.test('the package ships the four release builds (relaxed ones included) and
   }
   assert.deepEqual(listed.filter((f) => f.includes('-test/')), []);
 });
+
+node.test('spawnWorker({ simd }) picks the build inside the worker; its engine info says which; a bad value is an InvalidArgumentError', async () => {
+  const { spawnWorker } = await import('recurrent/worker');
+  await assert.rejects(spawnWorker({ threads: 1, simd: 'fast' as never }), (e: unknown) => e instanceof InvalidArgumentError && /option `simd` expected 'relaxed' or 'baseline'/.test(e.message));
+  const levels = hasRelaxedSimd() ? (['baseline', 'relaxed'] as const) : (['baseline'] as const);
+  for (const simd of levels) {
+    const remote = await spawnWorker({ threads: 1, simd });
+    try {
+      assert.equal(remote.engine.simdLevel, simd);
+      assert.equal(remote.engine.buildName, simd === 'relaxed' ? 'relaxed' : 'simd');
+    } finally {
+      await remote.dispose();
+    }
+  }
+});

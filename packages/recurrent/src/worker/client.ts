@@ -20,6 +20,7 @@ import type { VocabJSON } from '../data/vocab.js';
 import type { LayerConfig } from '../model/layers.js';
 import { registerErrorTransfer, type WorkerExitedError } from './errors.js';
 import type { EngineInfo, WorkerApi, WireSequentialOptions } from './protocol.js';
+import type { SimdLevel } from '../engine/bindings.js';
 import { type Caller, RemoteModel, transferArg } from './remote-model.js';
 import { checkSendable } from './sendable.js';
 import { sequencedEndpoint } from './sequenced-endpoint.js';
@@ -37,6 +38,11 @@ export interface SpawnWorkerOptions {
   threads?: number | 'auto';
   /** Folder URL holding the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm folders, if a bundler moved them. */
   wasmBaseUrl?: string | URL;
+  /**
+   * The SIMD build inside the worker: `'relaxed'` (fused multiply-add; an `InitError` where the
+   * runtime lacks relaxed SIMD) or `'baseline'` (see `init`). Default: relaxed where it validates.
+   */
+  simd?: SimdLevel;
   /**
    * Browsers without a bundler: the URL of comlink's ES module (`comlink/dist/esm/comlink.mjs`)
    * for the worker, which cannot see the page's import map. Default: resolved from the page's
@@ -83,6 +89,10 @@ export async function spawnWorker(options: SpawnWorkerOptions = {}): Promise<Rec
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new InvalidArgumentError(`spawnWorker: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
   }
+  const simd = options.simd;
+  if (simd !== undefined && simd !== 'relaxed' && simd !== 'baseline') {
+    throw new InvalidArgumentError(`spawnWorker: option \`simd\` expected 'relaxed' or 'baseline', got ${String(simd)}`);
+  }
   const handle = await startWorker({
     timeoutMs,
     ...(options.comlinkUrl !== undefined ? { comlinkUrl: new URL(options.comlinkUrl.toString(), baseHref()).href } : {}),
@@ -95,7 +105,11 @@ export async function spawnWorker(options: SpawnWorkerOptions = {}): Promise<Rec
     });
     const info = await Promise.race([
       client.call('init', (api) =>
-        api.init({ threads, ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: new URL(options.wasmBaseUrl.toString(), baseHref()).href } : {}) }),
+        api.init({
+          threads,
+          ...(simd !== undefined ? { simd } : {}),
+          ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: new URL(options.wasmBaseUrl.toString(), baseHref()).href } : {}),
+        }),
       ),
       timeout,
     ]);

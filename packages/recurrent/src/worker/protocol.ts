@@ -27,6 +27,8 @@ export interface WorkerInitOptions {
   threads?: number | 'auto';
   /** Folder URL holding the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm folders (see `init`). */
   wasmBaseUrl?: string;
+  /** The SIMD build: `'relaxed'` or `'baseline'` (see `init`). Default: relaxed where it validates. */
+  simd?: SimdLevel;
 }
 
 /** Which engine runs in the worker. */

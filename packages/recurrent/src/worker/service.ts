@@ -54,6 +54,7 @@ class WorkerService implements WorkerApi {
     await init({
       threads: options.threads ?? 'auto',
       noThreads: 'warn',
+      ...(options.simd !== undefined ? { simd: options.simd } : {}),
       ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: options.wasmBaseUrl } : {}),
     });
     return this.engineInfo();
