@@ -3,8 +3,9 @@
  * Node 24 (`ours-relaxed-<n>t`), ours with the baseline build under the same Node 24
  * (`ours-n24-1t`, so relaxed vs baseline is measured in one runtime), and PyTorch
  * (`torch-<n>t`), with the rows comparing them. Node 24 is `$NODE24`, or the project's
- * `.tools/node-24.*` (scripts/lib.sh `ensure_node24` installs it); without it the relaxed
- * subjects are left out and a note says so.
+ * `.tools/node-24.*` (scripts/lib.sh `ensure_node24` installs it); without it (or with `NODE24`
+ * naming no file, e.g. `NODE24=none` to skip them) the relaxed subjects are left out and a
+ * note says so.
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +20,9 @@ let node24: string | null | undefined;
 /** A Node 24 binary, or `null`. */
 export function node24Path(): string | null {
   if (node24 === undefined) {
-    node24 = process.env['NODE24'] ?? null;
-    if (node24 === null) {
+    const env = process.env['NODE24'];
+    node24 = env !== undefined && existsSync(env) ? env : null;
+    if (node24 === null && env === undefined) {
       const tools = fileURLToPath(new URL('../../.tools/', import.meta.url));
       const dir = existsSync(tools) ? readdirSync(tools).filter((d) => /^node-24\./.test(d)).sort().pop() : undefined;
       const bin = dir === undefined ? undefined : `${tools}${dir}/bin/node`;
@@ -88,8 +90,8 @@ export function moreRows(
   });
   const torch = (t: number) => torchSpec(t);
   const base = (t: number): SubjectSpec => ({ id: `ours-${t}t`, kind: 'ours', threads: t });
-  const torchThreads = [...new Set([1, ...threads])];
-  for (const t of threads) {
+  const torchThreads = torchVersion() === null ? [] : [...new Set([1, ...threads])];
+  for (const t of node24Path() === null ? [] : threads) {
     const r = relaxedSpec(t);
     if (t === 1) out.push(pair(t, r, node24BaselineSpec(1)));
     out.push(pair(t, r, base(t)));
