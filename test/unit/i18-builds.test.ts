@@ -175,3 +175,28 @@ node.test('spawnWorker({ simd }) picks the build inside the worker; its engine i
     }
   }
 });
+
+relaxed.test('RECURRENT_SIMD of the spawning page or process reaches the engine of a recurrent/worker worker', async () => {
+  const { spawnWorker } = await import('recurrent/worker');
+  // A page's global (a browser worker does not see the page's globals), or Node's environment.
+  const g = globalThis as { RECURRENT_SIMD?: string; process?: { env: Record<string, string | undefined> } };
+  const env = g.process?.env;
+  const before = env ? env['RECURRENT_SIMD'] : g.RECURRENT_SIMD;
+  if (env) env['RECURRENT_SIMD'] = 'baseline';
+  else g.RECURRENT_SIMD = 'baseline';
+  try {
+    const remote = await spawnWorker({ threads: 1 });
+    try {
+      assert.equal(remote.engine.simdLevel, 'baseline');
+      assert.equal(remote.engine.buildName, 'simd');
+    } finally {
+      await remote.dispose();
+    }
+  } finally {
+    if (env) {
+      if (before === undefined) delete env['RECURRENT_SIMD'];
+      else env['RECURRENT_SIMD'] = before;
+    } else if (before === undefined) delete g.RECURRENT_SIMD;
+    else g.RECURRENT_SIMD = before;
+  }
+});
