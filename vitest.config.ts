@@ -4,8 +4,12 @@
  *   node               test/unit in Node child processes (run it with Node 20 and with Node 24)
  *   node-worker        the same files inside Node worker_threads
  *   chromium-isolated  the same files in Chromium, cross-origin isolated (COOP/COEP on every
- *                      response): SharedArrayBuffer, so the threaded build with 2 threads
- *   chromium           the same files in Chromium without the headers: the SIMD build
+ *                      response): SharedArrayBuffer, so the threaded build with 2 threads, with
+ *                      relaxed SIMD (relaxed-threads)
+ *   chromium           the same files in Chromium without the headers: the SIMD build, baseline
+ *                      SIMD128 (RECURRENT_SIMD=baseline), so the baseline build stays tested
+ *                      in a browser; Node 20 runs the baseline builds and Node 24 the relaxed
+ *                      ones (the loader's own choice: relaxed SIMD validates from Node 22)
  *   readme             test/readme: every code block of README.md run as written, in child
  *                      processes (one to two minutes, so once per test run, with one Node)
  *   parity             test/parity: every case of a fixtures folder against the public API
@@ -48,6 +52,8 @@ declare module 'vitest' {
     environment: Environment;
     /** Threads of the engine the tests use when they do not test a particular build. */
     threads: number;
+    /** The SIMD level every `init()` of a browser project loads (`auto`: the loader's choice). */
+    simd: 'auto' | 'relaxed' | 'baseline';
     paths: { root: string; fixtures: string };
     /** Test knobs from the environment (`PROP_*`, `RECURRENT_*`), for pages without `process`. */
     env: Record<string, string>;
@@ -56,8 +62,8 @@ declare module 'vitest' {
 
 const KNOBS = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => /^(PROP|RECURRENT)_/.test(e[0]) && e[1] !== undefined));
 
-function provide(environment: Environment, threads = 1) {
-  return { environment, threads, paths: { root: ROOT, fixtures: FIXTURES }, env: KNOBS };
+function provide(environment: Environment, threads = 1, simd: 'auto' | 'relaxed' | 'baseline' = 'auto') {
+  return { environment, threads, simd, paths: { root: ROOT, fixtures: FIXTURES }, env: KNOBS };
 }
 
 if (!existsSync(FIXTURES)) {
@@ -82,7 +88,7 @@ function chromium(name: 'chromium-isolated' | 'chromium', isolated: boolean): Te
       include: UNIT,
       // The test builds (with the test-only exports): Node finds them by itself.
       setupFiles: ['./test/support/test-build.ts'],
-      provide: provide(name, isolated ? 2 : 1),
+      provide: provide(name, isolated ? 2 : 1, isolated ? 'relaxed' : 'baseline'),
       // One page at a time: an isolated test file runs two threads of its own.
       maxWorkers: isolated ? 1 : 2,
       browser: {

@@ -31,7 +31,8 @@ interface ChildOutcome {
 /** Runs one subject of one workload in a child process (same Node flags, so tsx too). */
 function runChild(job: ChildJob): Promise<ChildOutcome> {
   return new Promise((resolve) => {
-    const child = fork(CHILD, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    // A subject may run on another Node (the relaxed build on Node 24), with the same flags (tsx).
+    const child = fork(CHILD, [JSON.stringify(job)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...(job.subject.node ? { execPath: job.subject.node } : {}) });
     let outcome: ChildOutcome | undefined;
     const timer = setTimeout(() => {
       outcome ??= { measurements: [], error: `timed out after ${CHILD_TIMEOUT_MS / 1000} s` };
@@ -56,7 +57,7 @@ function summary(rows: PrintedRow[]): string[] {
   const groups = new Map<string, number[]>();
   for (const r of rows) {
     if (r.ratio === null || !(r.ratio > 0)) continue;
-    const key = `${r.workload}: ours ${r.threads}T${r.variant.endsWith('+copy') ? ' +copy' : ''} vs ${r.peer}`;
+    const key = `${r.workload}: ours ${r.threads}T${r.variant.endsWith('+copy') ? ' +copy' : ''}${r.variant.includes('[relaxed') ? ' relaxed (Node 24)' : ''} vs ${r.peer}`;
     groups.set(key, [...(groups.get(key) ?? []), r.ratio]);
   }
   return [...groups].map(([k, v]) => `  ${k}: geomean ${geomean(v).toFixed(2)}x over ${v.length}`);

@@ -4,6 +4,7 @@ import { openBrain } from '../peers/brain.js';
 import { openOrtNode, openOrtWeb } from '../peers/ort.js';
 import { openTfjsCpu } from '../peers/tfjs-cpu.js';
 import { openTfjsWasm } from '../peers/tfjs-wasm.js';
+import { openTorch } from '../peers/torch.js';
 import type { SubjectHandle, SubjectKind, SubjectSpec } from './types.js';
 
 export function oursSpec(threads: number): SubjectSpec {
@@ -32,6 +33,7 @@ const LABELS: Record<SubjectKind, string> = {
   'ort-web': 'ort-web',
   'ort-node': 'ort-node',
   brain: 'brain.js',
+  torch: 'PyTorch',
 };
 
 /** Human label for tables: `recurrent 1T`, `tfjs-wasm 1T`, `ort-node 2T`, `base 1T`. */
@@ -42,7 +44,7 @@ export function subjectLabel(spec: SubjectSpec, realThreads = spec.threads): str
 export async function openSubject(spec: SubjectSpec): Promise<SubjectHandle> {
   switch (spec.kind) {
     case 'ours':
-      return openOurs(spec.threads, spec.baseline);
+      return openOurs(spec.threads, spec.baseline, spec.simd);
     case 'tfjs-wasm':
       return openTfjsWasm(spec.threads);
     case 'tfjs-cpu':
@@ -53,5 +55,7 @@ export async function openSubject(spec: SubjectSpec): Promise<SubjectHandle> {
       return openOrtNode(spec.threads);
     case 'brain':
       return openBrain();
+    case 'torch':
+      return openTorch(spec.threads);
   }
 }

@@ -7,10 +7,11 @@ import type { BrainHandle } from '../peers/brain.js';
 import type { OrtHandle } from '../peers/ort.js';
 import type { TfjsCpuHandle } from '../peers/tfjs-cpu.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
+import type { TorchHandle } from '../peers/torch.js';
 import type { TimingOptions } from './stats.js';
 
 /** Engines the bench knows how to start: ours, and each peer. */
-export type SubjectKind = 'ours' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node' | 'brain';
+export type SubjectKind = 'ours' | 'tfjs-wasm' | 'tfjs-cpu' | 'ort-web' | 'ort-node' | 'brain' | 'torch';
 
 /** One engine configuration, run in its own child process. */
 export interface SubjectSpec {
@@ -24,10 +25,14 @@ export interface SubjectSpec {
    * instead of the workspace's `recurrent` (ids `base-1t`, `base-2t`; see `lib/baseline.ts`).
    */
   baseline?: string;
+  /** Kind `ours` only: `init({ simd })` (default: the loader's choice for the runtime). */
+  simd?: 'relaxed' | 'baseline';
+  /** The Node binary of the child process (default: the bench's own), e.g. Node 24. */
+  node?: string | undefined;
 }
 
 /** A started engine, handed to a workload's `measure` inside the child. */
-export type SubjectHandle = OursHandle | TfjsWasmHandle | TfjsCpuHandle | OrtHandle | BrainHandle;
+export type SubjectHandle = OursHandle | TfjsWasmHandle | TfjsCpuHandle | OrtHandle | BrainHandle | TorchHandle;
 
 /** What a child reports about the engine it ran (build, versions, thread mode). */
 export type SubjectInfo = Record<string, string | number | boolean>;

@@ -31,9 +31,9 @@ export async function importBaseline(dir: string): Promise<BenchApi> {
   return mod as unknown as BenchApi;
 }
 
-export async function openOurs(threads: number, baseline?: string): Promise<OursHandle> {
+export async function openOurs(threads: number, baseline?: string, simd?: 'relaxed' | 'baseline'): Promise<OursHandle> {
   const lib: BenchApi = baseline === undefined ? recurrent : await importBaseline(baseline);
-  const engine = await lib.init({ threads });
+  const engine = await lib.init(simd === undefined ? { threads } : { threads, simd });
   const missing = missingEngineMembers(engine);
   if (missing.length > 0) throw new Error(`${baseline ?? 'recurrent'}: the engine from init() lacks ${missing.join(', ')} (bench/ours/api.ts)`);
   engine.setThreads(threads);
@@ -43,7 +43,11 @@ export async function openOurs(threads: number, baseline?: string): Promise<Ours
     simd: engine.simd,
     threads: engine.threads,
     maxThreads: engine.maxThreads,
+    node: process.version,
   };
+  // The build's SIMD level (issue 18); a baseline checkout from before it has none.
+  const level = (engine as { simdLevel?: string }).simdLevel;
+  if (level !== undefined) info['simdLevel'] = level;
   if (baseline !== undefined) Object.assign(info, describeBaseline(baseline));
   if (engine.threads !== threads) {
     info['warning'] = `asked for ${threads} threads, running ${engine.threads}`;

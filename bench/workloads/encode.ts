@@ -25,6 +25,8 @@ import type { OrtHandle } from '../peers/ort.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { lstmModel } from '../onnx/models.js';
 import { W3, W3_SEED, W3_SHAPE } from './shapes.js';
+import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w3-encode';
 const UNIT = 'tokens/s';
@@ -122,14 +124,21 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
     const peers = t === 1 ? [tfjsWasmSpec(), peerSpec('ort-web', 1), peerSpec('ort-node', 1)] : [peerSpec('ort-web', t), peerSpec('ort-node', t), oursSpec(1)];
     for (const p of peers) pairings.push({ variant: id, caseId: id, threads: t, ours: { subject: o.id, mode: 'forward' }, peer: { subject: p.id, mode: 'forward', label: subjectLabel(p) } });
   }
-  return { rows: pairRows(WORKLOAD, ms, pairings), notes: digestNotes(WORKLOAD, ms, 1e-4, ['ours-1t']) };
+  pairings.push(...moreRows(id, 'forward', threads, (t) => [peerSpec('ort-web', t)]));
+  return { rows: pairRows(WORKLOAD, ms, pairings), notes: [...digestNotes(WORKLOAD, ms, 1e-4, ['ours-1t']), ...moreNotes(WORKLOAD, ms)] };
 }
 
 export const encodeWorkload: Workload = {
   name: WORKLOAD,
   title: `W3 encoding: 2-layer bidirectional LSTM, input ${I}, hidden ${H}, batch ${W3.batch} x ${W3.seqLen} steps, forward only (tokens/s)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => [...threads.map(oursSpec), tfjsWasmSpec(), ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)])],
+  subjects: (threads) => [
+    ...threads.map(oursSpec),
+    ...relaxedSpecs(threads),
+    tfjsWasmSpec(),
+    ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
+    ...torchSpecs(threads),
+  ],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':
@@ -139,6 +148,10 @@ export const encodeWorkload: Workload = {
       case 'ort-web':
       case 'ort-node':
         return measureOrt(subject, spec, ctx);
+      case 'torch': {
+        const cases = pick(CASES, ctx).map((c) => ({ id: c.id, input: I, hidden: H, layers: W3_SHAPE.layers, batch: W3.batch, seq_len: W3.seqLen }));
+        return measureTorch(WORKLOAD, cases, subject, spec, ctx, { mode: 'forward', unit: UNIT, better: 'higher', value: (_c, ms) => TOKENS / (ms / 1000) });
+      }
       default:
         throw new Error(`${WORKLOAD}: no runner for ${subject.kind}`);
     }

@@ -22,6 +22,9 @@ import type { OrtHandle } from '../peers/ort.js';
 import { matmulModel } from '../onnx/models.js';
 import { measureAsync } from '../lib/stats.js';
 import { peerSpec } from '../lib/subjects.js';
+import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { measureTorch } from '../peers/torch.js';
+import { pairRows } from '../lib/rows.js';
 
 interface GemmCase {
   id: string;
@@ -249,14 +252,22 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
       }
     }
   }
-  return { rows: out, notes };
+  const more = CASES.filter((c) => ms.some((x) => x.caseId === c.id)).flatMap((c) => moreRows(c.id, 'resident', threads, () => []));
+  out.push(...pairRows(WORKLOAD, ms, more));
+  return { rows: out, notes: [...notes, ...moreNotes(WORKLOAD, ms)] };
 }
 
 export const gemmWorkload: Workload = {
   name: WORKLOAD,
   title: 'GEMM GFLOP/s (C = op(A) B, row-major f32)',
   caseIds: () => CASES.map((c) => `${c.id}  (${c.what})`),
-  subjects: (threads) => [...threads.map(oursSpec), tfjsWasmSpec(), ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)])],
+  subjects: (threads) => [
+    ...threads.map(oursSpec),
+    ...relaxedSpecs(threads),
+    tfjsWasmSpec(),
+    ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
+    ...torchSpecs(threads),
+  ],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':
@@ -266,6 +277,10 @@ export const gemmWorkload: Workload = {
       case 'ort-web':
       case 'ort-node':
         return measureOrt(subject, spec, ctx);
+      case 'torch': {
+        const cases = selected(ctx).map((c) => ({ id: c.id, m: c.m, n: c.n, k: c.k, trans_a: c.transA }));
+        return measureTorch(WORKLOAD, cases, subject, spec, ctx, { mode: 'resident', unit: UNIT, better: 'higher', value: (c, ms) => (2 * Number(c['m']) * Number(c['n']) * Number(c['k'])) / (ms * 1e6) });
+      }
       default:
         throw new Error(`gemm: no runner for ${subject.kind}`);
     }

@@ -3,13 +3,14 @@ import type { Workload } from '../lib/types.js';
 import { attentionWorkload } from './attention.js';
 import { gemmWorkload } from './gemm.js';
 import { cellsWorkload } from './cells.js';
+import { contentionWorkload } from './contention.js';
 import { encodeWorkload } from './encode.js';
 import { familiesWorkload } from './families.js';
 import { streamWorkload } from './stream.js';
 import { trainWorkload } from './train.js';
 import { treesWorkload } from './trees.js';
 
-export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, attentionWorkload, familiesWorkload];
+export const WORKLOADS: readonly Workload[] = [trainWorkload, streamWorkload, encodeWorkload, cellsWorkload, gemmWorkload, treesWorkload, attentionWorkload, familiesWorkload, contentionWorkload];
 
 export function workload(name: string): Workload {
   const w = WORKLOADS.find((x) => x.name === name);

@@ -25,6 +25,8 @@ import type { OrtHandle, OrtTensor } from '../peers/ort.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { lstmModel } from '../onnx/models.js';
 import { W2_CASES, W2_SEED, W2_STEPS, W2_WARMUP } from './shapes.js';
+import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w2-stream';
 const UNIT = 'us/step';
@@ -155,7 +157,8 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
       }
     }
   }
-  return { rows: pairRows(WORKLOAD, ms, pairings), notes: digestNotes(WORKLOAD, ms, 1e-4, ['ours-1t']) };
+  for (const c of W2_CASES) pairings.push(...moreRows(c.id, 'step', threads, (t) => [peerSpec('ort-web', t)]));
+  return { rows: pairRows(WORKLOAD, ms, pairings), notes: [...digestNotes(WORKLOAD, ms, 1e-4, ['ours-1t']), ...moreNotes(WORKLOAD, ms)] };
 }
 
 export const streamWorkload: Workload = {
@@ -166,6 +169,8 @@ export const streamWorkload: Workload = {
     ...threads.map(oursSpec),
     tfjsWasmSpec(),
     ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
+    ...relaxedSpecs(threads),
+    ...torchSpecs(threads),
   ],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
@@ -176,6 +181,10 @@ export const streamWorkload: Workload = {
       case 'ort-web':
       case 'ort-node':
         return measureOrt(subject, spec, ctx);
+      case 'torch': {
+        const cases = pick(W2_CASES, ctx).map((c) => ({ id: c.id, input: c.input, hidden: c.hidden, seed: W2_SEED }));
+        return measureTorch(WORKLOAD, cases, subject, spec, ctx, { mode: 'step', unit: UNIT, better: 'lower', value: (_c, ms) => ms * 1000 });
+      }
       default:
         throw new Error(`${WORKLOAD}: no runner for ${subject.kind}`);
     }

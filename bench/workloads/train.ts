@@ -26,6 +26,8 @@ import type { BrainHandle } from '../peers/brain.js';
 import type { TfjsCpuHandle } from '../peers/tfjs-cpu.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { W1, W1_KINDS, type W1Kind } from './shapes.js';
+import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w1-train';
 const UNIT = 'tokens/s';
@@ -157,14 +159,15 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
       pairings.push({ variant: c.id, caseId: c.id, threads: t, ours: { subject: oursSpec(t).id, mode: 'step' }, peer: { subject: o1.id, mode: 'step', label: subjectLabel(o1) } });
     }
   }
-  return { rows: pairRows(WORKLOAD, ms, pairings), notes: [] };
+  for (const c of CASES) pairings.push(...moreRows(c.id, 'step', threads, (t) => (t === 1 ? [tfjsWasmSpec()] : [])));
+  return { rows: pairRows(WORKLOAD, ms, pairings), notes: moreNotes(WORKLOAD, ms) };
 }
 
 export const trainWorkload: Workload = {
   name: WORKLOAD,
   title: `W1 training: char LM, one-hot ${W1.vocab}, hidden ${W1.hidden}, batch ${W1.batch} x ${W1.seqLen} steps, SGD lr ${W1.lr}, clip ${W1.clipNorm} (tokens/s)`,
   caseIds: () => CASES.map((c) => `${c.id}  (${c.kind === 'rnn' ? 'vanilla tanh RNN' : c.kind.toUpperCase()})`),
-  subjects: (threads) => [...threads.map(oursSpec), tfjsWasmSpec(), peerSpec('tfjs-cpu'), peerSpec('brain')],
+  subjects: (threads) => [...threads.map(oursSpec), ...relaxedSpecs(threads), tfjsWasmSpec(), peerSpec('tfjs-cpu'), peerSpec('brain'), ...torchSpecs(threads)],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':
@@ -174,6 +177,10 @@ export const trainWorkload: Workload = {
         return measureTfjs(subject, spec, ctx);
       case 'brain':
         return measureBrain(subject, spec, ctx);
+      case 'torch': {
+        const cases = pick(CASES, ctx).map((c) => ({ id: c.id, kind: c.kind, vocab: W1.vocab, hidden: W1.hidden, batch: W1.batch, seq_len: W1.seqLen, lr: W1.lr, clip_norm: W1.clipNorm }));
+        return measureTorch(WORKLOAD, cases, subject, spec, ctx, { mode: 'step', unit: UNIT, better: 'higher', value: (_c, ms) => TOKENS / (ms / 1000) });
+      }
       default:
         throw new Error(`${WORKLOAD}: no runner for ${subject.kind}`);
     }

@@ -1,6 +1,7 @@
 /**
  * The training worker: started with the thread count chosen in the page, restarted when it
- * changes, and described in the header badge (which build runs, with how many threads).
+ * changes, and described in the header badge (which build runs, with how many threads and
+ * which SIMD level: relaxed or baseline).
  */
 import { spawnWorker, type EngineInfo, type RecurrentWorker } from 'recurrent/worker';
 
@@ -18,9 +19,9 @@ export function parseThreads(value: string): Threads {
 export function describeEngine(info: EngineInfo): string {
   const parts =
     info.build === 'threads'
-      ? [`threads build`, `${info.threads} thread${info.threads === 1 ? '' : 's'}`]
-      : ['single-threaded build'];
-  if (info.simd) parts.push('SIMD');
+      ? [`${info.buildName} build`, `${info.threads} thread${info.threads === 1 ? '' : 's'}`]
+      : [`single-threaded build (${info.buildName})`];
+  if (info.simd) parts.push(info.simdLevel === 'relaxed' ? 'relaxed SIMD (FMA)' : 'SIMD128');
   if (info.crossOriginIsolated === false) parts.push('page not cross-origin isolated');
   return parts.join(' · ');
 }
@@ -58,6 +59,7 @@ export class EngineHost {
       const info = remote.engine;
       this.#badge.dataset['build'] = info.build;
       this.#badge.dataset['threads'] = String(info.threads);
+      this.#badge.dataset['simd'] = info.simdLevel;
       this.#badge.textContent = describeEngine(info);
       this.#badge.title = `wasm memory ${(info.memoryBytes / 2 ** 20).toFixed(0)} MiB; the pool could use up to ${info.maxThreads} threads`;
       return remote;

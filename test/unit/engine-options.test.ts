@@ -15,7 +15,7 @@ test('init: an unknown option is an InvalidArgumentError naming it; a known one 
   await dispose();
   await assert.rejects(() => init({ ...engineOptions, thread: 2 } as never), (e: unknown) => {
     assert.ok(e instanceof InvalidArgumentError);
-    assert.match((e as Error).message, /^init: unknown option `thread`; the options are threads, wasmBaseUrl, noThreads$/);
+    assert.match((e as Error).message, /^init: unknown option `thread`; the options are threads, wasmBaseUrl, noThreads, simd$/);
     return true;
   });
   await assert.rejects(() => init({ numThreads: 2 } as never), /unknown option `numThreads` \(use `threads`\)/);

@@ -15,6 +15,7 @@ import {
   fit,
   Float32Buffer,
   gemm,
+  hasRelaxedSimd,
   init,
   lstm,
   Optimizer,
@@ -83,7 +84,9 @@ for (const threads of [1, 2] as const) {
   test(`the engine prints as a summary (toString), live and disposed: ${build}`, async () => {
     await dispose();
     const e = await init({ threads });
-    assert.match(String(e), new RegExp(`^Engine #${e.id} \\(${build}, [\\d.]+ [kMG]?B of wasm memory\\)$`));
+    // The relaxed builds (loaded where the runtime has relaxed SIMD) print their own name.
+    const shownBuild = e.simdLevel === 'relaxed' ? `relaxed-${build}`.replace('relaxed-simd build', 'relaxed build') : build;
+    assert.match(String(e), new RegExp(`^Engine #${e.id} \\(${shownBuild}, [\\d.]+ [kMG]?B of wasm memory\\)$`));
     await dispose();
     assert.equal(String(e), `Engine #${e.id} (disposed)`);
   });
@@ -94,14 +97,16 @@ nodeOnly("checks Node's util.inspect").test('the engine prints as a summary: toS
   await dispose();
   const e = await init({ threads: 2 });
   const shown = util.inspect(e);
-  assert.match(shown, new RegExp(`^Engine \\{ id: ${e.id}, build: 'threads', threads: 2, simd: true, memory: '[\\d.]+ [kMG]?B' \\}$`));
+  const level = e.simdLevel;
+  assert.equal(level, hasRelaxedSimd() ? 'relaxed' : 'baseline');
+  assert.match(shown, new RegExp(`^Engine \\{ id: ${e.id}, build: 'threads', threads: 2, simd: true, simdLevel: '${level}', memory: '[\\d.]+ [kMG]?B' \\}$`));
   assert.ok(!/pool_worker_main|buffer_alloc|rnn_forward/.test(shown), shown);
-  assert.match(String(e), new RegExp(`^Engine #${e.id} \\(threads build, 2 threads, [\\d.]+ [kMG]?B of wasm memory\\)$`));
+  assert.match(String(e), new RegExp(`^Engine #${e.id} \\(${level === 'relaxed' ? 'relaxed-threads' : 'threads'} build, 2 threads, [\\d.]+ [kMG]?B of wasm memory\\)$`));
   console.log(`[engine] console.log(await init()) shows: ${shown}`);
   await dispose();
   assert.equal(util.inspect(e), `Engine { id: ${e.id}, disposed: true }`);
   assert.equal(String(e), `Engine #${e.id} (disposed)`);
   const one = await init({ threads: 1 });
   assert.match(util.inspect(one), /build: 'simd', threads: 1,/);
-  assert.match(String(one), /\(simd build, 1 thread, /);
+  assert.match(String(one), level === 'relaxed' ? /\(relaxed build, 1 thread, / : /\(simd build, 1 thread, /);
 });

@@ -8,13 +8,49 @@
 //! pure bit manipulation, so the two twins produce the same bits, and native tests exercise
 //! the arithmetic the wasm SIMD build runs.
 //!
-//! wasm SIMD128 has no fused multiply-add in the base proposal (only relaxed-simd has one, with
-//! results that may differ between engines): [`F32x4::mul_add`] is a multiply, rounded, then
-//! an add, rounded. The scalar twin does the same, never `f32::mul_add`.
+//! wasm SIMD128 has no fused multiply-add in the base proposal: in the baseline builds
+//! [`F32x4::mul_add`] and [`mul_add`] are a multiply, rounded, then an add, rounded, and the
+//! scalar twin does the same, never `f32::mul_add`. The relaxed builds (`+relaxed-simd`, see
+//! `scripts/build-wasm.sh`) compile both to `f32x4.relaxed_madd`, which the engine maps to the
+//! CPU's FMA (one rounding) where it has one, or to the unfused pair. Which of the two an
+//! engine picks is fixed for the engine and machine, so within a build every lane, every
+//! thread count and every tail element computes the same bits; between the baseline and the
+//! relaxed builds results differ by rounding only.
 
 /// Whether the real SIMD path (wasm32 with `simd128`) is compiled in; `false` means the
 /// scalar twin. Tests and benches assert on it so a build that silently lost SIMD is caught.
 pub const SIMD_ENABLED: bool = cfg!(all(target_arch = "wasm32", target_feature = "simd128"));
+
+/// Whether `mul_add` compiles to `f32x4.relaxed_madd` (the relaxed wasm builds).
+pub const RELAXED_ENABLED: bool = cfg!(all(
+    target_arch = "wasm32",
+    target_feature = "simd128",
+    target_feature = "relaxed-simd"
+));
+
+/// `a * b + c` on one `f32` with exactly the arithmetic of a lane of [`F32x4::mul_add`]
+/// (fused where the relaxed build's engine fuses), so scalar tails match their vector lanes.
+#[inline(always)]
+pub fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+    #[cfg(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        target_feature = "relaxed-simd"
+    ))]
+    {
+        F32x4::splat(a)
+            .mul_add(F32x4::splat(b), F32x4::splat(c))
+            .to_array()[0]
+    }
+    #[cfg(not(all(
+        target_arch = "wasm32",
+        target_feature = "simd128",
+        target_feature = "relaxed-simd"
+    )))]
+    {
+        a * b + c
+    }
+}
 
 /// Lanes in an [`F32x4`].
 pub const LANES: usize = 4;
@@ -161,11 +197,19 @@ mod imp {
             Self(unsafe { v128_load32_splat(p.cast::<u32>()) })
         }
 
-        /// Lane-wise `self * a + b`, NOT fused: base SIMD128 has no FMA, so the product is
-        /// rounded before the add.
+        /// Lane-wise `self * a + b`. Baseline build: NOT fused (base SIMD128 has no FMA), the
+        /// product is rounded before the add. Relaxed build: `f32x4.relaxed_madd`, fused where
+        /// the CPU has FMA (see the module documentation).
         #[inline(always)]
         pub fn mul_add(self, a: Self, b: Self) -> Self {
-            Self(f32x4_add(f32x4_mul(self.0, a.0), b.0))
+            #[cfg(target_feature = "relaxed-simd")]
+            {
+                Self(f32x4_relaxed_madd(self.0, a.0, b.0))
+            }
+            #[cfg(not(target_feature = "relaxed-simd"))]
+            {
+                Self(f32x4_add(f32x4_mul(self.0, a.0), b.0))
+            }
         }
 
         /// Lane-wise `if o < self { o } else { self }` (wasm `pmin`): a NaN in `self`

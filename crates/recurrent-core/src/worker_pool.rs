@@ -9,10 +9,18 @@
 //! caller takes part in the job, so `threads = enlisted workers + 1`. Tiles are claimed from
 //! a shared counter; which thread runs which tile varies, but each tile's arithmetic does not,
 //! so results are identical for any thread count (see [`crate::parallel`]).
+//!
+//! Under contention (other processes on the same cores: a browser tab, a Node server) a worker
+//! may be descheduled for milliseconds. So the caller never waits for a worker that has not
+//! joined the job: once it has claimed the last tile it closes the job, and waits only for the
+//! workers still running a tile; a worker that wakes up later finds the job closed. Idle
+//! threads spin for a bounded time ([`WORKER_SPIN_US`], [`CALLER_SPIN_US`], measured with the
+//! clock of [`set_clock`]), then park on `memory.atomic.wait32`.
 
 use core::arch::wasm32::{memory_atomic_notify, memory_atomic_wait32};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 use crate::parallel::{Parallel, Sequential};
 
@@ -22,8 +30,13 @@ type TaskPtr = *const (dyn Fn(usize) + Sync);
 struct Shared {
     /// Bumped once per job; parked workers wait for it to change.
     epoch: AtomicI32,
-    /// Workers of the current job that have not finished yet; the caller waits for 0.
-    pending: AtomicI32,
+    /// Workers inside the current job (between joining and leaving it); the caller waits for
+    /// 0 after closing the job, and only for these: a worker that has not joined yet (asleep,
+    /// or descheduled by another process) is never waited for.
+    active: AtomicI32,
+    /// Set by the caller once every tile of the job is claimed: a worker that wakes up after
+    /// that leaves without touching the task. Cleared when the next job is published.
+    closed: AtomicBool,
     /// Next tile to claim in the current job.
     next_tile: AtomicUsize,
     /// Tiles in the current job.
@@ -44,14 +57,16 @@ struct Shared {
     task: UnsafeCell<Option<TaskPtr>>,
 }
 
-// SAFETY: `task` is written only by the submitting thread while no job is in flight
-// (`busy` held, every worker parked), and read by workers only after they observe the new
-// epoch with Acquire ordering, which orders them after the Release store that published it.
+// SAFETY: `task` is written only by the submitting thread while no job is open (`busy` held,
+// `closed` set and no worker active), and read by a worker only after it joined the job
+// (`active` incremented, then `closed` seen false, both SeqCst): the caller does not clear or
+// replace the task before `active` is back to 0.
 unsafe impl Sync for Shared {}
 
 static SHARED: Shared = Shared {
     epoch: AtomicI32::new(0),
-    pending: AtomicI32::new(0),
+    active: AtomicI32::new(0),
+    closed: AtomicBool::new(true),
     next_tile: AtomicUsize::new(0),
     tiles: AtomicUsize::new(0),
     enlisted: AtomicUsize::new(0),
@@ -63,12 +78,80 @@ static SHARED: Shared = Shared {
     task: UnsafeCell::new(None),
 };
 
-/// Spins before parking: during a training step the next job follows within tens of
-/// microseconds (one time step's element-wise pass), and waking a parked worker costs about as
-/// much on a virtual machine. 2,000 spins (a few microseconds) parked between every step and
-/// made 2 threads no faster than 1 (W3: 0.84x); 200,000 (roughly 100-300 microseconds) gave
-/// 1.91x on the 2-core bench machine. Idle workers still park after that, so they cost nothing.
-const SPIN_BEFORE_WAIT: u32 = 200_000;
+/// How long an idle worker spins before it parks, in microseconds. During a training step
+/// the next job follows within tens of microseconds (one time step's element-wise pass), and
+/// waking a parked worker costs about as much on a virtual machine, so a worker that parks at
+/// once makes 2 threads no faster than 1. Counted in time, not iterations: an iteration count
+/// (200,000 before issue 18) spins for 100-300 us on an idle core but for milliseconds when
+/// another process shares the core, taking it from the caller and from that process
+/// (2 threads ran a W1 step at 0.56x of 1 thread that way).
+pub const WORKER_SPIN_US: f64 = 150.0;
+
+/// How long the caller spins for the workers still inside a job before it parks, in
+/// microseconds: a worker normally finishes its last tile within a few microseconds of the
+/// caller, and a parked caller costs a wake-up; a worker that was descheduled mid-tile gets
+/// the core back sooner when the caller parks.
+pub const CALLER_SPIN_US: f64 = 50.0;
+
+/// Spin iterations between two looks at the clock (a call into JavaScript).
+const SPINS_PER_CLOCK: u32 = 64;
+
+/// Microseconds from some origin, monotonic: `performance.now() * 1000` in the wasm build.
+static CLOCK: OnceLock<fn() -> f64> = OnceLock::new();
+
+/// Sets the clock the spin budgets are measured with (once; later calls are ignored). Without
+/// one, spinning stops after the first look at the clock, i.e. threads park at once.
+pub fn set_clock(now_us: fn() -> f64) {
+    let _ = CLOCK.set(now_us);
+}
+
+/// A spin that lasts at most `budget_us` of wall time.
+struct Spin {
+    deadline: f64,
+    count: u32,
+}
+
+impl Spin {
+    fn new(budget_us: f64) -> Self {
+        let now = CLOCK.get().map_or(f64::INFINITY, |c| c());
+        Self {
+            deadline: now + budget_us,
+            count: 0,
+        }
+    }
+
+    /// Spins once; `false` once the budget is used up.
+    fn spin(&mut self) -> bool {
+        core::hint::spin_loop();
+        self.count = self.count.wrapping_add(1);
+        if self.count % SPINS_PER_CLOCK != 0 {
+            return true;
+        }
+        CLOCK.get().is_some_and(|c| c() < self.deadline)
+    }
+}
+
+/// Tests only (`pool_test_late_worker` in the test builds): microseconds every worker waits
+/// after it sees a new job and before it joins, standing in for a worker descheduled by
+/// another process. 0 (always, outside those tests) waits nothing.
+static JOIN_DELAY_US: AtomicU32 = AtomicU32::new(0);
+
+/// Sets [`JOIN_DELAY_US`] (tests of the pool under contention).
+pub fn set_join_delay_us(us: u32) {
+    JOIN_DELAY_US.store(us, Ordering::Release);
+}
+
+/// Sleeps [`JOIN_DELAY_US`] (an atomic wait that nothing notifies, ended by its timeout), as a
+/// descheduled thread would.
+fn test_join_delay() {
+    let us = JOIN_DELAY_US.load(Ordering::Acquire);
+    if us > 0 {
+        static NEVER: AtomicI32 = AtomicI32::new(0);
+        // SAFETY: live static i32 in shared memory; the value is 0, so this waits for the
+        // timeout (or a spurious wake-up, which only shortens the test's delay).
+        unsafe { memory_atomic_wait32(as_ptr(&NEVER), 0, i64::from(us) * 1000) };
+    }
+}
 
 fn as_ptr(a: &AtomicI32) -> *mut i32 {
     a.as_ptr()
@@ -80,7 +163,8 @@ pub fn worker_main() {
     let me = SHARED.registered.fetch_add(1, Ordering::AcqRel);
     let mut seen = SHARED.epoch.load(Ordering::Acquire);
     loop {
-        let mut spins = 0;
+        let mut spin = Spin::new(WORKER_SPIN_US);
+        let mut spinning = true;
         loop {
             if SHARED.shutdown.load(Ordering::Acquire) {
                 SHARED.registered.fetch_sub(1, Ordering::AcqRel);
@@ -91,9 +175,8 @@ pub fn worker_main() {
                 seen = now;
                 break;
             }
-            if spins < SPIN_BEFORE_WAIT {
-                spins += 1;
-                core::hint::spin_loop();
+            if spinning {
+                spinning = spin.spin();
                 continue;
             }
             // SAFETY: the address is a live static i32 in shared linear memory.
@@ -102,16 +185,25 @@ pub fn worker_main() {
         if me >= SHARED.enlisted.load(Ordering::Acquire) {
             continue;
         }
-        // SAFETY: published before the epoch bump (Release) and observed after it (Acquire);
-        // the caller keeps the task alive until `pending` reaches 0, which we signal last.
+        test_join_delay();
+        join_job();
+    }
+}
+
+/// Joins the open job, if there is one, and claims its tiles until none is left.
+fn join_job() {
+    SHARED.active.fetch_add(1, Ordering::SeqCst);
+    if !SHARED.closed.load(Ordering::SeqCst) {
+        // SAFETY: the job is open and this worker is counted in `active`, so the caller keeps
+        // the task alive and unchanged until it has left (see `Shared`'s Sync).
         let task = unsafe { (*SHARED.task.get()).map(|p| &*p) };
         if let Some(task) = task {
             claim_tiles(task);
         }
-        if SHARED.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
-            // SAFETY: live static i32 in shared memory.
-            unsafe { memory_atomic_notify(as_ptr(&SHARED.pending), 1) };
-        }
+    }
+    if SHARED.active.fetch_sub(1, Ordering::SeqCst) == 1 {
+        // SAFETY: live static i32 in shared memory.
+        unsafe { memory_atomic_notify(as_ptr(&SHARED.active), 1) };
     }
 }
 
@@ -179,34 +271,39 @@ impl Parallel for WorkerPool {
             return Sequential.run(tiles, task);
         }
         // SAFETY: erasing the lifetime is sound because this function does not return before
-        // every enlisted worker has decremented `pending`, i.e. stopped using the task.
+        // the job is closed and no worker is inside it (`active` == 0), i.e. none uses the task.
         let erased: TaskPtr =
             unsafe { core::mem::transmute::<&(dyn Fn(usize) + Sync), TaskPtr>(task) };
-        // SAFETY: no job is in flight (`busy` was false), so no worker reads `task` now.
+        // SAFETY: no job is open (`closed` is set, `active` is 0), so no worker reads `task`.
         unsafe { *SHARED.task.get() = Some(erased) };
         SHARED.tiles.store(tiles, Ordering::Release);
         SHARED.next_tile.store(0, Ordering::Release);
         SHARED.enlisted.store(workers, Ordering::Release);
-        SHARED.pending.store(workers as i32, Ordering::Release);
+        SHARED.closed.store(false, Ordering::SeqCst);
         SHARED.epoch.fetch_add(1, Ordering::AcqRel);
         // SAFETY: live static i32 in shared memory.
         unsafe { memory_atomic_notify(as_ptr(&SHARED.epoch), u32::MAX) };
         claim_tiles(task);
+        // Every tile is claimed: close the job. A worker that wakes up late (parked, or
+        // descheduled by another process) finds it closed and costs the caller nothing; only
+        // the workers still running a tile are waited for.
+        SHARED.closed.store(true, Ordering::SeqCst);
         let may_block = SHARED.caller_may_block.load(Ordering::Acquire);
-        let mut spins = 0;
+        let mut spin = Spin::new(CALLER_SPIN_US);
+        let mut spinning = true;
         loop {
-            let left = SHARED.pending.load(Ordering::Acquire);
+            let left = SHARED.active.load(Ordering::SeqCst);
             if left == 0 {
                 break;
             }
-            if spins < SPIN_BEFORE_WAIT || !may_block {
-                spins = spins.saturating_add(1);
+            if spinning || !may_block {
+                spinning = spinning && spin.spin();
                 core::hint::spin_loop();
                 continue;
             }
             // SAFETY: live static i32 in shared memory; `may_block` is false on a thread where
             // the wait would trap (a browser page's main thread), so this thread may wait.
-            unsafe { memory_atomic_wait32(as_ptr(&SHARED.pending), left, -1) };
+            unsafe { memory_atomic_wait32(as_ptr(&SHARED.active), left, -1) };
         }
         // SAFETY: every worker finished with the task; clear it before the borrow ends.
         unsafe { *SHARED.task.get() = None };

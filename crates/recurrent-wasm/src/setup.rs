@@ -20,6 +20,7 @@ pub fn engine_prepare() {
     crate::rnn::prepare_thread();
     crate::params::prepare_thread();
     recurrent_core::gemm::prepare_thread();
+    crate::threads::install_clock();
     drop(JsValue::from_str(""));
 }
 

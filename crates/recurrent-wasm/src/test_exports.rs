@@ -188,3 +188,47 @@ pub fn rnn_train_forward_masked(
         Some(masks),
     )
 }
+
+/// Applies one of the core's activations to every element of a buffer, in place: `0` exp,
+/// `1` sigmoid, `2` tanh (`recurrent_core::math`, the functions the cells run). Tests measure
+/// their error in each build: the relaxed builds evaluate the polynomials with `relaxed_madd`.
+#[wasm_bindgen]
+pub fn activation_inplace(buf: Handle, which: u32) -> Result<(), JsError> {
+    let apply: fn(&mut [f32]) = match which {
+        0 => recurrent_core::math::exp_inplace,
+        1 => recurrent_core::math::sigmoid_inplace,
+        2 => recurrent_core::math::tanh_inplace,
+        _ => {
+            return Err(abi_error(
+                Kind::InvalidArgument,
+                format_args!("activation_inplace: `which` expected 0 (exp), 1 (sigmoid) or 2 (tanh), got {which}"),
+            ))
+        }
+    };
+    let mut buf = Taken::take(buf)?;
+    apply(buf.data());
+    Ok(())
+}
+
+/// `true` when the kernels were compiled with relaxed SIMD (`f32x4.relaxed_madd`), and the
+/// register tile of the GEMM micro-kernel, as `[relaxed, MR, NR]`.
+#[wasm_bindgen]
+pub fn build_kernel_shape() -> Vec<u32> {
+    use recurrent_core::gemm::{MR, NR};
+    vec![
+        u32::from(recurrent_core::simd::RELAXED_ENABLED),
+        MR as u32,
+        NR as u32,
+    ]
+}
+
+/// Makes every pool worker wait `us` microseconds between seeing a job and joining it, as if
+/// another process had taken its core (0 restores the normal pool). The threaded build only;
+/// a no-op in the single-threaded one.
+#[wasm_bindgen]
+pub fn pool_test_late_worker(us: u32) {
+    #[cfg(target_feature = "atomics")]
+    recurrent_core::worker_pool::set_join_delay_us(us);
+    #[cfg(not(target_feature = "atomics"))]
+    let _ = us;
+}

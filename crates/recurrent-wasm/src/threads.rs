@@ -3,6 +3,22 @@
 
 use wasm_bindgen::prelude::*;
 
+#[cfg(target_feature = "atomics")]
+#[wasm_bindgen]
+extern "C" {
+    /// `performance.now()`: milliseconds, monotonic, in every thread (Node and browser workers
+    /// have `performance` too).
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Gives the pool its clock (microseconds), with which its spin budgets are measured; called
+/// by the engine's thread (`engine_prepare`) and by every pool worker before it enters.
+pub fn install_clock() {
+    #[cfg(target_feature = "atomics")]
+    recurrent_core::worker_pool::set_clock(|| performance_now() * 1000.0);
+}
+
 /// Entered by each pool worker after it instantiated the module; returns at shutdown.
 #[wasm_bindgen]
 pub fn pool_worker_main() -> Result<(), JsError> {
@@ -10,6 +26,7 @@ pub fn pool_worker_main() -> Result<(), JsError> {
     {
         // The first touch of the kernels' thread-locals allocates (see `engine_prepare`).
         recurrent_core::gemm::prepare_thread();
+        install_clock();
         recurrent_core::worker_pool::worker_main();
         Ok(())
     }

@@ -6,8 +6,8 @@
  */
 export { init, dispose, engine, type InitOptions } from './engine/loader.js';
 export type { Engine } from './engine/engine.js';
-export type { BuildKind } from './engine/bindings.js';
-export { hasSimd, hasThreads } from './engine/features.js';
+export type { BuildKind, BuildName, SimdLevel } from './engine/bindings.js';
+export { hasRelaxedSimd, hasSimd, hasThreads } from './engine/features.js';
 export {
   RecurrentError,
   InvalidArgumentError,

@@ -17,7 +17,7 @@ use super::scratch::with_shared_scratch;
 use super::{Problem, Transpose};
 use crate::error::CoreResult;
 use crate::parallel::Parallel;
-use crate::simd::{F32x4, LANES};
+use crate::simd::{mul_add, F32x4, LANES};
 
 /// Computes `p` on the direct path, one task per tile of [`direct_grid`]. Errors only when
 /// the gathered rows of a transposed A do not fit in memory (before anything is written).
@@ -194,7 +194,7 @@ fn column<const M: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usize, j: usize) 
     for (r, a) in a.iter().enumerate() {
         let mut s = 0.0f32;
         for (q, &x) in a[..p.k].iter().enumerate() {
-            s += x * p.b.data[q * p.b.ld + j];
+            s = mul_add(x, p.b.data[q * p.b.ld + j], s);
         }
         // SAFETY: element (i + r, j) is in this tile's part of the validated C.
         unsafe { put1(p.c_at(i + r, j), s, p.alpha, p.beta) };
@@ -228,7 +228,7 @@ fn dots<const M: usize, const J: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usi
         for c in 0..J {
             let mut s = acc[r][c].hsum();
             for q in k4..k {
-                s += a[r][q] * b[c][q];
+                s = mul_add(a[r][q], b[c][q], s);
             }
             // SAFETY: element (i + r, j + c) is in this tile's part of the validated C.
             unsafe { put1(p.c_at(i + r, j + c), s, p.alpha, p.beta) };

@@ -9,6 +9,18 @@
 //! 28.2, 3x12 28.9 / 27.3, 3x16 26.5 / 25.0, 4x12 25.6 / 24.4, 6x8 23.5 / 22.1, 4x16 22.6 /
 //! 21.6, 8x8 20.8 / 19.4: past ~12 accumulators V8 spills. Unrolling the k loop by two
 //! was 10-20% slower (more live values); the plain loop is what V8 schedules best.
+//!
+//! The relaxed builds (issue 18) run the same kernel with `mul_add` as `f32x4.relaxed_madd`
+//! (one FMA per accumulator per k step instead of a multiply and an add). Retuned by
+//! measurement in Node 24 on the bench machine (AMD EPYC, AVX-512/FMA; one process, the
+//! builds interleaved call by call, 40-60 rounds, load average 10 on 2 cores), GFLOP/s as
+//! best / median, 1024^3 and 32 x 1024 x 256: 4x8 41.2 / 33.0 and 48.8 / 44.3, 8x8 26.1 /
+//! 21.2 and 36.7 / 34.2, 6x8 20.6 / 16.2 and 26.1 / 24.4, 4x12 13.0 / 9.6 and 29.8 / 26.8,
+//! 5x8 11.1 / 9.1, 3x16 13.2 / 9.6 (the baseline build's 4x8: 39.8 / 31.0 and 49.8 / 43.7).
+//! So 4x8 stays: wider tiles spill in V8 (16 xmm registers), and on this CPU FMA buys no
+//! throughput (AMD Zen adds on their own two pipes, so an unfused multiply and add issue at
+//! the same rate as an FMA; on Intel cores, where adds share the FMA ports, FMA halves the
+//! issued operations).
 
 use crate::simd::{F32x4, LANES};
 

@@ -47,7 +47,9 @@ fn pack_panels<const W: usize>(
     for (panel, dst) in out.chunks_exact_mut(W * kc).enumerate() {
         let base = i0 + panel * W;
         let w = W.min(i1 - base);
-        match (by_rows, w == W) {
+        // The vector paths move whole 4-lane groups: panels of a width that is not a
+        // multiple of 4 (the relaxed builds' 6-row A panels) take the element paths.
+        match (by_rows, w == W && W % LANES == 0) {
             (true, true) => {
                 let rows: [&[f32]; W] =
                     core::array::from_fn(|r| &data[(base + r) * ld + p0..][..kc]);
@@ -62,7 +64,8 @@ fn pack_panels<const W: usize>(
                     }
                 }
             }
-            // Ragged edge panels: element by element, zero-filled past the last row.
+            // Ragged edge panels (and widths that are not a multiple of 4): element by
+            // element, zero-filled past the last row.
             (true, false) => {
                 for (p, step) in dst.chunks_exact_mut(W).enumerate() {
                     for (r, x) in step.iter_mut().enumerate() {

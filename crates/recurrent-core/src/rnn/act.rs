@@ -34,6 +34,9 @@ pub(crate) trait Lanes:
     Copy + Add<Output = Self> + Sub<Output = Self> + Mul<Output = Self>
 {
     fn splat(x: f32) -> Self;
+    /// `self * a + b`: the same bits as `self * a + b` in the baseline builds, one
+    /// `relaxed_madd` (fused where the CPU has FMA) in the relaxed builds (`crate::simd`).
+    fn mul_add(self, a: Self, b: Self) -> Self;
     /// The values `s[j..j + width]` (width 1 or 4) (panics past the end: a caller bug).
     fn at(s: &[f32], j: usize) -> Self;
     /// A bias vector's values at `j` ([`Lanes::at`]), or zeros when the stack has no biases
@@ -61,6 +64,10 @@ impl Lanes for f32 {
     #[inline(always)]
     fn splat(x: f32) -> Self {
         x
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        crate::simd::mul_add(self, a, b)
     }
     #[inline(always)]
     fn at(s: &[f32], j: usize) -> Self {
@@ -96,6 +103,10 @@ impl Lanes for F32x4 {
     #[inline(always)]
     fn splat(x: f32) -> Self {
         F32x4::splat(x)
+    }
+    #[inline(always)]
+    fn mul_add(self, a: Self, b: Self) -> Self {
+        F32x4::mul_add(self, a, b)
     }
     #[inline(always)]
     fn at(s: &[f32], j: usize) -> Self {

@@ -170,7 +170,7 @@ export async function train(corpusPath: string | undefined, f: TrainFlags): Prom
         `batches of ${f.batchSize} x ${f.seqLen} steps (${perEpoch} per epoch), ${f.optimizer} ${lrText}, ` +
         `${f.clipNorm > 0 ? `clip norm ${sig(f.clipNorm)}` : 'no clipping'}, ${limits.join(', ')}, seed ${f.seed}\n`,
     );
-    err.write(`engine: ${engine.build} build, ${engine.threads} thread${engine.threads === 1 ? '' : 's'}\n`);
+    err.write(`engine: ${engine.buildName} build, ${engine.threads} thread${engine.threads === 1 ? '' : 's'}\n`);
 
     const progress = new TrainingProgress(err, f.epochs);
     const rng = new Random(f.seed);

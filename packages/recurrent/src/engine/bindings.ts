@@ -7,8 +7,24 @@
  */
 import type * as ReleaseGlue from '../../wasm/simd/recurrent_wasm.js';
 
-/** The two builds: `simd` (one thread, plain memory) and `threads` (shared memory, pool). */
+/** How a build runs: `simd` (one thread, plain memory) or `threads` (shared memory, pool). */
 export type BuildKind = 'simd' | 'threads';
+
+/**
+ * The SIMD instructions of a build: `baseline` (SIMD128, every engine with wasm SIMD) or
+ * `relaxed` (SIMD128 + relaxed SIMD: `f32x4.relaxed_madd`, fused multiply-add in the kernels;
+ * Chrome/Edge >= 114, Firefox >= 145, Node >= 22, Deno).
+ */
+export type SimdLevel = 'baseline' | 'relaxed';
+
+/** The four builds, named as their folders under `wasm/`. */
+export type BuildName = 'simd' | 'threads' | 'relaxed' | 'relaxed-threads';
+
+/** The build of `kind` at `level`. */
+export function buildName(kind: BuildKind, level: SimdLevel): BuildName {
+  if (level === 'baseline') return kind;
+  return kind === 'threads' ? 'relaxed-threads' : 'relaxed';
+}
 
 /**
  * Which variant of a build: `release` (what the package ships) or `test` (the same plus the
@@ -51,12 +67,15 @@ export interface TestExports {
     handle: number, seqLen: number, batch: number, x: number, lengths: Uint32Array, h0: number, c0: number,
     y: number, hN: number, cN: number, inputDropout: number, recurrentDropout: number, masks: number,
   ): void;
+  activation_inplace(buf: number, which: number): void;
+  build_kernel_shape(): Uint32Array;
+  pool_test_late_worker(us: number): void;
 }
 
 /** The names of {@link TestExports}, for the wrapper that stands in for them in release builds. */
 export const TEST_EXPORTS: readonly (keyof TestExports)[] = [
   'buffer_len', 'buffer_live_count', 'sum_squares', 'build_threads', 'all_finite', 'scale_buffer', 'optim_sgd', 'optim_momentum', 'optim_adam',
-  'rnn_train_forward_masked',
+  'rnn_train_forward_masked', 'activation_inplace', 'build_kernel_shape', 'pool_test_late_worker',
 ];
 
 /** What the package calls: the release exports, and (test builds) the test-only ones. */
@@ -67,7 +86,7 @@ export interface WasmInstance {
   readonly exports: WasmExports;
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
-  readonly build: BuildKind;
+  readonly build: BuildName;
 }
 
 /** The part of a wasm-bindgen glue module the loader and the pool workers use. */
@@ -82,30 +101,41 @@ export interface GlueModule extends ReleaseExports {
 }
 
 /** Folder of a build's files under `wasm/`. */
-function folder(build: BuildKind, variant: WasmVariant): string {
+function folder(build: BuildName, variant: WasmVariant): string {
   return variant === 'release' ? build : `${build}-test`;
 }
 
 /**
  * Imports the glue of `build`: literal paths for the release builds, so bundlers can see and
- * ship both; a computed one for the test builds, which are not shipped.
+ * ship all four; a computed one for the test builds, which are not shipped.
  */
-export async function importGlue(build: BuildKind, variant: WasmVariant = 'release'): Promise<GlueModule> {
+export async function importGlue(build: BuildName, variant: WasmVariant = 'release'): Promise<GlueModule> {
   let glue: unknown;
   if (variant === 'test') {
     glue = await import(/* @vite-ignore */ new URL(`../../wasm/${folder(build, variant)}/recurrent_wasm.js`, import.meta.url).href);
+  } else if (build === 'relaxed-threads') {
+    glue = await import('../../wasm/relaxed-threads/recurrent_wasm.js');
+  } else if (build === 'relaxed') {
+    glue = await import('../../wasm/relaxed/recurrent_wasm.js');
   } else {
     glue = build === 'threads' ? await import('../../wasm/threads/recurrent_wasm.js') : await import('../../wasm/simd/recurrent_wasm.js');
   }
   return glue as GlueModule;
 }
 
-/** URL of the `.wasm` file of `build`, next to its glue. */
-export function wasmUrl(build: BuildKind, variant: WasmVariant = 'release'): URL {
+/** URL of the `.wasm` file of `build`, next to its glue (literal URLs, for bundlers). */
+export function wasmUrl(build: BuildName, variant: WasmVariant = 'release'): URL {
   if (variant === 'test') return new URL(`../../wasm/${folder(build, variant)}/recurrent_wasm_bg.wasm`, import.meta.url);
-  return build === 'threads'
-    ? new URL('../../wasm/threads/recurrent_wasm_bg.wasm', import.meta.url)
-    : new URL('../../wasm/simd/recurrent_wasm_bg.wasm', import.meta.url);
+  switch (build) {
+    case 'relaxed-threads':
+      return new URL('../../wasm/relaxed-threads/recurrent_wasm_bg.wasm', import.meta.url);
+    case 'relaxed':
+      return new URL('../../wasm/relaxed/recurrent_wasm_bg.wasm', import.meta.url);
+    case 'threads':
+      return new URL('../../wasm/threads/recurrent_wasm_bg.wasm', import.meta.url);
+    default:
+      return new URL('../../wasm/simd/recurrent_wasm_bg.wasm', import.meta.url);
+  }
 }
 
 /**
@@ -118,4 +148,16 @@ export function chooseVariant(): WasmVariant {
   const g = globalThis as { RECURRENT_WASM_VARIANT?: unknown; process?: { env?: Record<string, string | undefined> } };
   const asked = g.process?.env?.['RECURRENT_WASM_VARIANT'] ?? g.RECURRENT_WASM_VARIANT;
   return asked === 'test' ? 'test' : 'release';
+}
+
+/**
+ * The SIMD level `init()` loads when its `simd` option is left out and `RECURRENT_SIMD` is set
+ * (Node's environment, or a global of that name in a browser): `relaxed` or `baseline`, e.g. to
+ * run a whole program or test run on the baseline builds. `undefined` when unset (then the
+ * loader takes relaxed where it validates). Any other value is refused by the loader.
+ */
+export function simdFromEnvironment(): string | undefined {
+  const g = globalThis as { RECURRENT_SIMD?: unknown; process?: { env?: Record<string, string | undefined> } };
+  const asked = g.process?.env?.['RECURRENT_SIMD'] ?? g.RECURRENT_SIMD;
+  return asked === undefined || asked === '' ? undefined : String(asked);
 }

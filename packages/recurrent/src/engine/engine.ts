@@ -9,7 +9,7 @@
  */
 import { DisposedError, wasmCall } from '../errors.js';
 import { type AbiCallHook, type HookSlot, wrapExports } from './abi.js';
-import type { BuildKind, GlueModule, WasmExports, WasmVariant } from './bindings.js';
+import { type BuildKind, type BuildName, buildName, type GlueModule, type SimdLevel, type WasmExports, type WasmVariant } from './bindings.js';
 import type { PoolWorkerHandle } from './pool.js';
 
 let engines = 0;
@@ -92,6 +92,19 @@ export class Engine {
     this.wasm.pool_set_threads(n);
   }
 
+  /**
+   * The SIMD instructions of this build: `relaxed` (relaxed SIMD, fused multiply-add in the
+   * kernels) or `baseline` (SIMD128 only). Chosen by `init({ simd })`.
+   */
+  get simdLevel(): SimdLevel {
+    return this.wasm.build_relaxed() ? 'relaxed' : 'baseline';
+  }
+
+  /** Which of the four builds runs: `simd`, `threads`, `relaxed` or `relaxed-threads`. */
+  get buildName(): BuildName {
+    return buildName(this.build, this.simdLevel);
+  }
+
   /** Whether this build's kernels were compiled with SIMD128. */
   get simd(): boolean {
     return this.wasm.build_simd();
@@ -136,17 +149,17 @@ export class Engine {
     this.#disposed = true;
   }
 
-  /** E.g. `Engine #1 (threads build, 2 threads, 1.2 MB of wasm memory)`. */
+  /** E.g. `Engine #1 (relaxed-threads build, 2 threads, 1.2 MB of wasm memory)`. */
   toString(): string {
     if (this.#disposed) return `Engine #${this.id} (disposed)`;
     const n = this.threads;
-    return `Engine #${this.id} (${this.build} build, ${n} thread${n === 1 ? '' : 's'}, ${formatBytes(this.memoryBytes)} of wasm memory)`;
+    return `Engine #${this.id} (${this.buildName} build, ${n} thread${n === 1 ? '' : 's'}, ${formatBytes(this.memoryBytes)} of wasm memory)`;
   }
 
   /** How Node's `console.log` and `util.inspect` show it: a summary, not the wasm exports. */
   [Symbol.for('nodejs.util.inspect.custom')](): string {
     if (this.#disposed) return `Engine { id: ${this.id}, disposed: true }`;
-    return `Engine { id: ${this.id}, build: '${this.build}', threads: ${this.threads}, simd: ${this.simd}, memory: '${formatBytes(this.memoryBytes)}' }`;
+    return `Engine { id: ${this.id}, build: '${this.build}', threads: ${this.threads}, simd: ${this.simd}, simdLevel: '${this.simdLevel}', memory: '${formatBytes(this.memoryBytes)}' }`;
   }
 }
 

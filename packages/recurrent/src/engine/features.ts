@@ -15,10 +15,30 @@ const THREADS_PROBE = new Uint8Array([
   65, 0, 254, 16, 2, 0, 26, 11,
 ]);
 
+// (module (func (result v128) i32.const 0 i32x4.splat i32.const 0 i32x4.splat i32.const 0
+//   i32x4.splat f32x4.relaxed_madd)): relaxed_madd is opcode 0xfd 0x105 (LEB128 0x85 0x02).
+const RELAXED_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253,
+  17, 65, 0, 253, 17, 65, 0, 253, 17, 253, 133, 2, 11,
+]);
+
 /** Whether the runtime validates a module that uses SIMD128. */
 export function hasSimd(): boolean {
   try {
     return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether the runtime validates a module that uses relaxed SIMD (`f32x4.relaxed_madd`): on by
+ * default in Chrome/Edge >= 114, Firefox >= 145, Node >= 22 and Deno; Node 20 only with
+ * `--experimental-wasm-relaxed-simd`.
+ */
+export function hasRelaxedSimd(): boolean {
+  try {
+    return WebAssembly.validate(RELAXED_PROBE);
   } catch {
     return false;
   }

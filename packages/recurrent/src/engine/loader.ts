@@ -3,11 +3,11 @@
  * onnxruntime-web's wasm factory: concurrent calls share one promise; a failed init leaves
  * the state idle (so it can be retried) and says what to do.
  */
-import { InitError } from '../errors.js';
+import { InitError, InvalidArgumentError } from '../errors.js';
 import { checkKnownKeys, checkObject } from '../validate/index.js';
-import { type BuildKind, chooseVariant, importGlue } from './bindings.js';
+import { type BuildKind, type BuildName, buildName, chooseVariant, importGlue, type SimdLevel, simdFromEnvironment } from './bindings.js';
 import { Engine } from './engine.js';
-import { canBlock, hardwareThreads, hasSimd, hasThreads, isNode } from './features.js';
+import { canBlock, hardwareThreads, hasRelaxedSimd, hasSimd, hasThreads, isNode } from './features.js';
 import { startPoolWorkers } from './pool.js';
 import { compileBuild } from './wasm-bytes.js';
 
@@ -22,8 +22,8 @@ export interface InitOptions {
    */
   threads?: number | 'auto';
   /**
-   * Folder URL that holds the `simd/` and `threads/` wasm folders, for bundlers that move
-   * them. Default: next to the package's own files.
+   * Folder URL that holds the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm
+   * folders, for bundlers that move them. Default: next to the package's own files.
    */
   wasmBaseUrl?: string | URL;
   /**
@@ -32,10 +32,21 @@ export interface InitOptions {
    * single-threaded build with the one console warning `'auto'` gives. Default `'error'`.
    */
   noThreads?: 'error' | 'warn';
+  /**
+   * Which SIMD build: `'relaxed'` (relaxed SIMD: fused multiply-add in the kernels, faster;
+   * an {@link InitError} where the runtime lacks relaxed SIMD, e.g. Node 20 without
+   * `--experimental-wasm-relaxed-simd`) or `'baseline'` (SIMD128 only, the same arithmetic
+   * everywhere). Results of the two differ by rounding only. Default: the environment
+   * variable `RECURRENT_SIMD` (or a global of that name in a browser) when set, otherwise
+   * `'relaxed'` where `WebAssembly.validate` accepts relaxed SIMD and `'baseline'` elsewhere.
+   */
+  simd?: SimdLevel;
 }
 
 /** The keys of {@link InitOptions}. */
-const INIT_OPTIONS = ['threads', 'wasmBaseUrl', 'noThreads'] as const;
+const INIT_OPTIONS = ['threads', 'wasmBaseUrl', 'noThreads', 'simd'] as const;
+/** The values of {@link InitOptions.simd}. */
+const SIMD_LEVELS: readonly SimdLevel[] = ['relaxed', 'baseline'];
 
 type State =
   | { kind: 'idle' }
@@ -51,7 +62,7 @@ let warnedNoThreads = false;
  * different thread count.
  */
 export async function init(options: InitOptions = {}): Promise<Engine> {
-  checkObject('init', 'options', options, 'an options object { threads, wasmBaseUrl, noThreads }');
+  checkObject('init', 'options', options, 'an options object { threads, wasmBaseUrl, noThreads, simd }');
   checkKnownKeys('init', options, INIT_OPTIONS, { numThreads: '`threads`', wasmPaths: '`wasmBaseUrl`' });
   const threads = options.threads ?? 'auto';
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
@@ -61,7 +72,16 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
   if (noThreads !== 'error' && noThreads !== 'warn') {
     throw new InitError(`init: option \`noThreads\` expected 'error' or 'warn', got ${String(noThreads)}`);
   }
-  const key = JSON.stringify({ threads, base: options.wasmBaseUrl?.toString() ?? null, noThreads });
+  const simd = options.simd;
+  if (simd !== undefined && !SIMD_LEVELS.includes(simd)) {
+    throw new InvalidArgumentError(`init: option \`simd\` expected 'relaxed' or 'baseline', got ${typeof simd === 'string' ? `'${simd}'` : String(simd)}`);
+  }
+  const fromEnv = simd === undefined ? simdFromEnvironment() : undefined;
+  if (fromEnv !== undefined && !(SIMD_LEVELS as readonly string[]).includes(fromEnv)) {
+    throw new InitError(`init: the environment variable RECURRENT_SIMD expected 'relaxed' or 'baseline', got '${fromEnv}'`);
+  }
+  const asked = simd ?? (fromEnv as SimdLevel | undefined);
+  const key = JSON.stringify({ threads, base: options.wasmBaseUrl?.toString() ?? null, noThreads, simd: asked ?? null });
   if (state.kind === 'ready' || state.kind === 'loading') {
     if (state.key !== key) {
       throw new InitError(
@@ -71,7 +91,7 @@ export async function init(options: InitOptions = {}): Promise<Engine> {
     }
     return state.kind === 'ready' ? state.engine : state.promise;
   }
-  const promise = load(threads, options.wasmBaseUrl, noThreads);
+  const promise = load(threads, options.wasmBaseUrl, noThreads, asked);
   state = { kind: 'loading', promise, key };
   try {
     const engine = await promise;
@@ -117,13 +137,32 @@ export async function dispose(): Promise<void> {
   if (current.kind === 'ready') await end(current.engine);
 }
 
-async function load(threads: number | 'auto', base: string | URL | undefined, noThreads: 'error' | 'warn'): Promise<Engine> {
+/** The SIMD level to load: the one asked for (checked), else relaxed where it validates. */
+function simdLevel(asked: SimdLevel | undefined): SimdLevel {
+  const relaxed = hasRelaxedSimd();
+  if (asked === 'relaxed' && !relaxed) {
+    throw new InitError(
+      "init: simd 'relaxed' requested but this runtime does not support WebAssembly relaxed SIMD " +
+        '(Chrome/Edge >= 114, Firefox >= 145, Node >= 22; Node 20 needs --experimental-wasm-relaxed-simd); ' +
+        "use simd: 'baseline' or leave the option out",
+    );
+  }
+  return asked ?? (relaxed ? 'relaxed' : 'baseline');
+}
+
+async function load(
+  threads: number | 'auto',
+  base: string | URL | undefined,
+  noThreads: 'error' | 'warn',
+  asked: SimdLevel | undefined,
+): Promise<Engine> {
   if (!hasSimd()) {
     throw new InitError(
       'this runtime has no WebAssembly SIMD128 support, which recurrent requires ' +
         '(Node >= 16.4, Chrome/Edge >= 91, Firefox >= 89, Safari >= 16.4)',
     );
   }
+  const level = simdLevel(asked);
   const wanted = threads === 'auto' ? await hardwareThreads() : threads;
   let build: BuildKind = wanted > 1 ? 'threads' : 'simd';
   if (build === 'threads' && !hasThreads()) {
@@ -139,17 +178,18 @@ async function load(threads: number | 'auto', base: string | URL | undefined, no
     build = 'simd';
   }
   try {
-    return await start(build, wanted, base);
+    return await start(build, level, wanted, base);
   } catch (e) {
     if (build !== 'threads' || threads !== 'auto') throw e;
     // 'auto' promises a working engine: one thread rather than none.
     console.warn(`recurrent: using the single-threaded build because the threaded one could not start: ${(e as Error).message}`);
-    return await start('simd', 1, base);
+    return await start('simd', level, 1, base);
   }
 }
 
-/** Compiles and instantiates `build`, starts its pool for `threads` threads, returns the engine. */
-async function start(build: BuildKind, threads: number, base: string | URL | undefined): Promise<Engine> {
+/** Compiles and instantiates a build, starts its pool for `threads` threads, returns the engine. */
+async function start(kind: BuildKind, level: SimdLevel, threads: number, base: string | URL | undefined): Promise<Engine> {
+  const build: BuildName = buildName(kind, level);
   // A base URL is where an app serves the shipped (release) files; otherwise the test suite
   // may ask for the test build (see `chooseVariant`).
   const variant = base === undefined ? chooseVariant() : 'release';
@@ -166,9 +206,9 @@ async function start(build: BuildKind, threads: number, base: string | URL | und
   }
   // On a page's main thread the caller spins while pool workers finish instead of waiting.
   glue.pool_set_caller_may_block(canBlock());
-  const workerCount = build === 'threads' ? threads - 1 : 0;
+  const workerCount = kind === 'threads' ? threads - 1 : 0;
   const workers = await startPoolWorkers(workerCount, { module, memory, build, variant }, { shutdown: () => glue.pool_shutdown(), reset: () => glue.pool_reset() });
-  const engine = new Engine(build, glue, memory, module, workers, variant);
+  const engine = new Engine(kind, glue, memory, module, workers, variant);
   try {
     await waitForRegistration(engine, workerCount);
   } catch (e) {

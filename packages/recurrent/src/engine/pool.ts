@@ -5,7 +5,7 @@
  * in browsers, module Workers.
  */
 import { InitError } from '../errors.js';
-import type { BuildKind, WasmVariant } from './bindings.js';
+import type { BuildName, WasmVariant } from './bindings.js';
 import { isNode } from './features.js';
 import { newNodeWorker } from './node-worker.js';
 
@@ -13,7 +13,8 @@ import { newNodeWorker } from './node-worker.js';
 export interface PoolStartMessage {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
-  build: BuildKind;
+  /** The build the engine loaded: the workers must run the same glue. */
+  build: BuildName;
   /** The variant the engine loaded: the workers must run the same glue. */
   variant: WasmVariant;
 }

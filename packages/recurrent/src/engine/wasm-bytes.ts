@@ -1,14 +1,14 @@
 /** Compiles a build's `.wasm`: read from the package folder in Node, fetched in browsers. */
 import { InitError } from '../errors.js';
-import { type BuildKind, type WasmVariant, wasmUrl } from './bindings.js';
+import { type BuildName, type WasmVariant, wasmUrl } from './bindings.js';
 import { isNode } from './features.js';
 
 /**
  * Compiles the module of `build` (`variant` of it, see `chooseVariant`). `baseUrl`, when
- * given, is the folder holding `simd/` and `threads/` (for apps that serve the wasm files from
+ * given, is the folder holding `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` (for apps that serve the wasm files from
  * elsewhere than next to the package).
  */
-export async function compileBuild(build: BuildKind, baseUrl?: string | URL, variant: WasmVariant = 'release'): Promise<WebAssembly.Module> {
+export async function compileBuild(build: BuildName, baseUrl?: string | URL, variant: WasmVariant = 'release'): Promise<WebAssembly.Module> {
   const url = baseUrl === undefined ? wasmUrl(build, variant) : new URL(`${build}/recurrent_wasm_bg.wasm`, withSlash(baseUrl));
   try {
     if (isNode() && url.protocol === 'file:') {
@@ -25,7 +25,7 @@ export async function compileBuild(build: BuildKind, baseUrl?: string | URL, var
     throw new InitError(
       `could not load the ${build} wasm build from ${url.href}: ${(e as Error).message}. ` +
         'If the package was installed from source, run `bash scripts/build.sh`; if your bundler ' +
-        'moves the wasm files, pass init({ wasmBaseUrl }) pointing at the folder holding simd/ and threads/.',
+        'moves the wasm files, pass init({ wasmBaseUrl }) pointing at the folder holding simd/, threads/, relaxed/ and relaxed-threads/.',
       { cause: e },
     );
   }

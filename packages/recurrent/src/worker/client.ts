@@ -22,6 +22,7 @@ import type { VocabJSON } from '../data/vocab.js';
 import type { LayerConfig } from '../model/layers.js';
 import { registerErrorTransfer, type WorkerExitedError } from './errors.js';
 import type { EngineInfo, WorkerApi, WireSequentialOptions } from './protocol.js';
+import { type SimdLevel, simdFromEnvironment } from '../engine/bindings.js';
 import { type Caller, RemoteModel, transferArg } from './remote-model.js';
 import { checkSendable } from './sendable.js';
 import { sequencedEndpoint } from './sequenced-endpoint.js';
@@ -37,8 +38,14 @@ export interface SpawnWorkerOptions {
    * single-threaded build runs instead, with one console warning. Default `'auto'`.
    */
   threads?: number | 'auto';
-  /** Folder URL holding the `simd/` and `threads/` wasm folders, if a bundler moved them. */
+  /** Folder URL holding the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm folders, if a bundler moved them. */
   wasmBaseUrl?: string | URL;
+  /**
+   * The SIMD build inside the worker: `'relaxed'` (fused multiply-add; an `InitError` where the
+   * runtime lacks relaxed SIMD) or `'baseline'` (see `init`). Default: `RECURRENT_SIMD` of the
+   * spawning page or process when set, else relaxed where it validates.
+   */
+  simd?: SimdLevel;
   /**
    * Browsers without a bundler: the URL of comlink's ES module (`comlink/dist/esm/comlink.mjs`)
    * for the worker, which cannot see the page's import map. Default: resolved from the page's
@@ -85,6 +92,16 @@ export async function spawnWorker(options: SpawnWorkerOptions = {}): Promise<Rec
   if (threads !== 'auto' && !(Number.isInteger(threads) && threads >= 1 && threads <= 256)) {
     throw new InvalidArgumentError(`spawnWorker: option \`threads\` expected 'auto' or an integer in [1, 256], got ${String(threads)}`);
   }
+  if (options.simd !== undefined && options.simd !== 'relaxed' && options.simd !== 'baseline') {
+    throw new InvalidArgumentError(`spawnWorker: option \`simd\` expected 'relaxed' or 'baseline', got ${String(options.simd)}`);
+  }
+  // RECURRENT_SIMD of this page or process applies to the worker's engine too: a browser
+  // worker does not see the page's globals (a Node worker inherits the environment anyway).
+  const fromEnv = options.simd === undefined ? simdFromEnvironment() : undefined;
+  if (fromEnv !== undefined && fromEnv !== 'relaxed' && fromEnv !== 'baseline') {
+    throw new InitError(`spawnWorker: the environment variable RECURRENT_SIMD expected 'relaxed' or 'baseline', got '${fromEnv}'`);
+  }
+  const simd: SimdLevel | undefined = options.simd ?? fromEnv;
   const handle = await startWorker({
     timeoutMs,
     ...(options.comlinkUrl !== undefined ? { comlinkUrl: new URL(options.comlinkUrl.toString(), baseHref()).href } : {}),
@@ -97,7 +114,11 @@ export async function spawnWorker(options: SpawnWorkerOptions = {}): Promise<Rec
     });
     const info = await Promise.race([
       client.call('init', (api) =>
-        api.init({ threads, ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: new URL(options.wasmBaseUrl.toString(), baseHref()).href } : {}) }),
+        api.init({
+          threads,
+          ...(simd !== undefined ? { simd } : {}),
+          ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: new URL(options.wasmBaseUrl.toString(), baseHref()).href } : {}),
+        }),
       ),
       timeout,
     ]);

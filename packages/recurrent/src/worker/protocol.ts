@@ -8,7 +8,7 @@
 import type { Seq2SeqOptions } from '../tasks/seq2seq.js';
 import type { Seq2SeqMethod } from './seq2seq-service.js';
 import type { TreeMethod, WireTreeOptions } from './tree-service.js';
-import type { BuildKind } from '../engine/bindings.js';
+import type { BuildKind, BuildName, SimdLevel } from '../engine/bindings.js';
 import type { BatchOrder } from '../data/batches.js';
 import type { VocabJSON } from '../data/vocab.js';
 import type { ArrayDataset } from '../model/dataset.js';
@@ -27,14 +27,20 @@ export interface WorkerInitOptions {
    * Default `'auto'`.
    */
   threads?: number | 'auto';
-  /** Folder URL holding the `simd/` and `threads/` wasm folders (see `init`). */
+  /** Folder URL holding the `simd/`, `threads/`, `relaxed/` and `relaxed-threads/` wasm folders (see `init`). */
   wasmBaseUrl?: string;
+  /** The SIMD build: `'relaxed'` or `'baseline'` (see `init`). Default: relaxed where it validates. */
+  simd?: SimdLevel;
 }
 
 /** Which engine runs in the worker. */
 export interface EngineInfo {
   /** `threads` (shared memory + pool) or `simd` (single-threaded). */
   build: BuildKind;
+  /** Which of the four builds runs: `simd`, `threads`, `relaxed` or `relaxed-threads`. */
+  buildName: BuildName;
+  /** `relaxed` (relaxed SIMD, fused multiply-add) or `baseline` (SIMD128 only). */
+  simdLevel: SimdLevel;
   /** Threads the kernels use, the worker's own included. */
   threads: number;
   /** Threads the pool could use (pool workers + 1). */

@@ -59,6 +59,7 @@ class WorkerService implements WorkerApi {
     await init({
       threads: options.threads ?? 'auto',
       noThreads: 'warn',
+      ...(options.simd !== undefined ? { simd: options.simd } : {}),
       ...(options.wasmBaseUrl !== undefined ? { wasmBaseUrl: options.wasmBaseUrl } : {}),
     });
     return this.engineInfo();
@@ -69,6 +70,8 @@ class WorkerService implements WorkerApi {
     const coi = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
     return {
       build: e.build,
+      buildName: e.buildName,
+      simdLevel: e.simdLevel,
       threads: e.threads,
       maxThreads: e.maxThreads,
       simd: e.simd,

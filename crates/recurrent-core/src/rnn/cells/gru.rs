@@ -19,8 +19,8 @@ fn forward_after_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
     let r = (L::at(g, j) + (L::at(rec, j) + L::bias(b, j))).sigmoid();
     let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::bias(b, h + j))).sigmoid();
     let hn = L::at(rec, 2 * h + j) + L::bias(b, 2 * h + j);
-    let n = (L::at(g, 2 * h + j) + r * hn).tanh();
-    ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
+    let n = r.mul_add(hn, L::at(g, 2 * h + j)).tanh();
+    (one - z).mul_add(n, z * L::at(row.h, j)).put(row.h, j);
     r.put(g, j);
     z.put(g, h + j);
     n.put(g, 2 * h + j);
@@ -87,7 +87,7 @@ fn forward_before_at<L: Lanes>(h: usize, row: &mut FwdRow<'_>, j: usize) {
     let r = (L::at(g, j) + (L::at(rec, j) + L::bias(b, j))).sigmoid();
     let z = (L::at(g, h + j) + (L::at(rec, h + j) + L::bias(b, h + j))).sigmoid();
     let n = (L::at(g, 2 * h + j) + (L::at(rec, 2 * h + j) + L::bias(b, 2 * h + j))).tanh();
-    ((one - z) * n + z * L::at(row.h, j)).put(row.h, j);
+    (one - z).mul_add(n, z * L::at(row.h, j)).put(row.h, j);
     r.put(g, j);
     z.put(g, h + j);
     n.put(g, 2 * h + j);

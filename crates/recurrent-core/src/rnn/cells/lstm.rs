@@ -62,28 +62,28 @@ fn forward_at<L: Lanes>(
                 pre_activation::<L>(gates, rec, b_hh, bf + j).sigmoid(),
             );
             let g = pre_activation::<L>(gates, rec, b_hh, bg + j).tanh();
-            (i, f, g, f * cp + i * g)
+            (i, f, g, f.mul_add(cp, i * g))
         }
         Variant::Peephole => {
             let i = (pre_activation::<L>(gates, rec, b_hh, bi + j) + L::at(peep, j) * cp).sigmoid();
             let f =
                 (pre_activation::<L>(gates, rec, b_hh, bf + j) + L::at(peep, h + j) * cp).sigmoid();
             let g = pre_activation::<L>(gates, rec, b_hh, bg + j).tanh();
-            (i, f, g, f * cp + i * g)
+            (i, f, g, f.mul_add(cp, i * g))
         }
         Variant::Cifg => {
             let (i, g) = (
                 pre_activation::<L>(gates, rec, b_hh, bi + j).sigmoid(),
                 pre_activation::<L>(gates, rec, b_hh, bg + j).tanh(),
             );
-            (i, one - i, g, (one - i) * cp + i * g)
+            (i, one - i, g, (one - i).mul_add(cp, i * g))
         }
         Variant::NoForget => {
             let (i, g) = (
                 pre_activation::<L>(gates, rec, b_hh, bi + j).sigmoid(),
                 pre_activation::<L>(gates, rec, b_hh, bg + j).tanh(),
             );
-            (i, one, g, cp + i * g)
+            (i, one, g, i.mul_add(g, cp))
         }
     };
     let o = match v {
@@ -134,7 +134,7 @@ fn backward_at<L: Lanes>(
     let d = L::at(row.dh, j) + L::at(row.dy, j);
     let tc = L::at(row.extra, j).tanh();
     let dao = d * tc * o * (one - o);
-    let mut dct = L::at(row.dc, j) + d * o * (one - tc * tc);
+    let mut dct = (d * o).mul_add(one - tc * tc, L::at(row.dc, j));
     if v == Variant::Peephole {
         dct = dct + dao * L::at(row.peep, 2 * h + j);
     }
