@@ -60,6 +60,10 @@ vitest_run "README code blocks, run as written (project readme)" "$NODE_MACHINE"
 vitest_run "unit tests in Chromium, cross-origin isolated: threaded build (project chromium-isolated)" "$NODE_MACHINE" --project chromium-isolated
 vitest_run "unit tests in Chromium, not isolated: SIMD build (project chromium)" "$NODE_MACHINE" --project chromium
 vitest_run "playground and worker pages in Chromium (project chromium-pages)" "$NODE_MACHINE" --project chromium-pages
+# The families' cases (leaky and skip RNNs, attention encoder-decoder, tree networks: issues 15
+# and 16) through the same runner; the cells' parity line stays the last line of the run.
+PARITY_FIXTURES="${RECURRENT_FIXTURES:-$ROOT/../shared/fixtures}/families" \
+  vitest_run "parity with PyTorch, families: leaky, skip, attention, trees (project parity)" "$NODE_MACHINE" --project parity
 vitest_run "parity with PyTorch (project parity)" "$NODE_MACHINE" --project parity
 # The same fixtures on the relaxed-SIMD builds (fused multiply-add): Node 24 loads them.
 if [ "$MAJOR" != 24 ]; then
@@ -85,6 +89,7 @@ for run in "${runs[@]}"; do
     line="$(strip <"$file" | grep -E '^parity: [0-9]+ passed, [0-9]+ failed$' | tail -1)"
     suffix=""
     [[ "$label" == *"Node 24"* ]] && suffix=" (Node 24, relaxed builds)"
+    [[ "$label" == *"families"* ]] && suffix=" (families: leaky, skip, attention, trees)"
     [ -n "$line" ] && parity_lines+=("$line$suffix")
   fi
 done
