@@ -9,7 +9,7 @@
 use recurrent_core::train;
 use wasm_bindgen::prelude::*;
 
-use crate::abi_error::from_core;
+use crate::abi_error::{abi_error, from_core, Kind};
 use crate::buffers::{with_buffers, BUFFERS};
 use crate::registry::Handle;
 use crate::taken::{ensure_distinct, Taken};
