@@ -6,56 +6,15 @@
 
 mod common;
 
+use common::family_fixture::{cases, floats, read, usage, FORWARD, GRADS};
 use common::run::{self, Problem};
-use common::tol::to_f64;
 use recurrent_core::rnn::{CellKind, Layout, ParamLayout, StackSpec};
 use recurrent_core::Sequential;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn dir() -> PathBuf {
-    match std::env::var_os("FAMILY_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/families"),
-    }
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|d| d.as_f64().expect("number") as f32)
-        .collect()
-}
-
-/// `max |a - e| / (atol * M + rtol * |e|)`; an all-zero expected tensor must come out exactly 0.
-fn usage(actual: &[f32], expected: &[f32], (atol, rtol): (f64, f64)) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let (a, e) = (to_f64(actual), to_f64(expected));
-    let m = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(&e)
-        .map(|(a, e)| {
-            let err = (a - e).abs();
-            let bound = atol * m + rtol * e.abs();
-            if err.is_nan() || (bound == 0.0 && err > 0.0) {
-                f64::INFINITY
-            } else if err == 0.0 {
-                0.0
-            } else {
-                err / bound
-            }
-        })
-        .fold(0.0, f64::max)
-}
-
-const FORWARD: (f64, f64) = (1e-4, 1e-3);
-const GRADS: (f64, f64) = (1e-3, 1e-2);
+use std::path::Path;
 
 fn check(path: &Path, layout: Layout) -> f64 {
-    let f: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let f: Value = read(path);
     let s = &f["spec"];
     let learned = s["leak"] == "learned";
     let kind = if learned {
@@ -149,17 +108,7 @@ fn check(path: &Path, layout: Layout) -> f64 {
 
 #[test]
 fn every_leaky_rnn_case_matches_pytorch() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir())
-        .expect("families fixtures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains("_leaky_rnn_"))
-        })
-        .collect();
-    cases.sort();
-    assert_eq!(cases.len(), 8, "leaky_rnn cases");
+    let cases = cases("leaky_rnn", 8);
     for path in &cases {
         for layout in [Layout::TimeMajor, Layout::BatchMajor] {
             let worst = check(path, layout);

@@ -2,6 +2,7 @@
 //! the fixture reader and a runner for the crate's f32 stack. Each test crate uses a part.
 #![allow(dead_code)]
 
+pub mod family_fixture;
 pub mod fixture;
 pub mod reference;
 pub mod rng;
