@@ -11,6 +11,7 @@ mod common;
 
 use common::rng::Rng;
 use common::run::{self, generate, outputs, Problem, Result as Out};
+use common::tol::close;
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
     backward, backward_recomputing, forward_train, CellKind, Dropout, Layout, SeqGradDiagnostics,
@@ -30,18 +31,6 @@ fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dro
         norms: true,
     };
     run::run_with(pb, pool, o)
-}
-
-/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
-fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= rel * scale,
-            "{what}[{i}]: {y} vs {x} (scale {scale})"
-        );
-    }
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {

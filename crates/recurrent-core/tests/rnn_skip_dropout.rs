@@ -12,6 +12,7 @@ mod common;
 
 use common::rng::Rng;
 use common::run::{self, generate, Problem};
+use common::tol::close;
 use recurrent_core::rnn::{CellKind, Dropout, ParamLayout, ParamRole, StackSpec};
 use recurrent_core::Sequential;
 
@@ -53,18 +54,6 @@ fn run(pb: &Problem, k: usize, dropout: Dropout, masks: Option<&[f32]>) -> Out {
         gparams: r.gparams,
         gx: r.gx,
         gh0: r.gh0,
-    }
-}
-
-/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
-fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= rel * scale,
-            "{what}[{i}]: {y} vs {x} (scale {scale})"
-        );
     }
 }
 
