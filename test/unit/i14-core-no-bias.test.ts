@@ -6,28 +6,15 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, sequential, sgd,
 } from 'recurrent';
 import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
-import { readDataJson, repoPath, withTempFolder } from '../support/files.js';
-
-interface Case {
-  layers: LayerConfig[];
-  inputSize: number;
-  seqLen: number;
-  batchSize: number;
-  x: number[];
-  y: number[];
-  loss: Loss;
-  stateDict: Record<string, number[]>;
-  output: number[];
-  lossValue: number;
-  grads: Record<string, number[]>;
-}
+import { withTempFolder } from '../support/files.js';
+import { checkAgainstTorch, readTorchCase } from '../support/torch-case.js';
 
 const CASES = ['no_bias_lstm_stacked_bidirectional', 'no_bias_gru_mean', 'no_bias_rnn_last'];
 
@@ -36,34 +23,17 @@ beforeAll(async () => {
 });
 afterAll(() => dispose());
 
-/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
-function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs PyTorch ${expected[i]}`);
-  }
-}
-
 const isBias = (name: string) => /\.bias_(ih|hh)_l\d/.test(name);
 
 describe('recurrent layers with bias: false against PyTorch bias=False', () => {
   for (const name of CASES) {
     test(`${name}: no bias parameters; output, loss and every gradient match PyTorch`, async () => {
-      const c = await readDataJson<Case>(repoPath(`test/fixtures/api/${name}.json`));
+      const c = await readTorchCase(name);
       const model = sequential(c.layers, { inputSize: c.inputSize });
       try {
         assert.ok(!Object.keys(c.stateDict).some(isBias), 'the PyTorch module has no bias_ih / bias_hh');
         assert.ok(!model.parameters().some((p) => isBias(p.name)), model.parameters().map((p) => p.name).join(', '));
-        model.loadStateDict(c.stateDict);
-        const batch = { x: c.x, y: c.y, seqLen: c.seqLen, batchSize: c.batchSize };
-        close(model.predict(c.x, { seqLen: c.seqLen, batchSize: c.batchSize }), c.output, 'output');
-        const measured = model.evaluate(batch, c.loss);
-        assert.ok(Math.abs(measured.loss - c.lossValue) <= 2e-5 * (1 + Math.abs(c.lossValue)), `loss ${measured.loss} vs PyTorch ${c.lossValue}`);
-        model.trainStep(batch, { loss: c.loss, optimizer: model.optimizerFor(sgd({ lr: 1e-12 })) });
-        const params = new Map(model.parameters().map((p) => [p.name, p]));
-        assert.deepEqual([...params.keys()].sort(), Object.keys(c.grads).sort());
-        for (const [pname, g] of Object.entries(c.grads)) close(params.get(pname)!.readGrad(), g, `d${pname}`, 5e-5);
+        checkAgainstTorch(model, c);
         // summary() counts what PyTorch's module holds.
         const torchCount = Object.entries(c.stateDict).filter(([k]) => k.startsWith('rnn.')).reduce((n, [, v]) => n + v.length, 0);
         const row = model.summary().split('\n').find((l) => l.startsWith('rnn '))!;

@@ -21,6 +21,7 @@ import { spawnWorker } from 'recurrent/worker';
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
 import { readDataJson, repoPath } from '../support/files.js';
+import { close as closeTo } from '../support/torch-case.js';
 
 beforeAll(async () => {
   await init(engineOptions);
@@ -53,14 +54,8 @@ interface Fixture {
   gc0?: number[];
 }
 
-/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
-function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs reference ${expected[i]}`);
-  }
-}
+/** Float32 arithmetic against the float64 reference (the tolerances of api-torch-fixtures.test.ts). */
+const close = (actual: ArrayLike<number>, expected: readonly number[], what: string, tol?: number) => closeTo(actual, expected, what, tol, 'reference');
 
 const CASES = ['lstm_stacked_bidirectional', 'gru', 'rnn_tanh', 'gru_reset_before', 'lstm_recurrent_only'];
 
