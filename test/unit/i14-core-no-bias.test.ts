@@ -6,15 +6,15 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
+  dense, dispose, FormatError, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, sequential, sgd,
 } from 'recurrent';
-import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
 import { withTempFolder } from '../support/files.js';
 import { checkAgainstTorch, readTorchCase } from '../support/torch-case.js';
+import { assertSameFit, withTwinModels } from '../support/worker.js';
 
 const CASES = ['no_bias_lstm_stacked_bidirectional', 'no_bias_gru_mean', 'no_bias_rnn_last'];
 
@@ -110,27 +110,15 @@ test('bad bias options are InvalidArgumentErrors naming the option', () => {
 });
 
 test('a worker builds and trains a layer without biases as the thread does', async () => {
-  const remote = await spawnWorker({ threads: 1 });
   const layers = [gru({ units: 4, bias: false, output: 'last' }), dense({ units: 2 })];
-  const local = sequential(layers, { seed: 9, inputSize: 1 });
-  try {
-    const model = await remote.sequential(layers, { seed: 9, inputSize: 1 });
+  await withTwinModels(layers, { seed: 9, inputSize: 1 }, async (local, model) => {
     const x = Array.from({ length: 6 }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.cos(n + t)]));
     const y = [0, 1, 1, 0, 1, 0];
     const options = { epochs: 2, batchSize: 3, optimizer: sgd({ lr: 0.1 }) };
-    try {
-      const names = [...(await model.stateDict()).keys()];
-      assert.deepEqual(names, [...local.stateDict().keys()]);
-      assert.ok(!names.some(isBias));
-      assert.equal(await model.summary(), local.summary());
-      const mine = await fit(local, { x, y }, options);
-      const theirs = await model.fit({ x, y }, options);
-      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    local.dispose();
-    await remote.dispose();
-  }
+    const names = [...(await model.stateDict()).keys()];
+    assert.deepEqual(names, [...local.stateDict().keys()]);
+    assert.ok(!names.some(isBias));
+    assert.equal(await model.summary(), local.summary());
+    await assertSameFit(local, model, { x, y }, options);
+  });
 });

@@ -9,16 +9,16 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, RecurrentStack, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
+  dense, dispose, FormatError, RecurrentStack, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, Seq2Seq, sequential, sgd,
 } from 'recurrent';
 import { saveOnnx } from 'recurrent/onnx';
-import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
 import { withTempFolder } from '../support/files.js';
 import { checkAgainstTorch, close, readTorchCase } from '../support/torch-case.js';
+import { assertSameFit, withTwinModels } from '../support/worker.js';
 
 const CASES = ['proj_lstm', 'proj_lstm_stacked_bidirectional', 'proj_lstm_lengths'];
 
@@ -135,29 +135,17 @@ test('Seq2Seq with a projected LSTM trains (its decoder starts from the encoder\
 });
 
 test('a worker builds and trains a projected LSTM as the thread does', async () => {
-  const remote = await spawnWorker({ threads: 1 });
   const layers = [lstm({ units: 5, projSize: 2, output: 'last' }), dense({ units: 2 })];
-  const local = sequential(layers, { seed: 9, inputSize: 1 });
-  try {
-    const model = await remote.sequential(layers, { seed: 9, inputSize: 1 });
+  await withTwinModels(layers, { seed: 9, inputSize: 1 }, async (local, model) => {
     const x = Array.from({ length: 6 }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.cos(n + t)]));
     const y = [0, 1, 1, 0, 1, 0];
     const options = { epochs: 2, batchSize: 3, optimizer: sgd({ lr: 0.1 }) };
-    try {
-      const names = [...(await model.stateDict()).keys()];
-      assert.deepEqual(names, [...local.stateDict().keys()]);
-      assert.ok(names.includes('rnn.weight_hr_l0'));
-      assert.equal(await model.summary(), local.summary());
-      const mine = await fit(local, { x, y }, options);
-      const theirs = await model.fit({ x, y }, options);
-      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    local.dispose();
-    await remote.dispose();
-  }
+    const names = [...(await model.stateDict()).keys()];
+    assert.deepEqual(names, [...local.stateDict().keys()]);
+    assert.ok(names.includes('rnn.weight_hr_l0'));
+    assert.equal(await model.summary(), local.summary());
+    await assertSameFit(local, model, { x, y }, options);
+  });
 });
 
 test('RecurrentStack({ projSize }): states h [L*D, B, P] and c [L*D, B, H], checked; bad projSize refused before anything is made', () => {
