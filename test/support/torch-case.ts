@@ -58,3 +58,10 @@ export function checkAgainstTorch(model: Model, c: TorchCase): void {
   assert.deepEqual([...params.keys()].sort(), Object.keys(c.grads).sort());
   for (const [pname, g] of Object.entries(c.grads)) close(params.get(pname)!.readGrad(), g, `d${pname}`, 5e-5);
 }
+
+/** The `rnn ` row of `model.summary()` counts the parameters PyTorch's `rnn.*` tensors hold. */
+export function assertSummaryCountsTorch(model: Model, c: TorchCase): void {
+  const torchCount = Object.entries(c.stateDict).filter(([k]) => k.startsWith('rnn.')).reduce((n, [, v]) => n + v.length, 0);
+  const row = model.summary().split('\n').find((l) => l.startsWith('rnn '))!;
+  assert.ok(row.trim().endsWith(` ${torchCount}`), `${row} vs PyTorch's ${torchCount}`);
+}
