@@ -6,27 +6,18 @@
 
 mod common;
 
-use common::family_fixture::{cases, floats, read, usage, FORWARD, GRADS};
-use common::run::{self, Problem};
-use recurrent_core::rnn::{CellKind, Layout, ParamLayout, StackSpec};
+use common::family_fixture::{cases, floats, read};
+use common::rnn_family;
+use common::run;
+use recurrent_core::rnn::{CellKind, Layout, ParamLayout};
 use recurrent_core::Sequential;
 use serde_json::Value;
 use std::path::Path;
 
 fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
     let f: Value = read(path);
-    let s = &f["spec"];
-    let size = |k: &str| s[k].as_u64().expect(k) as usize;
-    let spec = StackSpec {
-        kind: CellKind::RnnTanh,
-        input_size: size("input_size"),
-        hidden_size: size("hidden_size"),
-        num_layers: size("num_layers"),
-        bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
-        bias: true,
-        skip: size("skip_delay"),
-        proj_size: 0,
-    };
+    let skip = f["spec"]["skip_delay"].as_u64().expect("skip_delay") as usize;
+    let spec = rnn_family::stack(&f, CellKind::RnnTanh, skip);
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     let value_of = |name: &str| -> Vec<f32> {
         f["params"]
@@ -46,29 +37,8 @@ fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
         .map(|v| v.as_str().expect("name"))
         .collect();
     assert_eq!(names, expected, "parameter names and order");
-    let params: Vec<f32> = layout_info
-        .tensors()
-        .iter()
-        .flat_map(|t| value_of(&t.name))
-        .collect();
     let name = f["name"].as_str().expect("name");
-    let pb = Problem {
-        spec,
-        seq_len: size("seq_len"),
-        batch: size("batch"),
-        params,
-        x: floats(&f["inputs"]["x"]),
-        lengths: s["lengths"].as_array().map(|a| {
-            a.iter()
-                .map(|v| v.as_u64().expect("length") as u32)
-                .collect()
-        }),
-        h0: f["inputs"].get("h0").filter(|v| !v.is_null()).map(floats),
-        c0: None,
-        gy: floats(&f["loss"]["gy"]),
-        ghn: Some(floats(&f["loss"]["ghn"])),
-        gcn: None,
-    };
+    let pb = rnn_family::problem(&f, spec, &layout_info, value_of);
     let r = match checkpoint_every {
         0 => run::run(&pb, &Sequential, layout),
         k => run::run_checkpointed(&pb, &Sequential, layout, k),
@@ -81,22 +51,7 @@ fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
         );
         worst = worst.max(u);
     };
-    record("y", usage(&r.y, &floats(&f["outputs"]["y"]), FORWARD));
-    record("h_n", usage(&r.hn, &floats(&f["outputs"]["h_n"]), FORWARD));
-    for (g, expected) in f["grads"].as_object().expect("grads") {
-        let actual: &[f32] = match g.as_str() {
-            "x" => &r.gx,
-            "h0" => &r.gh0,
-            _ => {
-                let t = layout_info.get(g).expect("known parameter");
-                &r.gparams[t.offset..t.offset + t.len()]
-            }
-        };
-        record(
-            &format!("grad:{g}"),
-            usage(actual, &floats(expected), GRADS),
-        );
-    }
+    rnn_family::compare(&f, &layout_info, &r, &mut record);
     worst
 }
 

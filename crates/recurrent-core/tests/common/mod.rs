@@ -6,6 +6,7 @@ pub mod family_fixture;
 pub mod fixture;
 pub mod reference;
 pub mod rng;
+pub mod rnn_family;
 pub mod run;
 pub mod tol;
 pub mod train_support;
