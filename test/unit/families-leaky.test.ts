@@ -9,6 +9,7 @@ import { adam, dense, dispose, init, InvalidArgumentError, loadModel, oneHot, Op
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
+import { worstStepVsPredict } from '../support/stream.js';
 
 beforeAll(async () => {
   await init(engineOptions);
@@ -78,13 +79,8 @@ describe('leaky units in a model', () => {
         const T = 7;
         const B = 3;
         const x = Array.from({ length: T * B * 2 }, (_, i) => Math.cos(i * 0.7));
-        const full = m.predict(x, { seqLen: T, batchSize: B });
         const state = m.zeroState(B);
-        let worst = 0;
-        for (let t = 0; t < T; t++) {
-          const out = m.step(x.slice(t * B * 2, (t + 1) * B * 2), state);
-          for (let j = 0; j < out.length; j++) worst = Math.max(worst, Math.abs(out[j]! - full[t * B * 6 + j]!));
-        }
+        const worst = worstStepVsPredict(m, state, x, T, B);
         state.dispose();
         assert.ok(worst <= 1e-6, `leak ${leak}: max |step - predict| = ${worst}`);
       } finally {

@@ -15,6 +15,7 @@ import { saveOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
+import { worstStepVsPredict } from '../support/stream.js';
 
 beforeAll(async () => {
   await init(engineOptions);
@@ -85,13 +86,8 @@ describe('skip connections in a model', () => {
         const T = 11;
         const B = 3;
         const x = Array.from({ length: T * B * 2 }, (_, i) => Math.cos(i * 0.7));
-        const full = m.predict(x, { seqLen: T, batchSize: B });
         const state = m.zeroState(B);
-        let worst = 0;
-        for (let t = 0; t < T; t++) {
-          const out = m.step(x.slice(t * B * 2, (t + 1) * B * 2), state);
-          for (let j = 0; j < out.length; j++) worst = Math.max(worst, Math.abs(out[j]! - full[t * B * 2 + j]!));
-        }
+        const worst = worstStepVsPredict(m, state, x, T, B);
         const hist = state.get(0).hist!;
         assert.equal(hist.length, layers);
         assert.equal(hist[0]!.length, (skip - 1) * B * 6);
