@@ -16,7 +16,7 @@ use std::path::Path;
 
 fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
     let f: Value = read(path);
-    let skip = f["spec"]["skip_delay"].as_u64().expect("skip_delay") as usize;
+    let skip = rnn_family::size(&f, "skip_delay");
     let spec = rnn_family::stack(&f, CellKind::RnnTanh, skip);
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     let value_of = |name: &str| -> Vec<f32> {

@@ -7,17 +7,20 @@ use super::run::{self, Problem};
 use recurrent_core::rnn::{CellKind, ParamLayout, StackSpec};
 use serde_json::Value;
 
+/// The size `k` of case `f`'s `spec`.
+pub fn size(f: &Value, k: &str) -> usize {
+    f["spec"][k].as_u64().expect(k) as usize
+}
+
 /// The stack of case `f` (sizes and direction from its `spec`) as `kind` with skip delay
 /// `skip`; biases, no projection.
 pub fn stack(f: &Value, kind: CellKind, skip: usize) -> StackSpec {
-    let s = &f["spec"];
-    let size = |k: &str| s[k].as_u64().expect(k) as usize;
     StackSpec {
         kind,
-        input_size: size("input_size"),
-        hidden_size: size("hidden_size"),
-        num_layers: size("num_layers"),
-        bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
+        input_size: size(f, "input_size"),
+        hidden_size: size(f, "hidden_size"),
+        num_layers: size(f, "num_layers"),
+        bidirectional: f["spec"]["bidirectional"].as_bool().expect("bidirectional"),
         bias: true,
         proj_size: 0,
         skip,
@@ -32,19 +35,17 @@ pub fn problem(
     layout: &ParamLayout,
     value_of: impl Fn(&str) -> Vec<f32>,
 ) -> Problem {
-    let s = &f["spec"];
-    let size = |k: &str| s[k].as_u64().expect(k) as usize;
     Problem {
         spec,
-        seq_len: size("seq_len"),
-        batch: size("batch"),
+        seq_len: size(f, "seq_len"),
+        batch: size(f, "batch"),
         params: layout
             .tensors()
             .iter()
             .flat_map(|t| value_of(&t.name))
             .collect(),
         x: floats(&f["inputs"]["x"]),
-        lengths: s["lengths"].as_array().map(|a| {
+        lengths: f["spec"]["lengths"].as_array().map(|a| {
             a.iter()
                 .map(|v| v.as_u64().expect("length") as u32)
                 .collect()
