@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 
 import { torchMissingNote, torchVersion } from '../peers/torch.js';
 import type { Pairing } from './rows.js';
-import { subjectLabel } from './subjects.js';
+import { oursSpec, peerSpec, subjectLabel, tfjsWasmSpec } from './subjects.js';
 import type { Measurement, SubjectSpec } from './types.js';
 
 let node24: string | null | undefined;
@@ -55,6 +55,21 @@ export function torchSpecs(threads: number[]): SubjectSpec[] {
 export function relaxedSpecs(threads: number[]): SubjectSpec[] {
   if (node24Path() === null) return [];
   return [...threads.map(relaxedSpec), node24BaselineSpec(1)];
+}
+
+/**
+ * Every engine that runs the inference workloads (W3 encoding, GEMM), in the order they are
+ * run: ours at each thread count, the relaxed subjects, tfjs-wasm, ORT web and Node at each
+ * thread count, PyTorch.
+ */
+export function inferenceSpecs(threads: number[]): SubjectSpec[] {
+  return [
+    ...threads.map(oursSpec),
+    ...relaxedSpecs(threads),
+    tfjsWasmSpec(),
+    ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
+    ...torchSpecs(threads),
+  ];
 }
 
 /** Labels of the rows' peer column. */

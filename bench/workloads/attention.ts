@@ -9,8 +9,9 @@
 import { rng } from '../lib/data.js';
 import { pairRows, pick, record, type Pairing } from '../lib/rows.js';
 import { measure } from '../lib/stats.js';
+import { oursOnlyWorkload } from '../lib/ours-only.js';
 import { oursSpec, subjectLabel } from '../lib/subjects.js';
-import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
+import type { Measurement, MeasureContext, PrintedRow, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
 
 const WORKLOAD = 'attention';
@@ -65,14 +66,10 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
   return { rows: pairRows(WORKLOAD, ms, pairings), notes: [] };
 }
 
-export const attentionWorkload: Workload = {
+export const attentionWorkload: Workload = oursOnlyWorkload({
   name: WORKLOAD,
   title: `Attention encoder-decoder training, GRU hidden ${SHAPE.hidden}, batch ${SHAPE.batch}, ${SHAPE.srcLen} -> ${SHAPE.tgtLen} tokens: additive and dot attention vs none (target tokens/s)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => threads.map(oursSpec),
-  async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
-    if (subject.kind !== 'ours') throw new Error(`${WORKLOAD}: ours only`);
-    return measureOurs(subject, spec, ctx);
-  },
+  measureOurs,
   rows,
-};
+});

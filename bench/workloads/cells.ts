@@ -19,8 +19,9 @@
 import { uniform } from '../lib/data.js';
 import { pairRows, pick, record, type Pairing } from '../lib/rows.js';
 import { measure, type Timing } from '../lib/stats.js';
+import { oursOnlyWorkload } from '../lib/ours-only.js';
 import { oursSpec, subjectLabel } from '../lib/subjects.js';
-import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
+import type { Measurement, MeasureContext, PrintedRow, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
 
 const WORKLOAD = 'cells';
@@ -151,14 +152,10 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
   return { rows: out, notes: [] };
 }
 
-export const cellsWorkload: Workload = {
+export const cellsWorkload: Workload = oursOnlyWorkload({
   name: WORKLOAD,
   title: `Recurrent layers vs their GEMM roofline: hidden ${H}, batch ${B}, ${T} steps, input ${I}; and batch-1 steps (GFLOP/s of the GEMM work)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => threads.map(oursSpec),
-  async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
-    if (subject.kind !== 'ours') throw new Error(`${WORKLOAD}: ours only`);
-    return measureOurs(subject, spec, ctx);
-  },
+  measureOurs,
   rows,
-};
+});

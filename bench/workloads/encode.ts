@@ -25,7 +25,7 @@ import type { OrtHandle } from '../peers/ort.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { lstmModel } from '../onnx/models.js';
 import { W3, W3_SEED, W3_SHAPE } from './shapes.js';
-import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { inferenceSpecs, moreNotes, moreRows } from '../lib/more-subjects.js';
 import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w3-encode';
@@ -132,13 +132,7 @@ export const encodeWorkload: Workload = {
   name: WORKLOAD,
   title: `W3 encoding: 2-layer bidirectional LSTM, input ${I}, hidden ${H}, batch ${W3.batch} x ${W3.seqLen} steps, forward only (tokens/s)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => [
-    ...threads.map(oursSpec),
-    ...relaxedSpecs(threads),
-    tfjsWasmSpec(),
-    ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
-    ...torchSpecs(threads),
-  ],
+  subjects: inferenceSpecs,
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':

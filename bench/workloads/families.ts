@@ -10,8 +10,9 @@
 import { rng } from '../lib/data.js';
 import { pairRows, pick, record, type Pairing } from '../lib/rows.js';
 import { measure, perCall } from '../lib/stats.js';
+import { oursOnlyWorkload } from '../lib/ours-only.js';
 import { oursSpec, subjectLabel } from '../lib/subjects.js';
-import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
+import type { Measurement, MeasureContext, PrintedRow, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
 import { W1 } from './shapes.js';
 
@@ -70,14 +71,10 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
   return { rows: pairRows(WORKLOAD, ms, pairings), notes: [] };
 }
 
-export const familiesWorkload: Workload = {
+export const familiesWorkload: Workload = oursOnlyWorkload({
   name: WORKLOAD,
   title: `Leaky and skip RNN training at W1's sizes (hidden ${W1.hidden}, batch ${W1.batch} x ${W1.seqLen}) against the plain tanh RNN (tokens/s)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => threads.map(oursSpec),
-  async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
-    if (subject.kind !== 'ours') throw new Error(`${WORKLOAD}: ours only`);
-    return measureOurs(subject, spec, ctx);
-  },
+  measureOurs,
   rows,
-};
+});

@@ -22,7 +22,7 @@ import type { OrtHandle } from '../peers/ort.js';
 import { matmulModel } from '../onnx/models.js';
 import { measureAsync } from '../lib/stats.js';
 import { peerSpec } from '../lib/subjects.js';
-import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { inferenceSpecs, moreNotes, moreRows } from '../lib/more-subjects.js';
 import { measureTorch } from '../peers/torch.js';
 import { pairRows } from '../lib/rows.js';
 
@@ -261,13 +261,7 @@ export const gemmWorkload: Workload = {
   name: WORKLOAD,
   title: 'GEMM GFLOP/s (C = op(A) B, row-major f32)',
   caseIds: () => CASES.map((c) => `${c.id}  (${c.what})`),
-  subjects: (threads) => [
-    ...threads.map(oursSpec),
-    ...relaxedSpecs(threads),
-    tfjsWasmSpec(),
-    ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
-    ...torchSpecs(threads),
-  ],
+  subjects: inferenceSpecs,
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':

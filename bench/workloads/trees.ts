@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { rng, uniform } from '../lib/data.js';
 import { pairRows, pick, record, type Pairing } from '../lib/rows.js';
 import { measure } from '../lib/stats.js';
+import { oursOnlyWorkload } from '../lib/ours-only.js';
 import { oursSpec, subjectLabel } from '../lib/subjects.js';
-import type { Measurement, MeasureContext, PrintedRow, SubjectHandle, SubjectSpec, Workload } from '../lib/types.js';
+import type { Measurement, MeasureContext, PrintedRow, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
 
 const WORKLOAD = 'trees';
@@ -128,14 +129,10 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
   return { rows: pairRows(WORKLOAD, ms, pairings), notes };
 }
 
-export const treesWorkload: Workload = {
+export const treesWorkload: Workload = oursOnlyWorkload({
   name: WORKLOAD,
   title: `Child-Sum Tree-LSTM training, ${TREES} trees of 10-40 nodes, hidden ${H}: level-batched vs node-at-a-time, and vs PyTorch (nodes/s)`,
   caseIds: () => CASES.map((c) => c.id),
-  subjects: (threads) => threads.map(oursSpec),
-  async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
-    if (subject.kind !== 'ours') throw new Error(`${WORKLOAD}: ours only`);
-    return measureOurs(subject, spec, ctx);
-  },
+  measureOurs,
   rows,
-};
+});

@@ -4,7 +4,6 @@
 // holds only the continuation), info (text and JSON), greedy generation from the PyTorch
 // fixture folder against its expected continuation, and one-line errors with non-zero exit
 // codes for bad flags and unreadable files.
-import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -14,30 +13,15 @@ import { readSafetensorsHeader } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
-import { fixturePath, repoPath } from '../support/files.js';
+import { fixturePath } from '../support/files.js';
+import { type CliRun, runCli } from '../support/cli.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('runs the CLI as child processes on temporary files');
 
-const CLI = repoPath('packages/recurrent/dist/cli/main.js');
 const TORCH_LM = fixturePath('torch-lm');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(args: string[], cwd?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    childProcess.execFile(process.execPath, [CLI, ...args], { cwd, timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
 /** Asserts a failure reported as one line `recurrent: ...` on stderr, nothing on stdout. */
-function assertOneLineError(r: Run, code: number, pattern: RegExp): void {
+function assertOneLineError(r: CliRun, code: number, pattern: RegExp): void {
   assert.equal(r.code, code, `exit code ${r.code}, stderr: ${r.stderr}`);
   assert.equal(r.stdout, '');
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
@@ -51,12 +35,12 @@ const TINY = ['--hidden', '16', '--batch-size', '4', '--seq-len', '8', '--thread
 
 let dir: string;
 let checkpoint: string;
-let trained: Run;
+let trained: CliRun;
 
 beforeAll(async () => {
   dir = await fs.mkdtemp(path.join(os.tmpdir(), 'recurrent-cli-'));
   checkpoint = path.join(dir, 'lm.safetensors');
-  trained = await run(['train', ...TINY, '--max-batches', '12', '--out', checkpoint]);
+  trained = await runCli(['train', ...TINY, '--max-batches', '12', '--out', checkpoint]);
 });
 
 afterAll(async () => {
@@ -90,10 +74,10 @@ describe('train', () => {
     const corpus = path.join(dir, 'corpus.txt');
     await fs.writeFile(corpus, 'Abba, baba: CAB!\n'.repeat(40));
     const out = path.join(dir, 'gru.safetensors');
-    const r = await run(['train', corpus, ...TINY, '--cell', 'gru', '--bptt', 'random', '--epochs', '2', '--optimizer', 'sgd', '--out', out]);
+    const r = await runCli(['train', corpus, ...TINY, '--cell', 'gru', '--bptt', 'random', '--epochs', '2', '--optimizer', 'sgd', '--out', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /vocabulary of 5\b/); // <unk>, a, b, space, c
-    const info = JSON.parse((await run(['info', '--json', out])).stdout);
+    const info = JSON.parse((await runCli(['info', '--json', out])).stdout);
     assert.equal(info.vocabSize, 5);
     assert.deepEqual(info.layers[1], { type: 'gru', units: 16, layers: 1 });
     assert.match(await fs.readFile(path.join(dir, 'gru.perplexity.svg'), 'utf8'), /<polyline /);
@@ -101,7 +85,7 @@ describe('train', () => {
 
   test('full BPTT with an rnn and --plot elsewhere', async () => {
     const plot = path.join(dir, 'plots', 'rnn.svg');
-    const r = await run(['train', ...TINY, '--cell', 'rnn', '--nonlinearity', 'relu', '--bptt', 'full', '--max-batches', '3', '--out', path.join(dir, 'rnn.safetensors'), '--plot', plot]);
+    const r = await runCli(['train', ...TINY, '--cell', 'rnn', '--nonlinearity', 'relu', '--bptt', 'full', '--max-batches', '3', '--out', path.join(dir, 'rnn.safetensors'), '--plot', plot]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(await fs.readFile(plot, 'utf8'), /^<svg /);
   });
@@ -109,21 +93,21 @@ describe('train', () => {
 
 describe('generate', () => {
   test('stdout holds only the continuation, of the requested length, from the vocabulary', async () => {
-    const r = await run(['generate', '--model', checkpoint, '--prefix', 'Time traveller', '--length', '25', '--seed', '3']);
+    const r = await runCli(['generate', '--model', checkpoint, '--prefix', 'Time traveller', '--length', '25', '--seed', '3']);
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.stdout.endsWith('\n'));
     const text = r.stdout.slice(0, -1);
     assert.equal([...text].length, 25, JSON.stringify(r.stdout));
     assert.match(text, /^[a-z ]*$/);
     assert.match(r.stderr, /reading the prefix as "time traveller"/);
-    const again = await run(['generate', '--model', checkpoint, '--prefix', 'time traveller', '--length', '25', '--seed', '3', '--top-k', '28']);
+    const again = await runCli(['generate', '--model', checkpoint, '--prefix', 'time traveller', '--length', '25', '--seed', '3', '--top-k', '28']);
     assert.equal(again.stdout, r.stdout, 'same seed, same text (top-k of the whole vocabulary changes nothing)');
   });
 
   test('greedy from the PyTorch folder reproduces its expected continuation', async () => {
     const meta = JSON.parse(await fs.readFile(path.join(TORCH_LM, 'meta.json'), 'utf8'));
     const { prefix, continuation } = meta.expected as { prefix: string; continuation: string };
-    const r = await run(['generate', '--model', TORCH_LM, '--prefix', prefix, '--length', '60', '--greedy', '--threads', '2']);
+    const r = await runCli(['generate', '--model', TORCH_LM, '--prefix', prefix, '--length', '60', '--greedy', '--threads', '2']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, `${continuation.slice(0, 60)}\n`);
     assert.match(r.stderr, /PyTorch folder/);
@@ -132,7 +116,7 @@ describe('generate', () => {
 
 describe('info', () => {
   test('text and JSON agree with the file', async () => {
-    const json = await run(['info', '--json', checkpoint]);
+    const json = await runCli(['info', '--json', checkpoint]);
     assert.equal(json.code, 0, json.stderr);
     const info = JSON.parse(json.stdout);
     assert.equal(info.kind, 'recurrent');
@@ -144,7 +128,7 @@ describe('info', () => {
     assert.equal(count, 4 * 16 * (28 + 16) + 2 * 4 * 16 + 28 * 16 + 28);
     assert.equal(info.fileBytes, (await fs.readFile(checkpoint)).byteLength);
 
-    const text = await run(['info', checkpoint]);
+    const text = await runCli(['info', checkpoint]);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /recurrent checkpoint, .* \([\d,]+ bytes\)/);
     assert.match(text.stdout, /^ {2}1 {2}lstm\(16\)$/m);
@@ -152,7 +136,7 @@ describe('info', () => {
   });
 
   test('a PyTorch folder', async () => {
-    const info = JSON.parse((await run(['info', '--json', TORCH_LM])).stdout);
+    const info = JSON.parse((await runCli(['info', '--json', TORCH_LM])).stdout);
     assert.equal(info.kind, 'pytorch');
     assert.deepEqual(info.layers.map((l: { type: string }) => l.type), ['embedding', 'lstm', 'dense']);
   });
@@ -170,30 +154,30 @@ describe('errors', () => {
       [['info'], /missing required argument 'path'/],
       [['fly'], /unknown command 'fly'/],
     ];
-    for (const [args, pattern] of cases) assertOneLineError(await run(args), 2, pattern);
+    for (const [args, pattern] of cases) assertOneLineError(await runCli(args), 2, pattern);
   });
 
   test('flag combinations the CLI refuses: one line, exit code 1', async () => {
-    assertOneLineError(await run(['train', '--bidirectional']), 1, /--bidirectional does not apply to language modelling/);
-    assertOneLineError(await run(['train', '--cell', 'gru', '--variant', 'peephole']), 1, /--variant "peephole" does not apply to --cell gru/);
-    assertOneLineError(await run(['train', '--momentum', '0.5']), 1, /--momentum applies to --optimizer momentum only/);
+    assertOneLineError(await runCli(['train', '--bidirectional']), 1, /--bidirectional does not apply to language modelling/);
+    assertOneLineError(await runCli(['train', '--cell', 'gru', '--variant', 'peephole']), 1, /--variant "peephole" does not apply to --cell gru/);
+    assertOneLineError(await runCli(['train', '--momentum', '0.5']), 1, /--momentum applies to --optimizer momentum only/);
   });
 
   test('unreadable files: one line naming the file, exit code 1', async () => {
     const missing = path.join(dir, 'missing.safetensors');
-    assertOneLineError(await run(['generate', '--model', missing, '--prefix', 'a']), 1, /cannot read model ".*missing\.safetensors": no such file or directory/);
-    assertOneLineError(await run(['info', missing]), 1, /no such file or directory/);
-    assertOneLineError(await run(['train', path.join(dir, 'missing.txt'), ...TINY]), 1, /cannot read corpus ".*missing\.txt": no such file or directory/);
+    assertOneLineError(await runCli(['generate', '--model', missing, '--prefix', 'a']), 1, /cannot read model ".*missing\.safetensors": no such file or directory/);
+    assertOneLineError(await runCli(['info', missing]), 1, /no such file or directory/);
+    assertOneLineError(await runCli(['train', path.join(dir, 'missing.txt'), ...TINY]), 1, /cannot read corpus ".*missing\.txt": no such file or directory/);
     const junk = path.join(dir, 'junk.safetensors');
     await fs.writeFile(junk, 'this is not a model');
-    assertOneLineError(await run(['info', junk]), 1, /junk\.safetensors: safetensors: /);
-    assertOneLineError(await run(['generate', '--model', dir, '--prefix', 'a']), 1, /a folder without meta\.json/);
-    assertOneLineError(await run(['train', ...TINY, '--out', dir]), 1, /cannot write checkpoint .*: it is a directory/);
+    assertOneLineError(await runCli(['info', junk]), 1, /junk\.safetensors: safetensors: /);
+    assertOneLineError(await runCli(['generate', '--model', dir, '--prefix', 'a']), 1, /a folder without meta\.json/);
+    assertOneLineError(await runCli(['train', ...TINY, '--out', dir]), 1, /cannot write checkpoint .*: it is a directory/);
   });
 
   test('--help for each command', async () => {
     for (const cmd of ['train', 'generate', 'info']) {
-      const r = await run([cmd, '--help']);
+      const r = await runCli([cmd, '--help']);
       assert.equal(r.code, 0);
       assert.match(r.stdout, new RegExp(`^Usage: recurrent ${cmd} `));
     }

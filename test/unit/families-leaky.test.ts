@@ -5,17 +5,18 @@
 // the whole sequence, and files round-trip.
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
-import { adam, dense, dispose, init, InvalidArgumentError, loadModel, oneHot, Optimizer, readSafetensors, rnn, saveModel, sequential } from 'recurrent';
+import { adam, dense, dispose, init, InvalidArgumentError, oneHot, Optimizer, readSafetensors, rnn, saveModel, sequential } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
+import { worstStepVsPredict } from '../support/stream.js';
+import { assertLoadsBack, bits } from '../support/round-trip.js';
 
 beforeAll(async () => {
   await init(engineOptions);
 });
 afterAll(() => dispose());
 
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 
 describe('rnn({ leak }) option', () => {
   test('accepts a rate, one rate per unit, or learn', () => {
@@ -78,13 +79,8 @@ describe('leaky units in a model', () => {
         const T = 7;
         const B = 3;
         const x = Array.from({ length: T * B * 2 }, (_, i) => Math.cos(i * 0.7));
-        const full = m.predict(x, { seqLen: T, batchSize: B });
         const state = m.zeroState(B);
-        let worst = 0;
-        for (let t = 0; t < T; t++) {
-          const out = m.step(x.slice(t * B * 2, (t + 1) * B * 2), state);
-          for (let j = 0; j < out.length; j++) worst = Math.max(worst, Math.abs(out[j]! - full[t * B * 6 + j]!));
-        }
+        const worst = worstStepVsPredict(m, state, x, T, B);
         state.dispose();
         assert.ok(worst <= 1e-6, `leak ${leak}: max |step - predict| = ${worst}`);
       } finally {
@@ -101,13 +97,7 @@ describe('leaky units in a model', () => {
         const file = readSafetensors(bytes);
         assert.equal(file.metadata['recurrent.torch_compatible'], 'false');
         assert.match(file.metadata['recurrent.torch_incompatible']!, /leak/);
-        const back = await loadModel(bytes);
-        try {
-          assert.deepEqual([...back.stateDict()].map(([k, v]) => [k, bits(v)]), [...m.stateDict()].map(([k, v]) => [k, bits(v)]));
-          assert.deepEqual(back.configs[1], m.configs[1]);
-        } finally {
-          back.dispose();
-        }
+        await assertLoadsBack(bytes, m);
       } finally {
         m.dispose();
       }

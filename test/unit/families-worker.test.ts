@@ -1,10 +1,10 @@
 // Issue 15: leaky RNN layers through recurrent/worker: built, trained, saved and loaded in the
 // worker with the same numbers as in the thread.
 import { embedding, dense, fit, init, Random, rnn, sequential, sequentialBatches, Vocab } from 'recurrent';
-import { spawnWorker, type RecurrentWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
@@ -14,13 +14,7 @@ const corpus = Int32Array.from(vocab.encode([...TEXT.repeat(5)]));
 const DATA = { order: 'sequential', batchSize: 4, seqLen: 8, seed: 7 } as const;
 const OPTIONS = { epochs: 1, bptt: 'truncated', optimizer: { type: 'adam', lr: 0.01 }, clipNorm: 1 } as const;
 
-let remote: RecurrentWorker;
-beforeAll(async () => {
-  remote = await spawnWorker({ threads: 1 });
-});
-afterAll(async () => {
-  await remote?.dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 1 });
 
 for (const leak of [[0.5, 0, 0.25, 0.75, 0.9, 0.1, 0.3, 0.6, 0.2, 0.4, 0.8, 0.05], 'learn'] as const) {
   test(`rnn({ leak: ${Array.isArray(leak) ? 'rates' : `'${leak}'`} }) trains in the worker as in the thread, and its file loads there`, async () => {
@@ -32,13 +26,13 @@ for (const leak of [[0.5, 0, 0.25, 0.75, 0.9, 0.1, 0.3, 0.6, 0.2, 0.4, 0.8, 0.05
     await fit(local, () => sequentialBatches(corpus, { batchSize: DATA.batchSize, seqLen: DATA.seqLen, rng }), { ...OPTIONS, onBatchEnd: (b) => void losses.push(b.loss) });
     const text = local.generate('leaky', { length: 20, temperature: 0 });
     local.dispose();
-    const model = await remote.sequential(layers, { seed: 3, vocab });
+    const model = await remote().sequential(layers, { seed: 3, vocab });
     const remoteLosses: number[] = [];
     await model.fit({ corpus, ...DATA }, { ...OPTIONS, onBatchEnd: (b) => void remoteLosses.push(b.loss) });
     assert.ok(losses.length >= 5);
     assert.deepEqual(remoteLosses, losses);
     assert.equal(await model.generate('leaky', { length: 20, temperature: 0 }), text);
-    const copy = await remote.loadModel(await model.save());
+    const copy = await remote().loadModel(await model.save());
     assert.equal(await copy.generate('leaky', { length: 20, temperature: 0 }), text);
     await copy.dispose();
     await model.dispose();

@@ -4,21 +4,12 @@
 // reports both, finite. Checked per loss kind.
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
-import { adam, type BatchInfo, dense, dispose, type EpochInfo, fit, gru, init, type Loss, Seq2Seq, sequential } from 'recurrent';
-import { type RecurrentWorker, spawnWorker } from 'recurrent/worker';
+import { adam, type BatchInfo, dense, type EpochInfo, fit, gru, type Loss, Seq2Seq, sequential } from 'recurrent';
 
 import assert from '../support/assert.js';
+import { workerPerFile } from '../support/worker.js';
 
-let remote: RecurrentWorker;
-
-beforeAll(async () => {
-  await init({ threads: 1 });
-  remote = await spawnWorker({ threads: 1 });
-});
-afterAll(async () => {
-  await remote?.dispose();
-  dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 1, engine: { threads: 1 } });
 
 const N = 12;
 const x = Array.from({ length: N }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.sin(n + 0.7 * t)]));
@@ -77,7 +68,7 @@ describe.each(CASES.map((c) => [name(c), c] as const))('%s', (_, c) => {
   });
 
   test("a worker's progress messages and history report only the metrics that apply", async () => {
-    const model = await remote.sequential(layers(c), { seed: 3, inputSize: 1 });
+    const model = await remote().sequential(layers(c), { seed: 3, inputSize: 1 });
     try {
       const batches: BatchInfo[] = [];
       const epochs: EpochInfo[] = [];

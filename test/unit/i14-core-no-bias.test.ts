@@ -6,28 +6,15 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  dense, dispose, FormatError, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, sequential, sgd,
 } from 'recurrent';
-import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
-import { readDataJson, repoPath, withTempFolder } from '../support/files.js';
-
-interface Case {
-  layers: LayerConfig[];
-  inputSize: number;
-  seqLen: number;
-  batchSize: number;
-  x: number[];
-  y: number[];
-  loss: Loss;
-  stateDict: Record<string, number[]>;
-  output: number[];
-  lossValue: number;
-  grads: Record<string, number[]>;
-}
+import { withTempFolder } from '../support/files.js';
+import { assertSummaryCountsTorch, checkAgainstTorch, readTorchCase } from '../support/torch-case.js';
+import { assertSameFit, withTwinModels } from '../support/worker.js';
 
 const CASES = ['no_bias_lstm_stacked_bidirectional', 'no_bias_gru_mean', 'no_bias_rnn_last'];
 
@@ -36,38 +23,19 @@ beforeAll(async () => {
 });
 afterAll(() => dispose());
 
-/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
-function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs PyTorch ${expected[i]}`);
-  }
-}
-
 const isBias = (name: string) => /\.bias_(ih|hh)_l\d/.test(name);
 
 describe('recurrent layers with bias: false against PyTorch bias=False', () => {
   for (const name of CASES) {
     test(`${name}: no bias parameters; output, loss and every gradient match PyTorch`, async () => {
-      const c = await readDataJson<Case>(repoPath(`test/fixtures/api/${name}.json`));
+      const c = await readTorchCase(name);
       const model = sequential(c.layers, { inputSize: c.inputSize });
       try {
         assert.ok(!Object.keys(c.stateDict).some(isBias), 'the PyTorch module has no bias_ih / bias_hh');
         assert.ok(!model.parameters().some((p) => isBias(p.name)), model.parameters().map((p) => p.name).join(', '));
-        model.loadStateDict(c.stateDict);
-        const batch = { x: c.x, y: c.y, seqLen: c.seqLen, batchSize: c.batchSize };
-        close(model.predict(c.x, { seqLen: c.seqLen, batchSize: c.batchSize }), c.output, 'output');
-        const measured = model.evaluate(batch, c.loss);
-        assert.ok(Math.abs(measured.loss - c.lossValue) <= 2e-5 * (1 + Math.abs(c.lossValue)), `loss ${measured.loss} vs PyTorch ${c.lossValue}`);
-        model.trainStep(batch, { loss: c.loss, optimizer: model.optimizerFor(sgd({ lr: 1e-12 })) });
-        const params = new Map(model.parameters().map((p) => [p.name, p]));
-        assert.deepEqual([...params.keys()].sort(), Object.keys(c.grads).sort());
-        for (const [pname, g] of Object.entries(c.grads)) close(params.get(pname)!.readGrad(), g, `d${pname}`, 5e-5);
+        checkAgainstTorch(model, c);
         // summary() counts what PyTorch's module holds.
-        const torchCount = Object.entries(c.stateDict).filter(([k]) => k.startsWith('rnn.')).reduce((n, [, v]) => n + v.length, 0);
-        const row = model.summary().split('\n').find((l) => l.startsWith('rnn '))!;
-        assert.ok(row.trim().endsWith(` ${torchCount}`), `${row} vs PyTorch's ${torchCount}`);
+        assertSummaryCountsTorch(model, c);
       } finally {
         model.dispose();
       }
@@ -140,27 +108,15 @@ test('bad bias options are InvalidArgumentErrors naming the option', () => {
 });
 
 test('a worker builds and trains a layer without biases as the thread does', async () => {
-  const remote = await spawnWorker({ threads: 1 });
   const layers = [gru({ units: 4, bias: false, output: 'last' }), dense({ units: 2 })];
-  const local = sequential(layers, { seed: 9, inputSize: 1 });
-  try {
-    const model = await remote.sequential(layers, { seed: 9, inputSize: 1 });
+  await withTwinModels(layers, { seed: 9, inputSize: 1 }, async (local, model) => {
     const x = Array.from({ length: 6 }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.cos(n + t)]));
     const y = [0, 1, 1, 0, 1, 0];
     const options = { epochs: 2, batchSize: 3, optimizer: sgd({ lr: 0.1 }) };
-    try {
-      const names = [...(await model.stateDict()).keys()];
-      assert.deepEqual(names, [...local.stateDict().keys()]);
-      assert.ok(!names.some(isBias));
-      assert.equal(await model.summary(), local.summary());
-      const mine = await fit(local, { x, y }, options);
-      const theirs = await model.fit({ x, y }, options);
-      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    local.dispose();
-    await remote.dispose();
-  }
+    const names = [...(await model.stateDict()).keys()];
+    assert.deepEqual(names, [...local.stateDict().keys()]);
+    assert.ok(!names.some(isBias));
+    assert.equal(await model.summary(), local.summary());
+    await assertSameFit(local, model, { x, y }, options);
+  });
 });

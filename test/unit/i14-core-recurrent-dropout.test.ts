@@ -14,13 +14,14 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, engine, fit, Float32Buffer, gru, init, InvalidArgumentError, lstm, RecurrentStack, rnn, sequential, sgd,
+  dense, dispose, engine, Float32Buffer, gru, init, InvalidArgumentError, lstm, RecurrentStack, rnn, sequential, sgd,
 } from 'recurrent';
-import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
 import { readDataJson, repoPath } from '../support/files.js';
+import { close as closeTo } from '../support/torch-case.js';
+import { assertSameFit, withTwinModels } from '../support/worker.js';
 
 beforeAll(async () => {
   await init(engineOptions);
@@ -53,14 +54,8 @@ interface Fixture {
   gc0?: number[];
 }
 
-/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
-function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs reference ${expected[i]}`);
-  }
-}
+/** Float32 arithmetic against the float64 reference (the tolerances of api-torch-fixtures.test.ts). */
+const close = (actual: ArrayLike<number>, expected: readonly number[], what: string, tol?: number) => closeTo(actual, expected, what, tol, 'reference');
 
 const CASES = ['lstm_stacked_bidirectional', 'gru', 'rnn_tanh', 'gru_reset_before', 'lstm_recurrent_only'];
 
@@ -167,23 +162,11 @@ test('bad probabilities are InvalidArgumentErrors naming the option; Keras names
 });
 
 test('a worker trains with recurrentDropout as the thread does', async () => {
-  const remote = await spawnWorker({ threads: 1 });
   const layers = [lstm({ units: 5, output: 'last', recurrentDropout: 0.3, inputDropout: 0.2 }), dense({ units: 2 })];
-  const local = sequential(layers, { seed: 12, inputSize: 1 });
-  try {
-    const model = await remote.sequential(layers, { seed: 12, inputSize: 1 });
+  await withTwinModels(layers, { seed: 12, inputSize: 1 }, async (local, model) => {
     const x = Array.from({ length: 8 }, (_, n) => Array.from({ length: 5 }, (_, t) => [Math.sin(n + 0.5 * t)]));
     const y = x.map((e) => (e[4]![0]! > 0 ? 1 : 0));
     const options = { epochs: 2, batchSize: 4, optimizer: sgd({ lr: 0.1 }) };
-    try {
-      const mine = await fit(local, { x, y }, options);
-      const theirs = await model.fit({ x, y }, options);
-      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    local.dispose();
-    await remote.dispose();
-  }
+    await assertSameFit(local, model, { x, y }, options);
+  });
 });

@@ -9,30 +9,16 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  dense, dispose, fit, FormatError, RecurrentStack, gru, init, InvalidArgumentError, type LayerConfig, loadTorch, type Loss, lstm, modelFromBytes, rnn,
+  dense, dispose, FormatError, RecurrentStack, gru, init, InvalidArgumentError, loadTorch, lstm, modelFromBytes, rnn,
   saveModel, saveTorch, Seq2Seq, sequential, sgd,
 } from 'recurrent';
 import { saveOnnx } from 'recurrent/onnx';
-import { spawnWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
-import { readDataJson, repoPath, withTempFolder } from '../support/files.js';
-
-interface Case {
-  layers: LayerConfig[];
-  inputSize: number;
-  seqLen: number;
-  batchSize: number;
-  x: number[];
-  y: number[];
-  lengths?: number[];
-  loss: Loss;
-  stateDict: Record<string, number[]>;
-  output: number[];
-  lossValue: number;
-  grads: Record<string, number[]>;
-}
+import { withTempFolder } from '../support/files.js';
+import { assertSummaryCountsTorch, checkAgainstTorch, close, readTorchCase } from '../support/torch-case.js';
+import { assertSameFit, withTwinModels } from '../support/worker.js';
 
 const CASES = ['proj_lstm', 'proj_lstm_stacked_bidirectional', 'proj_lstm_lengths'];
 
@@ -41,35 +27,15 @@ beforeAll(async () => {
 });
 afterAll(() => dispose());
 
-/** Float32 arithmetic against a float64 reference (the tolerances of api-torch-fixtures.test.ts). */
-function close(actual: ArrayLike<number>, expected: readonly number[], what: string, tol = 2e-5): void {
-  assert.equal(actual.length, expected.length, `${what}: length`);
-  for (let i = 0; i < expected.length; i++) {
-    const err = Math.abs(actual[i]! - expected[i]!);
-    assert.ok(err <= tol * (1 + Math.abs(expected[i]!)), `${what}[${i}]: ${actual[i]} vs PyTorch ${expected[i]}`);
-  }
-}
-
 describe('lstm({ projSize }) against PyTorch nn.LSTM(proj_size=...)', () => {
   for (const name of CASES) {
     test(`${name}: weight_hr parameters; output, loss and every gradient match PyTorch; summary counts PyTorch's parameters`, async () => {
-      const c = await readDataJson<Case>(repoPath(`test/fixtures/api/${name}.json`));
+      const c = await readTorchCase(name);
       const model = sequential(c.layers, { inputSize: c.inputSize });
       try {
         assert.ok(Object.keys(c.stateDict).some((k) => k.startsWith('rnn.weight_hr_l')), 'the PyTorch module has weight_hr');
-        model.loadStateDict(c.stateDict);
-        const shape = { seqLen: c.seqLen, batchSize: c.batchSize, ...(c.lengths ? { lengths: c.lengths } : {}) };
-        const batch = { x: c.x, y: c.y, ...shape };
-        close(model.predict(c.x, shape), c.output, 'output');
-        const measured = model.evaluate(batch, c.loss);
-        assert.ok(Math.abs(measured.loss - c.lossValue) <= 2e-5 * (1 + Math.abs(c.lossValue)), `loss ${measured.loss} vs PyTorch ${c.lossValue}`);
-        model.trainStep(batch, { loss: c.loss, optimizer: model.optimizerFor(sgd({ lr: 1e-12 })) });
-        const params = new Map(model.parameters().map((p) => [p.name, p]));
-        assert.deepEqual([...params.keys()].sort(), Object.keys(c.grads).sort());
-        for (const [pname, g] of Object.entries(c.grads)) close(params.get(pname)!.readGrad(), g, `d${pname}`, 5e-5);
-        const torchCount = Object.entries(c.stateDict).filter(([k]) => k.startsWith('rnn.')).reduce((n, [, v]) => n + v.length, 0);
-        const row = model.summary().split('\n').find((l) => l.startsWith('rnn '))!;
-        assert.ok(row.trim().endsWith(` ${torchCount}`), `${row} vs PyTorch's ${torchCount}`);
+        checkAgainstTorch(model, c);
+        assertSummaryCountsTorch(model, c);
       } finally {
         model.dispose();
       }
@@ -167,29 +133,17 @@ test('Seq2Seq with a projected LSTM trains (its decoder starts from the encoder\
 });
 
 test('a worker builds and trains a projected LSTM as the thread does', async () => {
-  const remote = await spawnWorker({ threads: 1 });
   const layers = [lstm({ units: 5, projSize: 2, output: 'last' }), dense({ units: 2 })];
-  const local = sequential(layers, { seed: 9, inputSize: 1 });
-  try {
-    const model = await remote.sequential(layers, { seed: 9, inputSize: 1 });
+  await withTwinModels(layers, { seed: 9, inputSize: 1 }, async (local, model) => {
     const x = Array.from({ length: 6 }, (_, n) => Array.from({ length: 4 }, (_, t) => [Math.cos(n + t)]));
     const y = [0, 1, 1, 0, 1, 0];
     const options = { epochs: 2, batchSize: 3, optimizer: sgd({ lr: 0.1 }) };
-    try {
-      const names = [...(await model.stateDict()).keys()];
-      assert.deepEqual(names, [...local.stateDict().keys()]);
-      assert.ok(names.includes('rnn.weight_hr_l0'));
-      assert.equal(await model.summary(), local.summary());
-      const mine = await fit(local, { x, y }, options);
-      const theirs = await model.fit({ x, y }, options);
-      assert.deepEqual(theirs.epochs.map((e) => e.loss), mine.epochs.map((e) => e.loss));
-    } finally {
-      await model.dispose();
-    }
-  } finally {
-    local.dispose();
-    await remote.dispose();
-  }
+    const names = [...(await model.stateDict()).keys()];
+    assert.deepEqual(names, [...local.stateDict().keys()]);
+    assert.ok(names.includes('rnn.weight_hr_l0'));
+    assert.equal(await model.summary(), local.summary());
+    await assertSameFit(local, model, { x, y }, options);
+  });
 });
 
 test('RecurrentStack({ projSize }): states h [L*D, B, P] and c [L*D, B, H], checked; bad projSize refused before anything is made', () => {

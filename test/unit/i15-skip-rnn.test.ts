@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 
 import {
-  adam, dense, dispose, embedding, engine, gru, init, InvalidArgumentError, loadModel, oneHot, Optimizer, readSafetensors, Random, RecurrentStack, rnn, saveModel, saveTorch,
+  adam, dense, dispose, embedding, engine, gru, init, InvalidArgumentError, oneHot, Optimizer, readSafetensors, Random, RecurrentStack, rnn, saveModel, saveTorch,
   Seq2Seq, sequential,
 } from 'recurrent';
 
@@ -15,13 +15,14 @@ import { saveOnnx } from 'recurrent/onnx';
 
 import assert from '../support/assert.js';
 import { engineOptions } from '../support/env.js';
+import { worstStepVsPredict } from '../support/stream.js';
+import { assertLoadsBack, bits } from '../support/round-trip.js';
 
 beforeAll(async () => {
   await init(engineOptions);
 });
 afterAll(() => dispose());
 
-const bits = (a: Float32Array) => Array.from(new Uint32Array(a.slice().buffer));
 const isSkipError = (e: unknown) => e instanceof InvalidArgumentError && /skip/.test((e as Error).message);
 
 describe('rnn({ skip }) option', () => {
@@ -85,13 +86,8 @@ describe('skip connections in a model', () => {
         const T = 11;
         const B = 3;
         const x = Array.from({ length: T * B * 2 }, (_, i) => Math.cos(i * 0.7));
-        const full = m.predict(x, { seqLen: T, batchSize: B });
         const state = m.zeroState(B);
-        let worst = 0;
-        for (let t = 0; t < T; t++) {
-          const out = m.step(x.slice(t * B * 2, (t + 1) * B * 2), state);
-          for (let j = 0; j < out.length; j++) worst = Math.max(worst, Math.abs(out[j]! - full[t * B * 2 + j]!));
-        }
+        const worst = worstStepVsPredict(m, state, x, T, B);
         const hist = state.get(0).hist!;
         assert.equal(hist.length, layers);
         assert.equal(hist[0]!.length, (skip - 1) * B * 6);
@@ -199,13 +195,7 @@ describe('skip connections in a model', () => {
       assert.match(file.metadata['recurrent.torch_incompatible']!, /skip/);
       assert.ok(file.tensors.has('rnn.weight_skip_l1'), [...file.tensors.keys()].join(', '));
       assert.ok(file.tensors.has('rnn.weight_hh_l0'));
-      const back = await loadModel(bytes);
-      try {
-        assert.deepEqual([...back.stateDict()].map(([k, v]) => [k, bits(v)]), [...m.stateDict()].map(([k, v]) => [k, bits(v)]));
-        assert.deepEqual(back.configs[1], m.configs[1]);
-      } finally {
-        back.dispose();
-      }
+      await assertLoadsBack(bytes, m);
     } finally {
       m.dispose();
     }

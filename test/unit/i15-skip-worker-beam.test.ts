@@ -2,22 +2,15 @@
 // continuation of a prefix, `beamSearch(model, prefix, options)` in the worker) gives what
 // the in-thread function gives, and refuses bad options with the in-thread error class and
 // message.
-import { beamSearch, dense, embedding, gru, init, InvalidArgumentError, rnn, sequential } from 'recurrent';
-import { spawnWorker, type RecurrentWorker } from 'recurrent/worker';
+import { beamSearch, dense, embedding, gru, InvalidArgumentError, rnn, sequential } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
-let remote: RecurrentWorker;
-beforeAll(async () => {
-  await init({ threads: 1 });
-  remote = await spawnWorker({ threads: 1 });
-});
-afterAll(async () => {
-  await remote?.dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 1, engine: { threads: 1 } });
 
 test('RemoteModel.beamSearch gives the in-thread beamSearch for every width, end and length penalty', async () => {
   const V = 9;
@@ -26,7 +19,7 @@ test('RemoteModel.beamSearch gives the in-thread beamSearch for every width, end
     [embedding({ vocabSize: V, dim: 4 }), rnn({ units: 8, skip: 3 }), dense({ units: V })],
   ]) {
     const local = sequential(layers, { seed: 11 });
-    const far = await remote.sequential(layers, { seed: 11 });
+    const far = await remote().sequential(layers, { seed: 11 });
     try {
       for (const options of [
         { beamWidth: 1, maxLength: 6 },

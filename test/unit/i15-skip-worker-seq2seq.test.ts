@@ -1,22 +1,15 @@
 // Issue 15, the encoder-decoder on the worker: `RecurrentWorker.seq2seq` builds a Seq2Seq in
 // the worker; training, evaluation, greedy and beam translation (`beamWidth`, `lengthPenalty`)
 // and its file give what they give in-thread; what cannot cross is refused by name.
-import { gru, init, InvalidArgumentError, loadSeq2Seq, Random, saveSeq2Seq, Seq2Seq, type Seq2SeqPair } from 'recurrent';
-import { spawnWorker, type RecurrentWorker } from 'recurrent/worker';
+import { gru, InvalidArgumentError, loadSeq2Seq, Random, saveSeq2Seq, Seq2Seq, type Seq2SeqPair } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
-let remote: RecurrentWorker;
-beforeAll(async () => {
-  await init({ threads: 1 });
-  remote = await spawnWorker({ threads: 1 });
-});
-afterAll(async () => {
-  await remote?.dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 1, engine: { threads: 1 } });
 
 /** Reversal of short sequences over ids 0..5 (targets over 0..5, bos 6, eos 7). */
 function pairs(n: number, seed: number): Seq2SeqPair[] {
@@ -32,7 +25,7 @@ test('Seq2Seq in the worker trains, evaluates, translates (greedy and beam) and 
   const train = pairs(64, 1);
   const sources = pairs(6, 2).map((p) => p.source);
   const local = new Seq2Seq(options);
-  const far = await remote.seq2seq(options);
+  const far = await remote().seq2seq(options);
   try {
     const fitOptions = { epochs: 3, batchSize: 16, seed: 5 };
     const localHistory = await local.fit(train, fitOptions);
@@ -50,13 +43,13 @@ test('Seq2Seq in the worker trains, evaluates, translates (greedy and beam) and 
     const fromWorker = await loadSeq2Seq(await far.save());
     assert.deepEqual(fromWorker.translate(sources, { beamWidth: 3 }), local.translate(sources, { beamWidth: 3 }));
     fromWorker.dispose();
-    const copy = await remote.loadSeq2Seq(saveSeq2Seq(local));
+    const copy = await remote().loadSeq2Seq(saveSeq2Seq(local));
     assert.deepEqual(await copy.translate(sources, { beamWidth: 2 }), local.translate(sources, { beamWidth: 2 }));
     await copy.dispose();
     // Errors keep their class and name the argument.
     await assert.rejects(far.translate(sources, { beamWidth: 0 }), (e: unknown) => e instanceof InvalidArgumentError && /beamWidth/.test((e as Error).message));
     await assert.rejects(far.fit(train, { onEpochEnd: () => undefined } as never), (e: unknown) => e instanceof InvalidArgumentError && /onEpochEnd/.test((e as Error).message));
-    await assert.rejects(remote.seq2seq({ ...options, eos: 6 }), InvalidArgumentError);
+    await assert.rejects(remote().seq2seq({ ...options, eos: 6 }), InvalidArgumentError);
   } finally {
     local.dispose();
     await far.dispose();

@@ -2,10 +2,10 @@
 // history stays in the worker and reads back), saved and loaded there, with the same numbers
 // as in the thread.
 import { embedding, dense, fit, init, Random, rnn, sequential, sequentialBatches, Vocab } from 'recurrent';
-import { spawnWorker, type RecurrentWorker } from 'recurrent/worker';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
@@ -15,13 +15,7 @@ const corpus = Int32Array.from(vocab.encode([...TEXT.repeat(5)]));
 const DATA = { order: 'sequential', batchSize: 4, seqLen: 8, seed: 7 } as const;
 const OPTIONS = { epochs: 1, bptt: 'truncated', optimizer: { type: 'adam', lr: 0.01 }, clipNorm: 1 } as const;
 
-let remote: RecurrentWorker;
-beforeAll(async () => {
-  remote = await spawnWorker({ threads: 1 });
-});
-afterAll(async () => {
-  await remote?.dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 1 });
 
 test('rnn({ skip }) trains, streams and saves in the worker as in the thread', async () => {
   await init({ threads: 1 });
@@ -39,7 +33,7 @@ test('rnn({ skip }) trains, streams and saves in the worker as in the thread', a
   localState.dispose();
   local.dispose();
 
-  const model = await remote.sequential(layers, { seed: 3, vocab });
+  const model = await remote().sequential(layers, { seed: 3, vocab });
   const remoteLosses: number[] = [];
   await model.fit({ corpus, ...DATA }, { ...OPTIONS, onBatchEnd: (b) => void remoteLosses.push(b.loss) });
   assert.ok(losses.length >= 5);
@@ -52,7 +46,7 @@ test('rnn({ skip }) trains, streams and saves in the worker as in the thread', a
   const got = await state.get(0);
   assert.equal(got.hist!.length, 2);
   assert.deepEqual(got.hist!.map((a) => Array.from(a)), localHist.map((a) => Array.from(a)));
-  const copy = await remote.loadModel(await model.save());
+  const copy = await remote().loadModel(await model.save());
   assert.equal(await copy.generate('skip', { length: 20, temperature: 0 }), text);
   await copy.dispose();
   await model.dispose();

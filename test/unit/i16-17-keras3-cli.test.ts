@@ -1,7 +1,6 @@
 // Issue 17: `recurrent info` and `recurrent convert` read Keras 3 `.keras` archives, and
 // loadKeras reads one by path: a Keras GRU with reset_after=True (Keras's default) becomes a
 // checkpoint that computes Keras's outputs.
-import * as childProcess from 'node:child_process';
 import * as fs from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -11,11 +10,11 @@ import { dispose, init, loadKeras, loadModel } from 'recurrent';
 import assert from '../support/assert.js';
 import { engineOptions, nodeOnly } from '../support/env.js';
 import { readDataJson, repoPath } from '../support/files.js';
+import { runCli } from '../support/cli.js';
 import { compare, FORWARD } from '../parity/tolerance.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('runs the CLI as child processes on temporary files');
 
-const CLI = repoPath('packages/recurrent/dist/cli/main.js');
 const CASE = repoPath('test/fixtures/keras3/keras/03_k3_gru_reset_after');
 let dir = '';
 
@@ -28,21 +27,13 @@ afterAll(async () => {
   await fs.rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    childProcess.execFile(process.execPath, [CLI, ...args], { timeout: 60_000, env: { ...process.env, NO_COLOR: '1' } }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr });
-    });
-  });
-}
-
 test('info and convert read a .keras archive; the checkpoint computes what Keras did', async () => {
-  const info = await run(['info', path.join(CASE, 'model.keras')]);
+  const info = await runCli(['info', path.join(CASE, 'model.keras')]);
   assert.equal(info.code, 0, info.stderr);
   assert.match(info.stdout, /Keras \/ TensorFlow\.js layers model/);
   assert.match(info.stdout, /gru\(7\)/);
   const out = path.join(dir, 'gru.rnn');
-  const convert = await run(['convert', path.join(CASE, 'model.keras'), out]);
+  const convert = await runCli(['convert', path.join(CASE, 'model.keras'), out]);
   assert.equal(convert.code, 0, convert.stderr);
   const expected = await readDataJson<{ runs: { inputs: Record<string, { shape: number[]; data: number[] }>; outputs: Record<string, { data: number[] }> }[] }>(path.join(CASE, 'expected.json'));
   const x = expected.runs[0]!.inputs['input_layer_2']!;
@@ -65,7 +56,7 @@ test('info and convert read a .keras archive; the checkpoint computes what Keras
   }
   const bad = path.join(dir, 'bad.keras');
   await fs.writeFile(bad, 'PK\x03\x04 truncated');
-  const refused = await run(['info', bad]);
+  const refused = await runCli(['info', bad]);
   assert.notEqual(refused.code, 0);
   assert.match(refused.stderr, /\.keras archive: cannot be unzipped/);
 });

@@ -1,26 +1,16 @@
 // Issue 16: a tree model (tree encoder + dense head) in the worker: the trees cross as plain
 // data, training there (2 threads) gives the in-thread model's predictions (1 thread) bit for
 // bit, its saved file loads here, and a bad tree is a typed error across the boundary.
-import { adam, childSumTreeLstm, dense, dispose, fit, init, InvalidArgumentError, leafWords, loadModel, parseTrees, sequential, Vocab } from 'recurrent';
-import { type RecurrentWorker, spawnWorker } from 'recurrent/worker';
+import { adam, childSumTreeLstm, dense, fit, InvalidArgumentError, leafWords, loadModel, parseTrees, sequential, Vocab } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
 const TEXT = ['(3 (2 a) (3 (3 good) (2 movie)))', '(1 (1 bad) (2 (2 the) (2 film)))', '(4 (3 (3 very) (4 good)) (2 plot))', '(0 (0 awful) (1 (2 the) (1 end)))'].join('\n');
-let remote: RecurrentWorker;
-
-beforeAll(async () => {
-  remote = await spawnWorker({ threads: 2 });
-  await init({ threads: 1 });
-});
-
-afterAll(async () => {
-  await remote?.dispose();
-  dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 2, engine: { threads: 1 } });
 
 test('a tree model fitted in the worker (2 threads) predicts what the in-thread one (1 thread) does, bit for bit; its file loads here', async () => {
   const trees = parseTrees(TEXT);
@@ -28,7 +18,7 @@ test('a tree model fitted in the worker (2 threads) predicts what the in-thread 
   const layers = [childSumTreeLstm({ units: 8, vocab }), dense({ units: 8, activation: 'relu' }), dense({ units: 1 })];
   const data = { x: trees, y: trees.map((t) => [t.label! / 4]) };
   const options = { loss: 'mse' as const, epochs: 5, optimizer: adam({ lr: 0.01 }), batchSize: 2, seed: 1 };
-  const r = await remote.sequential(layers, { seed: 7 });
+  const r = await remote().sequential(layers, { seed: 7 });
   assert.equal(r.takesTrees, true);
   const local = sequential(layers, { seed: 7 });
   try {

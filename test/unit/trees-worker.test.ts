@@ -1,32 +1,22 @@
 // Issue 16: tree classifiers in the worker (2 threads there): training gives the in-thread
 // losses (1 thread) bit for bit, predictions and the saved file match, bad trees are typed
 // errors across the boundary and change nothing.
-import { adam, dispose, init, InvalidArgumentError, leafWords, loadTreeClassifier, Optimizer, parseTrees, TreeClassifier, Vocab } from 'recurrent';
-import { type RecurrentWorker, spawnWorker } from 'recurrent/worker';
+import { adam, InvalidArgumentError, leafWords, loadTreeClassifier, Optimizer, parseTrees, TreeClassifier, Vocab } from 'recurrent';
 
 import assert from '../support/assert.js';
 import { nodeOnly } from '../support/env.js';
+import { workerPerFile } from '../support/worker.js';
 
 const { test, beforeAll, afterAll } = nodeOnly('recurrent/worker in Node (worker_threads)');
 
 const TEXT = ['(3 (2 a) (3 (3 good) (2 movie)))', '(1 (1 bad) (2 (2 the) (2 film)))', '(4 (3 (3 very) (4 good)) (2 plot))', '(0 (0 awful) (1 (2 the) (1 end)))'].join('\n');
-let remote: RecurrentWorker;
-
-beforeAll(async () => {
-  remote = await spawnWorker({ threads: 2 });
-  await init({ threads: 1 });
-});
-
-afterAll(async () => {
-  await remote?.dispose();
-  dispose();
-});
+const remote = workerPerFile({ beforeAll, afterAll }, { threads: 2, engine: { threads: 1 } });
 
 test('a tree classifier trained in the worker (2 threads) gives the in-thread losses (1 thread) bit for bit', async () => {
   const trees = parseTrees(TEXT);
   const vocab = new Vocab(leafWords(trees));
   const options = { cell: 'childSumTreeLstm', hiddenSize: 8, classes: 5, labels: 'all', seed: 4 } as const;
-  const r = await remote.treeClassifier({ ...options, vocab });
+  const r = await remote().treeClassifier({ ...options, vocab });
   const local = new TreeClassifier({ ...options, vocab });
   const optimizer = new Optimizer(adam({ lr: 0.05 }), local.groups(), local.engine);
   try {

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::tol::to_f64;
+use common::family_fixture::{cases, dir, floats, ints, read, usage, FORWARD, GRADS};
 use recurrent_core::rnn::attention::{
     attn_backward, attn_forward, AttnGrads, AttnOutput, AttnShape, AttnSpec, Score,
 };
@@ -18,55 +18,6 @@ use recurrent_core::rnn::{
 use recurrent_core::{Parallel, Sequential};
 use serde_json::Value;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn dir() -> PathBuf {
-    match std::env::var_os("FAMILY_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/families"),
-    }
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|d| d.as_f64().expect("number") as f32)
-        .collect()
-}
-
-fn ints(v: &Value) -> Vec<usize> {
-    v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|d| d.as_u64().expect("int") as usize)
-        .collect()
-}
-
-fn usage(actual: &[f32], expected: &[f32], (atol, rtol): (f64, f64)) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let (a, e) = (to_f64(actual), to_f64(expected));
-    let m = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(&e)
-        .map(|(a, e)| {
-            let err = (a - e).abs();
-            let bound = atol * m + rtol * e.abs();
-            if err.is_nan() || (bound == 0.0 && err > 0.0) {
-                f64::INFINITY
-            } else if err == 0.0 {
-                0.0
-            } else {
-                err / bound
-            }
-        })
-        .fold(0.0, f64::max)
-}
-
-const FORWARD: (f64, f64) = (1e-4, 1e-3);
-const GRADS: (f64, f64) = (1e-3, 1e-2);
 
 /// `[B, T, ...]` (batch-major) from time-major `[T, B, w]`.
 fn batch_major(x: &[f32], t: usize, b: usize, w: usize) -> Vec<f32> {
@@ -351,20 +302,9 @@ fn run(f: &Value, pool: &dyn Parallel) -> BTreeMap<String, Vec<f32>> {
 
 #[test]
 fn every_attention_seq2seq_case_matches_pytorch() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir())
-        .expect("families fixtures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains("_attention_seq2seq_"))
-        })
-        .collect();
-    cases.sort();
-    assert_eq!(cases.len(), 7, "attention_seq2seq cases");
+    let cases = cases("attention_seq2seq", 7);
     for path in &cases {
-        let f: Value =
-            serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+        let f: Value = read(path);
         let name = f["name"].as_str().expect("name").to_string();
         let r = run(&f, &Sequential);
         let mut worst = 0.0f64;
@@ -400,8 +340,7 @@ fn every_attention_seq2seq_case_matches_pytorch() {
 #[test]
 fn the_same_bits_on_one_and_two_threads() {
     let path = dir().join("35_attention_seq2seq_additive_L2_B6_S13_T12_V40x36_E16_H24.json");
-    let f: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
+    let f = read(&path);
     let one = run(&f, &Sequential);
     let pool = recurrent_core::parallel::ScopedThreads::new(2);
     let two = run(&f, &pool);

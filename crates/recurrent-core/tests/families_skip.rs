@@ -6,68 +6,18 @@
 
 mod common;
 
-use common::run::{self, Problem};
-use common::tol::to_f64;
-use recurrent_core::rnn::{CellKind, Layout, ParamLayout, StackSpec};
+use common::family_fixture::{cases, floats, read};
+use common::rnn_family;
+use common::run;
+use recurrent_core::rnn::{CellKind, Layout, ParamLayout};
 use recurrent_core::Sequential;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn dir() -> PathBuf {
-    match std::env::var_os("FAMILY_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/families"),
-    }
-}
-
-fn floats(v: &Value) -> Vec<f32> {
-    v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|d| d.as_f64().expect("number") as f32)
-        .collect()
-}
-
-/// `max |a - e| / (atol * M + rtol * |e|)`; an all-zero expected tensor must come out exactly 0.
-fn usage(actual: &[f32], expected: &[f32], (atol, rtol): (f64, f64)) -> f64 {
-    assert_eq!(actual.len(), expected.len());
-    let (a, e) = (to_f64(actual), to_f64(expected));
-    let m = e.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    a.iter()
-        .zip(&e)
-        .map(|(a, e)| {
-            let err = (a - e).abs();
-            let bound = atol * m + rtol * e.abs();
-            if err.is_nan() || (bound == 0.0 && err > 0.0) {
-                f64::INFINITY
-            } else if err == 0.0 {
-                0.0
-            } else {
-                err / bound
-            }
-        })
-        .fold(0.0, f64::max)
-}
-
-const FORWARD: (f64, f64) = (1e-4, 1e-3);
-const GRADS: (f64, f64) = (1e-3, 1e-2);
+use std::path::Path;
 
 fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
-    let f: Value =
-        serde_json::from_str(&std::fs::read_to_string(path).expect("read")).expect("json");
-    let s = &f["spec"];
-    let size = |k: &str| s[k].as_u64().expect(k) as usize;
-    let spec = StackSpec {
-        kind: CellKind::RnnTanh,
-        input_size: size("input_size"),
-        hidden_size: size("hidden_size"),
-        num_layers: size("num_layers"),
-        bidirectional: s["bidirectional"].as_bool().expect("bidirectional"),
-        bias: true,
-        skip: size("skip_delay"),
-        proj_size: 0,
-    };
+    let f: Value = read(path);
+    let skip = rnn_family::size(&f, "skip_delay");
+    let spec = rnn_family::stack(&f, CellKind::RnnTanh, skip);
     let layout_info = ParamLayout::new(&spec).expect("valid spec");
     let value_of = |name: &str| -> Vec<f32> {
         f["params"]
@@ -87,29 +37,8 @@ fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
         .map(|v| v.as_str().expect("name"))
         .collect();
     assert_eq!(names, expected, "parameter names and order");
-    let params: Vec<f32> = layout_info
-        .tensors()
-        .iter()
-        .flat_map(|t| value_of(&t.name))
-        .collect();
     let name = f["name"].as_str().expect("name");
-    let pb = Problem {
-        spec,
-        seq_len: size("seq_len"),
-        batch: size("batch"),
-        params,
-        x: floats(&f["inputs"]["x"]),
-        lengths: s["lengths"].as_array().map(|a| {
-            a.iter()
-                .map(|v| v.as_u64().expect("length") as u32)
-                .collect()
-        }),
-        h0: f["inputs"].get("h0").filter(|v| !v.is_null()).map(floats),
-        c0: None,
-        gy: floats(&f["loss"]["gy"]),
-        ghn: Some(floats(&f["loss"]["ghn"])),
-        gcn: None,
-    };
+    let pb = rnn_family::problem(&f, spec, &layout_info, value_of);
     let r = match checkpoint_every {
         0 => run::run(&pb, &Sequential, layout),
         k => run::run_checkpointed(&pb, &Sequential, layout, k),
@@ -122,38 +51,13 @@ fn check(path: &Path, layout: Layout, checkpoint_every: usize) -> f64 {
         );
         worst = worst.max(u);
     };
-    record("y", usage(&r.y, &floats(&f["outputs"]["y"]), FORWARD));
-    record("h_n", usage(&r.hn, &floats(&f["outputs"]["h_n"]), FORWARD));
-    for (g, expected) in f["grads"].as_object().expect("grads") {
-        let actual: &[f32] = match g.as_str() {
-            "x" => &r.gx,
-            "h0" => &r.gh0,
-            _ => {
-                let t = layout_info.get(g).expect("known parameter");
-                &r.gparams[t.offset..t.offset + t.len()]
-            }
-        };
-        record(
-            &format!("grad:{g}"),
-            usage(actual, &floats(expected), GRADS),
-        );
-    }
+    rnn_family::compare(&f, &layout_info, &r, &mut record);
     worst
 }
 
 #[test]
 fn every_skip_rnn_case_matches_pytorch() {
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(dir())
-        .expect("families fixtures")
-        .map(|e| e.expect("entry").path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.contains("_skip_rnn_"))
-        })
-        .collect();
-    cases.sort();
-    assert_eq!(cases.len(), 7, "skip_rnn cases");
+    let cases = cases("skip_rnn", 7);
     for path in &cases {
         let text = std::fs::read_to_string(path).expect("read");
         let bidirectional = text.contains("\"bidirectional\": true");

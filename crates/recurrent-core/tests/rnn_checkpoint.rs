@@ -10,99 +10,27 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{generate, grad_outputs, outputs, transpose_tb, Problem};
+use common::run::{self, generate, outputs, Problem, Result as Out};
+use common::tol::close;
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
-    backward, backward_recomputing, forward_train, forward_train_with, CellKind, Dropout, Layout,
-    SeqGradDiagnostics, SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec, Tape,
+    backward, backward_recomputing, forward_train, CellKind, Dropout, Layout, SeqGradDiagnostics,
+    SeqGradInput, SeqGradOutput, SeqInput, SeqOutput, StackSpec, Tape,
 };
 use recurrent_core::train::{dropout_backward, dropout_forward};
 use recurrent_core::{Parallel, Sequential};
 
-/// Everything a training forward + backward gives, time-major.
-#[derive(Debug, Clone, PartialEq)]
-struct Out {
-    y: Vec<f32>,
-    hn: Vec<f32>,
-    cn: Vec<f32>,
-    gparams: Vec<f32>,
-    gx: Vec<f32>,
-    gh0: Vec<f32>,
-    gc0: Vec<f32>,
-    norms: Vec<f32>,
-}
-
-/// Forward + backward of `pb` with a full tape (`k` = 0) or a checkpointed one.
+/// Forward + backward of `pb` with a full tape (`k` = 0) or a checkpointed one, with the
+/// step norms.
 fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dropout) -> Out {
-    let spec = &pb.spec;
-    let (t, b) = (pb.seq_len, pb.batch);
-    let bm = layout == Layout::BatchMajor;
-    let conv = |v: &[f32], w: usize, to: bool| {
-        if bm {
-            transpose_tb(v, t, b, w, to)
-        } else {
-            v.to_vec()
-        }
+    let o = run::Opts {
+        layout,
+        k,
+        dropout,
+        masks: None,
+        norms: true,
     };
-    let has_c = spec.kind.has_cell_state();
-    let states = spec.state_count() * b * spec.hidden_size;
-    let x = conv(&pb.x, spec.input_size, true);
-    let gy = conv(&pb.gy, spec.output_size(), true);
-    let mut y = vec![f32::NAN; pb.gy.len()];
-    let mut hn = vec![f32::NAN; states];
-    let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
-    let mut tape = match k {
-        0 => Tape::new(spec, t, b),
-        _ => Tape::checkpointed(spec, t, b, k),
-    }
-    .expect("tape");
-    let input = pb.input(layout, &x);
-    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train_with(pool, spec, &pb.params, &input, output, &mut tape, dropout)
-        .expect("forward");
-    let mut gparams = vec![0.0; pb.params.len()];
-    let mut gx = vec![f32::NAN; pb.x.len()];
-    let mut gh0 = vec![f32::NAN; states];
-    let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
-    let mut norms = vec![f32::NAN; spec.state_count() * t];
-    let gin = pb.grad_input(&gy);
-    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    let diagnostics = SeqGradDiagnostics {
-        step_norms: Some(&mut norms),
-    };
-    backward_recomputing(
-        pool,
-        spec,
-        &pb.params,
-        &mut tape,
-        &x,
-        &gin,
-        gout,
-        diagnostics,
-    )
-    .expect("backward");
-    Out {
-        y: conv(&y, spec.output_size(), false),
-        hn,
-        cn,
-        gparams,
-        gx: conv(&gx, spec.input_size, false),
-        gh0,
-        gc0,
-        norms,
-    }
-}
-
-/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
-fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= rel * scale,
-            "{what}[{i}]: {y} vs {x} (scale {scale})"
-        );
-    }
+    run::run_with(pb, pool, o)
 }
 
 fn bits(v: &[f32]) -> Vec<u32> {

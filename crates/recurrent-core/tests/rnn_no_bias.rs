@@ -8,10 +8,10 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{self, generate, grad_outputs, outputs, Problem};
+use common::run::{self, generate, outputs, Problem};
 use recurrent_core::rnn::{
-    backward_recomputing, forward_infer, forward_train, step, CellKind, InferScratch, Layout,
-    ParamLayout, ParamRole, SeqGradDiagnostics, StackSpec, StepScratch, Tape,
+    forward_infer, step, CellKind, InferScratch, Layout, ParamLayout, ParamRole, StackSpec,
+    StepScratch,
 };
 use recurrent_core::Sequential;
 
@@ -156,49 +156,11 @@ fn streaming_step_equals_zero_biases() {
 
 /// Training forward and (checkpointed when `k` > 0) backward.
 fn train(pb: &Problem, k: usize) -> run::Result {
-    let spec = &pb.spec;
-    let (t, b) = (pb.seq_len, pb.batch);
-    let has_c = spec.kind.has_cell_state();
-    let states = spec.state_count() * b * spec.hidden_size;
-    let mut y = vec![f32::NAN; pb.gy.len()];
-    let mut hn = vec![f32::NAN; states];
-    let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
-    let mut tape = if k > 0 {
-        Tape::checkpointed(spec, t, b, k)
-    } else {
-        Tape::new(spec, t, b)
-    }
-    .expect("tape");
-    let input = pb.input(Layout::TimeMajor, &pb.x);
-    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train(&Sequential, spec, &pb.params, &input, output, &mut tape).expect("forward");
-    let mut gparams = vec![0.0; pb.params.len()];
-    let mut gx = vec![f32::NAN; pb.x.len()];
-    let mut gh0 = vec![f32::NAN; states];
-    let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
-    let gin = pb.grad_input(&pb.gy);
-    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    let diagnostics = SeqGradDiagnostics { step_norms: None };
-    backward_recomputing(
-        &Sequential,
-        spec,
-        &pb.params,
-        &mut tape,
-        &pb.x,
-        &gin,
-        gout,
-        diagnostics,
-    )
-    .expect("backward");
-    run::Result {
-        y,
-        hn,
-        cn,
-        gparams,
-        gx,
-        gh0,
-        gc0,
-    }
+    let o = run::Opts {
+        k,
+        ..run::Opts::default()
+    };
+    run::run_with(pb, &Sequential, o)
 }
 
 /// The inference forward's (y, h_n).

@@ -9,11 +9,11 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{self, generate, grad_outputs, outputs, Problem};
+use common::run::{self, generate, outputs, Problem};
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
-    backward_recomputing, forward_infer, forward_train_with, step, CellKind, Dropout, InferScratch,
-    Layout, ParamLayout, SeqGradDiagnostics, StackSpec, StepScratch, Tape,
+    forward_infer, step, CellKind, Dropout, InferScratch, Layout, ParamLayout, StackSpec,
+    StepScratch,
 };
 use recurrent_core::{Parallel, Sequential};
 
@@ -284,51 +284,12 @@ fn train(pb: &Problem, k: usize, pool: &dyn Parallel) -> run::Result {
 
 /// [`train`] with dropout.
 fn train_with(pb: &Problem, k: usize, pool: &dyn Parallel, dropout: Dropout) -> run::Result {
-    let spec = &pb.spec;
-    let (t, b) = (pb.seq_len, pb.batch);
-    let has_c = spec.kind.has_cell_state();
-    let states = spec.state_count() * b * spec.state_size();
-    let c_states = spec.state_count() * b * spec.hidden_size;
-    let mut y = vec![f32::NAN; pb.gy.len()];
-    let mut hn = vec![f32::NAN; states];
-    let mut cn = vec![f32::NAN; if has_c { c_states } else { 0 }];
-    let mut tape = if k > 0 {
-        Tape::checkpointed(spec, t, b, k)
-    } else {
-        Tape::new(spec, t, b)
-    }
-    .expect("tape");
-    let input = pb.input(Layout::TimeMajor, &pb.x);
-    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train_with(pool, spec, &pb.params, &input, output, &mut tape, dropout)
-        .expect("forward");
-    let mut gparams = vec![0.0; pb.params.len()];
-    let mut gx = vec![f32::NAN; pb.x.len()];
-    let mut gh0 = vec![f32::NAN; states];
-    let mut gc0 = vec![f32::NAN; if has_c { c_states } else { 0 }];
-    let gin = pb.grad_input(&pb.gy);
-    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    let diagnostics = SeqGradDiagnostics { step_norms: None };
-    backward_recomputing(
-        pool,
-        spec,
-        &pb.params,
-        &mut tape,
-        &pb.x,
-        &gin,
-        gout,
-        diagnostics,
-    )
-    .expect("backward");
-    run::Result {
-        y,
-        hn,
-        cn,
-        gparams,
-        gx,
-        gh0,
-        gc0,
-    }
+    let o = run::Opts {
+        k,
+        dropout,
+        ..run::Opts::default()
+    };
+    run::run_with(pb, pool, o)
 }
 
 fn infer(pb: &Problem) -> (Vec<f32>, Vec<f32>, Vec<f32>) {

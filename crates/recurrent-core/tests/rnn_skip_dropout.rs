@@ -11,11 +11,9 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{generate, grad_outputs, outputs, Problem};
-use recurrent_core::rnn::{
-    backward_recomputing, forward_train_masked, CellKind, Dropout, Layout, ParamLayout, ParamRole,
-    SeqGradDiagnostics, StackSpec, Tape,
-};
+use common::run::{self, generate, Problem};
+use common::tol::close;
+use recurrent_core::rnn::{CellKind, Dropout, ParamLayout, ParamRole, StackSpec};
 use recurrent_core::Sequential;
 
 /// Outputs and gradients of one training forward + backward (plain RNNs: no cell state).
@@ -43,64 +41,19 @@ impl Out {
 /// Training forward (masks `masks`, or drawn when `None`) and backward, time-major; `k` > 0
 /// checkpoints every `k` steps.
 fn run(pb: &Problem, k: usize, dropout: Dropout, masks: Option<&[f32]>) -> Out {
-    let spec = &pb.spec;
-    let (t, b) = (pb.seq_len, pb.batch);
-    let states = spec.state_count() * b * spec.hidden_size;
-    let mut y = vec![f32::NAN; pb.gy.len()];
-    let mut hn = vec![f32::NAN; states];
-    let mut tape = match k {
-        0 => Tape::new(spec, t, b),
-        _ => Tape::checkpointed(spec, t, b, k),
-    }
-    .expect("tape");
-    let input = pb.input(Layout::TimeMajor, &pb.x);
-    let output = outputs(&mut y, &mut hn, &mut [], false);
-    forward_train_masked(
-        &Sequential,
-        spec,
-        &pb.params,
-        &input,
-        output,
-        &mut tape,
+    let o = run::Opts {
+        k,
         dropout,
         masks,
-    )
-    .expect("forward");
-    let mut gparams = vec![0.0; pb.params.len()];
-    let mut gx = vec![f32::NAN; pb.x.len()];
-    let mut gh0 = vec![f32::NAN; states];
-    let gin = pb.grad_input(&pb.gy);
-    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut [], false);
-    let diagnostics = SeqGradDiagnostics { step_norms: None };
-    backward_recomputing(
-        &Sequential,
-        spec,
-        &pb.params,
-        &mut tape,
-        &pb.x,
-        &gin,
-        gout,
-        diagnostics,
-    )
-    .expect("backward");
+        ..run::Opts::default()
+    };
+    let r = run::run_with(pb, &Sequential, o);
     Out {
-        y,
-        hn,
-        gparams,
-        gx,
-        gh0,
-    }
-}
-
-/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
-fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= rel * scale,
-            "{what}[{i}]: {y} vs {x} (scale {scale})"
-        );
+        y: r.y,
+        hn: r.hn,
+        gparams: r.gparams,
+        gx: r.gx,
+        gh0: r.gh0,
     }
 }
 

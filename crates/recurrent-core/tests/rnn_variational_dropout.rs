@@ -13,11 +13,11 @@
 mod common;
 
 use common::rng::Rng;
-use common::run::{generate, grad_outputs, outputs, Problem};
+use common::run::{self, generate, outputs, Problem};
+use common::tol::close;
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{
-    backward_recomputing, forward_train_masked, CellKind, Dropout, Layout, ParamLayout, ParamRole,
-    SeqGradDiagnostics, StackSpec, Tape,
+    forward_train_masked, CellKind, Dropout, Layout, ParamLayout, ParamRole, StackSpec, Tape,
 };
 use recurrent_core::{Parallel, Sequential};
 
@@ -54,62 +54,21 @@ fn run(
     dropout: Dropout,
     masks: Option<&[f32]>,
 ) -> Out {
-    let spec = &pb.spec;
-    let (t, b) = (pb.seq_len, pb.batch);
-    let has_c = spec.kind.has_cell_state();
-    let states = spec.state_count() * b * spec.hidden_size;
-    let mut y = vec![f32::NAN; pb.gy.len()];
-    let mut hn = vec![f32::NAN; states];
-    let mut cn = vec![f32::NAN; if has_c { states } else { 0 }];
-    let mut tape = match k {
-        0 => Tape::new(spec, t, b),
-        _ => Tape::checkpointed(spec, t, b, k),
-    }
-    .expect("tape");
-    let input = pb.input(Layout::TimeMajor, &pb.x);
-    let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train_masked(
-        pool, spec, &pb.params, &input, output, &mut tape, dropout, masks,
-    )
-    .expect("forward");
-    let mut gparams = vec![0.0; pb.params.len()];
-    let mut gx = vec![f32::NAN; pb.x.len()];
-    let mut gh0 = vec![f32::NAN; states];
-    let mut gc0 = vec![f32::NAN; if has_c { states } else { 0 }];
-    let gin = pb.grad_input(&pb.gy);
-    let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    let diagnostics = SeqGradDiagnostics { step_norms: None };
-    backward_recomputing(
-        pool,
-        spec,
-        &pb.params,
-        &mut tape,
-        &pb.x,
-        &gin,
-        gout,
-        diagnostics,
-    )
-    .expect("backward");
+    let o = run::Opts {
+        k,
+        dropout,
+        masks,
+        ..run::Opts::default()
+    };
+    let r = run::run_with(pb, pool, o);
     Out {
-        y,
-        hn,
-        cn,
-        gparams,
-        gx,
-        gh0,
-        gc0,
-    }
-}
-
-/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
-fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
-    assert_eq!(a.len(), b.len(), "{what}: lengths");
-    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
-    for (i, (x, y)) in a.iter().zip(b).enumerate() {
-        assert!(
-            (x - y).abs() <= rel * scale,
-            "{what}[{i}]: {y} vs {x} (scale {scale})"
-        );
+        y: r.y,
+        hn: r.hn,
+        cn: r.cn,
+        gparams: r.gparams,
+        gx: r.gx,
+        gh0: r.gh0,
+        gc0: r.gc0,
     }
 }
 

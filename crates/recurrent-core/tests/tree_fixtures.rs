@@ -4,7 +4,8 @@
 
 mod common;
 
-use common::tree_fixture::{self, TreeCase, FORWARD, GRADS};
+use common::family_fixture::{usage, FORWARD, GRADS};
+use common::tree_fixture::{self, TreeCase};
 use recurrent_core::parallel::{Parallel, ScopedThreads};
 use recurrent_core::tree::{tree_backward, tree_forward, Forest, Schedule, TreeShape};
 use recurrent_core::Sequential;
@@ -80,9 +81,9 @@ fn every_tree_case_matches_forward_and_gradients() {
     for case in &cases {
         for schedule in [Schedule::Levels, Schedule::NodeAtATime] {
             let out = run(case, &Sequential, schedule);
-            let mut fwd = tree_fixture::usage(&out.h, &case.h, FORWARD);
+            let mut fwd = usage(&out.h, &case.h, FORWARD);
             if let Some(c) = &case.c {
-                fwd = fwd.max(tree_fixture::usage(&out.c, c, FORWARD));
+                fwd = fwd.max(usage(&out.c, c, FORWARD));
             }
             assert!(
                 fwd <= 1.0,
@@ -91,8 +92,7 @@ fn every_tree_case_matches_forward_and_gradients() {
             );
             let mut at = 0;
             for (name, &len) in case.param_names.iter().zip(&case.param_sizes) {
-                let u =
-                    tree_fixture::usage(&out.grads[at..at + len], &case.grads[at..at + len], GRADS);
+                let u = usage(&out.grads[at..at + len], &case.grads[at..at + len], GRADS);
                 assert!(
                     u <= 1.0,
                     "{} {schedule:?}: grad {name} tol usage {u}",
@@ -101,7 +101,7 @@ fn every_tree_case_matches_forward_and_gradients() {
                 worst.1 = worst.1.max(u);
                 at += len;
             }
-            let u = tree_fixture::usage(&out.gx, &case.gx, GRADS);
+            let u = usage(&out.gx, &case.gx, GRADS);
             assert!(u <= 1.0, "{} {schedule:?}: grad x tol usage {u}", case.name);
             worst = (worst.0.max(fwd), worst.1.max(u));
             // The loss, in f64 from the f32 states.

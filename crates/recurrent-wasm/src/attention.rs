@@ -51,6 +51,43 @@ fn shape(src_len: u32, tgt_len: u32, batch: u32) -> AttnShape {
     }
 }
 
+/// What a forward and a backward call check their buffers against: the spec, and the element
+/// counts of the tape, the attention parameters, the states `[L, B, H]`, `enc` `[S, B, H]`,
+/// the top layer's states `[T, B, H]` and the embeddings `[T, B, E]`; the last argument: the call's
+/// own arguments for the last three (named when their size overflows).
+struct Sizes {
+    spec: AttnSpec,
+    tape: usize,
+    attn: usize,
+    states: usize,
+    enc: usize,
+    y: usize,
+    emb: usize,
+}
+
+impl Sizes {
+    fn new(
+        op: &str,
+        stack: &recurrent_core::rnn::StackSpec,
+        (score, attn_size, embed): (u32, u32, u32),
+        sh: AttnShape,
+        [states, y, emb]: [&str; 3],
+    ) -> Result<Self, JsError> {
+        let spec = spec_of(stack, score, attn_size, embed)?;
+        let hid = spec.stack.hidden_size;
+        let (sl, tl, b) = (sh.src_len, sh.tgt_len, sh.batch);
+        Ok(Self {
+            tape: spec.tape_len(sh).map_err(from_core)?,
+            states: dims(op, states, &[spec.stack.num_layers, b, hid])?,
+            enc: dims(op, "enc", &[sl, b, hid])?,
+            y: dims(op, y, &[tl, b, hid])?,
+            emb: dims(op, emb, &[tl, b, spec.embed])?,
+            attn: spec.attn_param_len().map_err(from_core)?,
+            spec,
+        })
+    }
+}
+
 /// Floats of the attention parameters (`score` 0 additive: `W_k, W_q, w_v`; 1 dot: `W_q`).
 #[wasm_bindgen]
 pub fn attn_param_len(
@@ -131,47 +168,37 @@ pub fn attn_forward(
     let mut alpha = Taken::take_opt(alpha)?;
     let mut tape = Taken::take(tape)?;
     with_stack(stack, |s| {
-        let spec = spec_of(&s.spec, score, attn_size, embed)?;
-        let hid = spec.stack.hidden_size;
-        let (sl, tl, b) = (sh.src_len, sh.tgt_len, sh.batch);
-        let tape_len = spec.tape_len(sh).map_err(from_core)?;
-        let states = dims(OP, "h", &[spec.stack.num_layers, b, hid])?;
-        let (n_enc, n_y) = (
-            dims(OP, "enc", &[sl, b, hid])?,
-            dims(OP, "y", &[tl, b, hid])?,
-        );
-        let (n_alpha, n_emb) = (
-            dims(OP, "alpha", &[tl, b, sl])?,
-            dims(OP, "emb", &[tl, b, spec.embed])?,
-        );
+        let n = Sizes::new(
+            OP,
+            &s.spec,
+            (score, attn_size, embed),
+            sh,
+            ["h", "y", "emb"],
+        )?;
+        let spec = &n.spec;
+        let n_alpha = dims(OP, "alpha", &[sh.tgt_len, sh.batch, sh.src_len])?;
         with_buffers(|reg| {
             let out = AttnOutput {
-                h: prefix_mut(&mut h, states, OP, "h")?,
+                h: prefix_mut(&mut h, n.states, OP, "h")?,
                 c: if spec.stack.kind.has_cell_state() {
-                    prefix_mut_opt(&mut c, states, OP, "c")?
+                    prefix_mut_opt(&mut c, n.states, OP, "c")?
                 } else {
                     None
                 },
-                y: prefix_mut(&mut y, n_y, OP, "y")?,
+                y: prefix_mut(&mut y, n.y, OP, "y")?,
                 alpha: prefix_mut_opt(&mut alpha, n_alpha, OP, "alpha")?,
             };
             attention::attn_forward(
                 recurrent_core::default_pool(),
-                &spec,
+                spec,
                 sh,
                 prefix(reg, s.params, s.len, OP, "params")?,
-                prefix(
-                    reg,
-                    attn_params,
-                    spec.attn_param_len().map_err(from_core)?,
-                    OP,
-                    "attn_params",
-                )?,
-                prefix(reg, enc, n_enc, OP, "enc")?,
+                prefix(reg, attn_params, n.attn, OP, "attn_params")?,
+                prefix(reg, enc, n.enc, OP, "enc")?,
                 &lengths,
-                prefix(reg, emb, n_emb, OP, "emb")?,
+                prefix(reg, emb, n.emb, OP, "emb")?,
                 out,
-                prefix_mut(&mut tape, tape_len, OP, "tape")?,
+                prefix_mut(&mut tape, n.tape, OP, "tape")?,
                 keys_ready,
             )
             .map_err(from_core)
@@ -226,42 +253,39 @@ pub fn attn_backward(
     let mut gh = Taken::take(gh0)?;
     let mut gc = Taken::take_opt(gc0)?;
     with_stack(stack, |s| {
-        let spec = spec_of(&s.spec, score, attn_size, embed)?;
-        let hid = spec.stack.hidden_size;
-        let (sl, tl, b) = (sh.src_len, sh.tgt_len, sh.batch);
-        let tape_len = spec.tape_len(sh).map_err(from_core)?;
-        let states = dims(OP, "gh0", &[spec.stack.num_layers, b, hid])?;
-        let (n_enc, n_y) = (
-            dims(OP, "enc", &[sl, b, hid])?,
-            dims(OP, "gy", &[tl, b, hid])?,
-        );
-        let n_emb = dims(OP, "g_emb", &[tl, b, spec.embed])?;
-        let attn_len = spec.attn_param_len().map_err(from_core)?;
+        let n = Sizes::new(
+            OP,
+            &s.spec,
+            (score, attn_size, embed),
+            sh,
+            ["gh0", "gy", "g_emb"],
+        )?;
+        let spec = &n.spec;
         let mut grads = Taken::take(s.grads)?;
         with_buffers(|reg| {
             let out = AttnGrads {
                 params: prefix_mut(&mut grads, s.len, OP, "grads")?,
-                attn: prefix_mut(&mut ag, attn_len, OP, "attn_grads")?,
-                enc: prefix_mut(&mut ge, n_enc, OP, "g_enc")?,
-                emb: prefix_mut_opt(&mut gm, n_emb, OP, "g_emb")?,
-                h0: prefix_mut(&mut gh, states, OP, "gh0")?,
+                attn: prefix_mut(&mut ag, n.attn, OP, "attn_grads")?,
+                enc: prefix_mut(&mut ge, n.enc, OP, "g_enc")?,
+                emb: prefix_mut_opt(&mut gm, n.emb, OP, "g_emb")?,
+                h0: prefix_mut(&mut gh, n.states, OP, "gh0")?,
                 c0: if spec.stack.kind.has_cell_state() {
-                    prefix_mut_opt(&mut gc, states, OP, "gc0")?
+                    prefix_mut_opt(&mut gc, n.states, OP, "gc0")?
                 } else {
                     None
                 },
             };
             attention::attn_backward(
                 recurrent_core::default_pool(),
-                &spec,
+                spec,
                 sh,
                 prefix(reg, s.params, s.len, OP, "params")?,
-                prefix(reg, attn_params, attn_len, OP, "attn_params")?,
-                prefix(reg, enc, n_enc, OP, "enc")?,
+                prefix(reg, attn_params, n.attn, OP, "attn_params")?,
+                prefix(reg, enc, n.enc, OP, "enc")?,
                 &lengths,
-                prefix(reg, gy, n_y, OP, "gy")?,
+                prefix(reg, gy, n.y, OP, "gy")?,
                 out,
-                prefix_mut(&mut tape, tape_len, OP, "tape")?,
+                prefix_mut(&mut tape, n.tape, OP, "tape")?,
             )
             .map_err(from_core)
         })

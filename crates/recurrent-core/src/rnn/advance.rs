@@ -5,8 +5,9 @@
 use super::cells::{self, CellInfo, FwdRow, Recurrence};
 use super::params::DirParams;
 use super::rows::{for_row_tiles, RowsMut};
+use super::weight_gemm::weight_gemm;
 use crate::error::CoreResult;
-use crate::gemm::{sgemm, sgemm_packed_b, PackedB, Transpose};
+use crate::gemm::{sgemm, PackedB, Transpose};
 use crate::parallel::Parallel;
 
 /// `dst[r, :] = W_ih x[r] + b_ih` for the `rows` time-major rows of `x` (`[rows, I]`): the
@@ -112,39 +113,21 @@ pub(crate) fn advance(
     match cell.recurrence {
         // h_{t-1} [B, P] . W_hh^T [P, G*H] -> rec [B, G*H]; with W_hh^T packed once per
         // sequence by the driver when it is given (same bits).
-        Recurrence::Full | Recurrence::ResetAfter => match w_hh_packed {
-            Some(wp) => sgemm_packed_b(
-                pool,
-                Transpose::No,
-                batch,
-                gh,
-                s,
-                1.0,
-                hr,
-                s,
-                p.w_hh,
-                wp,
-                0.0,
-                rec,
-                gh,
-            )?,
-            None => sgemm(
-                pool,
-                Transpose::No,
-                Transpose::Yes,
-                batch,
-                gh,
-                s,
-                1.0,
-                hr,
-                s,
-                p.w_hh,
-                s,
-                0.0,
-                rec,
-                gh,
-            )?,
-        },
+        Recurrence::Full | Recurrence::ResetAfter => weight_gemm(
+            pool,
+            w_hh_packed,
+            Transpose::Yes,
+            batch,
+            gh,
+            s,
+            hr,
+            s,
+            p.w_hh,
+            s,
+            0.0,
+            rec,
+            gh,
+        )?,
         Recurrence::ResetBefore => {
             // h_{t-1} [B, H] . W_hh[0:2H]^T [H, 2H] -> rec[:, 0:2H] (r and z blocks).
             let (w_rz, w_n) = p.w_hh.split_at(2 * h * h);
@@ -207,39 +190,21 @@ pub(crate) fn advance(
     if !p.w_skip.is_empty() {
         // The skip term: h_{t-d} [B, H] . W_skip^T [H, H] added to rec [B, H] (plain RNNs:
         // G = 1, so rec is the one block); W_skip^T packed once per sequence when given.
-        match skip_packed {
-            Some(wp) => sgemm_packed_b(
-                pool,
-                Transpose::No,
-                batch,
-                h,
-                h,
-                1.0,
-                skip,
-                h,
-                p.w_skip,
-                wp,
-                1.0,
-                rec,
-                gh,
-            )?,
-            None => sgemm(
-                pool,
-                Transpose::No,
-                Transpose::Yes,
-                batch,
-                h,
-                h,
-                1.0,
-                skip,
-                h,
-                p.w_skip,
-                h,
-                1.0,
-                rec,
-                gh,
-            )?,
-        }
+        weight_gemm(
+            pool,
+            skip_packed,
+            Transpose::Yes,
+            batch,
+            h,
+            h,
+            skip,
+            h,
+            p.w_skip,
+            h,
+            1.0,
+            rec,
+            gh,
+        )?;
     }
     let has_c = cell.has_c;
     let (g_rows, e_rows) = (RowsMut::new(gates, gh), RowsMut::new(extra, eh));

@@ -40,6 +40,7 @@ mod spec;
 mod step_back;
 mod stream;
 mod tape;
+mod weight_gemm;
 
 pub use backward::{
     backward, backward_recomputing, backward_with_diagnostics, SeqGradInput, SeqGradOutput,

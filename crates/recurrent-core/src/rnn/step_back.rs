@@ -11,6 +11,7 @@ use super::rows::{for_row_tiles, RowsMut};
 use super::seq::{step_at, SeqRef};
 use super::skip;
 use super::tape::DirTape;
+use super::weight_gemm::weight_gemm;
 use crate::error::CoreResult;
 use crate::gemm::{sgemm, sgemm_packed_b, with_packed_b, PackedB, Transpose, DIRECT_MAX_M};
 use crate::parallel::Parallel;
@@ -104,39 +105,21 @@ pub(super) fn back_through_segment(
                     let dg = &record.act[r * bh..(r + 1) * bh];
                     let slot = skip::pending_slot(dring, ctx.skip_slots, bh, g);
                     let (batch, h) = (ctx.batch, ctx.hidden);
-                    match skip_packed {
-                        Some(wp) => sgemm_packed_b(
-                            pool,
-                            Transpose::No,
-                            batch,
-                            h,
-                            h,
-                            1.0,
-                            dg,
-                            h,
-                            p.w_skip,
-                            wp,
-                            0.0,
-                            slot,
-                            h,
-                        )?,
-                        None => sgemm(
-                            pool,
-                            Transpose::No,
-                            Transpose::No,
-                            batch,
-                            h,
-                            h,
-                            1.0,
-                            dg,
-                            h,
-                            p.w_skip,
-                            h,
-                            0.0,
-                            slot,
-                            h,
-                        )?,
-                    }
+                    weight_gemm(
+                        pool,
+                        skip_packed,
+                        Transpose::No,
+                        batch,
+                        h,
+                        h,
+                        dg,
+                        h,
+                        p.w_skip,
+                        h,
+                        0.0,
+                        slot,
+                        h,
+                    )?;
                 }
             }
             Ok(())

@@ -4,8 +4,8 @@ use super::reference;
 use super::rng::Rng;
 use super::tol::to_f64;
 use recurrent_core::rnn::{
-    backward_recomputing, forward_train, Layout, SeqGradDiagnostics, SeqGradInput, SeqGradOutput,
-    SeqInput, SeqOutput, StackSpec, Tape,
+    backward_recomputing, forward_train_masked, Dropout, Layout, SeqGradDiagnostics, SeqGradInput,
+    SeqGradOutput, SeqInput, SeqOutput, StackSpec, Tape,
 };
 use recurrent_core::Parallel;
 
@@ -91,6 +91,8 @@ pub struct Result {
     pub gx: Vec<f32>,
     pub gh0: Vec<f32>,
     pub gc0: Vec<f32>,
+    /// The backward's step norms `[D*L * T]` when asked for ([`Opts::norms`]), else empty.
+    pub norms: Vec<f32>,
 }
 
 /// Random problem: parameters uniform in +-1/sqrt(H) like PyTorch's init, inputs normal.
@@ -161,6 +163,46 @@ pub fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout) -> Result {
 
 /// [`run`] with a checkpointed tape of `k`-step segments (`k` = 0: a full tape).
 pub fn run_checkpointed(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize) -> Result {
+    run_with(
+        pb,
+        pool,
+        Opts {
+            layout,
+            k,
+            ..Opts::default()
+        },
+    )
+}
+
+/// How [`run_with`] trains.
+#[derive(Debug, Clone, Copy)]
+pub struct Opts<'a> {
+    pub layout: Layout,
+    /// Checkpoint every `k` steps; 0: a full tape.
+    pub k: usize,
+    pub dropout: Dropout,
+    /// The variational masks (as `forward_train_masked` takes them); `None`: drawn.
+    pub masks: Option<&'a [f32]>,
+    /// Record the backward's step norms into [`Result::norms`].
+    pub norms: bool,
+}
+
+impl Default for Opts<'_> {
+    /// Time-major, a full tape, no dropout, no norms.
+    fn default() -> Self {
+        Self {
+            layout: Layout::TimeMajor,
+            k: 0,
+            dropout: Dropout::NONE,
+            masks: None,
+            norms: false,
+        }
+    }
+}
+
+/// Forward (training) + backward as `o` says; results converted back to time-major.
+pub fn run_with(pb: &Problem, pool: &dyn Parallel, o: Opts<'_>) -> Result {
+    let (layout, k) = (o.layout, o.k);
     let spec = &pb.spec;
     let (t, b) = (pb.seq_len, pb.batch);
     let bm = layout == Layout::BatchMajor;
@@ -193,15 +235,22 @@ pub fn run_checkpointed(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: us
     .expect("tape");
     let input = pb.input(layout, &x);
     let output = outputs(&mut y, &mut hn, &mut cn, has_c);
-    forward_train(pool, spec, &pb.params, &input, output, &mut tape).expect("forward");
+    let (params, dropout, masks) = (&pb.params, o.dropout, o.masks);
+    forward_train_masked(
+        pool, spec, params, &input, output, &mut tape, dropout, masks,
+    )
+    .expect("forward");
     let mut gparams = vec![0.0; pb.params.len()];
     let mut gx = vec![f32::NAN; pb.x.len()];
     let mut gh0 = vec![f32::NAN; states];
     let mut gc0 = vec![f32::NAN; if has_c { c_states } else { 0 }];
+    let mut norms = vec![f32::NAN; if o.norms { spec.state_count() * t } else { 0 }];
     let gin = pb.grad_input(&gy);
     let gout = grad_outputs(&mut gparams, &mut gx, &mut gh0, &mut gc0, has_c);
-    let none = SeqGradDiagnostics::default();
-    backward_recomputing(pool, spec, &pb.params, &mut tape, &x, &gin, gout, none)
+    let diagnostics = SeqGradDiagnostics {
+        step_norms: if o.norms { Some(&mut norms) } else { None },
+    };
+    backward_recomputing(pool, spec, params, &mut tape, &x, &gin, gout, diagnostics)
         .expect("backward");
     Result {
         y: back(&y, spec.output_size()),
@@ -211,6 +260,7 @@ pub fn run_checkpointed(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: us
         gx: back(&gx, spec.input_size),
         gh0,
         gc0,
+        norms,
     }
 }
 

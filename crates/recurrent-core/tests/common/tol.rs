@@ -25,3 +25,15 @@ pub fn usage(actual: &[f64], expected: &[f64], (atol, rtol): (f64, f64)) -> f64 
 pub fn to_f64(v: &[f32]) -> Vec<f64> {
     v.iter().map(|&x| f64::from(x)).collect()
 }
+
+/// Fails unless `b` equals `a` within `rel` of the largest magnitude in `a` (at least 1).
+pub fn close(what: &str, a: &[f32], b: &[f32], rel: f32) {
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    let scale = a.iter().fold(1.0f32, |m, v| m.max(v.abs()));
+    for (i, (x, y)) in a.iter().zip(b).enumerate() {
+        assert!(
+            (x - y).abs() <= rel * scale,
+            "{what}[{i}]: {y} vs {x} (scale {scale})"
+        );
+    }
+}

@@ -1,17 +1,12 @@
 //! Reader of the tree cases of the shared `families` fixtures (see their README, "Tree
-//! families"), and their tolerance: `|a - e| <= atol * M + rtol * |e|` (no floor at 1).
+//! families"); their tolerance is `family_fixture`'s.
 
 use recurrent_core::tree::TreeKind;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
-/// `$FAMILY_FIXTURES`, or `shared/fixtures/families` beside the repository.
-pub fn dir() -> PathBuf {
-    match std::env::var_os("FAMILY_FIXTURES") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/families"),
-    }
-}
+use super::family_fixture::dir;
+use super::family_fixture::floats as data;
 
 pub struct TreeCase {
     pub name: String,
@@ -35,15 +30,6 @@ pub struct TreeCase {
     /// Flat, in `param_names` order, then `x`.
     pub grads: Vec<f32>,
     pub gx: Vec<f32>,
-}
-
-fn data(v: &Value) -> Vec<f32> {
-    v["data"]
-        .as_array()
-        .expect("data")
-        .iter()
-        .map(|d| d.as_f64().expect("number") as f32)
-        .collect()
 }
 
 /// Every tree case, sorted by file name.
@@ -128,31 +114,4 @@ fn load(path: &Path) -> Option<TreeCase> {
         grads,
         gx: data(&v["grads"]["x"]),
     })
-}
-
-pub const FORWARD: (f64, f64) = (1e-4, 1e-3);
-pub const GRADS: (f64, f64) = (1e-3, 1e-2);
-
-/// Max over elements of `|a - e| / (atol * M + rtol * |e|)` (pass: <= 1); a tensor whose
-/// expected values are all 0 must be exactly 0 (usage infinite otherwise).
-pub fn usage(actual: &[f32], expected: &[f32], (atol, rtol): (f64, f64)) -> f64 {
-    assert_eq!(actual.len(), expected.len(), "tensor sizes differ");
-    let m = expected
-        .iter()
-        .fold(0.0f64, |m, &e| m.max(f64::from(e).abs()));
-    actual
-        .iter()
-        .zip(expected)
-        .map(|(&a, &e)| {
-            let (a, e) = (f64::from(a), f64::from(e));
-            let err = (a - e).abs();
-            if err == 0.0 {
-                0.0
-            } else if err.is_nan() {
-                f64::INFINITY
-            } else {
-                err / (atol * m + rtol * e.abs())
-            }
-        })
-        .fold(0.0, f64::max)
 }

@@ -4,23 +4,20 @@
  */
 import type { History } from '../model/fit.js';
 import type { Seq2SeqPair, Translations } from '../tasks/seq2seq.js';
+import { type RemoteKind, RemoteHandle } from './remote-handle.js';
 import type { Caller } from './remote-model.js';
 import type { RemoteSeq2SeqFitOptions, Seq2SeqMethod, TranslateOptions } from './seq2seq-service.js';
 
-export class RemoteSeq2Seq {
-  readonly #caller: Caller;
-  readonly #id: number;
-  #disposed = false;
+const KIND: RemoteKind<Seq2SeqMethod> = {
+  name: 'Seq2Seq',
+  call: (api, id, method, values) => api.callSeq2Seq(id, method, ...values),
+  dispose: (api, id) => api.disposeSeq2Seq(id),
+};
 
+export class RemoteSeq2Seq extends RemoteHandle<Seq2SeqMethod> {
   /** @internal Made by `RecurrentWorker.seq2seq` and `loadSeq2Seq`. */
   constructor(caller: Caller, id: number) {
-    this.#caller = caller;
-    this.#id = id;
-  }
-
-  #call<T>(method: Seq2SeqMethod, args: Record<string, unknown>): Promise<T> {
-    const values = Object.values(args);
-    return this.#caller.call(`Seq2Seq.${method}`, (api) => api.callSeq2Seq(this.#id, method, ...values) as Promise<T>, args);
+    super(caller, id, KIND);
   }
 
   /**
@@ -32,37 +29,30 @@ export class RemoteSeq2Seq {
   translate(sources: readonly ArrayLike<number>[], options?: TranslateOptions & { returnAttention?: false }): Promise<number[][]>;
   translate(sources: readonly ArrayLike<number>[], options: TranslateOptions & { returnAttention: true }): Promise<Translations>;
   translate(sources: readonly ArrayLike<number>[], options: TranslateOptions = {}): Promise<number[][] | Translations> {
-    return this.#call('translate', { sources, options });
+    return this.call('translate', { sources, options });
   }
 
   /** Teacher-forced loss and per-token accuracy on `pairs`. */
   evaluate(pairs: readonly Seq2SeqPair[], options: { batchSize?: number } = {}): Promise<{ loss: number; accuracy: number; count: number }> {
-    return this.#call('evaluate', { pairs, options });
+    return this.call('evaluate', { pairs, options });
   }
 
   /** Trains in the worker (as `Seq2Seq.fit`; `onEpochEnd` and `signal` cannot cross). */
   fit(pairs: readonly Seq2SeqPair[], options: RemoteSeq2SeqFitOptions = {}): Promise<History> {
-    return this.#call('fit', { pairs, options });
+    return this.call('fit', { pairs, options });
   }
 
   /** Every parameter, `encoder.<name>` and `decoder.<name>` (copies). */
   stateDict(): Promise<Map<string, Float32Array>> {
-    return this.#call('stateDict', {});
+    return this.call('stateDict', {});
   }
 
   loadStateDict(dict: ReadonlyMap<string, ArrayLike<number>>): Promise<void> {
-    return this.#call('loadStateDict', { dict });
+    return this.call('loadStateDict', { dict });
   }
 
   /** The model's file (`saveSeq2Seq`). */
   save(): Promise<Uint8Array> {
-    return this.#call('save', {});
-  }
-
-  /** Frees the model in the worker. Idempotent. */
-  async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.#caller.call('Seq2Seq.dispose', (api) => api.disposeSeq2Seq(this.#id)).catch(() => undefined);
+    return this.call('save', {});
   }
 }
