@@ -48,7 +48,7 @@ fn pack_panels<const W: usize>(
         let base = i0 + panel * W;
         let w = W.min(i1 - base);
         // The vector paths move whole 4-lane groups: panels of a width that is not a
-        // multiple of 4 (the relaxed builds' 6-row A panels) take the element paths.
+        // multiple of 4 (the relaxed builds' 3-row A panels) take the element paths.
         match (by_rows, w == W && W % LANES == 0) {
             (true, true) => {
                 let rows: [&[f32]; W] =
