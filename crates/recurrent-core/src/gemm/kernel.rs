@@ -21,10 +21,14 @@
 //! loop of independent xmm ops issues 7.9 FMA/ns and 8.2 multiply+add pairs/ns (two
 //! multiply/FMA pipes, two more for adds), so FMA cannot speed up a 128-bit kernel there
 //! (it does on cores whose adds share the FMA ports). Measured in one Node 24 process, the
-//! variants interleaved call by call, best / median GFLOP/s at 1024^3, 32 x 1024 x 256 and
-//! 64 x 1024 x 256 (load ~3 on 2 cores): relaxed 3x12 60.2 / 55.9, 54.9 / 54.3, 59.1 /
-//! 56.7; relaxed 4x8 58.4 / 55.5, 51.5 / 50.3, 56.8 / 55.1; relaxed 5x8 27.1 / 25.7 (V8
-//! spills two accumulators to the stack every k step). The baseline at 3x12 (which needs a
+//! variants interleaved call by call, best / median GFLOP/s over 40 rounds (load ~2-3 on 2
+//! cores), relaxed 3x12 against relaxed 4x8: 1024^3 59.4 / 58.2 vs 56.4 / 55.2; 32 x 1024 x
+//! 256 52.4 / 52.1 vs 48.9 / 48.6; 64 x 1024 x 256 56.7 / 56.4 vs 54.3 / 53.8; 1120 x 1024 x
+//! 28 57.7 / 57.2 vs 55.6 / 55.1; 512^3 59.8 / 58.5 vs 57.8 / 56.4; but 32 x 256 x 1024 52.0
+//! / 51.4 vs 53.4 / 52.8, 256^3 56.3 / 55.7 vs 56.9 / 56.1, 128^3 54.5 / 53.0 vs 55.9 / 54.3
+//! (n = 128 or 256 leaves a part-empty 12-wide panel). 3-row A panels need their own
+//! vector packing (`pack.rs`): element by element they cost 10-30% at 256 columns. Relaxed
+//! 5x8 ran at 27.1 / 25.7 at 1024^3 (V8 spills two accumulators to the stack every k step). The baseline at 3x12 (which needs a
 //! register for each product) fell to 23 GFLOP/s against 55-57 at 4x8, so it keeps 4x8.
 //! Results do not depend on the tile shape: every C element sums its k steps in the same
 //! order either way.
