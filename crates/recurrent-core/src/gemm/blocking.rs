@@ -18,19 +18,20 @@
 use super::kernel::{MR, NR};
 
 /// Depth of one k block (the `pc` loop). A packed B micro-panel is `KC * NR * 4` bytes =
-/// 8 KiB and an A micro-panel 4 KiB: both stay in a 32-48 KiB L1 while the micro-kernel
+/// 8 KiB (12 KiB at the relaxed builds' 3 x 12) and an A micro-panel 4 KiB (3 KiB): both stay in a 32-48 KiB L1 while the micro-kernel
 /// streams them, and 256 rank-1 updates amortise one write-back of the register tile.
 /// (Measured in wasm: 128 to 512 are within noise of each other; 256 keeps scratch small.)
 pub const KC: usize = 256;
 
 /// Rows of C per tile (the `ic` loop). The packed A block is `MC * KC * 4` = 128 KiB: it
 /// lives in L2 (>= 256 KiB on anything that runs wasm threads) while every B micro-panel
-/// of the tile sweeps over it. A multiple of `MR`.
-pub const MC: usize = 128;
+/// of the tile sweeps over it. A multiple of `MR`: 128 rounded up (129 at the relaxed builds' `MR` = 3, so that 128 rows
+/// stay one tile row instead of 126 + a sliver of 2 that re-packs B).
+pub const MC: usize = 128usize.div_ceil(MR) * MR;
 
 /// Columns of C per tile (the `jc` loop). The packed B block is `KC * NC * 4` = 512 KiB:
-/// L2 or L3 resident, reused by the `MC / MR` A micro-panels. A multiple of `NR`.
-pub const NC: usize = 512;
+/// L2 or L3 resident, reused by the `MC / MR` A micro-panels. A multiple of `NR`: 512 rounded up (516 at `NR` = 12).
+pub const NC: usize = 512usize.div_ceil(NR) * NR;
 
 /// Tiles are split further (halving, down to `MIN_TILE_MACS` multiply-adds each) until
 /// there are at least this many, so a few threads find balanced work. Fixed, never the pool

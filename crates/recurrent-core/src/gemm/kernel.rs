@@ -3,7 +3,7 @@
 //! Written once over [`F32x4`]: on wasm it is v128 code, natively the scalar twin with the
 //! same operation order, so native tests check the arithmetic the wasm build runs.
 //!
-//! Shape `MR x NR` = 4 x 8: 8 accumulators + 2 B vectors + 1 broadcast A = 11 live v128,
+//! Shape `MR x NR` = 4 x 8 (the baseline builds and native): 8 accumulators + 2 B vectors + 1 broadcast A = 11 live v128,
 //! inside the 16 xmm registers V8 maps them to on x64, with 16 multiply/add per 6 loads
 //! per k step. Measured in Node 20 (V8) on a Xeon, GFLOP/s at 512^3 / 1024^3: 4x8 29.6 /
 //! 28.2, 3x12 28.9 / 27.3, 3x16 26.5 / 25.0, 4x12 25.6 / 24.4, 6x8 23.5 / 22.1, 4x16 22.6 /
@@ -11,23 +11,34 @@
 //! was 10-20% slower (more live values); the plain loop is what V8 schedules best.
 //!
 //! The relaxed builds (issue 18) run the same kernel with `mul_add` as `f32x4.relaxed_madd`
-//! (one FMA per accumulator per k step instead of a multiply and an add). Retuned by
-//! measurement in Node 24 on the bench machine (AMD EPYC, AVX-512/FMA; one process, the
-//! builds interleaved call by call, 40-60 rounds, load average 10 on 2 cores), GFLOP/s as
-//! best / median, 1024^3 and 32 x 1024 x 256: 4x8 41.2 / 33.0 and 48.8 / 44.3, 8x8 26.1 /
-//! 21.2 and 36.7 / 34.2, 6x8 20.6 / 16.2 and 26.1 / 24.4, 4x12 13.0 / 9.6 and 29.8 / 26.8,
-//! 5x8 11.1 / 9.1, 3x16 13.2 / 9.6 (the baseline build's 4x8: 39.8 / 31.0 and 49.8 / 43.7).
-//! So 4x8 stays: wider tiles spill in V8 (16 xmm registers), and on this CPU FMA buys no
-//! throughput (AMD Zen adds on their own two pipes, so an unfused multiply and add issue at
-//! the same rate as an FMA; on Intel cores, where adds share the FMA ports, FMA halves the
-//! issued operations).
+//! (one FMA per accumulator per k step instead of a multiply and an add), at 3 x 12: 9
+//! accumulators + 3 B vectors + 1 broadcast A = 13 live v128, 9 FMA per 6 loads. What V8
+//! (Node 24) makes of it on x64: per k step 3 `vbroadcastss` from memory, 3 `vmovdqu`, 9
+//! `vfmadd231ps`, a few `lea`/`add`, the loop unrolled by two with one stack check; no
+//! bounds checks, no spills. The baseline 4 x 8 has 8 `vmulps` + 8 `vaddps` per 6 loads;
+//! the relaxed 4 x 8 8 `vfmadd231ps`. Both are bound by the FP pipes, not by loads,
+//! broadcasts or loop overhead: on the bench machine (AMD EPYC, Zen 5, ~4.2 GHz) a native
+//! loop of independent xmm ops issues 7.9 FMA/ns and 8.2 multiply+add pairs/ns (two
+//! multiply/FMA pipes, two more for adds), so FMA cannot speed up a 128-bit kernel there
+//! (it does on cores whose adds share the FMA ports). Measured in one Node 24 process, the
+//! variants interleaved call by call, best / median GFLOP/s over 40 rounds (load ~2-3 on 2
+//! cores), relaxed 3x12 against relaxed 4x8: 1024^3 59.4 / 58.2 vs 56.4 / 55.2; 32 x 1024 x
+//! 256 52.4 / 52.1 vs 48.9 / 48.6; 64 x 1024 x 256 56.7 / 56.4 vs 54.3 / 53.8; 1120 x 1024 x
+//! 28 57.7 / 57.2 vs 55.6 / 55.1; 512^3 59.8 / 58.5 vs 57.8 / 56.4; but 32 x 256 x 1024 52.0
+//! / 51.4 vs 53.4 / 52.8, 256^3 56.3 / 55.7 vs 56.9 / 56.1, 128^3 54.5 / 53.0 vs 55.9 / 54.3
+//! (n = 128 or 256 leaves a part-empty 12-wide panel). 3-row A panels need their own
+//! vector packing (`pack.rs`): element by element they cost 10-30% at 256 columns. Relaxed
+//! 5x8 ran at 27.1 / 25.7 at 1024^3 (V8 spills two accumulators to the stack every k step). The baseline at 3x12 (which needs a
+//! register for each product) fell to 23 GFLOP/s against 55-57 at 4x8, so it keeps 4x8.
+//! Results do not depend on the tile shape: every C element sums its k steps in the same
+//! order either way.
 
-use crate::simd::{F32x4, LANES};
+use crate::simd::{F32x4, LANES, RELAXED_ENABLED};
 
 /// Rows of the register tile (one broadcast of packed A per row per k step).
-pub const MR: usize = 4;
+pub const MR: usize = if RELAXED_ENABLED { 3 } else { 4 };
 /// Columns of the register tile (`NV` vectors of packed B per k step).
-pub const NR: usize = 8;
+pub const NR: usize = if RELAXED_ENABLED { 12 } else { 8 };
 const NV: usize = NR / LANES;
 
 /// The accumulators of one register tile, row by row.
