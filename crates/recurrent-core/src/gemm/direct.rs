@@ -55,10 +55,13 @@ fn tile(p: &Problem<'_>, a: &[f32], lda: usize, cols: (usize, usize)) {
         let g = (p.m - i).min(4);
         let row = |r: usize| &a[(i + r) * lda..][..p.k];
         // Accumulators per group: M * V vectors for op(B) = B, M * J for op(B) = B^T, kept
-        // at 8-12 so they and the operands fit V8's 16 xmm registers. (One row with
-        // op(B) = B uses `stream`, not V.)
+        // at 7-12 so they and the operands fit V8's 16 xmm registers. (One row with
+        // op(B) = B uses `stream`, not V.) One row of op(B) = B^T (batch-1 streaming) takes
+        // J = 7: Node 20's V8 (11.3) loads all J rows of B before the products, so J = 8
+        // needed 17 registers and spilled an accumulator every depth (W2 h512: 108 us/step
+        // against 63-67 with J = 7; Node 24 the same with either).
         match g {
-            1 => group::<1, 8, 8>(p, [row(0)], i, cols),
+            1 => group::<1, 8, 7>(p, [row(0)], i, cols),
             2 => group::<2, 4, 4>(p, [row(0), row(1)], i, cols),
             3 => group::<3, 4, 2>(p, [row(0), row(1), row(2)], i, cols),
             _ => group::<4, 2, 2>(p, [row(0), row(1), row(2), row(3)], i, cols),
@@ -203,7 +206,11 @@ fn column<const M: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usize, j: usize) 
 
 /// op(B) = B^T: `C[i + r, j + c] = dot(a[r], B[j + c, ..])`, 4 lanes of partial sums over
 /// the first `k - k % 4` depths, reduced with [`F32x4::hsum`], then the rest in order.
-#[inline(always)]
+///
+/// Not inlined: V8 11.3 (Node 20) allocates registers per function, and inside the large
+/// `tile` it kept spilling this loop's accumulators (1-3 rows at 2048 x 512: 25-28 GFLOP/s
+/// inlined, 35-51 on its own; Node 24 the same either way).
+#[inline(never)]
 fn dots<const M: usize, const J: usize>(p: &Problem<'_>, a: &[&[f32]; M], i: usize, j: usize) {
     let k = p.k;
     let a: [&[f32]; M] = core::array::from_fn(|r| &a[r][..k]);
