@@ -57,7 +57,7 @@ function summary(rows: PrintedRow[]): string[] {
   const groups = new Map<string, number[]>();
   for (const r of rows) {
     if (r.ratio === null || !(r.ratio > 0)) continue;
-    const key = `${r.workload}: ours ${r.threads}T${r.variant.endsWith('+copy') ? ' +copy' : ''}${r.variant.includes('[relaxed') ? ' relaxed (Node 24)' : ''} vs ${r.peer}`;
+    const key = `${r.workload}: ours ${r.threads}T${r.variant.includes(' +copy') ? ' +copy' : ''}${r.variant.includes('[relaxed') ? ' relaxed (Node 24)' : ''} vs ${r.peer}`;
     groups.set(key, [...(groups.get(key) ?? []), r.ratio]);
   }
   return [...groups].map(([k, v]) => `  ${k}: geomean ${geomean(v).toFixed(2)}x over ${v.length}`);

@@ -28,8 +28,9 @@ export interface Job {
  * The children of one workload in run order. With a baseline: for each selected case, for
  * each round, for each ours subject, the pair (ours, base), one child each for that case
  * alone, ours first in even rounds and base first in odd ones so that neither side always
- * runs second; so the two figures of a row are taken seconds apart. Without: each ours
- * subject once per round over all the cases. Then every other subject once.
+ * runs second; so the two figures of a row are taken seconds apart (ours' relaxed and Node 24
+ * subjects have no base twin: they run alone). Without: each ours subject once per round over
+ * all the cases. Then every other subject once.
  */
 export function schedule(
   specs: SubjectSpec[],
@@ -43,7 +44,9 @@ export function schedule(
   for (const slice of slices) {
     for (let round = 0; round < o.rounds; round++) {
       for (const s of ours) {
-        const pair = o.base ? [s, o.base(s.threads)] : [s];
+        // Only ours on the bench's Node has a baseline twin (`baselineRows` compares `ours-<n>t`);
+        // the relaxed / Node 24 subjects run alone, so no base child's figure is taken twice.
+        const pair = o.base && s.node === undefined && s.simd === undefined ? [s, o.base(s.threads)] : [s];
         if (round % 2 === 1) pair.reverse();
         for (const spec of pair) out.push({ spec, round, ...slice });
       }

@@ -31,7 +31,8 @@ async function main(): Promise<void> {
       quick: job.quick,
       log: (line) => process.stderr.write(`${line}\n`),
     });
-    await send({ type: 'result', info: subject.info, measurements });
+    // Which Node ran it: a subject may run on Node 24 (the relaxed build and the wasm peers' twins).
+    await send({ type: 'result', info: { ...subject.info, node: subject.info['node'] ?? process.version }, measurements });
   } finally {
     await subject.close();
   }

@@ -36,7 +36,8 @@ export function pairRows(workload: string, ms: Measurement[], pairings: Pairing[
       peerValue: q ? q.value : null,
       ratio,
     };
-    if (Number.isFinite(n) && n < 10) row.note = `n=${n}`;
+    const note = [Number.isFinite(n) && n < 10 ? `n=${n}` : undefined, o?.note, q?.note].filter((x) => x).join('; ');
+    if (note) row.note = note;
     out.push(row);
   }
   return out;

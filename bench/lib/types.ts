@@ -58,6 +58,8 @@ export interface Measurement {
   check?: number[];
   /** With `--rounds N`: which round (0-based) of ours/baseline children measured it. */
   round?: number;
+  /** A caveat every row showing this figure repeats in its note (e.g. PyTorch on the reference BLAS). */
+  note?: string;
 }
 
 /** One line of the report and of `results/latest.json`. `ratio > 1` means ours is better. */

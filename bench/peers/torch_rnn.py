@@ -5,8 +5,18 @@ TypeScript workloads time ours, at the thread count asked for. Reads one JSON jo
    "budget_ms": ms, "quick": bool}
 
 where each case is the workload's own description (see bench/workloads/*.ts, which build the
-job). Prints one JSON line: {"torch": version, "threads": t, "results": [{"case", "median_ms",
-"min_ms", "samples"}]}.
+job). Prints one JSON line: {"torch": version, "threads": t, "blas": {"kind", "paths"},
+"os_threads": n, "results": [{"case", "median_ms", "min_ms", "samples"}]}.
+
+"blas" is the BLAS this process really uses (Debian's torch links libblas.so.3, which the
+system's alternatives, or LD_LIBRARY_PATH, resolve to the reference BLAS, OpenBLAS, BLIS, ...):
+"provider" is the file whose sgemm_ torch's calls bind to (the dynamic linker's answer, after a
+first GEMM), "kind" what that file is ("reference", "openblas-openmp", "openblas-pthread",
+"openblas-serial", "openblas", "blis", "mkl" or "unknown"), "paths" every BLAS file mapped
+(/proc/self/maps; more than one where, say, liblapack.so.3 pulls in OpenBLAS beside a
+reference libblas.so.3, whose sgemm_ still wins).
+"os_threads" is the process's thread count (/proc/self/status) after the last case: with
+torch's OpenMP pool and the BLAS's own threads, if any, it shows whether 1 thread was 1.
 
 What one timed call is (the contract of the workload's other engines):
 - w1-train: one optimisation step of a char LM (one-hot input, nn.LSTM/GRU/RNN(tanh) of
@@ -19,11 +29,69 @@ What one timed call is (the contract of the workload's other engines):
 - gemm: torch.mm(a, b) (a.t() for the A^T case) on resident float32 tensors; calls repeated
   to >= 2 ms per sample, >= 10 samples.
 """
+import ctypes
 import json
+import os
+import re
 import sys
 import time
 
 import torch
+
+
+def mapped_files():
+    with open("/proc/self/maps") as f:
+        return [p for p in dict.fromkeys(l.split(None, 5)[5].strip() for l in f if len(l.split(None, 5)) == 6) if p.startswith("/")]
+
+
+class DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p), ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def sgemm_provider(files):
+    """The file torch's sgemm_ calls bind to: the global scope first, then libtorch_cpu's own
+    dependencies in load order (the order the dynamic linker binds its references in)."""
+    torch_cpu = next((p for p in files if "libtorch_cpu" in os.path.basename(p)), None)
+    for handle in [None] + ([torch_cpu] if torch_cpu else []):
+        try:
+            fn = ctypes.CDLL(handle).sgemm_
+        except (OSError, AttributeError):
+            continue
+        info = DlInfo()
+        libc = ctypes.CDLL(None)
+        if libc.dladdr(ctypes.cast(fn, ctypes.c_void_p), ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(info.dli_fname.decode())
+    return None
+
+
+def loaded_blas():
+    """The BLAS this process uses, and what it is (see the module's doc)."""
+    files = mapped_files()
+    paths = [p for p in files if re.search(r"blas|blis|mkl_rt|libmkl", os.path.basename(p))]
+    provider = sgemm_provider(files)
+    where = provider or ""
+    m = re.search(r"openblas-(openmp|pthread|serial)/", where)
+    if m:
+        kind = "openblas-" + m.group(1)
+    elif "openblas" in where:
+        kind = "openblas"
+    elif "blis" in where:
+        kind = "blis"
+    elif "mkl" in where:
+        kind = "mkl"
+    elif re.search(r"/blas/libblas\.so", where):
+        kind = "reference"
+    else:
+        kind = "unknown"
+    return {"kind": kind, "provider": provider, "paths": paths}
+
+
+def os_threads():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Threads:"):
+                return int(line.split()[1])
+    return -1
 
 
 def timed(fn, min_samples, budget_ms, min_sample_ms=0.0):
@@ -133,12 +201,16 @@ RUNNERS = {"w1-train": w1, "w2-stream": w2, "w3-encode": w3, "gemm": gemm}
 def main():
     spec = json.load(sys.stdin)
     torch.set_num_threads(spec["threads"])
+    # A first GEMM (sgemm through libblas.so.3), so that a lazily loaded BLAS is mapped too.
+    torch.mm(torch.ones(64, 64), torch.ones(64, 64))
+    blas = loaded_blas()
     run = RUNNERS[spec["workload"]]
     results = []
     for case in spec["cases"]:
         median_ms, min_ms, samples = run(case, spec)
         results.append({"case": case["id"], "median_ms": median_ms, "min_ms": min_ms, "samples": samples})
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "results": results}))
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas, "os_threads": os_threads(), "results": results}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ import type { OrtHandle } from '../peers/ort.js';
 import { matmulModel } from '../onnx/models.js';
 import { measureAsync } from '../lib/stats.js';
 import { peerSpec } from '../lib/subjects.js';
-import { inferenceSpecs, moreNotes, moreRows } from '../lib/more-subjects.js';
+import { inferenceSpecs, label, moreNotes, moreRows, node24Path, onNode24, RELAXED_TAG, relaxedSpec } from '../lib/more-subjects.js';
 import { measureTorch } from '../peers/torch.js';
 import { pairRows } from '../lib/rows.js';
 
@@ -252,7 +252,16 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
       }
     }
   }
-  const more = CASES.filter((c) => ms.some((x) => x.caseId === c.id)).flatMap((c) => moreRows(c.id, 'resident', threads, () => []));
+  // The relaxed build (Node 24) against the peers of the rows above, tfjs-wasm and ort-web on
+  // Node 24 too: resident (ort-web without the A^T shape, as above) and, at 1 thread, +copy.
+  const wasmPeers = (c: GemmCase) => (t: number) => [...(t === 1 ? [tfjs] : []), ...(c.transA ? [] : [peerSpec('ort-web', t)])];
+  const what = (p: SubjectSpec): string => (p.kind === 'tfjs-wasm' ? 'matMul+dataSync' : 'MatMul (run)');
+  const more = CASES.filter((c) => ms.some((x) => x.caseId === c.id)).flatMap((c) => [
+    ...(node24Path() === null
+      ? []
+      : [{ variant: `${c.id} +copy ${RELAXED_TAG}`, caseId: c.id, threads: 1, ours: { subject: relaxedSpec(1).id, mode: 'copy' }, peer: { subject: onNode24(tfjs).id, mode: 'upload', label: `${label(onNode24(tfjs))} upload+matMul+dataSync` } }]),
+    ...moreRows(c.id, 'resident', threads, wasmPeers(c), what),
+  ]);
   out.push(...pairRows(WORKLOAD, ms, more));
   return { rows: out, notes: [...notes, ...moreNotes(WORKLOAD, ms)] };
 }

@@ -25,7 +25,7 @@ import type { OrtHandle, OrtTensor } from '../peers/ort.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { lstmModel } from '../onnx/models.js';
 import { W2_CASES, W2_SEED, W2_STEPS, W2_WARMUP } from './shapes.js';
-import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { moreNotes, moreRows, node24PeerSpecs, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
 import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w2-stream';
@@ -157,7 +157,9 @@ function rows(ms: Measurement[], threads: number[]): { rows: PrintedRow[]; notes
       }
     }
   }
-  for (const c of W2_CASES) pairings.push(...moreRows(c.id, 'step', threads, (t) => [peerSpec('ort-web', t)]));
+  // The relaxed build (Node 24) against the wasm peers of the rows above, on Node 24 too.
+  const wasmPeers = (t: number) => (t === 1 ? [tfjsWasmSpec(), peerSpec('ort-web', 1)] : [peerSpec('ort-web', t)]);
+  for (const c of W2_CASES) pairings.push(...moreRows(c.id, 'step', threads, wasmPeers));
   return { rows: pairRows(WORKLOAD, ms, pairings), notes: [...digestNotes(WORKLOAD, ms, 1e-4, ['ours-1t']), ...moreNotes(WORKLOAD, ms)] };
 }
 
@@ -170,6 +172,7 @@ export const streamWorkload: Workload = {
     tfjsWasmSpec(),
     ...threads.flatMap((t) => [peerSpec('ort-web', t), peerSpec('ort-node', t)]),
     ...relaxedSpecs(threads),
+    ...node24PeerSpecs(threads, ['tfjs-wasm', 'ort-web']),
     ...torchSpecs(threads),
   ],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {

@@ -26,7 +26,7 @@ import type { BrainHandle } from '../peers/brain.js';
 import type { TfjsCpuHandle } from '../peers/tfjs-cpu.js';
 import type { TfjsWasmHandle } from '../peers/tfjs-wasm.js';
 import { W1, W1_KINDS, type W1Kind } from './shapes.js';
-import { moreNotes, moreRows, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
+import { moreNotes, moreRows, node24PeerSpecs, relaxedSpecs, torchSpecs } from '../lib/more-subjects.js';
 import { measureTorch } from '../peers/torch.js';
 
 const WORKLOAD = 'w1-train';
@@ -167,7 +167,15 @@ export const trainWorkload: Workload = {
   name: WORKLOAD,
   title: `W1 training: char LM, one-hot ${W1.vocab}, hidden ${W1.hidden}, batch ${W1.batch} x ${W1.seqLen} steps, SGD lr ${W1.lr}, clip ${W1.clipNorm} (tokens/s)`,
   caseIds: () => CASES.map((c) => `${c.id}  (${c.kind === 'rnn' ? 'vanilla tanh RNN' : c.kind.toUpperCase()})`),
-  subjects: (threads) => [...threads.map(oursSpec), ...relaxedSpecs(threads), tfjsWasmSpec(), peerSpec('tfjs-cpu'), peerSpec('brain'), ...torchSpecs(threads)],
+  subjects: (threads) => [
+    ...threads.map(oursSpec),
+    ...relaxedSpecs(threads),
+    tfjsWasmSpec(),
+    peerSpec('tfjs-cpu'),
+    peerSpec('brain'),
+    ...node24PeerSpecs(threads, ['tfjs-wasm']),
+    ...torchSpecs(threads),
+  ],
   async measure(subject: SubjectHandle, spec: SubjectSpec, ctx: MeasureContext) {
     switch (subject.kind) {
       case 'ours':

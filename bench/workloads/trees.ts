@@ -20,6 +20,7 @@ import { oursOnlyWorkload } from '../lib/ours-only.js';
 import { oursSpec, subjectLabel } from '../lib/subjects.js';
 import type { Measurement, MeasureContext, PrintedRow, SubjectSpec, Workload } from '../lib/types.js';
 import type { OursHandle } from '../ours/recurrent.js';
+import { torchEnv } from '../peers/torch.js';
 
 const WORKLOAD = 'trees';
 const UNIT = 'nodes/s';
@@ -107,7 +108,7 @@ function runTorch(f: ReturnType<typeof forest>, threads: number, ctx: MeasureCon
   const python = process.env['TORCH_PYTHON'] ?? '/usr/bin/python3';
   const script = fileURLToPath(new URL('../peers/torch_tree.py', import.meta.url));
   const input = JSON.stringify({ offsets: f.offsets, children: f.children, x_rows: f.xRows, roots: f.roots, input_size: I, hidden_size: H, num_inputs: f.inputs, threads, budget_ms: ctx.timing.budgetMs, seed: 1 });
-  const r = spawnSync(python, [script], { input, encoding: 'utf8', timeout: 600_000 });
+  const r = spawnSync(python, [script], { input, encoding: 'utf8', timeout: 600_000, env: torchEnv(threads) });
   if (r.status !== 0) {
     ctx.log(`    PyTorch peer not run: ${r.error?.message ?? r.stderr.trim().split('\n').pop()}`);
     return undefined;
