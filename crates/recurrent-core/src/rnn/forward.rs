@@ -13,6 +13,7 @@
 //! at the end they hold each sequence's state after its own last step.
 
 use super::check;
+use super::dir_pair::{self, PairScratch};
 use super::direction::{
     copy_input_rows, infer_direction, init_state, record_segment, Ctx, InferBufs,
 };
@@ -224,20 +225,20 @@ enum Store<'a> {
 }
 
 /// What one layer reads and writes.
-struct LayerIo<'a> {
+pub(super) struct LayerIo<'a> {
     /// The layer's input `[R, I_l]`.
-    src: SeqRef<'a>,
+    pub src: SeqRef<'a>,
     /// The layer's output `[R, D*H]`.
-    sink: SeqMut<'a>,
+    pub sink: SeqMut<'a>,
     /// `[B, GH]` recurrent products of one step.
-    rec: &'a mut [f32],
+    pub rec: &'a mut [f32],
     /// `[d, B, H]` the forward ring of a skip connection (`skip`), or empty.
-    ring: &'a mut [f32],
-    store: LayerStore<'a>,
+    pub ring: &'a mut [f32],
+    pub store: LayerStore<'a>,
 }
 
 /// Where a layer's directions keep projections and kept vectors.
-enum LayerStore<'a> {
+pub(super) enum LayerStore<'a> {
     /// One record per direction, the whole sequence each; with recurrent dropout, the masks
     /// of the directions `[D, B, H]` and the `[B, H]` scratch.
     Train(&'a mut [DirTape], Option<(&'a [f32], &'a mut [f32])>),
@@ -274,11 +275,42 @@ fn run(
         seq_len: t_len,
         batch,
     };
+    // Inference of a bidirectional stack on two or more threads runs its directions at once
+    // (`dir_pair`), with the reverse one's buffers taken out of the scratch meanwhile. Where
+    // they cannot be allocated, the directions run one after the other, as on one thread
+    // (the same bits): a call that fits on one thread does not fail on two.
+    let mut pair = match &mut store {
+        Store::Infer(s) if dirs == 2 && pool.threads() > 1 => match s.pair.take() {
+            Some(p) => Some(p),
+            None => PairScratch::like(s).ok(),
+        },
+        _ => None,
+    };
     for l in 0..spec.num_layers {
         if let Store::Train(tape) = &mut store {
             mask_layer_input(tape, spec, l, t_len, batch);
         }
         let mut io = layer_io(&mut store, spec, l, user, input.x, &mut *y, dropout);
+        if let Some(pair) = pair.as_mut() {
+            let b = batch * ctx.state;
+            let (h_f, h_r) = h_n[2 * l * b..(2 * l + 2) * b].split_at_mut(b);
+            let (c_f, c_r): (&mut [f32], &mut [f32]) = match c_n.as_deref_mut() {
+                Some(c) => c[2 * l * batch * h..(2 * l + 2) * batch * h].split_at_mut(batch * h),
+                None => (&mut [], &mut []),
+            };
+            dir_pair::run_layer(
+                pool,
+                spec,
+                params,
+                &ctx,
+                l,
+                &mut io,
+                pair,
+                [h_f, h_r],
+                [c_f, c_r],
+            )?;
+            continue;
+        }
         for d in 0..dirs {
             let p = DirOffsets::new(spec, l, d).view(params);
             let slot = l * dirs + d;
@@ -297,6 +329,9 @@ fn run(
                 dropout.apply(l, &mut out[..t_len * batch * spec.output_size()])?;
             }
         }
+    }
+    if let (Store::Infer(s), Some(p)) = (&mut store, pair) {
+        s.pair = Some(p);
     }
     Ok(())
 }

@@ -27,6 +27,7 @@ mod cells;
 mod check;
 mod checkpoint;
 mod diagnostics;
+mod dir_pair;
 mod direction;
 mod dropout;
 mod forward;

@@ -506,6 +506,9 @@ pub struct InferScratch {
     pub(crate) layers: [Vec<f32>; 2],
     /// `[d, B, H]` the forward ring of a skip connection (`skip.rs`); empty without.
     pub(crate) ring: Vec<f32>,
+    /// The reverse direction's buffers when both directions run at once (`dir_pair.rs`):
+    /// made on the first such call.
+    pub(crate) pair: Option<super::dir_pair::PairScratch>,
 }
 
 /// Rows of input projection worth one GEMM: enough to amortise packing the weights.
@@ -536,6 +539,7 @@ impl InferScratch {
             xin: z(xin)?,
             layers: [layer(spec.num_layers >= 2)?, layer(spec.num_layers >= 3)?],
             ring: z(s.ring)?,
+            pair: None,
         })
     }
 
