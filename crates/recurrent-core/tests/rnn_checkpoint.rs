@@ -9,6 +9,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, generate, outputs, Problem, Result as Out};
 use common::tol::close;
@@ -31,10 +33,6 @@ fn run(pb: &Problem, pool: &dyn Parallel, layout: Layout, k: usize, dropout: Dro
         norms: true,
     };
     run::run_with(pb, pool, o)
-}
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 #[test]

@@ -265,16 +265,7 @@ fn reference_norms(pb: &Problem) -> Vec<f64> {
 }
 
 fn spec(kind: CellKind, layers: usize, bidirectional: bool) -> StackSpec {
-    StackSpec {
-        kind,
-        input_size: 4,
-        hidden_size: 3,
-        num_layers: layers,
-        bidirectional,
-        bias: true,
-        proj_size: 0,
-        skip: 0,
-    }
+    common::spec(kind, 4, 3, layers, bidirectional)
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Bad sizes and misuse give a `CoreError` naming the argument, never a panic.
 
+mod common;
+
 use recurrent_core::rnn::{
     backward, forward_infer, forward_train, step, CellKind, InferScratch, Layout, SeqGradInput,
     SeqGradOutput, SeqInput, SeqOutput, StackSpec, StepScratch, Tape,
@@ -10,16 +12,7 @@ const T: usize = 4;
 const B: usize = 3;
 
 fn spec(kind: CellKind) -> StackSpec {
-    StackSpec {
-        kind,
-        input_size: 2,
-        hidden_size: 3,
-        num_layers: 2,
-        bidirectional: true,
-        bias: true,
-        proj_size: 0,
-        skip: 0,
-    }
+    common::spec(kind, 2, 3, 2, true)
 }
 
 /// Correctly sized buffers for `spec(kind)`.

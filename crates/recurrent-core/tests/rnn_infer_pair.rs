@@ -5,15 +5,13 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, Problem};
 use recurrent_core::parallel::{Parallel, ScopedThreads};
 use recurrent_core::rnn::{forward_infer, CellKind, InferScratch, Layout, StackSpec};
 use recurrent_core::Sequential;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// (y, h_n, c_n) of an inference forward of `pb` with `scratch`, input in `layout` (y in it too).
 fn infer(
@@ -50,14 +48,9 @@ fn spec(
     proj: usize,
 ) -> StackSpec {
     StackSpec {
-        kind,
-        input_size: i,
-        hidden_size: h,
-        num_layers: layers,
-        bidirectional: true,
-        bias: true,
         skip,
         proj_size: proj,
+        ..common::spec(kind, i, h, layers, true)
     }
 }
 

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, generate, outputs, Problem};
 use recurrent_core::rnn::{
@@ -14,10 +16,6 @@ use recurrent_core::rnn::{
     StepScratch,
 };
 use recurrent_core::Sequential;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// `pb` with biases, made from the unbiased problem `pb`: the same weights, zero biases.
 fn with_zero_biases(pb: &Problem) -> Problem {

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, generate, outputs, Problem};
 use recurrent_core::parallel::ScopedThreads;
@@ -17,20 +19,10 @@ use recurrent_core::rnn::{
 };
 use recurrent_core::{Parallel, Sequential};
 
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
 fn spec(kind: CellKind, i: usize, h: usize, p: usize, layers: usize, bi: bool) -> StackSpec {
     StackSpec {
-        kind,
-        input_size: i,
-        hidden_size: h,
-        num_layers: layers,
-        bidirectional: bi,
-        bias: true,
         proj_size: p,
-        skip: 0,
+        ..common::spec(kind, i, h, layers, bi)
     }
 }
 

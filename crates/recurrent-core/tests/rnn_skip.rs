@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, Problem};
 use recurrent_core::gemm::DIRECT_MAX_M;
@@ -16,20 +18,10 @@ use recurrent_core::rnn::{
 };
 use recurrent_core::Sequential;
 
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
-
 fn spec(kind: CellKind, i: usize, h: usize, layers: usize, bi: bool, skip: usize) -> StackSpec {
     StackSpec {
-        kind,
-        input_size: i,
-        hidden_size: h,
-        num_layers: layers,
-        bidirectional: bi,
-        bias: true,
         skip,
-        proj_size: 0,
+        ..common::spec(kind, i, h, layers, bi)
     }
 }
 

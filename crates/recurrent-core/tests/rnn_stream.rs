@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, transpose_tb};
 use common::tol::{self, to_f64};
@@ -14,10 +16,6 @@ use recurrent_core::rnn::{
     Tape,
 };
 use recurrent_core::Sequential;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// (y, h_n, c_n) of a forward, time-major.
 fn forward(pb: &run::Problem, layout: Layout, train: bool) -> (Vec<f32>, Vec<f32>, Vec<f32>) {

@@ -2,15 +2,13 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run;
 use recurrent_core::parallel::ScopedThreads;
 use recurrent_core::rnn::{CellKind, Layout, StackSpec};
 use recurrent_core::Sequential;
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 #[test]
 fn two_threads_give_identical_bits() {

@@ -12,6 +12,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::run::{self, generate, outputs, Problem};
 use common::tol::close;
@@ -70,10 +72,6 @@ fn run(
         gh0: r.gh0,
         gc0: r.gc0,
     }
-}
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 /// Layout of the injected masks for `batch` rows: per layer its input mask `[B, I_l]`, then per

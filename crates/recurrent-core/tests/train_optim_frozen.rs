@@ -9,14 +9,12 @@
 
 mod common;
 
+use common::bits;
+
 use std::ops::Range;
 
 use common::rng::Rng;
 use recurrent_core::train::{step_groups, OptimGroup, StepOutcome, Update};
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// One group of `N` elements: parameters, gradients (all non-zero), two state slots.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,14 +4,12 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use recurrent_core::train::{
     adam, adamw, sgd, sgd_momentum, step_groups, OptimGroup, StepOutcome, Update,
 };
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
-}
 
 /// Three groups of different sizes: parameters, gradients, two state slots each.
 #[derive(Debug, Clone, PartialEq)]

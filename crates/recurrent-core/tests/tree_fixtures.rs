@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::family_fixture::{usage, FORWARD, GRADS};
 use common::tree_fixture::{self, TreeCase};
 use recurrent_core::parallel::{Parallel, ScopedThreads};
@@ -67,10 +69,6 @@ fn run(case: &TreeCase, pool: &dyn Parallel, schedule: Schedule) -> Out {
     )
     .expect("backward");
     Out { h, c, grads, gx }
-}
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 #[test]

@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::bits;
+
 use common::rng::Rng;
 use common::tree_reference::{self, RandomForest};
 use recurrent_core::parallel::{Parallel, ScopedThreads};
@@ -131,10 +133,6 @@ fn gradients_match_finite_differences_of_the_reference() {
             close(g, e, mx, &format!("{kind:?} x {a}"));
         }
     }
-}
-
-fn bits(v: &[f32]) -> Vec<u32> {
-    v.iter().map(|x| x.to_bits()).collect()
 }
 
 #[test]
