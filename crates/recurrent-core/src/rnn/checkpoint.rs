@@ -38,7 +38,7 @@ fn segment(s: usize, k: usize, t_len: usize) -> Range<usize> {
     s * k..((s + 1) * k).min(t_len)
 }
 
-/// Forward over a checkpointed tape (arguments checked by `forward_train_with`).
+/// Forward over a checkpointed tape (arguments checked by `forward_train_masked`).
 pub(super) fn forward(
     pool: &dyn Parallel,
     spec: &StackSpec,

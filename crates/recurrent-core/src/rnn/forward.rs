@@ -69,31 +69,20 @@ pub fn forward_train(
     output: SeqOutput<'_>,
     tape: &mut Tape,
 ) -> CoreResult<()> {
-    forward_train_with(pool, spec, params, input, output, tape, Dropout::NONE)
+    forward_train_masked(pool, spec, params, input, output, tape, Dropout::NONE, None)
 }
 
 /// [`forward_train`] with dropout (see [`Dropout`]): between the layers (the last layer's
 /// output `y` and the states are never dropped), and the variational input and recurrent
-/// dropout, whose masks are drawn here and kept in the tape for backward. A checkpointed tape ([`Tape::checkpointed`])
-/// records the checkpointed way; its `y` may differ from a full tape's in the last bits (its
-/// projections are GEMMs over a segment's rows, not the whole sequence's).
-pub fn forward_train_with(
-    pool: &dyn Parallel,
-    spec: &StackSpec,
-    params: &[f32],
-    input: &SeqInput<'_>,
-    output: SeqOutput<'_>,
-    tape: &mut Tape,
-    dropout: Dropout,
-) -> CoreResult<()> {
-    forward_train_masked(pool, spec, params, input, output, tape, dropout, None)
-}
-
-/// [`forward_train_with`] with the variational masks given instead of drawn (for tests that
-/// check against a reference with explicit masks): `masks` in the tape's layout, per layer its
-/// input mask `[B, I_l]`, then per layer and direction (`l*D + d`) its recurrent mask `[B, H]`,
-/// values as applied (0, or `1 / (1 - p)` for inverted dropout). Only the masks whose
-/// probability in `dropout` is above 0 are applied.
+/// dropout, whose masks are drawn here (`masks: None`) or given (tests that check against a
+/// reference with explicit masks) and kept in the tape for backward. Given `masks` are in the
+/// tape's layout: per layer its input mask `[B, I_l]`, then per layer and direction (`l*D + d`)
+/// its recurrent mask `[B, H]`, values as applied (0, or `1 / (1 - p)` for inverted dropout);
+/// only the masks whose probability in `dropout` is above 0 are applied. A checkpointed tape
+/// ([`Tape::checkpointed`]) records the checkpointed way; its `y` may differ from a full tape's
+/// in the last bits (its projections are GEMMs over a segment's rows, not the whole
+/// sequence's).
+#[allow(clippy::too_many_arguments)]
 pub fn forward_train_masked(
     pool: &dyn Parallel,
     spec: &StackSpec,

@@ -48,9 +48,7 @@ pub use backward::{
 };
 pub use diagnostics::SeqGradDiagnostics;
 pub use dropout::Dropout;
-pub use forward::{
-    forward_infer, forward_train, forward_train_masked, forward_train_with, SeqInput, SeqOutput,
-};
+pub use forward::{forward_infer, forward_train, forward_train_masked, SeqInput, SeqOutput};
 pub use kind::{CellKind, CellKindRow, Family, KindIds};
 pub use params::{ParamLayout, ParamRole, ParamTensor};
 pub use seq::Layout;
