@@ -30,7 +30,6 @@ use super::spec::{product, StackSpec};
 use super::step_back::{back_through_segment, mask_hprev, Carry, HMask};
 use super::tape::{DirTape, Tape, TapeState};
 use crate::error::{CoreError, CoreResult};
-use crate::gemm::{sgemm, Transpose};
 use crate::parallel::Parallel;
 
 /// Upstream gradients, in the recorded forward's layout and shapes.
@@ -417,22 +416,7 @@ pub(super) fn input_gradient(
         let p = DirOffsets::new(spec, l, d).view(params);
         let act = &records[d].act[..rows * gh];
         let beta = if d == 0 { 0.0 } else { 1.0 };
-        sgemm(
-            pool,
-            Transpose::No,
-            Transpose::No,
-            rows,
-            width,
-            gh,
-            1.0,
-            act,
-            gh,
-            p.w_ih,
-            width,
-            beta,
-            dst,
-            width,
-        )?;
+        grads::back_through(pool, rows, width, gh, act, p.w_ih, beta, dst)?;
     }
     Ok(())
 }

@@ -38,6 +38,37 @@ pub(crate) fn at_b(
     )
 }
 
+/// `dX [R, width] = dG [R, gh] . W [gh, width] + beta dX`: gate gradients back through a
+/// weight stored `[gh, width]` (PyTorch's `W_ih` layout), e.g. to a layer's input.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn back_through(
+    pool: &dyn Parallel,
+    rows: usize,
+    width: usize,
+    gh: usize,
+    dg: &[f32],
+    w: &[f32],
+    beta: f32,
+    dx: &mut [f32],
+) -> CoreResult<()> {
+    sgemm(
+        pool,
+        Transpose::No,
+        Transpose::No,
+        rows,
+        width,
+        gh,
+        1.0,
+        dg,
+        gh,
+        w,
+        width,
+        beta,
+        dx,
+        width,
+    )
+}
+
 /// `out[j] += sum_r m[r, j]` over the first `out.len()` columns of `m` (rows `ld` apart), in
 /// row order: a fixed order, so the same bits for any thread count.
 fn column_sums(m: &[f32], ld: usize, rows: usize, out: &mut [f32]) {

@@ -11,7 +11,7 @@ use crate::gemm::{sgemm, Transpose};
 use crate::parallel::Parallel;
 use crate::rnn::cells::{self, BwdRow, CellInfo, Recurrence};
 use crate::rnn::check;
-use crate::rnn::grads::{accumulate_rows, at_b, RecordRows};
+use crate::rnn::grads::{accumulate_rows, at_b, back_through, RecordRows};
 use crate::rnn::params::{DirOffsets, DirParams};
 use crate::rnn::spec::product;
 
@@ -135,22 +135,7 @@ pub fn attn_backward(
             } else {
                 (&mut dbelow[..], h)
             };
-            sgemm(
-                pool,
-                Transpose::No,
-                Transpose::No,
-                b,
-                width,
-                gh,
-                1.0,
-                act,
-                gh,
-                p.w_ih,
-                width,
-                0.0,
-                dst,
-                width,
-            )?;
+            back_through(pool, b, width, gh, act, p.w_ih, 0.0, dst)?;
         }
         if let Some(g) = emb.as_deref_mut() {
             for k in 0..b {
